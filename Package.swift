@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers point one way: Core ← IO, Engine ← TUI ← densecell (see DESIGN §1).
+// Swift 5 language mode: the engine and the viewer share buffers across threads through
+// explicit locks and unsafe pointers; strict Sendable checking would add ceremony, not safety.
+let package = Package(
+    name: "densecell",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "densecell", targets: ["densecell"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Thin C shims over the system libraries (macros exported as functions).
+        .target(name: "CHDF5", linkerSettings: [.linkedLibrary("hdf5_serial")]),
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
+        .target(name: "CNcurses", linkerSettings: [.linkedLibrary("ncursesw")]),
+        .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dnnl")]),
+
+        .target(name: "DenseCellCore"),
+        .target(name: "DenseCellIO", dependencies: ["DenseCellCore", "CHDF5", "CPNG", "CTIFF"]),
+        .target(name: "DenseCellEngine", dependencies: ["DenseCellCore", "DenseCellIO", "CDNNL"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "DenseCellTUI", dependencies: ["DenseCellCore", "DenseCellIO", "DenseCellEngine", "CNcurses"]),
+        .executableTarget(name: "densecell", dependencies: [
+            "DenseCellCore", "DenseCellIO", "DenseCellEngine", "DenseCellTUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "DenseCellCoreTests", dependencies: ["DenseCellCore"]),
+        .testTarget(name: "DenseCellIOTests", dependencies: ["DenseCellIO", "DenseCellCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "DenseCellEngineTests", dependencies: ["DenseCellEngine", "DenseCellIO", "DenseCellCore"]),
+        .testTarget(name: "DenseCellTUITests", dependencies: ["DenseCellTUI", "DenseCellCore", "CNcurses"]),
+        .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,95 @@
+import Foundation
+
+/// An sRGB color.
+public struct RGB: Hashable, Sendable {
+    public var r: UInt8, g: UInt8, b: UInt8
+    public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) { self.r = r; self.g = g; self.b = b }
+
+    /// Parses `#RRGGBB`.
+    public init?(hex: String) {
+        var s = hex
+        if s.hasPrefix("#") { s.removeFirst() }
+        guard s.count == 6, let v = UInt32(s, radix: 16) else { return nil }
+        self.init(UInt8(v >> 16), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF))
+    }
+    public var hex: String { String(format: "#%02X%02X%02X", r, g, b) }
+}
+
+/// Names, colors and the organelle set of the classes a label volume may hold.
+public struct LabelSchema: Hashable, Sendable {
+    public struct Class: Hashable, Sendable {
+        public var name: String
+        public var color: RGB?   // nil: not painted (background)
+        public init(name: String, color: RGB?) { self.name = name; self.color = color }
+    }
+    public var classes: [Class]
+    public var organelles: [Int]
+
+    public init(classes: [Class], organelles: [Int]) {
+        self.classes = classes
+        self.organelles = organelles
+    }
+
+    public var count: Int { classes.count }
+    public var names: [String] { classes.map(\.name) }
+
+    /// The paper's schema: background, cell and five organelle classes.
+    public static let platelet = LabelSchema(classes: [
+        Class(name: "background", color: nil),
+        Class(name: "cell", color: RGB(hex: "#5B8DB8")),
+        Class(name: "mitochondrion", color: RGB(hex: "#3BAA5C")),
+        Class(name: "canalicular channel", color: RGB(hex: "#F2C14E")),
+        Class(name: "alpha granule", color: RGB(hex: "#E0629B")),
+        Class(name: "dense granule", color: RGB(hex: "#9B59D0")),
+        Class(name: "dense granule core", color: RGB(hex: "#FF7F0E")),
+    ], organelles: [2, 3, 4, 5, 6])
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case unreadable(String, String)
+        case invalid(String, String)
+        public var description: String {
+            switch self {
+            case .unreadable(let path, let why): "\(path): cannot read schema: \(why)"
+            case .invalid(let path, let why): "\(path): invalid schema: \(why)"
+            }
+        }
+    }
+
+    /// Loads `{"classes":[{"name":..,"color":"#RRGGBB"},..], "organelles":[2,3,..]}`.
+    /// Class 0 is background; a class without a color is not painted.
+    public static func load(path: String) throws -> LabelSchema {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LoadError.unreadable(path, "no such file")
+        }
+        return try parse(data, source: path)
+    }
+
+    public static func parse(_ data: Data, source: String = "schema") throws -> LabelSchema {
+        struct File: Decodable {
+            struct C: Decodable { var name: String; var color: String? }
+            var classes: [C]
+            var organelles: [Int]?
+        }
+        let file: File
+        do { file = try JSONDecoder().decode(File.self, from: data) } catch {
+            throw LoadError.invalid(source, "not the expected JSON (\(error.localizedDescription))")
+        }
+        guard file.classes.count >= 2, file.classes.count <= 255 else {
+            throw LoadError.invalid(source, "needs 2 to 255 classes")
+        }
+        var classes: [Class] = []
+        for c in file.classes {
+            var color: RGB? = nil
+            if let hex = c.color {
+                guard let parsed = RGB(hex: hex) else { throw LoadError.invalid(source, "bad color \(hex) for \(c.name)") }
+                color = parsed
+            }
+            classes.append(Class(name: c.name, color: color))
+        }
+        let organelles = file.organelles ?? Array(2..<classes.count)
+        guard organelles.allSatisfy({ $0 > 0 && $0 < classes.count }) else {
+            throw LoadError.invalid(source, "organelle class index out of range")
+        }
+        return LabelSchema(classes: classes, organelles: organelles)
+    }
+}

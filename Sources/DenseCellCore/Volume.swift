@@ -1,0 +1,147 @@
+/// A dense 3-D array in (z, y, x) order, stored contiguously (x fastest).
+///
+/// Value semantics through the backing array: copies are cheap until written. A z-plane is a
+/// contiguous `ArraySlice` (no copy); sub-boxes are copied out with `extract(_:)`.
+public struct Volume<T>: @unchecked Sendable {
+    public private(set) var shape: Shape3
+    public var data: [T]
+
+    public init(shape: Shape3, repeating value: T) {
+        self.shape = shape
+        self.data = Array(repeating: value, count: shape.count)
+    }
+
+    public init(shape: Shape3, data: [T]) {
+        precondition(data.count == shape.count, "volume data does not match shape \(shape)")
+        self.shape = shape
+        self.data = data
+    }
+
+    @inlinable public func index(_ z: Int, _ y: Int, _ x: Int) -> Int { (z * shape.y + y) * shape.x + x }
+
+    @inlinable public subscript(z: Int, y: Int, x: Int) -> T {
+        get { data[(z * shape.y + y) * shape.x + x] }
+        set { data[(z * shape.y + y) * shape.x + x] = newValue }
+    }
+
+    /// The z-plane as a contiguous slice of the backing storage.
+    public func plane(_ z: Int) -> ArraySlice<T> {
+        let n = shape.planeCount
+        return data[(z * n)..<((z + 1) * n)]
+    }
+
+    /// Copies a sub-box out into a new volume.
+    public func extract(_ box: Box3) -> Volume<T> {
+        precondition(Box3(shape: shape).contains(box), "box \(box) outside volume \(shape)")
+        var out: [T] = []
+        out.reserveCapacity(box.shape.count)
+        for z in box.z {
+            for y in box.y {
+                let row = (z * shape.y + y) * shape.x
+                out.append(contentsOf: data[(row + box.x.lowerBound)..<(row + box.x.upperBound)])
+            }
+        }
+        return Volume(shape: box.shape, data: out)
+    }
+
+    /// Writes `source` into this volume with its origin at `origin` (z, y, x).
+    public mutating func insert(_ source: Volume<T>, at origin: (z: Int, y: Int, x: Int)) {
+        let s = source.shape
+        precondition(origin.z + s.z <= shape.z && origin.y + s.y <= shape.y && origin.x + s.x <= shape.x)
+        data.withUnsafeMutableBufferPointer { dst in
+            source.data.withUnsafeBufferPointer { src in
+                for z in 0..<s.z {
+                    for y in 0..<s.y {
+                        let d = ((origin.z + z) * shape.y + origin.y + y) * shape.x + origin.x
+                        let r = (z * s.y + y) * s.x
+                        for x in 0..<s.x { dst[d + x] = src[r + x] }
+                    }
+                }
+            }
+        }
+    }
+
+    public func map<U>(_ transform: (T) throws -> U) rethrows -> Volume<U> {
+        Volume<U>(shape: shape, data: try data.map(transform))
+    }
+}
+
+extension Volume: Equatable where T: Equatable {}
+
+/// Element types a volume may hold when read from or written to files.
+public enum ScalarType: String, Sendable, CaseIterable {
+    case uint8, uint16, int32, float32, float16
+    public var byteSize: Int {
+        switch self { case .uint8: 1; case .uint16, .float16: 2; case .int32, .float32: 4 }
+    }
+}
+
+/// A volume of any supported element type, as it came from a file.
+public enum AnyVolume: Sendable {
+    case uint8(Volume<UInt8>)
+    case uint16(Volume<UInt16>)
+    case int32(Volume<Int32>)
+    case float32(Volume<Float>)
+
+    public var shape: Shape3 {
+        switch self {
+        case .uint8(let v): v.shape
+        case .uint16(let v): v.shape
+        case .int32(let v): v.shape
+        case .float32(let v): v.shape
+        }
+    }
+
+    /// Converts to float32 (for images and network input).
+    public func asFloat() -> Volume<Float> {
+        switch self {
+        case .uint8(let v): v.map { Float($0) }
+        case .uint16(let v): v.map { Float($0) }
+        case .int32(let v): v.map { Float($0) }
+        case .float32(let v): v
+        }
+    }
+
+    /// Interprets the volume as class labels, rejecting values outside 0..<classCount.
+    public func asLabels(classCount: Int) throws(LabelError) -> Volume<UInt8> {
+        func check<I: BinaryInteger>(_ v: Volume<I>) throws(LabelError) -> Volume<UInt8> {
+            var out = [UInt8](repeating: 0, count: v.data.count)
+            for (i, value) in v.data.enumerated() {
+                guard value >= 0, value < classCount else {
+                    throw LabelError.outOfSchema(value: Int(value), classCount: classCount)
+                }
+                out[i] = UInt8(value)
+            }
+            return Volume(shape: v.shape, data: out)
+        }
+        switch self {
+        case .uint8(let v):
+            if let bad = v.data.first(where: { Int($0) >= classCount }) {
+                throw LabelError.outOfSchema(value: Int(bad), classCount: classCount)
+            }
+            return v
+        case .uint16(let v): return try check(v)
+        case .int32(let v): return try check(v)
+        case .float32(let v):
+            var out = [UInt8](repeating: 0, count: v.data.count)
+            for (i, value) in v.data.enumerated() {
+                guard value == value.rounded(), value >= 0, Int(value) < classCount else {
+                    throw LabelError.notLabels(String(value))
+                }
+                out[i] = UInt8(value)
+            }
+            return Volume(shape: v.shape, data: out)
+        }
+    }
+}
+
+public enum LabelError: Error, CustomStringConvertible, Equatable {
+    case outOfSchema(value: Int, classCount: Int)
+    case notLabels(String)
+    public var description: String {
+        switch self {
+        case .outOfSchema(let value, let n): "label value \(value) is outside the schema (classes 0–\(n - 1))"
+        case .notLabels(let v): "value \(v) is not a class label"
+        }
+    }
+}
