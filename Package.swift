@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dnnl")]),
 
         .target(name: "DenseCellCore"),
-        .target(name: "DenseCellIO", dependencies: ["DenseCellCore", "CHDF5", "CPNG", "CTIFF"]),
+        // Shipped files (bitmap font, demo models), reached through Assets.url(_:).
+        .target(name: "DenseCellAssets", path: "Assets", resources: [.copy("font"), .copy("models")]),
+        .target(name: "DenseCellIO", dependencies: ["DenseCellCore", "DenseCellAssets", "CHDF5", "CPNG", "CTIFF"]),
         .target(name: "DenseCellEngine", dependencies: ["DenseCellCore", "DenseCellIO", "CDNNL"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "DenseCellTUI", dependencies: ["DenseCellCore", "DenseCellIO", "DenseCellEngine", "CNcurses"]),
