@@ -1,0 +1,83 @@
+/// Pure per-pixel coloring shared by the viewer and PNG export, so both show the same thing.
+public enum Overlay {
+    /// A robust display window for an image: the 0.5th and 99.5th percentiles, from a
+    /// histogram of a strided sample (cheap on large volumes).
+    public static func displayRange(_ values: ArraySlice<Float>) -> (lo: Float, hi: Float) {
+        guard !values.isEmpty else { return (0, 1) }
+        let stride = max(1, values.count / 262_144)
+        var sample: [Float] = []
+        sample.reserveCapacity(values.count / stride + 1)
+        var i = values.startIndex
+        while i < values.endIndex { sample.append(values[i]); i += stride }
+        sample.sort()
+        let lo = sample[Int(Double(sample.count - 1) * 0.005)]
+        let hi = sample[Int(Double(sample.count - 1) * 0.995)]
+        return hi > lo ? (lo, hi) : (lo, lo + 1)
+    }
+
+    public static func displayRange(_ image: Volume<Float>) -> (lo: Float, hi: Float) {
+        displayRange(image.data[...])
+    }
+
+    /// Maps an intensity into 0…255 through the display window.
+    @inlinable public static func gray(_ v: Float, lo: Float, hi: Float) -> UInt8 {
+        let t = (v - lo) / (hi - lo) * 255
+        return UInt8(max(0, min(255, t.isNaN ? 0 : t)).rounded())
+    }
+
+    /// The image gray with a class color laid over it at `alpha`; classes without a color
+    /// (background) or hidden ones leave the gray.
+    @inlinable public static func blend(gray g: UInt8, label: UInt8, schema: LabelSchema, alpha: Double,
+                                        hidden: Set<Int> = []) -> RGB {
+        let c = Int(label)
+        guard c < schema.count, let color = schema.classes[c].color, !hidden.contains(c) else { return RGB(g, g, g) }
+        return mix(RGB(g, g, g), color, alpha)
+    }
+
+    @inlinable public static func mix(_ base: RGB, _ top: RGB, _ alpha: Double) -> RGB {
+        func m(_ a: UInt8, _ b: UInt8) -> UInt8 { UInt8((Double(a) * (1 - alpha) + Double(b) * alpha).rounded()) }
+        return RGB(m(base.r, top.r), m(base.g, top.g), m(base.b, top.b))
+    }
+
+    /// Kinds of disagreement between a reference source A and a compared source B.
+    public enum Disagreement: Int, CaseIterable, Sendable {
+        case agree, missed, extra, confused, cellBoundary
+        public var color: RGB? {
+            switch self {
+            case .agree: nil
+            case .missed: RGB(0xE8, 0x41, 0x3C)        // organelle in A, not in B
+            case .extra: RGB(0x2B, 0xB5, 0xE8)         // organelle in B, not in A
+            case .confused: RGB(0xFF, 0xD4, 0x00)      // different organelle classes
+            case .cellBoundary: RGB(0xB0, 0x8C, 0xFF)  // cell vs background
+            }
+        }
+        public var name: String {
+            switch self {
+            case .agree: "agree"
+            case .missed: "organelle only in A"
+            case .extra: "organelle only in B"
+            case .confused: "different organelle"
+            case .cellBoundary: "cell vs background"
+            }
+        }
+    }
+
+    @inlinable public static func disagreement(_ a: UInt8, _ b: UInt8, organelles: Set<Int>) -> Disagreement {
+        if a == b { return .agree }
+        let ao = organelles.contains(Int(a)), bo = organelles.contains(Int(b))
+        switch (ao, bo) {
+        case (true, false): return .missed
+        case (false, true): return .extra
+        case (true, true): return .confused
+        case (false, false): return .cellBoundary
+        }
+    }
+
+    /// Disagreement map pixel: agreeing voxels show the dimmed image, others their kind's color.
+    @inlinable public static func disagreementPixel(gray g: UInt8, a: UInt8, b: UInt8, organelles: Set<Int>,
+                                                    alpha: Double = 0.85) -> RGB {
+        let kind = disagreement(a, b, organelles: organelles)
+        guard let color = kind.color else { let d = UInt8(Double(g) * 0.6); return RGB(d, d, d) }
+        return mix(RGB(g, g, g), color, alpha)
+    }
+}
