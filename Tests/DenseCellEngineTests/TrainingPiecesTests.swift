@@ -92,3 +92,46 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// The loss's analytic gradient against central finite differences (in double precision).
+final class LossGradientTests: XCTestCase {
+    func testCrossEntropyGradient() {
+        var rng = SplitMix(seed: 11)
+        let classes = 4, n = 6
+        let logits = (0..<(classes * n)).map { _ in Float.random(in: -2...2, using: &rng) }
+        let labels = (0..<n).map { _ in UInt8.random(in: 0..<UInt8(classes), using: &rng) }
+        let weights = (0..<n).map { _ in Float.random(in: 0.01...2, using: &rng) }
+        let (_, grad) = MultiLoss.crossEntropy(logits: logits, classes: classes, labels: labels, weights: weights, scale: 0.33)
+        for i in logits.indices {
+            let h: Float = 1e-2
+            var up = logits, down = logits
+            up[i] += h; down[i] -= h
+            let lu = MultiLoss.crossEntropy(logits: up, classes: classes, labels: labels, weights: weights, scale: 0.33).loss
+            let ld = MultiLoss.crossEntropy(logits: down, classes: classes, labels: labels, weights: weights, scale: 0.33).loss
+            let numeric = (lu - ld) / Double(2 * h)
+            XCTAssertEqual(Double(grad[i]), numeric, accuracy: 1e-3 * max(1, abs(numeric)), "logit \(i)")
+        }
+    }
+
+    func testLossValueByHand() {
+        // Two classes, logits (0, ln 3): p = (1/4, 3/4). Label 1, weight 2 → 2·(−ln 3/4).
+        let r = MultiLoss.crossEntropy(logits: [0, Float(log(3.0))], classes: 2, labels: [1], weights: [2])
+        XCTAssertEqual(r.loss, -2 * log(0.75), accuracy: 1e-6)
+        XCTAssertEqual(r.gradient[0], 2 * 0.25, accuracy: 1e-6)
+        XCTAssertEqual(r.gradient[1], 2 * (0.75 - 1), accuracy: 1e-6)
+    }
+
+    func testMultilossAndRegularization() {
+        let loss = MultiLoss()
+        let logits: [Float] = [0.2, -0.1, 0.5, 0.3]
+        let r = loss.dataLoss(logits2D: logits, logits3D: logits, classes: 2, labels: [0, 1], weights: [1, 1])
+        let single = MultiLoss.crossEntropy(logits: logits, classes: 2, labels: [0, 1], weights: [1, 1]).loss
+        XCTAssertEqual(r.loss, single * 1.33, accuracy: 1e-6)
+        var off = loss; off.multiloss = false
+        XCTAssertNil(off.dataLoss(logits2D: logits, logits3D: logits, classes: 2, labels: [0, 1], weights: [1, 1]).grad2D)
+        var g: [Float] = [0, 0]
+        let l2 = loss.regularization([1, -2], group: .encoderDecoder, gradient: &g)
+        XCTAssertEqual(l2, Double(loss.lambda2D) * 5, accuracy: 1e-12)
+        XCTAssertEqual(g, [2 * loss.lambda2D, -4 * loss.lambda2D])
+    }
+}
