@@ -1,0 +1,209 @@
+import ArgumentParser
+import DenseCellCore
+import DenseCellIO
+import Foundation
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write PNG figures of study slices: image, label overlays and disagreement maps side by side.",
+        discussion: """
+        Each slice becomes one RGB PNG at image resolution (times --scale): a heading,
+        one panel per pane with its name above it, and a legend of the class colors
+        (and disagreement colors, and a scale bar when the study records its voxel
+        size) below. Gray levels use one window for the whole volume, so a series of
+        slices has even brightness.
+
+        Panes (--panes, comma-separated; default: image and every label source):
+          image       the EM image alone
+          NAME        the image with label source NAME painted at --alpha
+          diff:A/B    where B disagrees with A: red = organelle only in A,
+                      blue = organelle only in B, yellow = different organelles,
+                      violet = cell vs background; agreement shows the dimmed image
+
+        Files are named <study>-z<slice>-<panes>.png: panes joined by '+', a diff as
+        diff-A-B, the slice zero-padded to three digits (more for deeper volumes),
+        e.g. platelet-z037-image+truth+diff-truth-annotator-1.png. Each file appears
+        only when complete; the paths written are printed one per line.
+
+        Examples:
+          densecell export study.h5 --z 37 --out figures
+          densecell export study.h5 --z 20:30 --panes image,truth,annotator-1 \\
+            --out figures
+          densecell export study.h5 --z 37 --panes truth,diff:truth/annotator-1 \\
+            --alpha 0.6 --scale 2 --out figures
+          densecell export study.h5 --z 37 --roi 100:228,64:192 --scale 3 \\
+            --hide cell --out figures
+        """
+    )
+
+    @Argument(help: "Study file (HDF5 with /image and /labels/<name>).")
+    var study: String
+
+    @Option(help: "Slice Z, or slices Z0:Z1 (half-open, as in Python; Z0: runs to the last slice).")
+    var z: String
+
+    @Option(help: "Panes, comma-separated: image, a label source name, or diff:A/B.")
+    var panes: String?
+
+    @Option(help: "Opacity of class colors over the image, 0 to 1.")
+    var alpha: Double = 0.5
+
+    @Option(help: "Panel pixels per image pixel (e.g. 2 to enlarge, 0.5 to shrink).")
+    var scale: Double = 1
+
+    @Option(help: "Region of each slice to draw: Y0:Y1,X0:X1 (also accepts Z0:Z1,Y0:Y1,X0:X1 with the slices given by --z inside Z0:Z1).")
+    var roi: String?
+
+    @Option(help: "Classes left unpainted, by name or number, comma-separated (e.g. cell).")
+    var hide: String?
+
+    @Option(help: "Heading above the panels (default: file, slice, region and voxel size; \"\" for none).")
+    var title: String?
+
+    @Flag(inversion: .prefixedNo, help: "Draw the heading and the pane names.")
+    var titles = true
+
+    @Flag(inversion: .prefixedNo, help: "Draw the legend of class colors below the panels.")
+    var legend = true
+
+    @Option(help: "Label schema JSON replacing the platelet classes.")
+    var schema: String?
+
+    @Option(help: "Directory for the PNG files (created if missing).")
+    var out: String
+
+    func run() throws {
+        let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
+        let study = try StudyFile.read(path: self.study, schema: schema)
+        let shape = study.shape
+
+        let slices = try parseSlices(z, count: shape.z)
+        var options = FigureOptions(alpha: alpha, scale: scale, paneTitles: titles, legend: legend)
+        if let roi { try applyROI(roi, shape: shape, slices: slices, to: &options) }
+        options.hiddenClasses = try parseHidden(hide, schema: schema)
+        let paneList: [Pane]
+        do {
+            paneList = try panes.map(Pane.parseList) ?? defaultPanes(study)
+            // Check the whole request on the first slice before any file is written.
+            _ = try Figure.layout(study: study, panes: paneList, options: options, font: BitmapFont.standard())
+        } catch let error as FigureError {
+            throw UsageError("\(self.study): \(error.description)")
+        }
+        options.grayWindow = Overlay.displayRange(study.image)
+        try FigureExport.makeDirectory(out)
+
+        let progress = SliceProgress(total: slices.count)
+        for (i, z) in slices.enumerated() {
+            var sliceOptions = options
+            if titles { sliceOptions.heading = title ?? FigureExport.defaultHeading(studyPath: self.study, study: study, z: z, options: options) }
+            let path: String
+            do {
+                path = try FigureExport.export(study: study, studyPath: self.study, z: z, panes: paneList,
+                                               options: sliceOptions, directory: out)
+            } catch let error as FigureError {
+                throw UsageError("\(self.study): \(error.description)")
+            } catch let error as IOError where error.kind == .writeFailed {
+                throw WorkError(error.description)
+            }
+            print(path)
+            progress.update(done: i + 1)
+        }
+        progress.finish()
+    }
+
+    /// The image, then every label source: truth first, then annotators, then algorithms.
+    func defaultPanes(_ study: Study) -> [Pane] {
+        let order = SourceRole.allCases
+        let sources = study.labels.enumerated().sorted {
+            (order.firstIndex(of: $0.element.role)!, $0.offset) < (order.firstIndex(of: $1.element.role)!, $1.offset)
+        }
+        return [.image] + sources.map { .labels($0.element.name) }
+    }
+
+    /// `Z`, `Z0:Z1`, `Z0:` or `:Z1`, checked against the volume.
+    func parseSlices(_ text: String, count: Int) throws -> Range<Int> {
+        let bad = UsageError("\(study): --z \(text): expected a slice Z or a range Z0:Z1 within 0..<\(count)")
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        switch parts.count {
+        case 1:
+            guard let z = Int(parts[0]) else { throw bad }
+            guard z >= 0, z < count else { throw UsageError("\(study): \(FigureError.sliceOutOfRange(z, count: count).description)") }
+            return z..<(z + 1)
+        case 2:
+            let lo = parts[0].isEmpty ? 0 : Int(parts[0]), hi = parts[1].isEmpty ? count : Int(parts[1])
+            guard let lo, let hi else { throw bad }
+            guard lo >= 0, hi <= count, lo < hi else {
+                throw UsageError("\(study): --z \(text) is not a non-empty range within the volume's slices 0..<\(count)")
+            }
+            return lo..<hi
+        default:
+            throw bad
+        }
+    }
+
+    func applyROI(_ text: String, shape: Shape3, slices: Range<Int>, to options: inout FigureOptions) throws {
+        let axes = text.split(separator: ",", omittingEmptySubsequences: false).count
+        let full = axes == 2 ? "\(slices.lowerBound):\(slices.upperBound)," + text : text
+        guard axes == 2 || axes == 3, let box = Box3.parse(full, in: shape) else {
+            throw UsageError("\(study): --roi \(text): expected Y0:Y1,X0:X1 (or Z0:Z1,Y0:Y1,X0:X1) inside the \(shape) volume")
+        }
+        guard box.z.contains(slices.lowerBound), box.z.contains(slices.upperBound - 1) else {
+            throw UsageError("\(study): --roi \(text): its z range does not contain the slices of --z \(z)")
+        }
+        options.roiY = box.y
+        options.roiX = box.x
+    }
+
+    func parseHidden(_ text: String?, schema: LabelSchema) throws -> Set<Int> {
+        guard let text else { return [] }
+        var hidden = Set<Int>()
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if let i = Int(item), i >= 0, i < schema.count { hidden.insert(i); continue }
+            guard let i = schema.names.firstIndex(of: item) else {
+                throw UsageError("--hide \(item): no such class (classes: \(schema.names.joined(separator: ", ")))")
+            }
+            hidden.insert(i)
+        }
+        return hidden
+    }
+}
+
+/// Progress of a slice range on stderr: a bar with ETA on a terminal, plain lines otherwise.
+final class SliceProgress {
+    let total: Int
+    let start = Date()
+    let isTerminal = isatty(2) != 0
+    var lastReport = Date.distantPast
+    var shown = false
+
+    init(total: Int) { self.total = total }
+
+    func update(done: Int) {
+        guard total > 1 else { return }
+        let now = Date()
+        let elapsed = now.timeIntervalSince(start)
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        if isTerminal {
+            guard now.timeIntervalSince(lastReport) > 0.1 || done == total else { return }
+            let width = 30, filled = width * done / total
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            write("\rexport \(bar) \(done)/\(total) slices  ETA \(Self.duration(eta))  ")
+        } else {
+            guard now.timeIntervalSince(lastReport) >= 2 || done == total else { return }
+            write("export: \(done)/\(total) slices written, ETA \(Self.duration(eta))\n")
+        }
+        lastReport = now
+        shown = true
+    }
+
+    func finish() {
+        if shown && isTerminal { write("\n") }
+    }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+    }
+
+    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+}
