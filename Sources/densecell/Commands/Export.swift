@@ -92,23 +92,38 @@ struct Export: ParsableCommand {
         options.grayWindow = Overlay.displayRange(study.image)
         try FigureExport.makeDirectory(out)
 
+        // Slices are independent: draw and compress them on every core, print the paths in z order.
         let progress = SliceProgress(total: slices.count)
-        for (i, z) in slices.enumerated() {
+        let lock = NSLock()
+        var written = [String?](repeating: nil, count: slices.count)
+        var failure: Error? = nil
+        var done = 0
+        let studyPath = self.study, heading = title, titles = self.titles
+        DispatchQueue.concurrentPerform(iterations: slices.count) { i in
+            if lock.withLock({ failure != nil }) { return }
+            let z = slices.lowerBound + i
             var sliceOptions = options
-            if titles { sliceOptions.heading = title ?? FigureExport.defaultHeading(studyPath: self.study, study: study, z: z, options: options) }
-            let path: String
+            if titles { sliceOptions.heading = heading ?? FigureExport.defaultHeading(studyPath: studyPath, study: study, z: z, options: options) }
             do {
-                path = try FigureExport.export(study: study, studyPath: self.study, z: z, panes: paneList,
-                                               options: sliceOptions, directory: out)
-            } catch let error as FigureError {
-                throw UsageError("\(self.study): \(error.description)")
-            } catch let error as IOError where error.kind == .writeFailed {
-                throw WorkError(error.description)
+                let path = try FigureExport.export(study: study, studyPath: studyPath, z: z, panes: paneList,
+                                                   options: sliceOptions, directory: out)
+                lock.withLock {
+                    written[i] = path
+                    done += 1
+                    progress.update(done: done)
+                }
+            } catch {
+                lock.withLock { if failure == nil { failure = error } }
             }
-            print(path)
-            progress.update(done: i + 1)
         }
         progress.finish()
+        for path in written.compactMap({ $0 }) { print(path) }
+        switch failure {
+        case nil: break
+        case let error as FigureError: throw UsageError("\(studyPath): \(error.description)")
+        case let error as IOError where error.kind == .writeFailed: throw WorkError(error.description)
+        case let error?: throw error
+        }
     }
 
     /// The image, then every label source: truth first, then annotators, then algorithms.
