@@ -84,7 +84,8 @@ final class ExportCLITests: XCTestCase {
         let names = (1..<4).map { "cells-z00\($0)-truth+diff-truth-annotator-1.png" }
         XCTAssertEqual(pngs(in: out), names)
         XCTAssertEqual(r.stdout.split(separator: "\n").map(String.init), names.map { out + "/" + $0 })
-        XCTAssertTrue(r.stderr.contains("export: 3/3 slices written"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("export: 100%"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("export: done in"), r.stderr)
         // Each file shows its own slice: the image differs between slices.
         let a = try PNGImage.read(path: out + "/" + names[0]), b = try PNGImage.read(path: out + "/" + names[1])
         XCTAssertNotEqual(a.pixels, b.pixels)

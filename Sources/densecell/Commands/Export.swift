@@ -74,17 +74,20 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
-        let study = try StudyFile.read(path: self.study, schema: schema)
+        var requested: [Pane]? = nil
+        if let spec = panes {
+            do { requested = try Pane.parseList(spec) } catch { throw UsageError("\(self.study): \(error.description)") }
+        }
+        let study = try loadStudy(schema: schema, panes: requested)
         let shape = study.shape
 
         let slices = try parseSlices(z, count: shape.z)
         var options = FigureOptions(alpha: alpha, scale: scale, paneTitles: titles, legend: legend)
         if let roi { try applyROI(roi, shape: shape, slices: slices, to: &options) }
         options.hiddenClasses = try parseHidden(hide, schema: schema)
-        let paneList: [Pane]
+        let paneList = requested ?? defaultPanes(study)
         do {
-            paneList = try panes.map(Pane.parseList) ?? defaultPanes(study)
-            // Check the whole request on the first slice before any file is written.
+            // Check the whole request before any file is written.
             _ = try Figure.layout(study: study, panes: paneList, options: options, font: BitmapFont.standard())
         } catch let error as FigureError {
             throw UsageError("\(self.study): \(error.description)")
@@ -93,7 +96,7 @@ struct Export: ParsableCommand {
         try FigureExport.makeDirectory(out)
 
         // Slices are independent: draw and compress them on every core, print the paths in z order.
-        let progress = SliceProgress(total: slices.count)
+        let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: "slices") : nil
         let lock = NSLock()
         var written = [String?](repeating: nil, count: slices.count)
         var failure: Error? = nil
@@ -110,13 +113,13 @@ struct Export: ParsableCommand {
                 lock.withLock {
                     written[i] = path
                     done += 1
-                    progress.update(done: done)
+                    progress?.update(done)
                 }
             } catch {
                 lock.withLock { if failure == nil { failure = error } }
             }
         }
-        progress.finish()
+        progress?.finish("\(written.compactMap { $0 }.count) files in \(out)")
         for path in written.compactMap({ $0 }) { print(path) }
         switch failure {
         case nil: break
@@ -124,6 +127,32 @@ struct Export: ParsableCommand {
         case let error as IOError where error.kind == .writeFailed: throw WorkError(error.description)
         case let error?: throw error
         }
+    }
+
+    /// The image and the label sources the panes show (all of them for the default panes);
+    /// probabilities and unused sources are not read.
+    func loadStudy(schema: LabelSchema, panes: [Pane]?) throws -> Study {
+        let file = try HDF5File(path: study)
+        guard file.isDataset("/image") else {
+            throw IOError(.missingDataset, file: study, dataset: "/image", "no such dataset (not a densecell study?)")
+        }
+        let image = try VolumeReader.readHDF5(file, "/image").asFloat()
+        var result = Study(image: image, resolutionNM: file.attribute("/image", "resolution_nm")?.doubleValues, schema: schema)
+        let available = StudyFile.labelNames(file)
+        var names = available
+        if let panes {
+            names = []
+            for name in panes.flatMap(\.sourceNames) where !names.contains(name) {
+                guard available.contains(name) else {
+                    throw UsageError("\(study): \(FigureError.missingSource(name, available: available).description)")
+                }
+                names.append(name)
+            }
+        }
+        for name in names {
+            result.labels.append(try StudyFile.readLabelSource(file, name: name, schema: schema, shape: image.shape))
+        }
+        return result
     }
 
     /// The image, then every label source: truth first, then annotators, then algorithms.
@@ -181,44 +210,4 @@ struct Export: ParsableCommand {
         }
         return hidden
     }
-}
-
-/// Progress of a slice range on stderr: a bar with ETA on a terminal, plain lines otherwise.
-final class SliceProgress {
-    let total: Int
-    let start = Date()
-    let isTerminal = isatty(2) != 0
-    var lastReport = Date.distantPast
-    var shown = false
-
-    init(total: Int) { self.total = total }
-
-    func update(done: Int) {
-        guard total > 1 else { return }
-        let now = Date()
-        let elapsed = now.timeIntervalSince(start)
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        if isTerminal {
-            guard now.timeIntervalSince(lastReport) > 0.1 || done == total else { return }
-            let width = 30, filled = width * done / total
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            write("\rexport \(bar) \(done)/\(total) slices  ETA \(Self.duration(eta))  ")
-        } else {
-            guard now.timeIntervalSince(lastReport) >= 2 || done == total else { return }
-            write("export: \(done)/\(total) slices written, ETA \(Self.duration(eta))\n")
-        }
-        lastReport = now
-        shown = true
-    }
-
-    func finish() {
-        if shown && isTerminal { write("\n") }
-    }
-
-    static func duration(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
-    }
-
-    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
 }
