@@ -114,7 +114,7 @@ public enum Figure {
             }
         }
         let entryGap = 4 * ts, entrySpacing = 16 * ts
-        let widestEntry = sections.joined().map { $0.3 + entryGap + font.width(of: $0.1, scale: ts) }.max() ?? 0
+        let widestEntry = sections.joined().map { $0.3 + 2 * entryGap + font.width(of: $0.1, scale: ts) }.max() ?? 0
         let contentWidth = max(panelsWidth, headingWidth, widestEntry)
         var legend: [FigureLayout.LegendEntry] = []
         if !sections.isEmpty {
@@ -122,16 +122,15 @@ public enum Figure {
             for section in sections {
                 var x = margin
                 for (kind, label, color, sw) in section {
-                    let w = sw + entryGap + font.width(of: label, scale: ts)
+                    let isBar: Bool = if case .scaleBar = kind { true } else { false }
+                    let textGap = isBar ? 2 * entryGap : entryGap
+                    let w = sw + textGap + font.width(of: label, scale: ts)
                     if x > margin && x - margin + w > contentWidth { x = margin; y += line + 5 * ts }
-                    let swatchRect: PixelRect
-                    if case .scaleBar = kind {
-                        swatchRect = PixelRect(x: x, y: y + 3 * ts, width: sw, height: 3 * ts)
-                    } else {
-                        swatchRect = PixelRect(x: x, y: y, width: sw, height: sw)
-                    }
+                    // A scale bar is a 3-pixel rule level with the middle of the text.
+                    let swatchRect = isBar ? PixelRect(x: x, y: y + 3 * ts, width: sw, height: 3 * ts)
+                                           : PixelRect(x: x, y: y, width: sw, height: sw)
                     legend.append(.init(kind: kind, label: label, color: color, swatch: swatchRect,
-                                        textOrigin: (x + sw + entryGap, y)))
+                                        textOrigin: (x + sw + textGap, y)))
                     x += w + entrySpacing
                 }
                 y += line + 5 * ts
