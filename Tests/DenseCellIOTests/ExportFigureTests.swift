@@ -294,4 +294,21 @@ final class ExportFigureTests: XCTestCase {
             XCTAssertThrowsError(try Pane.parseList(bad), bad)
         }
     }
+    func testHeadingNamesFileSliceRegionAndVoxelSize() throws {
+        let study = ExportStudy.make()
+        var o = options()
+        o.roiY = 5..<15; o.roiX = 15..<40
+        XCTAssertEqual(FigureExport.defaultHeading(studyPath: "/data/platelet.h5", study: study, z: 1, options: o),
+                       "platelet.h5  ·  z 1 of 3  ·  y 5:15  x 15:40  ·  50×20×20 nm voxels (z×y×x)")
+        o.heading = FigureExport.defaultHeading(studyPath: "/data/platelet.h5", study: study, z: 1, options: o)
+        let (png, layout) = try exported([.image], options: o)
+        let h = try XCTUnwrap(layout.headingOrigin)
+        let font = try BitmapFont.standard()
+        // The heading is wider than the 25-pixel panel: the figure widens to hold it.
+        XCTAssertEqual(layout.width, font.width(of: o.heading!) + 20)
+        let ink = (h.y..<(h.y + 10)).flatMap { y in (h.x..<(layout.width - 10)).map { x in rgb(png, x, y) } }
+            .filter { $0 == [0x1E, 0x1E, 0x1E] }.count
+        XCTAssertGreaterThan(ink, 300)
+        XCTAssertLessThan(h.y + 10, layout.panels[0].titleOrigin!.y + 1)
+    }
 }

@@ -72,11 +72,11 @@ public struct BitmapFont: Sendable {
     /// Height of a line of text at `scale`.
     public func lineHeight(scale: Int = 1) -> Int { rows * scale }
 
-    /// Width of `text` in pixels at `scale` (bold adds one pixel column at the end).
+    /// Width of `text` in pixels at `scale` (bold adds one pixel at the end).
     public func width(of text: String, scale: Int = 1, bold: Bool = false) -> Int {
         let n = text.unicodeScalars.count
         guard n > 0 else { return 0 }
-        return ((n - 1) * advance + width + (bold ? 1 : 0)) * scale
+        return ((n - 1) * advance + width) * scale + (bold ? 1 : 0)
     }
 
     /// The longest prefix of `text` that fits `maxWidth`, ending in `…` when shortened.
@@ -93,7 +93,8 @@ public struct BitmapFont: Sendable {
     }
 
     /// Draws `text` with the top of its first line at (x, y). Each font pixel becomes a
-    /// `scale`×`scale` block; `bold` doubles every stroke one pixel to the right.
+    /// `scale`×`scale` block; `bold` widens every stroke by one pixel to the right (legible
+    /// from scale 2 on; at scale 1 it would close the one-pixel gaps inside letters).
     public func draw(_ text: String, into canvas: inout RGBCanvas, x: Int, y: Int, color: RGB,
                      scale: Int = 1, bold: Bool = false) {
         let fallback = glyphs[0x3F]!
@@ -103,7 +104,7 @@ public struct BitmapFont: Sendable {
             for row in 0..<rows {
                 for col in 0..<width where bits[row * width + col] {
                     let px = penX + col * scale, py = y + row * scale
-                    canvas.fill(PixelRect(x: px, y: py, width: scale * (bold ? 2 : 1), height: scale), with: color)
+                    canvas.fill(PixelRect(x: px, y: py, width: scale + (bold ? 1 : 0), height: scale), with: color)
                 }
             }
             penX += advance * scale

@@ -76,12 +76,12 @@ public enum Figure {
         var panels: [FigureLayout.Panel] = []
         for (i, pane) in panes.enumerated() {
             let x = margin + i * (pw + gap)
-            panels.append(.init(pane: pane, title: font.truncated(pane.title, toWidth: pw, scale: ts, bold: true),
+            panels.append(.init(pane: pane, title: font.truncated(pane.title, toWidth: pw, scale: ts, bold: ts > 1),
                                 titleOrigin: titleY.map { (x, $0) }, rect: PixelRect(x: x, y: y, width: pw, height: ph)))
         }
         y += ph
         let panelsWidth = panes.count * pw + (panes.count - 1) * gap
-        let headingWidth = options.heading.map { font.width(of: $0, scale: ts, bold: true) } ?? 0
+        let headingWidth = options.heading.map { font.width(of: $0, scale: ts, bold: ts > 1) } ?? 0
 
         // Legend entries in sections; each section starts a new row.
         var sections: [[(FigureLayout.LegendEntry.Kind, String, RGB, Int)]] = []   // kind, label, color, swatch width
@@ -181,7 +181,7 @@ public enum Figure {
         let ts = layout.textScale
         var canvas = RGBCanvas(width: layout.width, height: layout.height, fill: paper)
         if let heading = layout.heading, let o = layout.headingOrigin {
-            font.draw(heading, into: &canvas, x: o.x, y: o.y, color: ink, scale: ts, bold: true)
+            font.draw(heading, into: &canvas, x: o.x, y: o.y, color: ink, scale: ts, bold: ts > 1)
         }
         for panel in layout.panels {
             let raster = try PanelRaster.render(panel.pane, study: study, z: z, y: ry, x: rx, window: window,
@@ -189,7 +189,7 @@ public enum Figure {
             canvas.paste(raster.resampled(width: panel.rect.width, height: panel.rect.height), x: panel.rect.x, y: panel.rect.y)
             canvas.frame(around: panel.rect, color: frameColor)
             if let o = panel.titleOrigin {
-                font.draw(panel.title, into: &canvas, x: o.x, y: o.y, color: ink, scale: ts, bold: true)
+                font.draw(panel.title, into: &canvas, x: o.x, y: o.y, color: ink, scale: ts, bold: ts > 1)
             }
         }
         for entry in layout.legend {
