@@ -294,6 +294,7 @@ final class ExportFigureTests: XCTestCase {
             XCTAssertThrowsError(try Pane.parseList(bad), bad)
         }
     }
+
     func testHeadingNamesFileSliceRegionAndVoxelSize() throws {
         let study = ExportStudy.make()
         var o = options()
