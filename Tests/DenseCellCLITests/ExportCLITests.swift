@@ -158,4 +158,46 @@ final class ExportCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.contains("densecell export study.h5 --z 37 --out figures"), r.stdout)
     }
+
+    func testImageAndLabelsAsVolumeReferences() throws {
+        let out = dir + "/refs"
+        let fixtures = CLI.fixtures
+        // A TIFF image with labels from an HDF5 dataset; the files are named after the image.
+        let r = try CLI.run(["export", "--image", fixtures + "/tifffile-uint8.tif",
+                             "--labels", "truth=" + fixtures + "/h5py-dtypes.h5:/labels/truth",
+                             "--panes", "image,truth", "--z", "1:3", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(pngs(in: out), ["tifffile-uint8-z001-image+truth.png", "tifffile-uint8-z002-image+truth.png"])
+        let png = try PNGImage.read(path: out + "/tifffile-uint8-z001-image+truth.png")
+        let truth = try VolumeReader.readLabels(VolumeReference.parse(fixtures + "/h5py-dtypes.h5:/labels/truth"), classCount: 7)
+        let tiff = try VolumeReader.read(VolumeReference.parse(fixtures + "/tifffile-uint8.tif")).asFloat()
+        let study = Study(image: tiff, labels: [LabelSource(name: "truth", role: .truth, labels: truth)])
+        var o = FigureOptions()
+        o.heading = FigureExport.defaultHeading(studyPath: fixtures + "/tifffile-uint8.tif", study: study, z: 1, options: o)
+        let l = try Figure.layout(study: study, panes: [.image, .labels("truth")], options: o, font: BitmapFont.standard())
+        XCTAssertEqual(png.width, l.width); XCTAssertEqual(png.height, l.height)
+        // Every voxel of the truth panel is its image pixel, mixed with its class color where painted.
+        let a = l.panels[0].rect, b = l.panels[1].rect
+        let colors: [UInt32?] = [nil, 0x5B8DB8, 0x3BAA5C, 0xF2C14E, 0xE0629B, 0x9B59D0, 0xFF7F0E]
+        for y in 0..<32 {
+            for x in 0..<40 {
+                let gray = png.pixel(x: a.x + x, y: a.y + y)
+                let expected = colors[Int(truth[1, y, x])].map { mixed(gray, $0, 0.5) } ?? gray
+                XCTAssertEqual(png.pixel(x: b.x + x, y: b.y + y), expected, "(\(y), \(x))")
+            }
+        }
+
+        // A study source can be replaced; bad references are one-line errors with status 2.
+        let bad = try CLI.run(["export", studyPath, "--labels", "truth=" + fixtures + "/h5py-dtypes.h5:/labels/bad",
+                               "--z", "0", "--out", out])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("/labels/bad: label value 7 is outside the schema"), bad.stderr)
+        let shape = try CLI.run(["export", studyPath, "--labels", "truth=" + fixtures + "/h5py-dtypes.h5:/labels/truth",
+                                 "--z", "0", "--out", out])
+        XCTAssertEqual(shape.status, 2)
+        XCTAssertTrue(shape.stderr.contains("have shape 5×32×40 but the image is 4×32×48"), shape.stderr)
+        let noImage = try CLI.run(["export", "--z", "0", "--out", out])
+        XCTAssertEqual(noImage.status, 2)
+        XCTAssertEqual(pngs(in: out).count, 2)
+    }
 }

@@ -23,7 +23,8 @@ struct Export: ParsableCommand {
         Files are named <study>-z<slice>-<panes>.png: panes joined by '+', a diff as
         diff-A-B, the slice zero-padded to three digits (more for deeper volumes),
         e.g. platelet-z037-image+truth+diff-truth-annotator-1.png. Each file appears
-        only when complete; the paths written are printed one per line.
+        only when complete; the paths written are printed one per line. Without a
+        study file (--image), names start with the image file's name.
 
         Examples:
           densecell export study.h5 --z 37 --out figures
@@ -33,11 +34,19 @@ struct Export: ParsableCommand {
             --alpha 0.6 --scale 2 --out figures
           densecell export study.h5 --z 37 --roi 100:228,64:192 --scale 3 \\
             --hide cell --out figures
+          densecell export --image 50-images.tif --labels truth=50-labels.tif \\
+            --z 10:20 --out figures
         """
     )
 
-    @Argument(help: "Study file (HDF5 with /image and /labels/<name>).")
-    var study: String
+    @Argument(help: "Study file (HDF5 with /image and /labels/<name>); may be left out when --image is given.")
+    var study: String?
+
+    @Option(help: "The image as a volume reference (FILE.h5:/DATASET, STACK.tif or a directory of PNGs), instead of the study's /image.")
+    var image: String?
+
+    @Option(name: .customLong("labels"), help: "A label source as NAME=REF (repeatable), added to the study's sources or replacing the one of that name.")
+    var labelReferences: [String] = []
 
     @Option(help: "Slice Z, or slices Z0:Z1 (half-open, as in Python; Z0: runs to the last slice).")
     var z: String
@@ -72,11 +81,18 @@ struct Export: ParsableCommand {
     @Option(help: "Directory for the PNG files (created if missing).")
     var out: String
 
+    /// What the figures are of: the study file, or the image named by --image.
+    var subject: String { study ?? image.map { (try? VolumeReference.parse($0).path) ?? $0 } ?? "" }
+
+    func validate() throws {
+        guard study != nil || image != nil else { throw ValidationError("Give a study file, or the image with --image.") }
+    }
+
     func run() throws {
         let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
         var requested: [Pane]? = nil
         if let spec = panes {
-            do { requested = try Pane.parseList(spec) } catch { throw UsageError("\(self.study): \(error.description)") }
+            do { requested = try Pane.parseList(spec) } catch { throw UsageError("\(subject): \(error.description)") }
         }
         let study = try loadStudy(schema: schema, panes: requested)
         let shape = study.shape
@@ -90,7 +106,7 @@ struct Export: ParsableCommand {
             // Check the whole request before any file is written.
             _ = try Figure.layout(study: study, panes: paneList, options: options, font: BitmapFont.standard())
         } catch let error as FigureError {
-            throw UsageError("\(self.study): \(error.description)")
+            throw UsageError("\(subject): \(error.description)")
         }
         options.grayWindow = Overlay.displayRange(study.image)
         try FigureExport.makeDirectory(out)
@@ -101,7 +117,7 @@ struct Export: ParsableCommand {
         var written = [String?](repeating: nil, count: slices.count)
         var failure: Error? = nil
         var done = 0
-        let studyPath = self.study, heading = title, titles = self.titles
+        let studyPath = subject, heading = title, titles = self.titles
         DispatchQueue.concurrentPerform(iterations: slices.count) { i in
             if lock.withLock({ failure != nil }) { return }
             let z = slices.lowerBound + i
@@ -129,30 +145,70 @@ struct Export: ParsableCommand {
         }
     }
 
-    /// The image and the label sources the panes show (all of them for the default panes);
-    /// probabilities and unused sources are not read.
+    /// The image and the label sources the panes show (all of them for the default panes),
+    /// from the study file and the --image / --labels references; probabilities and unused
+    /// sources are not read.
     func loadStudy(schema: LabelSchema, panes: [Pane]?) throws -> Study {
-        let file = try HDF5File(path: study)
-        guard file.isDataset("/image") else {
-            throw IOError(.missingDataset, file: study, dataset: "/image", "no such dataset (not a densecell study?)")
+        var referenced: [(name: String, ref: VolumeReference)] = []
+        for text in labelReferences {
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
+                throw UsageError("--labels \(text): expected NAME=REF, e.g. truth=labels.tif")
+            }
+            let name = String(text[..<eq])
+            guard (try? Pane.parse(name)) == .labels(name) else { throw UsageError("--labels \(text): \"\(name)\" cannot name a label source") }
+            referenced.append((name, try VolumeReference.parse(String(text[text.index(after: eq)...]))))
         }
-        let image = try VolumeReader.readHDF5(file, "/image").asFloat()
-        var result = Study(image: image, resolutionNM: file.attribute("/image", "resolution_nm")?.doubleValues, schema: schema)
-        let available = StudyFile.labelNames(file)
+        let file = try study.map { try HDF5File(path: $0) }
+        let imageVolume: Volume<Float>
+        var resolution: [Double]? = nil
+        if let image {
+            let ref = try VolumeReference.parse(image)
+            imageVolume = try VolumeReader.read(ref).asFloat()
+            if case .hdf5 = ref.kind, let dataset = ref.dataset {
+                resolution = try HDF5File(path: ref.path).attribute(dataset, "resolution_nm")?.doubleValues
+            }
+        } else if let file {
+            guard file.isDataset("/image") else {
+                throw IOError(.missingDataset, file: file.path, dataset: "/image", "no such dataset (not a densecell study?)")
+            }
+            imageVolume = try VolumeReader.readHDF5(file, "/image").asFloat()
+            resolution = file.attribute("/image", "resolution_nm")?.doubleValues
+        } else {
+            throw UsageError("give a study file, or the image with --image")
+        }
+        var result = Study(image: imageVolume, resolutionNM: resolution?.count == 3 ? resolution : nil, schema: schema)
+        let inStudy = (file.map(StudyFile.labelNames) ?? []).filter { name in !referenced.contains { $0.name == name } }
+        let available = inStudy + referenced.map(\.name)
         var names = available
         if let panes {
             names = []
             for name in panes.flatMap(\.sourceNames) where !names.contains(name) {
                 guard available.contains(name) else {
-                    throw UsageError("\(study): \(FigureError.missingSource(name, available: available).description)")
+                    throw UsageError("\(subject): \(FigureError.missingSource(name, available: available).description)")
                 }
                 names.append(name)
             }
         }
         for name in names {
-            result.labels.append(try StudyFile.readLabelSource(file, name: name, schema: schema, shape: image.shape))
+            if let file, inStudy.contains(name) {
+                result.labels.append(try StudyFile.readLabelSource(file, name: name, schema: schema, shape: imageVolume.shape))
+            } else if let ref = referenced.first(where: { $0.name == name })?.ref {
+                let labels = try VolumeReader.readLabels(ref, classCount: schema.count)
+                guard labels.shape == imageVolume.shape else {
+                    throw IOError(.badShape, file: ref.path, dataset: ref.dataset,
+                                  "labels \(name) have shape \(labels.shape) but the image is \(imageVolume.shape)")
+                }
+                result.labels.append(LabelSource(name: name, role: Self.role(guessedFrom: name), labels: labels))
+            }
         }
         return result
+    }
+
+    /// Role of a source given on the command line, from its name as the study layout uses them.
+    static func role(guessedFrom name: String) -> SourceRole {
+        if name.hasPrefix("truth") { return .truth }
+        if name.hasPrefix("annotator") { return .annotator }
+        return .algorithm
     }
 
     /// The image, then every label source: truth first, then annotators, then algorithms.
@@ -166,18 +222,18 @@ struct Export: ParsableCommand {
 
     /// `Z`, `Z0:Z1`, `Z0:` or `:Z1`, checked against the volume.
     func parseSlices(_ text: String, count: Int) throws -> Range<Int> {
-        let bad = UsageError("\(study): --z \(text): expected a slice Z or a range Z0:Z1 within 0..<\(count)")
+        let bad = UsageError("\(subject): --z \(text): expected a slice Z or a range Z0:Z1 within 0..<\(count)")
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         switch parts.count {
         case 1:
             guard let z = Int(parts[0]) else { throw bad }
-            guard z >= 0, z < count else { throw UsageError("\(study): \(FigureError.sliceOutOfRange(z, count: count).description)") }
+            guard z >= 0, z < count else { throw UsageError("\(subject): \(FigureError.sliceOutOfRange(z, count: count).description)") }
             return z..<(z + 1)
         case 2:
             let lo = parts[0].isEmpty ? 0 : Int(parts[0]), hi = parts[1].isEmpty ? count : Int(parts[1])
             guard let lo, let hi else { throw bad }
             guard lo >= 0, hi <= count, lo < hi else {
-                throw UsageError("\(study): --z \(text) is not a non-empty range within the volume's slices 0..<\(count)")
+                throw UsageError("\(subject): --z \(text) is not a non-empty range within the volume's slices 0..<\(count)")
             }
             return lo..<hi
         default:
@@ -189,10 +245,10 @@ struct Export: ParsableCommand {
         let axes = text.split(separator: ",", omittingEmptySubsequences: false).count
         let full = axes == 2 ? "\(slices.lowerBound):\(slices.upperBound)," + text : text
         guard axes == 2 || axes == 3, let box = Box3.parse(full, in: shape) else {
-            throw UsageError("\(study): --roi \(text): expected Y0:Y1,X0:X1 (or Z0:Z1,Y0:Y1,X0:X1) inside the \(shape) volume")
+            throw UsageError("\(subject): --roi \(text): expected Y0:Y1,X0:X1 (or Z0:Z1,Y0:Y1,X0:X1) inside the \(shape) volume")
         }
         guard box.z.contains(slices.lowerBound), box.z.contains(slices.upperBound - 1) else {
-            throw UsageError("\(study): --roi \(text): its z range does not contain the slices of --z \(z)")
+            throw UsageError("\(subject): --roi \(text): its z range does not contain the slices of --z \(z)")
         }
         options.roiY = box.y
         options.roiX = box.x
