@@ -8,6 +8,16 @@ import Foundation
 /// so names sort in z order), and the panes joined with `+`, each as `image`, the label source
 /// name, or `diff-A-B` (characters other than letters, digits, `-`, `_` and `.` become `_`):
 /// `platelet-z037-truth.png`, `platelet-z037-image+truth+diff-truth-ensemble.png`.
+///
+/// The viewer exports what its panes show with, for example:
+/// ```swift
+/// var options = FigureOptions(alpha: state.alpha, roiY: visibleY, roiX: visibleX,
+///                             hiddenClasses: state.hiddenClasses, grayWindow: state.grayWindow)
+/// options.heading = FigureExport.defaultHeading(studyPath: path, study: study, z: z, options: options)
+/// let written = try FigureExport.export(study: study, studyPath: path, z: z,
+///                                       panes: [.image, .labels("truth"), .disagreement("truth", "ensemble")],
+///                                       options: options, directory: ".")
+/// ```
 public enum FigureExport {
     /// Draws slice `z` with the shipped font. Throws `FigureError` for a request that does not
     /// fit the study, `IOError` when the font cannot be read.

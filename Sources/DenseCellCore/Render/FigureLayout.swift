@@ -62,6 +62,9 @@ public enum Figure {
         guard pw <= maxPanelSide, ph <= maxPanelSide else {
             throw .badOption("panels would be \(pw)×\(ph) pixels; the limit is \(maxPanelSide) (lower --scale or use --roi)")
         }
+        guard panes.count * pw <= 4 * maxPanelSide else {
+            throw .badOption("\(panes.count) panels of \(pw) pixels would make a figure too wide to write (lower --scale or show fewer panes)")
+        }
 
         let ts = options.textScale
         let margin = 10 * ts, gap = 10 * ts, line = font.lineHeight(scale: ts)
