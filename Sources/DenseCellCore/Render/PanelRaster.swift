@@ -21,7 +21,8 @@ public enum PanelRaster {
         let n = schema.count
         let w = x.count, h = y.count
         let planeOffset = z * shape.planeCount
-        // Index of slice pixel (row, col) of the region in the volume's backing array.
+        // Calls body(o, i) for every pixel of the region: o its index in the panel, i the voxel's
+        // index in the volume's backing arrays.
         func forEachPixel(_ body: (_ o: Int, _ i: Int) -> Void) {
             for row in 0..<h {
                 let src = planeOffset + (y.lowerBound + row) * shape.x + x.lowerBound
