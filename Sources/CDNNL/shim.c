@@ -132,3 +132,49 @@ const char *dc_pd_impl(const_dnnl_primitive_desc_t pd) {
     if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name) return "?";
     return name;
 }
+
+/* Channel block size of a 5-D blocked layout (1 = plain), or 0 when not a simple channel blocking. */
+static int64_t channel_block(const dnnl_memory_desc_t *md) {
+    if (md->format_kind != dnnl_blocked || md->ndims != 5) return 0;
+    if (md->padded_dims[1] != md->dims[1]) return 0;
+    const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
+    if (b->inner_nblks == 0) return 1;
+    if (b->inner_nblks == 1 && b->inner_idxs[0] == 1) return b->inner_blks[0];
+    return 0;
+}
+
+dnnl_status_t dc_shuffle_views(const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst, int64_t oc,
+                               dnnl_memory_desc_t *src_view, dnnl_memory_desc_t *dst_view) {
+    int64_t bs = channel_block(src), bd = channel_block(dst);
+    if (bs == 0 || bd == 0) return dnnl_unimplemented;
+    if (bs > 1 && bd > 1 && bs != bd) return dnnl_unimplemented;
+    int64_t B = bs > bd ? bs : bd;
+    if (oc % B != 0) return dnnl_unimplemented;
+    if (src->data_type != dst->data_type) return dnnl_unimplemented;
+    const dnnl_dim_t *ss = src->format_desc.blocking.strides, *ds = dst->format_desc.blocking.strides;
+    int64_t d = src->dims[2], h = src->dims[3], w = src->dims[4];
+    /* Logical dims (O, z, y, b, x, c, o_inner) with o = O*B + o_inner. */
+    dnnl_dims_t dims = {oc / B, d, h, 2, w, 2, B};
+    /* Source: channel ch = (2b + c)*oc + o. */
+    int64_t s_oi = bs == 1 ? ss[1] : 1;
+    int64_t s_O = bs == 1 ? B * ss[1] : ss[1];
+    int64_t s_k = bs == 1 ? oc * ss[1] : (oc / B) * ss[1];
+    dnnl_dims_t sstr = {s_O, ss[2], ss[3], 2 * s_k, ss[4], s_k, s_oi};
+    /* Destination: voxel (z, 2y + b, 2x + c), channel o. */
+    int64_t d_oi = bd == 1 ? ds[1] : 1;
+    int64_t d_O = bd == 1 ? B * ds[1] : ds[1];
+    dnnl_dims_t dstr = {d_O, ds[2], 2 * ds[3], ds[3], 2 * ds[4], ds[4], d_oi};
+    dnnl_status_t s = dnnl_memory_desc_init_by_strides(src_view, 7, dims, src->data_type, sstr);
+    if (s != dnnl_success) return s;
+    return dnnl_memory_desc_init_by_strides(dst_view, 7, dims, dst->data_type, dstr);
+}
+
+dnnl_status_t dc_reorder_sum_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst, int sum) {
+    dnnl_primitive_attr_t attr;
+    dnnl_status_t s = make_attr(&attr, 0, sum);
+    if (s != dnnl_success) return s;
+    s = dnnl_reorder_primitive_desc_create(pd, src, engine, dst, engine, attr);
+    dnnl_primitive_attr_destroy(attr);
+    return s;
+}

@@ -48,6 +48,18 @@ dnnl_status_t dc_concat_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
 dnnl_status_t dc_reorder_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                             const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst);
 
+/* A transposed 1x2x2 convolution with stride (1,2,2) is computed as a 1x1x1 convolution to 4*oc
+   channels ordered (b, c, o), followed by one reorder that moves channel (2b+c)*oc + o of voxel
+   (z, y, x) to channel o of voxel (z, 2y+b, 2x+c). This builds the two 7-D strided views
+   (O, z, y, b, x, c, o_inner) of the source (4oc, d, h, w) and destination (oc, d, 2h, 2w) buffers
+   that make that reorder. Returns dnnl_unimplemented when a layout cannot be expressed that way
+   (then make the source plain and retry). */
+dnnl_status_t dc_shuffle_views(const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst, int64_t oc,
+                               dnnl_memory_desc_t *src_view, dnnl_memory_desc_t *dst_view);
+/* A reorder that adds into the destination (sum post-op) when sum != 0. */
+dnnl_status_t dc_reorder_sum_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst, int sum);
+
 /* Memory owned by the library, or wrapping a caller's buffer (ptr may be changed later with
    dnnl_memory_set_data_handle). */
 dnnl_status_t dc_memory_alloc(dnnl_memory_t *mem, const dnnl_memory_desc_t *md, dnnl_engine_t engine);

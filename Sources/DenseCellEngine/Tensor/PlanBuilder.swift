@@ -46,6 +46,7 @@ final class PlanBuilder {
     func convolution(_ x: Tensor, _ w: LayerWeights, relu: Bool, transposed: Bool = false,
                      sumInto: Tensor? = nil, label: String) throws(EngineError) -> Tensor {
         precondition(w.inChannels == x.channels, "\(label): \(w.inChannels) input channels expected, got \(x.channels)")
+        if transposed { return try subPixelConvolution(x, w, relu: relu, sumInto: sumInto, label: label) }
         let (kd, kh, kw) = w.kernelSize
         var pd: dnnl_primitive_desc_t?
         var fixed = sumInto?.md
@@ -71,6 +72,54 @@ final class PlanBuilder {
         if let sumInto { dst = sumInto } else { dst = try Tensor(dstMD) }
         plan.append(primitive, [(Int32(DC_ARG_SRC), src), (Int32(DC_ARG_WEIGHTS), weights),
                                 (Int32(DC_ARG_BIAS), bias), (Int32(DC_ARG_DST), dst)], label: label)
+        return dst
+    }
+
+    /// Transposed convolution 1×2×2 with stride (1, 2, 2), computed as a 1×1×1 convolution to 4·out
+    /// channels (the library's fast kernels; its own transposed convolution falls back to a slow
+    /// reference kernel here) and one reorder that scatters each group of `out` channels to its
+    /// (y, x) offset in the up-sampled grid. ReLU is fused into the convolution (it commutes with
+    /// the scatter); the sum into `sumInto` is fused into the reorder as a sum post-op.
+    private func subPixelConvolution(_ x: Tensor, _ w: LayerWeights, relu: Bool, sumInto: Tensor?,
+                                     label: String) throws(EngineError) -> Tensor {
+        precondition(w.kernelShape[2...] == [1, 2, 2], "\(label): only 1×2×2 transposed convolutions are supported")
+        let oc = w.outChannels, ic = w.inChannels
+        // Kernel (o, i, 0, b, c) → 1×1×1 kernel with output channel (2b + c)·oc + o.
+        var kernel = [Float](repeating: 0, count: 4 * oc * ic)
+        var bias = [Float](repeating: 0, count: 4 * oc)
+        for b in 0..<2 { for c in 0..<2 {
+            let k = 2 * b + c
+            for o in 0..<oc {
+                bias[k * oc + o] = w.bias[o]
+                for i in 0..<ic { kernel[(k * oc + o) * ic + i] = w.kernel[((o * ic + i) * 2 + b) * 2 + c] }
+            }
+        } }
+        let pointwise = LayerWeights(kernel: kernel, kernelShape: [4 * oc, ic, 1, 1, 1], bias: bias)
+        var grouped = try convolution(x, pointwise, relu: relu, label: label)
+
+        let dst: Tensor
+        if let sumInto { dst = sumInto } else {
+            var md = dnnl_memory_desc_t()
+            let tag = oc % 16 == 0 ? dnnl_nCdhw16c : oc % 8 == 0 ? dnnl_nCdhw8c : dnnl_ncdhw
+            try DNNL.check(dc_md_activation(&md, Int64(oc), Int64(x.shape.z), Int64(2 * x.shape.y), Int64(2 * x.shape.x),
+                                            type, tag), "describing \(label) output")
+            dst = try Tensor(md)
+        }
+        var srcView = dnnl_memory_desc_t(), dstView = dnnl_memory_desc_t()
+        var s = grouped.md, d = dst.md
+        if dc_shuffle_views(&s, &d, Int64(oc), &srcView, &dstView) != dnnl_success {
+            var plain = dnnl_memory_desc_t()
+            try DNNL.check(dc_md_activation(&plain, Int64(4 * oc), Int64(x.shape.z), Int64(x.shape.y), Int64(x.shape.x),
+                                            dst.md.data_type, dnnl_ncdhw), "describing \(label) scatter")
+            grouped = try ensure(grouped, plain)
+            s = grouped.md
+            try DNNL.check(dc_shuffle_views(&s, &d, Int64(oc), &srcView, &dstView), "laying out \(label) scatter")
+        }
+        var pd: dnnl_primitive_desc_t?
+        try DNNL.check(dc_reorder_sum_pd(&pd, DNNL.engine, &srcView, &dstView, sumInto == nil ? 0 : 1), "creating \(label) scatter")
+        let p = try plan.makePrimitive(pd!)
+        plan.append(p, [(Int32(DC_ARG_FROM), try Tensor(view: srcView, of: grouped)),
+                        (Int32(DC_ARG_TO), try Tensor(view: dstView, of: dst))], label: label + ".scatter")
         return dst
     }
 

@@ -19,6 +19,17 @@ final class Tensor {
         shape = Shape3(Int(md.dims.2), Int(md.dims.3), Int(md.dims.4))
     }
 
+    /// A second view of memory owned by another tensor (kept alive by the plan that uses both).
+    init(view md: dnnl_memory_desc_t, of owner: Tensor) throws(EngineError) {
+        var m = md
+        var mem: dnnl_memory_t?
+        try DNNL.check(dc_memory_wrap(&mem, &m, DNNL.engine, owner.pointer), "creating a tensor view")
+        self.md = m
+        memory = mem!
+        channels = owner.channels
+        shape = owner.shape
+    }
+
     /// A plain (1, c, z, y, x) float32 tensor, the layout of network inputs and outputs.
     convenience init(plainChannels c: Int, shape s: Shape3, type: dnnl_data_type_t = dnnl_f32) throws(EngineError) {
         var md = dnnl_memory_desc_t()
