@@ -79,11 +79,15 @@ final class TiledInference {
         var flippedOutput = [Float](repeating: 0, count: C * W.count)
         var windowSum = [Float](repeating: 0, count: C * W.count)
         let mean = normalization.mean, inverseStd = 1 / normalization.std
+        var timing = PhaseTiming()
+        defer { timing.report() }
 
         for (group, zs) in grid.zStarts.enumerated() {
             let zIndex = (0..<W.z).map { TileGrid.reflect(zs + $0, volume.z) }
             let zLo = zIndex.min()!, zHi = zIndex.max()! + 1
+            var t = DispatchTimeNanos.now()
             let slab = try read(zLo..<zHi)
+            timing.add("read", &t)
             precondition(slab.shape == Shape3(zHi - zLo, volume.y, volume.x))
             for z in zs..<(zs + W.z) where roi.z.contains(z) && sums[z] == nil {
                 sums[z] = SliceSums(classes: C, plane: plane)
@@ -106,6 +110,7 @@ final class TiledInference {
                             }
                         }
                     }
+                    timing.add("gather", &t)
                     // Ensemble members and flips, summed.
                     var first = true
                     for predictor in predictors {
@@ -134,7 +139,9 @@ final class TiledInference {
                         let scale = 1 / Float(runsPerWindow)
                         for i in 0..<windowSum.count { windowSum[i] *= scale }
                     }
+                    timing.add("predict", &t)
                     accumulate(windowSum, at: (zs, ys, xs), into: sums)
+                    timing.add("accumulate", &t)
                     done += 1
                     progress?(done, total)
                 }
@@ -143,7 +150,10 @@ final class TiledInference {
             let finalEnd = group + 1 < grid.zStarts.count ? min(max(grid.zStarts[group + 1], emitted), roi.z.upperBound)
                                                            : roi.z.upperBound
             if finalEnd > emitted {
-                try emit(finish(emitted..<finalEnd, sums: sums))
+                let result = finish(emitted..<finalEnd, sums: sums)
+                timing.add("finish", &t)
+                try emit(result)
+                timing.add("emit", &t)
                 for z in emitted..<finalEnd { sums[z] = nil }
                 emitted = finalEnd
             }
@@ -232,5 +242,24 @@ final class TiledInference {
 
     static func add(_ src: [Float], into dst: inout [Float]) {
         src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] += s[i] } } }
+    }
+}
+
+/// Seconds per phase of a run, printed to stderr when DENSECELL_PROFILE is set.
+struct PhaseTiming {
+    static let enabled = ProcessInfo.processInfo.environment["DENSECELL_PROFILE"] != nil
+    var seconds: [String: Double] = [:]
+    var order: [String] = []
+    mutating func add(_ phase: String, _ t: inout UInt64) {
+        guard Self.enabled else { return }
+        let now = DispatchTimeNanos.now()
+        if seconds[phase] == nil { order.append(phase) }
+        seconds[phase, default: 0] += Double(now - t) / 1e9
+        t = now
+    }
+    func report() {
+        guard Self.enabled else { return }
+        let text = order.map { "\($0) \(String(format: "%.2f", seconds[$0]!)) s" }.joined(separator: ", ")
+        FileHandle.standardError.write(Data("densecell profile: \(text)\n".utf8))
     }
 }
