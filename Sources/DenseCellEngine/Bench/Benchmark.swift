@@ -1,0 +1,114 @@
+import CDNNL
+import DenseCellCore
+import Foundation
+
+/// Throughput of the compiled network on one window, and the machine's convolution peak measured
+/// in the same run (DESIGN §8).
+public struct BenchmarkResult: Sendable {
+    public var width: Int
+    public var window: Shape3
+    public var precision: Precision
+    public var runs: Int
+    public var secondsPerWindow: Double
+    public var voxelsPerSecond: Double
+    public var gflops: Double
+    public var peakGflops: Double
+    public var peakDescription: String
+    /// Seconds per window spent in each kind of step, summed over layers (from one profiled run).
+    public var profile: [(String, Double)]
+    /// Largest probability difference to float32 on the same window (bf16 runs only).
+    public var probabilityError: Double?
+    public var implementations: [String]
+}
+
+public enum Benchmark {
+    /// Times `Architecture(width:)` on random weights and a random window for at least `seconds`.
+    public static func run(width: Int, window: Shape3, precision: Precision, seconds: Double = 3,
+                           log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
+        let arch = Architecture(width: width)
+        let model = NetworkModel.random(arch, seed: 1)
+        var rng = SplitMix64(seed: 7)
+        let image = (0..<window.count).map { _ in rng.nextUnitFloat() * 2 - 1 }
+        var probabilities = [Float](repeating: 0, count: arch.classes * window.count)
+
+        log?("compiling w=\(width) for \(window) (\(precision.rawValue))")
+        let network = try CompiledNetwork(model, shape: window, precision: precision)
+        func once() throws { try image.withUnsafeBufferPointer { i in
+            try probabilities.withUnsafeMutableBufferPointer { o in try network.run(image: i, probabilities: o) } } }
+        try once()   // warm-up: first-touch of buffers, JIT caches
+        var runs = 0
+        let t0 = DispatchTimeNanos.now()
+        repeat { try once(); runs += 1 } while DispatchTimeNanos.seconds(since: t0) < seconds || runs < 2
+        let perWindow = DispatchTimeNanos.seconds(since: t0) / Double(runs)
+        let voxels = Double(window.count)
+        let flops = 2 * exactMacs(arch, window: window)
+
+        var probabilityError: Double? = nil
+        if precision != .f32 {
+            let reference = try CompiledNetwork(model, shape: window, precision: .f32)
+            var ref = [Float](repeating: 0, count: probabilities.count)
+            try image.withUnsafeBufferPointer { i in try ref.withUnsafeMutableBufferPointer { o in try reference.run(image: i, probabilities: o) } }
+            try once()
+            probabilityError = Double(zip(ref, probabilities).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) })
+        }
+
+        var byKind: [String: Double] = [:]
+        for (label, s) in try network.plan.profile() { byKind[kind(of: label), default: 0] += s }
+
+        log?("measuring the convolution peak")
+        let (peak, peakText) = try peakGflops(precision: precision, seconds: min(seconds, 2))
+        return BenchmarkResult(width: width, window: window, precision: precision, runs: runs, secondsPerWindow: perWindow,
+                               voxelsPerSecond: voxels / perWindow, gflops: flops / perWindow / 1e9,
+                               peakGflops: peak, peakDescription: peakText,
+                               profile: byKind.sorted { $0.value > $1.value }, probabilityError: probabilityError,
+                               implementations: Array(Set(network.plan.implementations)).sorted())
+    }
+
+    /// Groups layer labels into kinds for the profile ("3×3×3 convolutions", "reorders", …).
+    static func kind(of label: String) -> String {
+        let arch = Architecture(width: 64)
+        if let l = arch.layer(label) {
+            if l.kind == .transposed { return "transposed 1×2×2" }
+            return "conv " + l.kernel.map(String.init).joined(separator: "×")
+        }
+        if label.hasPrefix("pool") { return "max pool" }
+        if label.hasPrefix("softmax") { return "softmax" }
+        if label.hasPrefix("concat") { return "concat" }
+        return label
+    }
+
+    /// Multiply-adds of one window, counting each layer at its own resolution.
+    public static func exactMacs(_ arch: Architecture, window: Shape3) -> Double {
+        arch.layers.reduce(0) { $0 + $1.macsPerOutputVoxel * Double(window.count) }
+    }
+
+    /// The machine's convolution peak: one large 3×3×3, 128→128-channel convolution on
+    /// 8×64×64 voxels, timed like the network.
+    static func peakGflops(precision: Precision, seconds: Double) throws -> (Double, String) {
+        let shape = Shape3(8, 64, 64), channels = 128
+        var rng = SplitMix64(seed: 9)
+        let b = try PlanBuilder(precision: precision)
+        let x = try b.input(channels: channels, shape: shape)
+        let w = LayerWeights(kernel: (0..<(channels * channels * 27)).map { _ in rng.nextUnitFloat() - 0.5 },
+                             kernelShape: [channels, channels, 3, 3, 3], bias: [Float](repeating: 0, count: channels))
+        _ = try b.convolution(x, w, relu: true, label: "peak")
+        let plan = b.plan
+        // The plan holds (input reorder, convolution): time the convolution step alone.
+        let steps = plan.steps
+        let convStep = steps.last!
+        for s in steps { try runStep(s, plan) }
+        var runs = 0
+        let t0 = DispatchTimeNanos.now()
+        repeat { try runStep(convStep, plan); runs += 1 } while DispatchTimeNanos.seconds(since: t0) < seconds || runs < 3
+        try DNNL.check(dnnl_stream_wait(plan.stream), "waiting")
+        let per = DispatchTimeNanos.seconds(since: t0) / Double(runs)
+        let flops = 2.0 * Double(channels * channels * 27 * shape.count)
+        return (flops / per / 1e9, "conv 3×3×3 \(channels)→\(channels) on \(shape)")
+    }
+
+    private static func runStep(_ step: Plan.Step, _ plan: Plan) throws {
+        let status = step.args.withUnsafeBufferPointer { dnnl_primitive_execute(step.primitive, plan.stream, Int32($0.count), $0.baseAddress) }
+        try DNNL.check(status, "running \(step.label)")
+        try DNNL.check(dnnl_stream_wait(plan.stream), "waiting")
+    }
+}
