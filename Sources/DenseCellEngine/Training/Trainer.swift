@@ -80,14 +80,15 @@ public final class Trainer {
     public var evaluate: ((TrainableNetwork) throws -> (Double?, Double?))?
     public var checkpoint: ((TrainableNetwork, TrainingRecord) throws -> Void)?
     public var log: ((TrainingRecord) -> Void)?
-    public var cancel: CancelFlag?
+    public var cancel: CancelToken?
 
     public init(network: TrainableNetwork, image: Volume<Float>, labels: Volume<UInt8>, schema: LabelSchema,
                 config: TrainingConfig) {
         precondition(image.shape == labels.shape)
         self.network = network
         self.config = config
-        self.image = Normalization.standardized(image)
+        let n = Normalization.of(image)
+        self.image = image.map { ($0 - n.mean) / n.std }
         self.labels = labels
         self.weights = LossWeights.weights(for: labels, schema: schema)
         adam = network.parameters.map { AdamState(count: $0.values.count) }
@@ -156,15 +157,6 @@ public final class Trainer {
     }
 }
 
-/// A thread-safe cancel flag for long work.
-public final class CancelFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    public init() {}
-    public func cancel() { lock.lock(); flag = true; lock.unlock() }
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return flag }
-}
-
 /// SplitMix64: small, fast and identical on every platform, so a seed reproduces a run.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public var state: UInt64
@@ -175,20 +167,5 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
         z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
         return z ^ (z >> 31)
-    }
-}
-
-/// Input scaling of DESIGN §4: mean 0, standard deviation 1 over the whole volume.
-public enum Normalization {
-    public static func statistics(_ data: [Float]) -> (mean: Double, std: Double) {
-        var sum = 0.0, sq = 0.0
-        for v in data { sum += Double(v); sq += Double(v) * Double(v) }
-        let n = Double(max(1, data.count))
-        let mean = sum / n
-        return (mean, max(1e-12, (sq / n - mean * mean)).squareRoot())
-    }
-    public static func standardized(_ v: Volume<Float>) -> Volume<Float> {
-        let (m, s) = statistics(v.data)
-        return v.map { Float((Double($0) - m) / s) }
     }
 }
