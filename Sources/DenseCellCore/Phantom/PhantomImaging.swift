@@ -4,7 +4,7 @@ import Foundation
 /// microscope's blur, Poisson–Gaussian noise and slow slice-to-slice brightness drift.
 enum PhantomImaging {
     /// Darkens plasma membranes: cell voxels (not channel lumen) whose in-plane neighbour belongs
-    /// to another cell or to resin; a weaker darkening where the neighbour above or below
+    /// to another cell, to resin or to a channel lumen; a weaker darkening where the neighbour above or below
     /// differs, as a membrane cut at a grazing angle looks in a slice.
     static func membranes(shape s: Shape3, labels: UnsafePointer<UInt8>, cellID: UnsafePointer<UInt16>,
                           shade: UnsafeMutablePointer<Float>, planeDone: () -> Void) {
@@ -18,7 +18,10 @@ enum PhantomImaging {
                         guard c != 0, labels[i] != 3 else { continue }
                         let edge = (x > 0 && cellID[i - 1] != c) || (x + 1 < s.x && cellID[i + 1] != c)
                             || (y > 0 && cellID[i - s.x] != c) || (y + 1 < s.y && cellID[i + s.x] != c)
-                        if edge { shade[i] = PhantomShade.membrane; continue }
+                        // The channel's own membrane lines the lumen from the cytoplasm side.
+                        let channelSide = (x > 0 && labels[i - 1] == 3) || (x + 1 < s.x && labels[i + 1] == 3)
+                            || (y > 0 && labels[i - s.x] == 3) || (y + 1 < s.y && labels[i + s.x] == 3)
+                        if edge || channelSide { shade[i] = PhantomShade.membrane; continue }
                         let grazing = (z > 0 && cellID[i - plane] != c) || (z + 1 < s.z && cellID[i + plane] != c)
                         if grazing { shade[i] = 0.5 * shade[i] + 0.5 * 100 }
                     }

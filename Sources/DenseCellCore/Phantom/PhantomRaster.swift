@@ -205,7 +205,7 @@ enum PhantomRaster {
                 let t = max(0, min(1, (p - tube.a).dot(ab) / len2))
                 let d = (p - (tube.a + ab * t)).length - tube.radius
                 guard d < grow else { continue }
-                let rim = d > -22
+                let rim = d > -10   // a thin rim inside; the membrane proper is drawn on the cytoplasm side
                 if labels[i] == 1 {
                     labels[i] = 3
                     shade?[i] = rim ? PhantomShade.channelRim : PhantomShade.channelLumen
