@@ -49,8 +49,8 @@ struct PhantomGeometry: Sendable {
     /// Disc shape exponent: > 1 flattens the faces and rounds the rim like a lens.
     static let discExponent: Float = 1.6
     /// Relative depth of the low-frequency deformation of each cell.
-    static let deformAmplitude: Float = 0.28
-    static let deformSpacing: Float = 650
+    static let deformAmplitude: Float = 0.4
+    static let deformSpacing: Float = 550
 
     // MARK: Sampling
 
@@ -80,7 +80,7 @@ struct PhantomGeometry: Sendable {
                                  box: Box3(z: 0..<0, y: 0..<0, x: 0..<0))
             guard g.accepts(candidate) else { continue }
             var cell = candidate
-            cell.box = g.box(center: c, halfExtent: cell.frame.extent(V3(a * 1.2, b * 1.2, r.x * 1.35)), margin: 3)
+            cell.box = g.box(center: c, halfExtent: cell.frame.extent(V3(a * 1.25, b * 1.25, r.x * 1.45)), margin: 3)
             guard !cell.box.z.isEmpty, !cell.box.y.isEmpty, !cell.box.x.isEmpty else { continue }
             g.cells.append(cell)
         }

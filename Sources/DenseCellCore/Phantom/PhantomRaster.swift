@@ -51,7 +51,7 @@ enum PhantomShade {
     static let membrane: Float = 60
     static let marginalBand: Float = 132
     static let mitoMatrix: Float = 100
-    static let mitoCrista: Float = 50
+    static let mitoCrista: Float = 40
     static let mitoRim: Float = 58
     static let alphaMatrix: Float = 118
     static let alphaRim: Float = 92
@@ -171,8 +171,8 @@ enum PhantomRaster {
                 case .mitochondrion:
                     if d > -24 { shade[i] = PhantomShade.mitoRim } else {
                         // Cristae: wavy lamellae across the long axis.
-                        let t = sinf(l.z * (2 * .pi / 68) + blob.phase + 2.5 * noise.fine.sample(p, spacing: 60))
-                        let crista = max(0, t - 0.55) / 0.45
+                        let t = sinf(l.z * (2 * .pi / 90) + blob.phase + 2.5 * noise.fine.sample(p, spacing: 60))
+                        let crista = max(0, t - 0.35) / 0.65
                         shade[i] = PhantomShade.mitoMatrix + (PhantomShade.mitoCrista - PhantomShade.mitoMatrix) * crista
                             + 8 * noise.fine.sample(p, spacing: 25)
                     }

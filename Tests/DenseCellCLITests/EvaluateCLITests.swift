@@ -1,0 +1,135 @@
+import XCTest
+import DenseCellCore
+import DenseCellIO
+
+final class EvaluateCLITests: XCTestCase {
+    var dir = ""
+    override func setUp() { dir = CLI.temporaryDirectory() }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func write(_ path: String, _ datasets: [(String, Volume<UInt8>)]) throws {
+        let file = try HDF5File(path: path, mode: .truncate)
+        for (name, v) in datasets {
+            try file.writeArray(name, dims: [v.shape.z, v.shape.y, v.shape.x], data: v.data, memoryType: .uint8)
+        }
+        try file.flush()
+    }
+
+    func json(_ text: String) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        return try XCTUnwrap(object as? [String: Any], text)
+    }
+
+    func randomLabels(_ shape: Shape3, _ rng: inout SplitMix64, absent: Set<UInt8> = []) -> Volume<UInt8> {
+        Volume(shape: shape, data: (0..<shape.count).map { _ in
+            var v: UInt8
+            repeat { v = UInt8(rng.int(0, 6)) } while absent.contains(v)
+            return v
+        })
+    }
+
+    func testJSONMatchesTheLibrary() throws {
+        var rng = SplitMix64(seed: 11)
+        let shape = Shape3(4, 20, 24)
+        let truth = randomLabels(shape, &rng, absent: [3])
+        let pred = Volume(shape: shape, data: truth.data.map { rng.unit() < 0.3 ? UInt8(rng.int(0, 6)) : $0 == 3 ? 0 : $0 })
+        let mask = Volume(shape: shape, data: (0..<shape.count).map { _ in UInt8(rng.unit() < 0.75 ? 1 : 0) })
+        let cell = Volume(shape: shape, data: (0..<shape.count).map { i in UInt8(i % 24 < 16 ? 1 : 0) })
+        try write(dir + "/t.h5", [("/labels/truth", truth), ("/mask", mask), ("/cell", cell)])
+        try write(dir + "/p.h5", [("/labels/pred", pred)])
+        let r = try CLI.run(["evaluate", dir + "/t.h5:/labels/truth", dir + "/p.h5:/labels/pred",
+                             "--mask", dir + "/t.h5:/mask", "--cell-mask", dir + "/t.h5:/cell", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // Exactly the keys of DESIGN §3, in order.
+        let keys = ["classes", "voxels", "confusion", "iou", "miou_all", "miou_org", "volume_fractions"]
+        let positions = keys.map { r.stdout.range(of: "\"\($0)\":")?.lowerBound }
+        XCTAssertTrue(positions.allSatisfy { $0 != nil }, r.stdout)
+        XCTAssertEqual(positions.map { $0! }, positions.map { $0! }.sorted())
+
+        let o = try json(r.stdout)
+        let c = Metrics.confusion(truth: truth, prediction: pred, classes: 7, masks: [mask])
+        XCTAssertEqual(o["classes"] as? [String], LabelSchema.platelet.names)
+        XCTAssertEqual(o["voxels"] as? Int, mask.data.filter { $0 != 0 }.count)
+        XCTAssertEqual(o["confusion"] as? [[Int]], (0..<7).map { t in (0..<7).map { c[t, $0] } })
+        let iou = try XCTUnwrap(o["iou"] as? [Any])
+        for (j, value) in c.iou().enumerated() {
+            if let value { XCTAssertEqual(iou[j] as? Double ?? -1, value, accuracy: 1e-12) } else { XCTAssertTrue(iou[j] is NSNull) }
+        }
+        XCTAssertEqual(o["miou_all"] as? Double ?? -1, c.miou(over: Array(0..<7))!, accuracy: 1e-12)
+        XCTAssertEqual(o["miou_org"] as? Double ?? -1, c.miou(over: [2, 3, 4, 5, 6])!, accuracy: 1e-12)
+        let fractions = try XCTUnwrap(o["volume_fractions"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(fractions.keys), ["truth", "prediction"])
+        let expected = Metrics.volumeFractions(truth, schema: .platelet, cellMask: cell, masks: [mask])
+        XCTAssertEqual(Set(fractions["truth"]!.keys), ["mitochondrion", "canalicular channel", "alpha granule", "dense granule", "dense granule core"])
+        XCTAssertEqual(fractions["truth"]!["alpha granule"] as? Double ?? -1, expected[4]!, accuracy: 1e-12)
+        XCTAssertEqual(fractions["truth"]!["canalicular channel"] as? Double, 0)
+    }
+
+    func testTableIsReadable() throws {
+        var rng = SplitMix64(seed: 2)
+        let shape = Shape3(2, 8, 8)
+        let truth = randomLabels(shape, &rng, absent: [6])
+        try write(dir + "/t.h5", [("/labels/truth", truth), ("/labels/same", truth)])
+        let r = try CLI.run(["evaluate", dir + "/t.h5:/labels/truth", dir + "/t.h5:/labels/same"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("alpha granule"))
+        XCTAssertTrue(r.stdout.contains("MIoU(org)"))
+        // Identical sources: every present class has IoU 1, the absent one is n/a.
+        let line = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("6 dense granule core") })
+        XCTAssertTrue(line.hasSuffix("n/a"), String(line))
+        XCTAssertTrue(r.stdout.split(separator: "\n").contains { $0.hasPrefix("MIoU(all)") && $0.hasSuffix("1.0000") })
+        XCTAssertTrue(r.stdout.contains("100.00%"))
+    }
+
+    func testBadInputIsOneLineAndStatus2() throws {
+        var rng = SplitMix64(seed: 5)
+        let a = randomLabels(Shape3(2, 8, 8), &rng), b = randomLabels(Shape3(2, 8, 9), &rng)
+        let outside = Volume<UInt8>(shape: Shape3(2, 8, 8), data: [UInt8](repeating: 9, count: 128))
+        try write(dir + "/f.h5", [("/a", a), ("/b", b), ("/bad", outside)])
+        let cases: [([String], String)] = [
+            (["evaluate", dir + "/f.h5:/a", dir + "/f.h5:/b"], "shape"),
+            (["evaluate", dir + "/f.h5:/a", dir + "/f.h5:/bad"], "outside the schema"),
+            (["evaluate", dir + "/f.h5:/a", dir + "/f.h5:/nothing"], "/nothing"),
+            (["evaluate", dir + "/f.h5:/a", dir + "/f.h5:/a", "--mask", dir + "/f.h5:/b"], "shape"),
+            (["evaluate", dir + "/nope.h5:/a", dir + "/f.h5:/a"], "nope.h5"),
+            (["compare", dir + "/f.h5"], "no label sources"),
+        ]
+        for (args, needle) in cases {
+            let r = try CLI.run(args)
+            XCTAssertEqual(r.status, 2, args.joined(separator: " ") + "\n" + r.stderr)
+            XCTAssertTrue(r.stderr.contains(needle), r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
+    }
+
+    func testCompareOnAPhantom() throws {
+        let study = dir + "/s.h5"
+        XCTAssertEqual(try CLI.run(["phantom", study, "--shape", "8x128x128", "--seed", "4"]).status, 0)
+        let r = try CLI.run(["compare", study, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let keys = ["sources", "miou_org", "miou_all", "volume_fractions"]
+        let positions = keys.map { r.stdout.range(of: "\"\($0)\":")!.lowerBound }
+        XCTAssertEqual(positions, positions.sorted())
+        let o = try json(r.stdout)
+        let names = try XCTUnwrap(o["sources"] as? [String])
+        XCTAssertEqual(Set(names), ["truth", "annotator-1", "annotator-2"])
+        // The numbers are the library's on the study read back.
+        let s = try StudyFile.read(path: study)
+        let expected = Metrics.pairwise(names.map { s.source(named: $0)! }, schema: .platelet)
+        let org = try XCTUnwrap(o["miou_org"] as? [[Double]])
+        for i in 0..<3 { for j in 0..<3 { XCTAssertEqual(org[i][j], expected.miouOrg[i][j]!, accuracy: 1e-12) } }
+        let fractions = try XCTUnwrap(o["volume_fractions"] as? [String: [String: Double]])
+        XCTAssertEqual(fractions["truth"]!["mitochondrion"]!,
+                       Metrics.volumeFractions(s.source(named: "truth")!.labels, schema: .platelet)[2]!, accuracy: 1e-12)
+
+        // Tables with a chosen pair and a subset of sources.
+        let t = try CLI.run(["compare", study, "--sources", "truth,annotator-2", "--pair", "truth,annotator-1"])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertTrue(t.stdout.contains("MIoU(org)") && t.stdout.contains("MIoU(all)"))
+        XCTAssertTrue(t.stdout.contains("confusion matrix (voxels; rows truth, columns annotator-1)"), t.stdout)
+        XCTAssertFalse(t.stdout.split(separator: "\n").first { $0.hasPrefix("MIoU(org)") }!.contains("annotator-1"))
+        let missing = try CLI.run(["compare", study, "--sources", "truth,nobody"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("/labels/nobody"), missing.stderr)
+    }
+}
