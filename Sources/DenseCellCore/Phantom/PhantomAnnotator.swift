@@ -12,12 +12,12 @@ struct PhantomAnnotatorStyle: Sendable {
     var channelSkip: Float         // chance to skip a run of channel capsules
     var cellSpread: Float          // nm, per-cell outline error (σ)
 
-    static let annotator1 = PhantomAnnotatorStyle(boundaryBias: 5, boundarySpread: 8, sliceJitter: 6,
-                                                  missSmall: 0.12, missOther: 0.03, denseAsAlpha: 0.1,
-                                                  alphaAsDense: 0.03, channelSkip: 0.15, cellSpread: 10)
-    static let annotator2 = PhantomAnnotatorStyle(boundaryBias: -4, boundarySpread: 8, sliceJitter: 6,
-                                                  missSmall: 0.15, missOther: 0.04, denseAsAlpha: 0.08,
-                                                  alphaAsDense: 0.04, channelSkip: 0.2, cellSpread: 10)
+    static let annotator1 = PhantomAnnotatorStyle(boundaryBias: 5, boundarySpread: 7, sliceJitter: 4,
+                                                  missSmall: 0.1, missOther: 0.03, denseAsAlpha: 0.1,
+                                                  alphaAsDense: 0.012, channelSkip: 0.15, cellSpread: 10)
+    static let annotator2 = PhantomAnnotatorStyle(boundaryBias: -4, boundarySpread: 7, sliceJitter: 4,
+                                                  missSmall: 0.12, missOther: 0.04, denseAsAlpha: 0.08,
+                                                  alphaAsDense: 0.018, channelSkip: 0.2, cellSpread: 10)
 
     /// Draws this annotator's decisions for every object of the geometry.
     func perturbation(_ g: PhantomGeometry, seed: UInt64) -> PhantomPerturbation {
