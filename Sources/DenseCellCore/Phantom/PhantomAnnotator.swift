@@ -13,11 +13,11 @@ struct PhantomAnnotatorStyle: Sendable {
     var cellSpread: Float          // nm, per-cell outline error (σ)
 
     static let annotator1 = PhantomAnnotatorStyle(boundaryBias: 5, boundarySpread: 7, sliceJitter: 4,
-                                                  missSmall: 0.1, missOther: 0.03, denseAsAlpha: 0.1,
-                                                  alphaAsDense: 0.012, channelSkip: 0.15, cellSpread: 10)
+                                                  missSmall: 0.06, missOther: 0.03, denseAsAlpha: 0.07,
+                                                  alphaAsDense: 0.012, channelSkip: 0.1, cellSpread: 10)
     static let annotator2 = PhantomAnnotatorStyle(boundaryBias: -4, boundarySpread: 7, sliceJitter: 4,
-                                                  missSmall: 0.12, missOther: 0.04, denseAsAlpha: 0.08,
-                                                  alphaAsDense: 0.018, channelSkip: 0.2, cellSpread: 10)
+                                                  missSmall: 0.08, missOther: 0.04, denseAsAlpha: 0.06,
+                                                  alphaAsDense: 0.018, channelSkip: 0.12, cellSpread: 10)
 
     /// Draws this annotator's decisions for every object of the geometry.
     func perturbation(_ g: PhantomGeometry, seed: UInt64) -> PhantomPerturbation {
@@ -38,7 +38,7 @@ struct PhantomAnnotatorStyle: Sendable {
             else if blob.kind == .alphaGranule && rng.unit() < alphaAsDense { p.blobKind[i] = .denseGranule }
             p.blobGrow[i] = clip(boundaryBias + boundarySpread * rng.normal())
             p.innerGrow[i] = clip(boundarySpread * rng.normal())
-            p.blobShift[i] = V3(0, rng.uniform(-0.5, 0.5) * g.resolution.y, rng.uniform(-0.5, 0.5) * g.resolution.x)
+            p.blobShift[i] = V3(0, rng.uniform(-1, 1) * g.resolution.y, rng.uniform(-1, 1) * g.resolution.x)
         }
         for group in 0..<g.tubeGroups {
             p.groupKept[group] = rng.unit() >= channelSkip

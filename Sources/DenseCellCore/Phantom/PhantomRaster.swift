@@ -50,8 +50,8 @@ enum PhantomShade {
     static let cytoplasm: Float = 160
     static let membrane: Float = 60
     static let marginalBand: Float = 132
-    static let mitoMatrix: Float = 100
-    static let mitoCrista: Float = 40
+    static let mitoMatrix: Float = 80
+    static let mitoCrista: Float = 132
     static let mitoRim: Float = 58
     static let alphaMatrix: Float = 118
     static let alphaRim: Float = 92
@@ -170,7 +170,7 @@ enum PhantomRaster {
                 switch blob.kind {
                 case .mitochondrion:
                     if d > -24 { shade[i] = PhantomShade.mitoRim } else {
-                        // Cristae: wavy lamellae across the long axis.
+                        // Cristae: pale wavy lamellae across the long axis of a dark matrix.
                         let t = sinf(l.z * (2 * .pi / 90) + blob.phase + 2.5 * noise.fine.sample(p, spacing: 60))
                         let crista = max(0, t - 0.35) / 0.65
                         shade[i] = PhantomShade.mitoMatrix + (PhantomShade.mitoCrista - PhantomShade.mitoMatrix) * crista
