@@ -65,6 +65,44 @@ final class EvaluateCLITests: XCTestCase {
         XCTAssertEqual(fractions["truth"]!["canalicular channel"] as? Double, 0)
     }
 
+    func testSourceMaskAttributeAndBinarySweep() throws {
+        var rng = SplitMix64(seed: 8)
+        let shape = Shape3(3, 10, 12)
+        let truth = randomLabels(shape, &rng)
+        let pred = randomLabels(shape, &rng)
+        let labeled = Volume(shape: shape, data: (0..<shape.count).map { i in UInt8(i % 12 < 6 ? 1 : 0) })
+        let p0 = (0..<shape.count).map { _ in rng.unit() }
+        do {
+            let file = try HDF5File(path: dir + "/s.h5", mode: .truncate)
+            for (name, v) in [("/labels/truth", truth), ("/labels/pred", pred), ("/masks/truth", labeled)] {
+                try file.writeArray(name, dims: [3, 10, 12], data: v.data, memoryType: .uint8)
+            }
+            try file.setAttribute("/labels/truth", "mask", .string("/masks/truth"))
+            try file.writeArray("/probabilities/pred", dims: [2, 3, 10, 12], data: p0 + p0.map { 1 - $0 }, memoryType: .float32)
+            try file.flush()
+        }
+        let r = try CLI.run(["evaluate", dir + "/s.h5:/labels/truth", dir + "/s.h5:/labels/pred", "--json",
+                             "--probabilities", dir + "/s.h5:/probabilities/pred"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try json(r.stdout)
+        // The truth's own mask (its `mask` attribute) restricts the count to half the voxels.
+        XCTAssertEqual(o["voxels"] as? Int, shape.count / 2)
+        let c = Metrics.confusion(truth: truth, prediction: pred, classes: 7, masks: [labeled])
+        XCTAssertEqual(o["miou_all"] as? Double ?? -1, c.miou(over: Array(0..<7))!, accuracy: 1e-12)
+        let sweep = try XCTUnwrap(o["binary_sweep"] as? [[String: Double]])
+        XCTAssertEqual(sweep.map { $0["threshold"]! }, (0...10).map { Double($0) / 10 })
+        let expected = Metrics.binarySweep(probabilities: ProbabilitySource(name: "p", classes: 2, shape: shape, data: p0 + p0.map { 1 - $0 }),
+                                           truth: truth, thresholds: (0...10).map { Double($0) / 10 }, masks: [labeled])
+        for (a, b) in zip(sweep, expected) { XCTAssertEqual(a["miou"]!, b.miou!, accuracy: 1e-12) }
+        let table = try CLI.run(["evaluate", dir + "/s.h5:/labels/truth", dir + "/s.h5:/labels/pred",
+                                 "--probabilities", dir + "/s.h5:/probabilities/pred"])
+        XCTAssertTrue(table.stdout.contains("t = 0.5"), table.stdout)
+        let bad = try CLI.run(["evaluate", dir + "/s.h5:/labels/truth", dir + "/s.h5:/labels/pred",
+                               "--probabilities", dir + "/s.h5:/labels/pred"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("/labels/pred"), bad.stderr)
+    }
+
     func testTableIsReadable() throws {
         var rng = SplitMix64(seed: 2)
         let shape = Shape3(2, 8, 8)

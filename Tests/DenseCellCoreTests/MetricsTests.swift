@@ -178,6 +178,17 @@ final class MetricsTests: XCTestCase {
         // At t = 0 everything is foreground, so background IoU is 0 and MIoU = IoU(fg) / 2.
         let fgVoxels = truth.data.filter { $0 != 0 }.count
         XCTAssertEqual(sweep[1].miou!, Double(fgVoxels) / Double(shape.count) / 2, accuracy: 1e-12)
+
+        // With a mask, only the masked voxels count: the same as the sweep of the masked-out copy.
+        let mask = Volume(shape: shape, data: (0..<shape.count).map { _ in UInt8(rng.unit() < 0.6 ? 1 : 0) })
+        let masked = Metrics.binarySweep(probabilities: probs, truth: truth, thresholds: thresholds, masks: [mask])
+        let kept = (0..<shape.count).filter { mask.data[$0] != 0 }
+        let keptShape = Shape3(1, 1, kept.count)
+        let keptProbs = ProbabilitySource(name: "k", classes: 1, shape: keptShape, data: kept.map { p0[$0] })
+        let keptTruth = Volume(shape: keptShape, data: kept.map { truth.data[$0] })
+        let reference = Metrics.binarySweep(probabilities: keptProbs, truth: keptTruth, thresholds: thresholds)
+        for (a, b) in zip(masked, reference) { XCTAssertEqual(a.miou!, b.miou!, accuracy: 1e-12) }
+        XCTAssertNotEqual(masked[6].miou!, sweep[6].miou!, accuracy: 1e-9)
     }
 
     func testConfusionSumAndSizes() {

@@ -171,6 +171,7 @@ public enum Metrics {
     /// probabilities : per-class probabilities (classes, z, y, x); channel 0 is background.
     /// truth : labels of the same (z, y, x) shape, binarized as `truth ≠ 0`.
     /// thresholds : values t; a voxel is predicted foreground when `1 − p0 ≥ t`.
+    /// masks : only voxels where every mask is nonzero count.
     ///
     /// Returns
     /// -------
@@ -179,31 +180,35 @@ public enum Metrics {
     /// defined (an empty volume). One pass: each voxel is binned by how many thresholds it
     /// passes, and the counts for every t follow from cumulative sums.
     public static func binarySweep(probabilities: ProbabilitySource, truth: Volume<UInt8>,
-                                   thresholds: [Double]) -> [(threshold: Double, miou: Double?)] {
+                                   thresholds: [Double], masks: [Volume<UInt8>] = []) -> [(threshold: Double, miou: Double?)] {
         precondition(probabilities.shape == truth.shape, "probabilities \(probabilities.shape) and truth \(truth.shape) differ in shape")
+        for m in masks { precondition(m.shape == truth.shape, "mask \(m.shape) does not match labels \(truth.shape)") }
         let sorted = thresholds.sorted()
         let bins = sorted.count + 1
         let plane = truth.shape.planeCount
         let parts: [[Int]] = probabilities.data.withUnsafeBufferPointer { pb in
             truth.data.withUnsafeBufferPointer { tb in
                 sorted.withUnsafeBufferPointer { sb in
-                    let p0 = pb.baseAddress!, t = tb.baseAddress!
-                    return ZSlabParallel.map(0..<truth.shape.z) { slab in
-                        // counts[b * bins + k]: truth class b, passes the k smallest thresholds.
-                        var counts = [Int](repeating: 0, count: 2 * bins)
-                        counts.withUnsafeMutableBufferPointer { cb in
-                            for i in slab.lowerBound * plane..<slab.upperBound * plane {
-                                let q = 1.0 - Double(p0[i])
-                                var lo = 0, hi = sb.count
-                                while lo < hi {   // number of thresholds ≤ q
-                                    let mid = (lo + hi) >> 1
-                                    if sb[mid] <= q { lo = mid + 1 } else { hi = mid }
+                    withPointers(masks) { maskPointers in
+                        let p0 = pb.baseAddress!, t = tb.baseAddress!
+                        return ZSlabParallel.map(0..<truth.shape.z) { slab in
+                            // counts[b * bins + k]: truth class b, passes the k smallest thresholds.
+                            var counts = [Int](repeating: 0, count: 2 * bins)
+                            counts.withUnsafeMutableBufferPointer { cb in
+                                forEachBlock(slab.lowerBound * plane..<slab.upperBound * plane, masks: maskPointers) { range, keep in
+                                    for i in range where keep == nil || keep![i - range.lowerBound] != 0 {
+                                        let q = 1.0 - Double(p0[i])
+                                        var lo = 0, hi = sb.count
+                                        while lo < hi {   // number of thresholds ≤ q
+                                            let mid = (lo + hi) >> 1
+                                            if sb[mid] <= q { lo = mid + 1 } else { hi = mid }
+                                        }
+                                        cb[(t[i] != 0 ? bins : 0) + lo] &+= 1
+                                    }
                                 }
-                                let b = t[i] != 0 ? 1 : 0
-                                cb[b * bins + lo] &+= 1
                             }
+                            return counts
                         }
-                        return counts
                     }
                 }
             }

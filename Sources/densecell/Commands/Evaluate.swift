@@ -17,12 +17,14 @@ struct Evaluate: ParsableCommand {
         With --json, prints one object:
           {"classes":[..], "voxels":N, "confusion":[[..]], "iou":[..], "miou_all":x, "miou_org":x,
            "volume_fractions":{"truth":{name:x}, "prediction":{name:x}}}
-        (rows of confusion are truth, columns prediction).
+        (rows of confusion are truth, columns prediction), followed by
+        "binary_sweep":[{"threshold":t,"miou":x},..] when --probabilities is given.
 
         Examples:
           densecell evaluate study.h5:/labels/truth study.h5:/labels/annotator-1
           densecell evaluate 50-labels.tif pred.h5:/labels/ensemble --mask cell.h5:/mask --json
           densecell evaluate truth.h5:/labels/truth pred.h5:/labels/ensemble --schema my-schema.json
+          densecell evaluate study.h5:/labels/truth study.h5:/labels/ensemble --probabilities study.h5:/probabilities/ensemble
         """
     )
 
@@ -37,6 +39,10 @@ struct Evaluate: ParsableCommand {
 
     @Option(name: .customLong("cell-mask"), help: "Cell region for organelle volume fractions (nonzero voxels).")
     var cellMask: String?
+
+    @Option(help: ArgumentHelp("Class probabilities (FILE.h5:/probabilities/NAME, classes×z×y×x) for the binary test.",
+                               discussion: "Adds the paper's binary comparison: 1 − p0 thresholded at 0, 0.1, …, 1 against truth ≠ 0."))
+    var probabilities: String?
 
     @Flag(help: "Print the metrics as one JSON object.")
     var json = false
@@ -68,8 +74,21 @@ struct Evaluate: ParsableCommand {
             Metrics.volumeFractions(t.labels, schema: schema, cellMask: cell, masks: masks),
             Metrics.volumeFractions(p.labels, schema: schema, cellMask: cell, masks: masks),
         ]
+        var sweep: [(threshold: Double, miou: Double?)]? = nil
+        if let probabilities {
+            let ref = try VolumeReference.parse(probabilities)
+            let p = try MetricsInput.readProbabilities(ref, shape: t.labels.shape)
+            sweep = Metrics.binarySweep(probabilities: p, truth: t.labels, thresholds: (0...10).map { Double($0) / 10 },
+                                         masks: masks)
+        }
         if json {
-            print(MetricsReport.evaluateJSON(c, schema: schema, fractions: fractions))
+            var text = MetricsReport.evaluateJSON(c, schema: schema, fractions: fractions)
+            if let sweep {
+                text.removeLast()
+                text += ",\"binary_sweep\":[" + sweep.map { "{\"threshold\":\($0.threshold),\"miou\":\(MetricsReport.json($0.miou))}" }
+                    .joined(separator: ",") + "]}"
+            }
+            print(text)
         } else {
             print("truth       \(truthRef)\nprediction  \(predRef)")
             print("voxels      \(c.total)\(masks.isEmpty ? "" : " (inside the labeled region)")")
@@ -79,6 +98,11 @@ struct Evaluate: ParsableCommand {
             print(MetricsReport.confusionTable(c, schema: schema, rowTitle: "truth", columnTitle: "prediction"))
             print("")
             print(MetricsReport.fractionTable(["truth", "prediction"], fractions, schema: schema))
+            if let sweep {
+                print("")
+                print(MetricsReport.table([["binary test: 1 − p0 ≥ t", "MIoU"]]
+                                          + sweep.map { [String(format: "t = %.1f", $0.threshold), MetricsReport.decimal($0.miou)] }))
+            }
         }
     }
 }
@@ -111,6 +135,21 @@ enum MetricsInput {
         case .int32(let v): return v.map { $0 != 0 ? 1 : 0 }
         case .float32(let v): return v.map { $0 != 0 ? 1 : 0 }
         }
+    }
+
+    /// Reads a (classes, z, y, x) probability dataset whose volume shape matches `shape`.
+    static func readProbabilities(_ ref: VolumeReference, shape: Shape3) throws -> ProbabilitySource {
+        guard case .hdf5 = ref.kind, let dataset = ref.dataset else {
+            throw IOError(.badReference, file: ref.path, "probabilities must be an HDF5 dataset, FILE.h5:/probabilities/NAME")
+        }
+        let file = try HDF5File(path: ref.path)
+        let info = try file.info(dataset)
+        guard info.dims.count == 4, info.dims[0] >= 2, Shape3(info.dims[1], info.dims[2], info.dims[3]) == shape else {
+            throw IOError(.badShape, file: ref.path, dataset: info.name,
+                          "shape \(info.dims.map(String.init).joined(separator: "×")) is not (classes ≥ 2, \(shape.z), \(shape.y), \(shape.x))")
+        }
+        let r = try file.readArray(dataset, as: .float32, of: Float.self)
+        return ProbabilitySource(name: info.name, classes: info.dims[0], shape: shape, data: r.data)
     }
 
     static func checkShape(_ shape: Shape3, _ ref: VolumeReference, against expected: Shape3, _ what: String) throws {

@@ -43,8 +43,10 @@ struct PhantomCommand: ParsableCommand {
         guard size.y >= 16, size.x >= 16 else {
             throw UsageError("--shape \(shape): y and x must be at least 16 voxels")
         }
-        guard size.count <= 2_000_000_000 else {
-            throw UsageError("--shape \(shape): \(size.count) voxels is more than this command builds in memory")
+        // Generation holds about 20 bytes per voxel (labels, cell ids, shading, image, annotators).
+        let limit = Int(ProcessInfo.processInfo.physicalMemory / 20)
+        guard size.count <= limit else {
+            throw UsageError("--shape \(shape): \(size.count) voxels need about \((size.count * 20) >> 30) GiB; this machine allows up to \(limit) voxels")
         }
         let outDir = (output as NSString).deletingLastPathComponent
         guard outDir.isEmpty || FileManager.default.fileExists(atPath: outDir) else {
