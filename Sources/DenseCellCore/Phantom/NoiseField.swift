@@ -34,7 +34,7 @@ struct NoiseField: Sendable {
     }
 
     /// Noise at a point in nanometres, with lattice nodes `spacing` nm apart.
-    @inline(__always) func sample(_ p: V3, spacing: Float) -> Float {
+    @inline(__always) func sample(_ p: PhantomVector, spacing: Float) -> Float {
         sample(p.z / spacing, p.y / spacing, p.x / spacing)
     }
 }

@@ -38,7 +38,7 @@ struct PhantomAnnotatorStyle: Sendable {
             else if blob.kind == .alphaGranule && rng.unit() < alphaAsDense { p.blobKind[i] = .denseGranule }
             p.blobGrow[i] = clip(boundaryBias + boundarySpread * rng.normal())
             p.innerGrow[i] = clip(boundarySpread * rng.normal())
-            p.blobShift[i] = V3(0, rng.uniform(-1, 1) * g.resolution.y, rng.uniform(-1, 1) * g.resolution.x)
+            p.blobShift[i] = PhantomVector(0, rng.uniform(-1, 1) * g.resolution.y, rng.uniform(-1, 1) * g.resolution.x)
         }
         for group in 0..<g.tubeGroups {
             p.groupKept[group] = rng.unit() >= channelSkip

@@ -6,10 +6,10 @@ struct PhantomGeometry: Sendable {
     /// A resting platelet: a flattened disc deformed by low-frequency noise.
     struct Cell: Sendable {
         var id: UInt16                 // 1-based, the value in the cell-id volume
-        var center: V3
-        var frame: Frame               // u, v: the disc plane; w: its normal
-        var radii: V3                  // (a, b, h): in-plane semi-axes and half-thickness
-        var deformOffset: V3           // where this cell samples the shared deformation noise
+        var center: PhantomVector
+        var frame: PhantomFrame               // u, v: the disc plane; w: its normal
+        var radii: PhantomVector                  // (a, b, h): in-plane semi-axes and half-thickness
+        var deformOffset: PhantomVector           // where this cell samples the shared deformation noise
         var box: Box3
     }
 
@@ -20,10 +20,10 @@ struct PhantomGeometry: Sendable {
         var index: Int                 // position in `blobs`, the key of annotator decisions
         var kind: BlobKind
         var cell: UInt16
-        var center: V3
-        var frame: Frame
-        var semi: V3
-        var inner: V3                  // dense core or alpha nucleoid centre (world), if innerRadius > 0
+        var center: PhantomVector
+        var frame: PhantomFrame
+        var semi: PhantomVector
+        var inner: PhantomVector                  // dense core or alpha nucleoid centre (world), if innerRadius > 0
         var innerRadius: Float
         var phase: Float               // cristae phase
         var box: Box3
@@ -34,13 +34,13 @@ struct PhantomGeometry: Sendable {
         var index: Int
         var group: Int                 // a run of a few capsules that an annotator keeps or skips as one
         var cell: UInt16
-        var a: V3, b: V3
+        var a: PhantomVector, b: PhantomVector
         var radius: Float
         var box: Box3
     }
 
     var shape: Shape3
-    var resolution: V3                 // nm per voxel (z, y, x)
+    var resolution: PhantomVector                 // nm per voxel (z, y, x)
     var cells: [Cell] = []
     var blobs: [Blob] = []
     var tubes: [Tube] = []
@@ -56,9 +56,9 @@ struct PhantomGeometry: Sendable {
 
     /// Draws a study's geometry. Cells and their contents come from separate streams of the
     /// seed, so one cell's draws do not shift another's.
-    static func sample(shape: Shape3, seed: UInt64, resolution: V3 = V3(50, 20, 20)) -> PhantomGeometry {
+    static func sample(shape: Shape3, seed: UInt64, resolution: PhantomVector = PhantomVector(50, 20, 20)) -> PhantomGeometry {
         var g = PhantomGeometry(shape: shape, resolution: resolution)
-        let extent = V3(Float(shape.z) * resolution.z, Float(shape.y) * resolution.y, Float(shape.x) * resolution.x)
+        let extent = PhantomVector(Float(shape.z) * resolution.z, Float(shape.y) * resolution.y, Float(shape.x) * resolution.x)
         var rng = SplitMix64.stream(seed, 1)
         // Aim for dense packing (many cells touching); the overlap test decides how many fit.
         let volumeUM3 = extent.z * extent.y * extent.x / 1e9
@@ -66,21 +66,21 @@ struct PhantomGeometry: Sendable {
         var attempts = 0
         while g.cells.count < target && attempts < target * 80 {
             attempts += 1
-            let radii = V3(rng.uniform(1000, 1500), 0, rng.uniform(250, 500))
+            let radii = PhantomVector(rng.uniform(1000, 1500), 0, rng.uniform(250, 500))
             let a = radii.z
             let b = a * rng.uniform(0.8, 1.0)
-            let r = V3(a, b, radii.x)
+            let r = PhantomVector(a, b, radii.x)
             // Centres may lie a little outside the volume so that cells are cut by its faces.
-            let c = V3(rng.uniform(-0.1, 1.1) * extent.z, rng.uniform(-0.05, 1.05) * extent.y,
+            let c = PhantomVector(rng.uniform(-0.1, 1.1) * extent.z, rng.uniform(-0.05, 1.05) * extent.y,
                        rng.uniform(-0.05, 1.05) * extent.x)
             // Discs lie at any angle, as platelets do in a pellet.
-            let frame = Frame.random(&rng)
-            let candidate = Cell(id: UInt16(g.cells.count + 1), center: c, frame: Frame(u: frame.v, v: frame.w, w: frame.u),
-                                 radii: r, deformOffset: V3(rng.uniform(0, 1e5), rng.uniform(0, 1e5), rng.uniform(0, 1e5)),
+            let frame = PhantomFrame.random(&rng)
+            let candidate = Cell(id: UInt16(g.cells.count + 1), center: c, frame: PhantomFrame(u: frame.v, v: frame.w, w: frame.u),
+                                 radii: r, deformOffset: PhantomVector(rng.uniform(0, 1e5), rng.uniform(0, 1e5), rng.uniform(0, 1e5)),
                                  box: Box3(z: 0..<0, y: 0..<0, x: 0..<0))
             guard g.accepts(candidate) else { continue }
             var cell = candidate
-            cell.box = g.box(center: c, halfExtent: cell.frame.extent(V3(a * 1.25, b * 1.25, r.x * 1.45)), margin: 3)
+            cell.box = g.box(center: c, halfExtent: cell.frame.extent(PhantomVector(a * 1.25, b * 1.25, r.x * 1.45)), margin: 3)
             guard !cell.box.z.isEmpty, !cell.box.y.isEmpty, !cell.box.x.isEmpty else { continue }
             g.cells.append(cell)
         }
@@ -91,14 +91,14 @@ struct PhantomGeometry: Sendable {
     /// Rejects a cell that would swallow much of another: a few points well inside either one
     /// must not lie inside the other. Rims may overlap, which makes touching neighbours.
     func accepts(_ c: Cell) -> Bool {
-        let probes: [V3] = [V3(0, 0, 0), V3(0.7, 0, 0), V3(-0.7, 0, 0), V3(0, 0.7, 0), V3(0, -0.7, 0),
-                            V3(0.5, 0.5, 0), V3(-0.5, 0.5, 0), V3(0.5, -0.5, 0), V3(-0.5, -0.5, 0)]
+        let probes: [PhantomVector] = [PhantomVector(0, 0, 0), PhantomVector(0.7, 0, 0), PhantomVector(-0.7, 0, 0), PhantomVector(0, 0.7, 0), PhantomVector(0, -0.7, 0),
+                            PhantomVector(0.5, 0.5, 0), PhantomVector(-0.5, 0.5, 0), PhantomVector(0.5, -0.5, 0), PhantomVector(-0.5, -0.5, 0)]
         for other in cells {
             if (other.center - c.center).length > 2 * (other.radii.z + c.radii.z) { continue }
             for p in probes {
-                let inC = c.center + c.frame.world(V3(p.z * c.radii.z, p.y * c.radii.y, 0))
+                let inC = c.center + c.frame.world(PhantomVector(p.z * c.radii.z, p.y * c.radii.y, 0))
                 if Self.discValue(other, inC) < 1 { return false }
-                let inOther = other.center + other.frame.world(V3(p.z * other.radii.z, p.y * other.radii.y, 0))
+                let inOther = other.center + other.frame.world(PhantomVector(p.z * other.radii.z, p.y * other.radii.y, 0))
                 if Self.discValue(c, inOther) < 1 { return false }
             }
         }
@@ -106,13 +106,13 @@ struct PhantomGeometry: Sendable {
     }
 
     /// The undeformed disc function: < 1 inside.
-    static func discValue(_ c: Cell, _ p: V3) -> Float {
+    static func discValue(_ c: Cell, _ p: PhantomVector) -> Float {
         let l = c.frame.local(p - c.center)
         let s = (l.z / c.radii.z) * (l.z / c.radii.z) + (l.y / c.radii.y) * (l.y / c.radii.y)
         return powf(s, discExponent) + (l.x / c.radii.x) * (l.x / c.radii.x)
     }
 
-    func box(center: V3, halfExtent e: V3, margin: Int) -> Box3 {
+    func box(center: PhantomVector, halfExtent e: PhantomVector, margin: Int) -> Box3 {
         func range(_ c: Float, _ h: Float, _ res: Float, _ n: Int) -> Range<Int> {
             let lo = Int(((c - h) / res).rounded(.down)) - margin
             let hi = Int(((c + h) / res).rounded(.up)) + margin + 1
@@ -127,10 +127,10 @@ struct PhantomGeometry: Sendable {
     mutating func fill(_ cell: Cell, seed: UInt64) {
         var rng = SplitMix64.stream(seed, 2, UInt64(cell.id))
         let (a, b, h) = (cell.radii.z, cell.radii.y, cell.radii.x)
-        var placed: [(V3, Float)] = []   // local centre, bounding radius
+        var placed: [(PhantomVector, Float)] = []   // local centre, bounding radius
 
         /// A local position inside the disc where a sphere of radius `r` fits, away from the others.
-        func position(_ r: Float, radial: Float) -> V3? {
+        func position(_ r: Float, radial: Float) -> PhantomVector? {
             for _ in 0..<60 {
                 let angle = rng.uniform(0, 2 * .pi)
                 let rho = radial * rng.unit().squareRoot()
@@ -138,7 +138,7 @@ struct PhantomGeometry: Sendable {
                 // Half-thickness of the lens at this radius, minus the organelle and a membrane gap.
                 let half = h * max(0, 1 - powf(s, Self.discExponent)).squareRoot() - r - 25
                 let w = half > 0 ? rng.uniform(-half, half) : 0
-                let l = V3(rho * a * cosf(angle), rho * b * sinf(angle), w)
+                let l = PhantomVector(rho * a * cosf(angle), rho * b * sinf(angle), w)
                 if placed.allSatisfy({ ($0.0 - l).length > $0.1 + r + 15 }) {
                     placed.append((l, r))
                     return l
@@ -147,20 +147,20 @@ struct PhantomGeometry: Sendable {
             return nil
         }
 
-        func add(_ kind: BlobKind, local: V3, frame: Frame, semi: V3, inner: V3 = .zero, innerRadius: Float = 0) {
+        func add(_ kind: BlobKind, local: PhantomVector, frame: PhantomFrame, semi: PhantomVector, inner: PhantomVector = .zero, innerRadius: Float = 0) {
             let center = cell.center + cell.frame.world(local)
             blobs.append(Blob(index: blobs.count, kind: kind, cell: cell.id, center: center, frame: frame, semi: semi,
                               inner: center + inner, innerRadius: innerRadius, phase: rng.uniform(0, 2 * .pi),
-                              box: box(center: center, halfExtent: frame.extent(semi + V3(1, 1, 1) * 45), margin: 2)))
+                              box: box(center: center, halfExtent: frame.extent(semi + PhantomVector(1, 1, 1) * 45), margin: 2)))
         }
 
         // Mitochondria: 2–6 ellipsoids 0.3–0.5 µm long, lying roughly in the disc plane.
         for _ in 0..<rng.int(2, 6) {
-            let semi = V3(rng.uniform(150, 250), rng.uniform(90, 130), rng.uniform(80, 115))
+            let semi = PhantomVector(rng.uniform(150, 250), rng.uniform(90, 130), rng.uniform(80, 115))
             guard let l = position(semi.z * 0.9, radial: 0.7) else { continue }
             let angle = rng.uniform(0, 2 * .pi)
-            let axis = cell.frame.world(V3(cosf(angle), sinf(angle), rng.uniform(-0.3, 0.3)))
-            add(.mitochondrion, local: l, frame: Frame.aligned(axis, spin: rng.uniform(0, 2 * .pi)), semi: semi)
+            let axis = cell.frame.world(PhantomVector(cosf(angle), sinf(angle), rng.uniform(-0.3, 0.3)))
+            add(.mitochondrion, local: l, frame: PhantomFrame.aligned(axis, spin: rng.uniform(0, 2 * .pi)), semi: semi)
         }
         // Dense granules: 2–8, 150–300 nm across, each with an off-centre dense core.
         for _ in 0..<rng.int(2, 8) {
@@ -168,7 +168,7 @@ struct PhantomGeometry: Sendable {
             guard let l = position(r, radial: 0.8) else { continue }
             let coreRadius = r * rng.uniform(0.42, 0.62)
             let offset = rng.direction() * ((r - coreRadius - 8) * rng.uniform(0.45, 0.95))
-            add(.denseGranule, local: l, frame: Frame.random(&rng), semi: V3(r, r * rng.uniform(0.9, 1), r * rng.uniform(0.9, 1)),
+            add(.denseGranule, local: l, frame: PhantomFrame.random(&rng), semi: PhantomVector(r, r * rng.uniform(0.9, 1), r * rng.uniform(0.9, 1)),
                 inner: offset, innerRadius: coreRadius)
         }
         // Alpha granules: 20–50 spheres 200–500 nm across, smaller ones commoner; many with an
@@ -178,22 +178,22 @@ struct PhantomGeometry: Sendable {
             guard let l = position(r, radial: 0.85) else { continue }
             let hasNucleoid = rng.unit() < 0.6
             let nucleoidRadius = hasNucleoid ? r * rng.uniform(0.3, 0.45) : 0
-            add(.alphaGranule, local: l, frame: Frame.random(&rng),
-                semi: V3(r * rng.uniform(1.0, 1.18), r * rng.uniform(0.9, 1.05), r * rng.uniform(0.85, 1.0)),
+            add(.alphaGranule, local: l, frame: PhantomFrame.random(&rng),
+                semi: PhantomVector(r * rng.uniform(1.0, 1.18), r * rng.uniform(0.9, 1.05), r * rng.uniform(0.85, 1.0)),
                 inner: rng.direction() * (r * 0.35), innerRadius: nucleoidRadius)
         }
         // Canalicular channels: tortuous tubes entering from the surface, branching inside.
         for _ in 0..<rng.int(2, 4) {
             let angle = rng.uniform(0, 2 * .pi)
-            let start = V3(1.04 * a * cosf(angle), 1.04 * b * sinf(angle), rng.uniform(-0.3, 0.3) * h)
-            let inward = V3(-cosf(angle), -sinf(angle), 0)
+            let start = PhantomVector(1.04 * a * cosf(angle), 1.04 * b * sinf(angle), rng.uniform(-0.3, 0.3) * h)
+            let inward = PhantomVector(-cosf(angle), -sinf(angle), 0)
             walkChannel(cell, from: start, direction: inward, radius: rng.uniform(40, 100), steps: rng.int(14, 30),
                         depth: 0, rng: &rng)
         }
     }
 
     /// A random walk with persistence; each step is one capsule. Branches spawn new walks.
-    mutating func walkChannel(_ cell: Cell, from start: V3, direction: V3, radius: Float, steps: Int, depth: Int,
+    mutating func walkChannel(_ cell: Cell, from start: PhantomVector, direction: PhantomVector, radius: Float, steps: Int, depth: Int,
                               rng: inout SplitMix64) {
         let (a, b, h) = (cell.radii.z, cell.radii.y, cell.radii.x)
         var p = start, dir = direction.normalized, r = radius
@@ -207,18 +207,18 @@ struct PhantomGeometry: Sendable {
             var next = p + dir * rng.uniform(55, 85)
             // Turn back from the surface after entering, and keep off the faces.
             let radial = ((next.z / a) * (next.z / a) + (next.y / b) * (next.y / b)).squareRoot()
-            if step > 1 && radial > 0.82 { dir = (dir - V3(next.z / a, next.y / b, 0) * 0.8).normalized; next = p + dir * 70 }
+            if step > 1 && radial > 0.82 { dir = (dir - PhantomVector(next.z / a, next.y / b, 0) * 0.8).normalized; next = p + dir * 70 }
             let faceLimit = h * 0.55
             if abs(next.x) > faceLimit { dir.x = -dir.x * 0.5; dir = dir.normalized; next.x = max(-faceLimit, min(faceLimit, next.x)) }
             r = max(40, min(100, r * rng.uniform(0.88, 1.12)))
             let wa = cell.center + cell.frame.world(p), wb = cell.center + cell.frame.world(next)
             let mid = (wa + wb) * 0.5
-            let half = V3(abs(wa.z - wb.z), abs(wa.y - wb.y), abs(wa.x - wb.x)) * 0.5 + V3(r, r, r)
+            let half = PhantomVector(abs(wa.z - wb.z), abs(wa.y - wb.y), abs(wa.x - wb.x)) * 0.5 + PhantomVector(r, r, r)
             tubes.append(Tube(index: tubes.count, group: group, cell: cell.id, a: wa, b: wb, radius: r,
                               box: box(center: mid, halfExtent: half, margin: 1)))
             p = next
             if depth < 2 && step > 2 && rng.unit() < 0.09 {
-                let side = dir.cross(V3(0, 0, 1)).normalized * (rng.unit() < 0.5 ? 1 : -1)
+                let side = dir.cross(PhantomVector(0, 0, 1)).normalized * (rng.unit() < 0.5 ? 1 : -1)
                 walkChannel(cell, from: p, direction: dir + side, radius: r * rng.uniform(0.7, 1.0),
                             steps: rng.int(6, 16), depth: depth + 1, rng: &rng)
             }

@@ -37,9 +37,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return (-2 * logf(u1)).squareRoot() * cosf(2 * .pi * u2)
     }
     /// A random direction.
-    mutating func direction() -> V3 {
+    mutating func direction() -> PhantomVector {
         while true {
-            let v = V3(uniform(-1, 1), uniform(-1, 1), uniform(-1, 1))
+            let v = PhantomVector(uniform(-1, 1), uniform(-1, 1), uniform(-1, 1))
             let n = v.length
             if n > 0.05 && n <= 1 { return v / n }
         }
@@ -63,48 +63,48 @@ enum VoxelHash {
 
 /// A 3-vector in (z, y, x) order, in nanometres unless said otherwise. A plain struct rather
 /// than SIMD3 keeps unoptimized (debug and test) builds fast.
-struct V3: Sendable {
+struct PhantomVector: Sendable {
     var z: Float, y: Float, x: Float
     @inline(__always) init(_ z: Float, _ y: Float, _ x: Float) { self.z = z; self.y = y; self.x = x }
-    static let zero = V3(0, 0, 0)
-    @inline(__always) static func + (a: V3, b: V3) -> V3 { V3(a.z + b.z, a.y + b.y, a.x + b.x) }
-    @inline(__always) static func - (a: V3, b: V3) -> V3 { V3(a.z - b.z, a.y - b.y, a.x - b.x) }
-    @inline(__always) static func * (a: V3, s: Float) -> V3 { V3(a.z * s, a.y * s, a.x * s) }
-    @inline(__always) static func / (a: V3, s: Float) -> V3 { V3(a.z / s, a.y / s, a.x / s) }
-    @inline(__always) func dot(_ b: V3) -> Float { z * b.z + y * b.y + x * b.x }
-    @inline(__always) func cross(_ b: V3) -> V3 { V3(y * b.x - x * b.y, x * b.z - z * b.x, z * b.y - y * b.z) }
+    static let zero = PhantomVector(0, 0, 0)
+    @inline(__always) static func + (a: PhantomVector, b: PhantomVector) -> PhantomVector { PhantomVector(a.z + b.z, a.y + b.y, a.x + b.x) }
+    @inline(__always) static func - (a: PhantomVector, b: PhantomVector) -> PhantomVector { PhantomVector(a.z - b.z, a.y - b.y, a.x - b.x) }
+    @inline(__always) static func * (a: PhantomVector, s: Float) -> PhantomVector { PhantomVector(a.z * s, a.y * s, a.x * s) }
+    @inline(__always) static func / (a: PhantomVector, s: Float) -> PhantomVector { PhantomVector(a.z / s, a.y / s, a.x / s) }
+    @inline(__always) func dot(_ b: PhantomVector) -> Float { z * b.z + y * b.y + x * b.x }
+    @inline(__always) func cross(_ b: PhantomVector) -> PhantomVector { PhantomVector(y * b.x - x * b.y, x * b.z - z * b.x, z * b.y - y * b.z) }
     var length: Float { dot(self).squareRoot() }
-    var normalized: V3 { self / max(length, 1e-12) }
+    var normalized: PhantomVector { self / max(length, 1e-12) }
 }
 
 /// An orthonormal frame: `u`, `v`, `w` are the object's local axes expressed in world (z, y, x).
-struct Frame: Sendable {
-    var u: V3, v: V3, w: V3
+struct PhantomFrame: Sendable {
+    var u: PhantomVector, v: PhantomVector, w: PhantomVector
     /// World offset → local coordinates.
-    @inline(__always) func local(_ d: V3) -> V3 { V3(u.dot(d), v.dot(d), w.dot(d)) }
+    @inline(__always) func local(_ d: PhantomVector) -> PhantomVector { PhantomVector(u.dot(d), v.dot(d), w.dot(d)) }
     /// Local coordinates → world offset.
-    @inline(__always) func world(_ l: V3) -> V3 { u * l.z + v * l.y + w * l.x }
+    @inline(__always) func world(_ l: PhantomVector) -> PhantomVector { u * l.z + v * l.y + w * l.x }
 
     /// A frame whose `u` axis is `axis` and whose other axes are turned by `spin` about it.
-    static func aligned(_ axis: V3, spin: Float) -> Frame {
+    static func aligned(_ axis: PhantomVector, spin: Float) -> PhantomFrame {
         let u = axis.normalized
-        let helper = abs(u.z) < 0.9 ? V3(1, 0, 0) : V3(0, 1, 0)
+        let helper = abs(u.z) < 0.9 ? PhantomVector(1, 0, 0) : PhantomVector(0, 1, 0)
         let a = u.cross(helper).normalized
         let b = u.cross(a)
         let v = a * cosf(spin) + b * sinf(spin)
-        return Frame(u: u, v: v, w: u.cross(v))
+        return PhantomFrame(u: u, v: v, w: u.cross(v))
     }
 
-    static func random(_ rng: inout SplitMix64) -> Frame {
+    static func random(_ rng: inout SplitMix64) -> PhantomFrame {
         aligned(rng.direction(), spin: rng.uniform(0, 2 * .pi))
     }
 
     /// Half-extents along world z, y, x of an ellipsoid with these local semi-axes.
-    func extent(_ semi: V3) -> V3 {
-        func along(_ i: KeyPath<V3, Float>) -> Float {
+    func extent(_ semi: PhantomVector) -> PhantomVector {
+        func along(_ i: KeyPath<PhantomVector, Float>) -> Float {
             let a = u[keyPath: i] * semi.z, b = v[keyPath: i] * semi.y, c = w[keyPath: i] * semi.x
             return (a * a + b * b + c * c).squareRoot()
         }
-        return V3(along(\.z), along(\.y), along(\.x))
+        return PhantomVector(along(\.z), along(\.y), along(\.x))
     }
 }

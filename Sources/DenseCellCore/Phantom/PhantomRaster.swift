@@ -6,7 +6,7 @@ struct PhantomPerturbation: Sendable {
     var cellGrow: [Float]                               // nm, by cell index
     var blobKind: [PhantomGeometry.BlobKind?]           // nil: the organelle was missed (left as cell)
     var blobGrow: [Float]                               // nm, by blob
-    var blobShift: [V3]                                 // nm, by blob
+    var blobShift: [PhantomVector]                                 // nm, by blob
     var innerGrow: [Float]                              // nm, dense core boundary, by blob
     var groupKept: [Bool]                               // channel capsule groups drawn at all
     var groupGrow: [Float]                              // nm, by channel group
@@ -16,7 +16,7 @@ struct PhantomPerturbation: Sendable {
     static func identity(_ g: PhantomGeometry) -> PhantomPerturbation {
         PhantomPerturbation(cellGrow: [Float](repeating: 0, count: g.cells.count), blobKind: g.blobs.map(\.kind),
                             blobGrow: [Float](repeating: 0, count: g.blobs.count),
-                            blobShift: [V3](repeating: .zero, count: g.blobs.count),
+                            blobShift: [PhantomVector](repeating: .zero, count: g.blobs.count),
                             innerGrow: [Float](repeating: 0, count: g.blobs.count),
                             groupKept: [Bool](repeating: true, count: g.tubeGroups),
                             groupGrow: [Float](repeating: 0, count: g.tubeGroups), sliceJitter: 0, seed: 0)
@@ -104,7 +104,7 @@ enum PhantomRaster {
         for y in cell.box.y {
             let row = (z * g.shape.y + y) * g.shape.x
             for x in cell.box.x {
-                let p = V3(Float(z) * res.z, Float(y) * res.y, Float(x) * res.x)
+                let p = PhantomVector(Float(z) * res.z, Float(y) * res.y, Float(x) * res.x)
                 let l = cell.frame.local(p - cell.center)
                 let su = l.z / a, sv = l.y / b, sw = l.x / h
                 let s = su * su + sv * sv
@@ -142,7 +142,7 @@ enum PhantomRaster {
         let inner = blob.inner + pert.blobShift[blob.index]
         let grow = pert.blobGrow[blob.index] + pert.jitter(100_000 + blob.index, z)
         let innerGrow = pert.innerGrow[blob.index] + 0.5 * pert.jitter(200_000 + blob.index, z)
-        let inv = V3(1 / blob.semi.z, 1 / blob.semi.y, 1 / blob.semi.x)
+        let inv = PhantomVector(1 / blob.semi.z, 1 / blob.semi.y, 1 / blob.semi.x)
         let label: UInt8
         switch kind { case .mitochondrion: label = 2; case .alphaGranule: label = 4; case .denseGranule: label = 5 }
         // A granule drawn as another kind keeps its own core only when it is drawn as dense.
@@ -152,7 +152,7 @@ enum PhantomRaster {
             for x in blob.box.x {
                 let i = row + x
                 guard cellID[i] == blob.cell && labels[i] == 1 else { continue }
-                let p = V3(Float(z) * res.z, Float(y) * res.y, Float(x) * res.x)
+                let p = PhantomVector(Float(z) * res.z, Float(y) * res.y, Float(x) * res.x)
                 let l = blob.frame.local(p - center)
                 let u = l.z * inv.z, v = l.y * inv.y, w = l.x * inv.x
                 let f = u * u + v * v + w * w
@@ -201,7 +201,7 @@ enum PhantomRaster {
             for x in tube.box.x {
                 let i = row + x
                 guard cellID[i] == tube.cell, labels[i] == 1 || labels[i] == 3 else { continue }
-                let p = V3(Float(z) * res.z, Float(y) * res.y, Float(x) * res.x)
+                let p = PhantomVector(Float(z) * res.z, Float(y) * res.y, Float(x) * res.x)
                 let t = max(0, min(1, (p - tube.a).dot(ab) / len2))
                 let d = (p - (tube.a + ab * t)).length - tube.radius
                 guard d < grow else { continue }

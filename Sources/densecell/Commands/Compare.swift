@@ -48,7 +48,14 @@ struct Compare: ParsableCommand {
         guard FileManager.default.fileExists(atPath: study) else { throw IOError(.missingFile, file: study, "no such file") }
         let file = try HDF5File(path: study)
         let available = StudyFile.labelNames(file)
-        let names = sources.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? available
+        // Default order: truth, then annotators, then algorithms, each in file order.
+        let roleOrder: [SourceRole] = [.truth, .annotator, .algorithm]
+        func rank(_ name: String) -> Int {
+            let role = file.attribute("/labels/" + name, "role")?.stringValue.flatMap(SourceRole.init(rawValue:)) ?? .algorithm
+            return roleOrder.firstIndex(of: role)!
+        }
+        let byRole = available.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+        let names = sources.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? byRole
         guard !names.isEmpty else { throw IOError(.missingDataset, file: study, dataset: "/labels", "no label sources in this study") }
         for name in names where !available.contains(name) {
             throw IOError(.missingDataset, file: study, dataset: "/labels/" + name,
