@@ -26,7 +26,8 @@ build-debug: deps
 
 ## test: install what is missing, build, run the whole suite
 test: build-debug
-	$(SWIFT) test --skip-build
+	@set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee .build/test.log; status=$$?; \
+	scripts/test-summary.sh .build/test.log; exit $$status
 
 ## demo: install, build, make the synthetic platelet study and open the viewer on it
 demo: build

@@ -52,10 +52,9 @@ struct PhantomCommand: ParsableCommand {
         guard outDir.isEmpty || FileManager.default.fileExists(atPath: outDir) else {
             throw IOError(.writeFailed, file: output, "directory \(outDir) does not exist")
         }
-        let bar = PhantomProgressBar(label: "phantom")
-        let start = Date()
-        let study = Phantom.generate(shape: size, seed: seed) { bar.update($0.fraction, $0.stage) }
-        bar.finish()
+        // Progress counts planes of the whole job (truth, imaging, two annotators) in thousandths.
+        let bar = ProgressBar("phantom", total: 1000)
+        let study = Phantom.generate(shape: size, seed: seed) { bar.update(Int($0.fraction * 1000), detail: $0.stage) }
         try AtomicFile.write(to: output) { (tmp: String) throws(IOError) in
             let file = try HDF5File(path: tmp, mode: .truncate)
             try StudyFile.writeImage(study.image, resolution: study.resolutionNM, into: file)
@@ -66,11 +65,9 @@ struct PhantomCommand: ParsableCommand {
             try file.flush()
         }
         if let preview { try writePreview(study, path: preview) }
-        let seconds = Date().timeIntervalSince(start)
         let s = Phantom.summary(shape: size, seed: seed)
-        FileHandle.standardError.write(Data(String(format: "wrote %@: %@ voxels, %d cells, %d mitochondria, %d alpha granules, %d dense granules, %d channel segments (%.1f s)\n",
-                                                   output, size.description, s.cells, s.mitochondria, s.alphaGranules,
-                                                   s.denseGranules, s.channelSegments, seconds).utf8))
+        bar.finish("wrote \(output): \(size) voxels, \(s.cells) cells, \(s.mitochondria) mitochondria, "
+                   + "\(s.alphaGranules) alpha granules, \(s.denseGranules) dense granules, \(s.channelSegments) channel segments")
     }
 
     /// The middle slice as gray image | truth overlay, through the shared overlay colors.
@@ -93,41 +90,5 @@ struct PhantomCommand: ParsableCommand {
             }
         }
         try PNGImage(width: width, height: s.y, channels: 3, pixels: pixels).write(path: path)
-    }
-}
-
-/// Progress on stderr: a bar with ETA on a terminal, a plain line every ~10 % otherwise.
-final class PhantomProgressBar: @unchecked Sendable {
-    let label: String
-    let start = Date()
-    let isTerminal = isatty(2) != 0
-    var lastPlain = -1
-    var lastDraw = Date.distantPast
-
-    init(label: String) { self.label = label }
-
-    func update(_ fraction: Double, _ stage: String) {
-        let f = max(0, min(1, fraction))
-        let elapsed = Date().timeIntervalSince(start)
-        let eta = f > 0.02 ? elapsed * (1 - f) / f : nil
-        let etaText = eta.map { String(format: "ETA %.0fs", $0) } ?? "ETA --"
-        if isTerminal {
-            guard Date().timeIntervalSince(lastDraw) > 0.1 || f >= 1 else { return }
-            lastDraw = Date()
-            let width = 30
-            let filled = Int(f * Double(width))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            let line = String(format: "\r%@ %@ %3.0f%%  %@  %@\u{1B}[K", label, bar, f * 100, etaText, stage)
-            FileHandle.standardError.write(Data(line.utf8))
-        } else {
-            let step = Int(f * 10)
-            guard step > lastPlain else { return }
-            lastPlain = step
-            FileHandle.standardError.write(Data(String(format: "%@: %3.0f%% %@ (%.1fs, %@)\n", label, f * 100, stage, elapsed, etaText).utf8))
-        }
-    }
-
-    func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
