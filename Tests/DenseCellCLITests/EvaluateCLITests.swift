@@ -103,6 +103,27 @@ final class EvaluateCLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("/labels/pred"), bad.stderr)
     }
 
+    func testCustomSchema() throws {
+        let schema = dir + "/schema.json"
+        try Data(##"{"classes":[{"name":"bg"},{"name":"nucleus","color":"#112233"},{"name":"vesicle","color":"#445566"}],"organelles":[2]}"##.utf8)
+            .write(to: URL(fileURLWithPath: schema))
+        // truth 0 1 2 2, prediction 0 2 2 1: IoU(vesicle) = 1/(2+2−1) = 1/3, IoU(nucleus) = 0, IoU(bg) = 1.
+        try write(dir + "/s.h5", [("/t", Volume(shape: Shape3(1, 1, 4), data: [0, 1, 2, 2])),
+                                  ("/p", Volume(shape: Shape3(1, 1, 4), data: [0, 2, 2, 1])),
+                                  ("/x", Volume(shape: Shape3(1, 1, 4), data: [0, 1, 2, 3]))])
+        let r = try CLI.run(["evaluate", dir + "/s.h5:/t", dir + "/s.h5:/p", "--schema", schema, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try json(r.stdout)
+        XCTAssertEqual(o["classes"] as? [String], ["bg", "nucleus", "vesicle"])
+        XCTAssertEqual(o["miou_org"] as? Double ?? -1, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(o["miou_all"] as? Double ?? -1, (1 + 0 + 1.0 / 3) / 3, accuracy: 1e-12)
+        XCTAssertEqual((o["volume_fractions"] as? [String: [String: Double]])?["truth"], ["vesicle": 2.0 / 3])
+        // Class 3 exists in the platelet schema but not in this one.
+        let bad = try CLI.run(["evaluate", dir + "/s.h5:/t", dir + "/s.h5:/x", "--schema", schema])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stderr.contains("/x") && bad.stderr.contains("outside the schema"), bad.stderr)
+    }
+
     func testTableIsReadable() throws {
         var rng = SplitMix64(seed: 2)
         let shape = Shape3(2, 8, 8)

@@ -20,7 +20,7 @@ public enum Phantom {
         public var stage: String
     }
 
-    /// Counts of the objects drawn, for reports.
+    /// Counts of the objects placed (those near the faces may lie partly outside the volume).
     public struct Summary: Sendable, Equatable {
         public var cells = 0, mitochondria = 0, alphaGranules = 0, denseGranules = 0, channelSegments = 0
     }
