@@ -52,6 +52,22 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(parts.reduce(ConfusionMatrix(classes: 3), +), whole)
     }
 
+    func testPerSliceConfusionsMatchSliceByCount() {
+        var rng = SplitMix64(seed: 21)
+        let shape = Shape3(13, 7, 9)
+        let t = Volume(shape: shape, data: (0..<shape.count).map { _ in UInt8(rng.int(0, 6)) })
+        let p = Volume(shape: shape, data: (0..<shape.count).map { _ in UInt8(rng.int(0, 6)) })
+        let m = Volume(shape: shape, data: (0..<shape.count).map { _ in UInt8(rng.unit() < 0.5 ? 1 : 0) })
+        let slices = Metrics.confusionPerSlice(truth: t, prediction: p, classes: 7, masks: [m])
+        XCTAssertEqual(slices.count, 13)
+        for z in 0..<13 {
+            var c = ConfusionMatrix(classes: 7)
+            for y in 0..<7 { for x in 0..<9 where m[z, y, x] != 0 { c[Int(t[z, y, x]), Int(p[z, y, x])] += 1 } }
+            XCTAssertEqual(slices[z], c, "slice \(z)")
+        }
+        XCTAssertEqual(slices.reduce(ConfusionMatrix(classes: 7), +), Metrics.confusion(truth: t, prediction: p, classes: 7, masks: [m]))
+    }
+
     func testHandWorkedVolumeFractions() {
         // Non-background voxels: cell ×3, mitochondrion ×2, alpha ×3, core ×1 = 9.
         let labels = Volume<UInt8>(shape: Shape3(1, 3, 4), data: [0, 1, 1, 1, 2, 2, 4, 4, 4, 6, 0, 0])

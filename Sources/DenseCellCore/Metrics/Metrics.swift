@@ -89,6 +89,43 @@ public enum Metrics {
         return matrix
     }
 
+    /// One confusion matrix per z-slice, in one parallel pass (for slice metrics and for ranking
+    /// slices by disagreement).
+    ///
+    /// Returns
+    /// -------
+    /// `result[z]` = `confusion(truth:prediction:classes:masks:z: z..<z+1)` for every slice z.
+    public static func confusionPerSlice(truth: Volume<UInt8>, prediction: Volume<UInt8>, classes: Int,
+                                         masks: [Volume<UInt8>] = []) -> [ConfusionMatrix] {
+        precondition(truth.shape == prediction.shape, "truth \(truth.shape) and prediction \(prediction.shape) differ in shape")
+        let slabs = ZSlabParallel.map(0..<truth.shape.z) { slab in
+            slab.map { z in confusionOfSlice(truth, prediction, classes: classes, masks: masks, z: z) }
+        }
+        return slabs.flatMap { $0 }
+    }
+
+    /// A single slice counted on the calling thread.
+    static func confusionOfSlice(_ truth: Volume<UInt8>, _ prediction: Volume<UInt8>, classes c: Int,
+                                 masks: [Volume<UInt8>], z: Int) -> ConfusionMatrix {
+        let plane = truth.shape.planeCount
+        var matrix = ConfusionMatrix(classes: c)
+        truth.data.withUnsafeBufferPointer { tb in
+            prediction.data.withUnsafeBufferPointer { pb in
+                withPointers(masks) { maskPointers in
+                    matrix.counts.withUnsafeMutableBufferPointer { counts in
+                        forEachBlock(z * plane..<(z + 1) * plane, masks: maskPointers) { range, keep in
+                            for i in range where keep == nil || keep![i - range.lowerBound] != 0 {
+                                let a = Int(tb[i]), b = Int(pb[i])
+                                if a < c && b < c { counts[a &* c &+ b] &+= 1 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return matrix
+    }
+
     /// Number of voxels of each label value 0…255 inside the region where every mask is nonzero.
     ///
     /// Returns
