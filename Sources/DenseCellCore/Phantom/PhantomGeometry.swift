@@ -45,6 +45,9 @@ struct PhantomGeometry: Sendable {
     var blobs: [Blob] = []
     var tubes: [Tube] = []
     var tubeGroups = 0
+    /// Dense tubular system: thin dark tubules that are not labeled (they belong to the cell
+    /// class, as in the paper's schema), so the image holds structure the labels ignore.
+    var tubules: [Tube] = []
 
     /// Disc shape exponent: > 1 flattens the faces and rounds the rim like a lens.
     static let discExponent: Float = 1.6
@@ -85,6 +88,7 @@ struct PhantomGeometry: Sendable {
             g.cells.append(cell)
         }
         for cell in g.cells { g.fill(cell, seed: seed) }
+        for cell in g.cells { g.addTubules(cell, seed: seed) }
         return g
     }
 
@@ -189,6 +193,34 @@ struct PhantomGeometry: Sendable {
             let inward = PhantomVector(-cosf(angle), -sinf(angle), 0)
             walkChannel(cell, from: start, direction: inward, radius: rng.uniform(40, 100), steps: rng.int(14, 30),
                         depth: 0, rng: &rng)
+        }
+    }
+
+    /// 4–10 short thin tubules per cell, wandering in the disc plane; their own random stream
+    /// leaves the labeled objects unchanged.
+    mutating func addTubules(_ cell: Cell, seed: UInt64) {
+        var rng = SplitMix64.stream(seed, 3, UInt64(cell.id))
+        let (a, b, h) = (cell.radii.z, cell.radii.y, cell.radii.x)
+        for _ in 0..<rng.int(4, 10) {
+            let angle = rng.uniform(0, 2 * .pi), rho = rng.uniform(0.3, 0.85)
+            var p = PhantomVector(rho * a * cosf(angle), rho * b * sinf(angle), rng.uniform(-0.4, 0.4) * h)
+            let heading = rng.uniform(0, 2 * .pi)
+            var dir = PhantomVector(cosf(heading), sinf(heading), 0)
+            let r = rng.uniform(18, 28)
+            for _ in 0..<rng.int(5, 12) {
+                var turn = rng.direction() * 0.5
+                turn.x *= 0.3
+                dir = (dir + turn).normalized
+                var next = p + dir * rng.uniform(40, 60)
+                next.x = max(-0.5 * h, min(0.5 * h, next.x))
+                let radial = ((next.z / a) * (next.z / a) + (next.y / b) * (next.y / b)).squareRoot()
+                if radial > 0.9 { break }
+                let wa = cell.center + cell.frame.world(p), wb = cell.center + cell.frame.world(next)
+                let half = PhantomVector(abs(wa.z - wb.z), abs(wa.y - wb.y), abs(wa.x - wb.x)) * 0.5 + PhantomVector(r, r, r)
+                tubules.append(Tube(index: tubules.count, group: 0, cell: cell.id, a: wa, b: wb, radius: r,
+                                    box: box(center: (wa + wb) * 0.5, halfExtent: half, margin: 1)))
+                p = next
+            }
         }
     }
 

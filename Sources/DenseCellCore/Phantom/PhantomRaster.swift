@@ -61,6 +61,7 @@ enum PhantomShade {
     static let denseCore: Float = 18
     static let channelLumen: Float = 204
     static let channelRim: Float = 72
+    static let tubule: Float = 88
 }
 
 /// Draws the geometry into label, cell-id and (for the truth) shade volumes, slab by slab.
@@ -88,6 +89,11 @@ enum PhantomRaster {
                 }
                 for tube in g.tubes where tube.box.z.contains(z) && pert.groupKept[tube.group] {
                     drawTube(g, tube, z: z, pert: pert, labels: labels, cellID: cellID, shade: shade)
+                }
+                if let shade {
+                    for tubule in g.tubules where tubule.box.z.contains(z) {
+                        drawTubule(g, tubule, z: z, labels: labels, cellID: cellID, shade: shade)
+                    }
                 }
                 planeDone()
             }
@@ -185,6 +191,25 @@ enum PhantomRaster {
                     else if d > -16 { shade[i] = PhantomShade.denseRim }
                     else { shade[i] = PhantomShade.denseHalo }
                 }
+            }
+        }
+    }
+
+    /// Shades a dense tubular system segment in the cytoplasm; labels stay `cell`.
+    static func drawTubule(_ g: PhantomGeometry, _ tube: PhantomGeometry.Tube, z: Int, labels: UnsafeMutablePointer<UInt8>,
+                           cellID: UnsafeMutablePointer<UInt16>, shade: UnsafeMutablePointer<Float>) {
+        let res = g.resolution
+        let ab = tube.b - tube.a
+        let len2 = max(ab.dot(ab), 1e-9)
+        for y in tube.box.y {
+            let row = (z * g.shape.y + y) * g.shape.x
+            for x in tube.box.x {
+                let i = row + x
+                guard cellID[i] == tube.cell, labels[i] == 1 else { continue }
+                let p = PhantomVector(Float(z) * res.z, Float(y) * res.y, Float(x) * res.x)
+                let t = max(0, min(1, (p - tube.a).dot(ab) / len2))
+                let d = (p - (tube.a + ab * t)).length - tube.radius
+                if d < 0 { shade[i] = PhantomShade.tubule }
             }
         }
     }
