@@ -65,7 +65,8 @@ struct PhantomGeometry: Sendable {
         var rng = SplitMix64.stream(seed, 1)
         // Aim for dense packing (many cells touching); the overlap test decides how many fit.
         let volumeUM3 = extent.z * extent.y * extent.x / 1e9
-        let target = max(1, Int((volumeUM3 * 0.3).rounded()))
+        // Cell ids are 16-bit: far more cells than any volume that fits in memory holds.
+        let target = min(60_000, max(1, Int((volumeUM3 * 0.3).rounded())))
         var attempts = 0
         while g.cells.count < target && attempts < target * 80 {
             attempts += 1
@@ -75,7 +76,7 @@ struct PhantomGeometry: Sendable {
             let r = PhantomVector(a, b, radii.x)
             // Centres may lie a little outside the volume so that cells are cut by its faces.
             let c = PhantomVector(rng.uniform(-0.1, 1.1) * extent.z, rng.uniform(-0.05, 1.05) * extent.y,
-                       rng.uniform(-0.05, 1.05) * extent.x)
+                                  rng.uniform(-0.05, 1.05) * extent.x)
             // Discs lie at any angle, as platelets do in a pellet.
             let frame = PhantomFrame.random(&rng)
             let candidate = Cell(id: UInt16(g.cells.count + 1), center: c, frame: PhantomFrame(u: frame.v, v: frame.w, w: frame.u),
@@ -95,14 +96,15 @@ struct PhantomGeometry: Sendable {
     /// Rejects a cell that would swallow much of another: a few points well inside either one
     /// must not lie inside the other. Rims may overlap, which makes touching neighbours.
     func accepts(_ c: Cell) -> Bool {
-        let probes: [PhantomVector] = [PhantomVector(0, 0, 0), PhantomVector(0.7, 0, 0), PhantomVector(-0.7, 0, 0), PhantomVector(0, 0.7, 0), PhantomVector(0, -0.7, 0),
-                            PhantomVector(0.5, 0.5, 0), PhantomVector(-0.5, 0.5, 0), PhantomVector(0.5, -0.5, 0), PhantomVector(-0.5, -0.5, 0)]
+        // In-plane probe points in units of the disc radii.
+        let probes: [(Float, Float)] = [(0, 0), (0.7, 0), (-0.7, 0), (0, 0.7), (0, -0.7),
+                                        (0.5, 0.5), (-0.5, 0.5), (0.5, -0.5), (-0.5, -0.5)]
         for other in cells {
             if (other.center - c.center).length > 2 * (other.radii.z + c.radii.z) { continue }
             for p in probes {
-                let inC = c.center + c.frame.world(PhantomVector(p.z * c.radii.z, p.y * c.radii.y, 0))
+                let inC = c.center + c.frame.world(PhantomVector(p.0 * c.radii.z, p.1 * c.radii.y, 0))
                 if Self.discValue(other, inC) < 1 { return false }
-                let inOther = other.center + other.frame.world(PhantomVector(p.z * other.radii.z, p.y * other.radii.y, 0))
+                let inOther = other.center + other.frame.world(PhantomVector(p.0 * other.radii.z, p.1 * other.radii.y, 0))
                 if Self.discValue(c, inOther) < 1 { return false }
             }
         }
