@@ -55,6 +55,16 @@ struct PhantomCommand: ParsableCommand {
         // Progress counts planes of the whole job (truth, imaging, two annotators) in thousandths.
         let bar = ProgressBar("phantom", total: 1000)
         let study = Phantom.generate(shape: size, seed: seed) { bar.update(Int($0.fraction * 1000), detail: $0.stage) }
+        try Self.write(study, seed: seed, to: output)
+        if let preview { try writePreview(study, path: preview) }
+        let s = Phantom.summary(shape: size, seed: seed)
+        bar.finish("wrote \(output): \(size) voxels, \(s.cells) cells, \(s.mitochondria) mitochondria, "
+                   + "\(s.alphaGranules) alpha granules, \(s.denseGranules) dense granules, \(s.channelSegments) channel segments")
+    }
+
+    /// Writes a generated study atomically, with the seed and class names as attributes
+    /// (also used by `demo`).
+    static func write(_ study: Study, seed: UInt64, to output: String) throws(IOError) {
         try AtomicFile.write(to: output) { (tmp: String) throws(IOError) in
             let file = try HDF5File(path: tmp, mode: .truncate)
             try StudyFile.writeImage(study.image, resolution: study.resolutionNM, into: file)
@@ -64,10 +74,6 @@ struct PhantomCommand: ParsableCommand {
             try file.setAttribute("/", "class_names", .strings(study.schema.names))
             try file.flush()
         }
-        if let preview { try writePreview(study, path: preview) }
-        let s = Phantom.summary(shape: size, seed: seed)
-        bar.finish("wrote \(output): \(size) voxels, \(s.cells) cells, \(s.mitochondria) mitochondria, "
-                   + "\(s.alphaGranules) alpha granules, \(s.denseGranules) dense granules, \(s.channelSegments) channel segments")
     }
 
     /// The middle slice as gray image | truth overlay, through the shared overlay colors.
