@@ -122,8 +122,7 @@ struct Compare: ParsableCommand {
             let c = Metrics.confusion(truth: sa.labels, prediction: sb.labels, classes: schema.count,
                                       masks: [sa.mask, sb.mask].compactMap { $0 })
             print("")
-            print(MetricsReport.iouTable(c, schema: schema).replacingOccurrences(of: "truth voxels", with: "\(a) voxels")
-                    .replacingOccurrences(of: "predicted", with: "\(b) voxels"))
+            print(MetricsReport.iouTable(c, schema: schema, rowTitle: a, columnTitle: b))
             print("")
             print(MetricsReport.confusionTable(c, schema: schema, rowTitle: a, columnTitle: b))
         }

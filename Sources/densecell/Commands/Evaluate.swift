@@ -173,14 +173,15 @@ enum MetricsReport {
             r.enumerated().map { i, cell in
                 let pad = String(repeating: " ", count: widths[i] - cell.count)
                 return i == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }.joined(separator: "\n")
     }
 
-    static func iouTable(_ c: ConfusionMatrix, schema: LabelSchema) -> String {
+    static func iouTable(_ c: ConfusionMatrix, schema: LabelSchema, rowTitle: String = "truth",
+                         columnTitle: String = "prediction") -> String {
         let iou = c.iou()
         let organelles = Set(schema.organelles)
-        var rows = [["class", "truth voxels", "predicted", "IoU"]]
+        var rows = [["class", "\(rowTitle) voxels", "\(columnTitle) voxels", "IoU"]]
         for j in 0..<schema.count {
             rows.append(["\(j) \(schema.classes[j].name)\(organelles.contains(j) ? "" : " *")", "\(c.truthCount(j))",
                          "\(c.predictedCount(j))", decimal(iou[j])])
