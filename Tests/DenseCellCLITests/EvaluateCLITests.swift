@@ -187,6 +187,19 @@ final class EvaluateCLITests: XCTestCase {
         XCTAssertTrue(t.stdout.contains("MIoU(org)") && t.stdout.contains("MIoU(all)"))
         XCTAssertTrue(t.stdout.contains("confusion matrix (voxels; rows truth, columns annotator-1)"), t.stdout)
         XCTAssertFalse(t.stdout.split(separator: "\n").first { $0.hasPrefix("MIoU(org)") }!.contains("annotator-1"))
+        // --mask restricts every pair (and the volume fractions) to its nonzero voxels.
+        let half = Volume(shape: s.shape, data: (0..<s.shape.count).map { UInt8(($0 / 3) % 2) })
+        try write(dir + "/m.h5", [("/mask", half)])
+        let m = try CLI.run(["compare", study, "--json", "--mask", dir + "/m.h5:/mask", "--sources", "truth,annotator-1"])
+        XCTAssertEqual(m.status, 0, m.stderr)
+        let masked = try json(m.stdout)
+        var pair = ["truth", "annotator-1"].map { s.source(named: $0)! }
+        for i in 0..<2 { pair[i].mask = half }
+        let expectedMasked = Metrics.pairwise(pair, schema: .platelet)
+        let maskedOrg = try XCTUnwrap(masked["miou_org"] as? [[Double]])
+        XCTAssertEqual(maskedOrg[0][1], expectedMasked.miouOrg[0][1]!, accuracy: 1e-12)
+        XCTAssertNotEqual(maskedOrg[0][1], expected.miouOrg[names.firstIndex(of: "truth")!][names.firstIndex(of: "annotator-1")!]!, accuracy: 1e-9)
+
         let missing = try CLI.run(["compare", study, "--sources", "truth,nobody"])
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("/labels/nobody"), missing.stderr)
