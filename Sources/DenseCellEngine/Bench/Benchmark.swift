@@ -19,6 +19,8 @@ public struct BenchmarkResult: Sendable {
     /// Largest probability difference to float32 on the same window (bf16 runs only).
     public var probabilityError: Double?
     public var implementations: [String]
+    /// Every step of one profiled run: label, oneDNN implementation, seconds.
+    public var steps: [(label: String, implementation: String, seconds: Double)]
 }
 
 public enum Benchmark {
@@ -53,7 +55,8 @@ public enum Benchmark {
         }
 
         var byKind: [String: Double] = [:]
-        for (label, s) in try network.plan.profile() { byKind[kind(of: label), default: 0] += s }
+        let profiled = try network.plan.profile()
+        for (step, s) in profiled { byKind[kind(of: step.label), default: 0] += s }
 
         log?("measuring the convolution peak")
         let (peak, peakText) = try peakGflops(precision: precision, seconds: min(seconds, 2))
@@ -61,7 +64,8 @@ public enum Benchmark {
                                voxelsPerSecond: voxels / perWindow, gflops: flops / perWindow / 1e9,
                                peakGflops: peak, peakDescription: peakText,
                                profile: byKind.sorted { $0.value > $1.value }, probabilityError: probabilityError,
-                               implementations: Array(Set(network.plan.implementations)).sorted())
+                               implementations: Array(Set(network.plan.implementations)).sorted(),
+                               steps: profiled.map { ($0.0.label, $0.0.implementation, $0.1) })
     }
 
     /// Groups layer labels into kinds for the profile ("3×3×3 convolutions", "reorders", …).

@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds to spend timing the network.")
     var seconds = 5.0
 
+    @Flag(help: "List every step of the network with its kernel, time and GFLOP/s.")
+    var layers = false
+
     @Flag(help: "Print one JSON object instead of a report.")
     var json = false
 
@@ -68,5 +71,16 @@ struct Bench: ParsableCommand {
             print("  \(kind.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%7.1f", s * 1000)) ms  \(String(format: "%5.1f", 100 * s / total))%")
         }
         print("kernels     " + r.implementations.joined(separator: ", "))
+        if layers {
+            print("steps")
+            for step in r.steps {
+                var rate = ""
+                if let l = arch.layer(step.label) {
+                    let flops = 2 * l.macsPerOutputVoxel * Double(shape.count)
+                    rate = String(format: "%7.1f GFLOP/s", flops / step.seconds / 1e9)
+                }
+                print("  \(step.label.padding(toLength: 14, withPad: " ", startingAt: 0)) \(step.implementation.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%7.2f", step.seconds * 1000)) ms \(rate)")
+            }
+        }
     }
 }
