@@ -7,10 +7,12 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine: voxels/s and GFLOP/s of one network window against the machine's peak.",
         discussion: """
-        Runs the 2D–3D network (random weights) on one window repeatedly, then times a single
-        large 3×3×3 convolution in the same run as the machine's peak. Voxels/s counts the
-        window's voxels per forward pass of one model. Build with `swift build -c release`
-        before measuring.
+        Runs the 2D–3D network (random weights) on one window repeatedly and, between its runs,
+        a single large 3×3×3 convolution as the machine's peak; both report their best run, so
+        other work on a shared machine disturbs the comparison as little as possible. Voxels/s
+        counts the window's voxels per forward pass of one model; GFLOP/s counts 2 FLOP per
+        multiply-add of every layer at its own resolution. Build with `swift build -c release`
+        before measuring; --layers shows where the time goes.
 
         Examples:
           densecell bench
@@ -61,7 +63,7 @@ struct Bench: ParsableCommand {
         }
         let arch = Architecture(width: width)
         print("network     w=\(width), \(arch.parameterCount) parameters, \(Int(arch.macsPerOutputVoxel)) MACs per voxel")
-        print("window      \(r.window) \(r.precision.rawValue), \(r.runs) runs, \(String(format: "%.1f", r.secondsPerWindow * 1000)) ms per window")
+        print("window      \(r.window) \(r.precision.rawValue), \(r.runs) runs, best \(String(format: "%.1f", r.secondsPerWindow * 1000)) ms, mean \(String(format: "%.1f", r.meanSecondsPerWindow * 1000)) ms per window")
         print("throughput  \(Int(r.voxelsPerSecond)) voxels/s, \(String(format: "%.1f", r.gflops)) GFLOP/s")
         print("peak        \(String(format: "%.1f", r.peakGflops)) GFLOP/s (\(r.peakDescription)); network at \(String(format: "%.0f", 100 * r.gflops / r.peakGflops))% of peak")
         if let e = r.probabilityError { print("bf16 error  max |p_bf16 − p_f32| = \(String(format: "%.4f", e))") }
