@@ -44,7 +44,7 @@ static dnnl_status_t make_attr(dnnl_primitive_attr_t *attr, int relu, int sum) {
     return s;
 }
 
-dnnl_status_t dc_conv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, int deconv,
+dnnl_status_t dc_conv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                          int64_t ic, int64_t oc, int64_t d, int64_t h, int64_t w,
                          int64_t kd, int64_t kh, int64_t kw, int relu, int sum,
                          dnnl_data_type_t dt, const dnnl_memory_desc_t *dst_fixed) {
@@ -54,24 +54,14 @@ dnnl_status_t dc_conv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, int de
     if ((s = dc_md_weights(&wei, oc, ic, kd, kh, kw, dt, dnnl_format_tag_any)) != dnnl_success) return s;
     if ((s = dc_md_bias(&bias, oc)) != dnnl_success) return s;
     if (dst_fixed) dst = *dst_fixed;
-    else if (deconv) s = dc_md_activation(&dst, oc, d * kd, h * kh, w * kw, dt, dnnl_format_tag_any);
-    else s = dc_md_activation(&dst, oc, d, h, w, dt, dnnl_format_tag_any);
-    if (s != dnnl_success) return s;
+    else if ((s = dc_md_activation(&dst, oc, d, h, w, dt, dnnl_format_tag_any)) != dnnl_success) return s;
     dnnl_primitive_attr_t attr;
     if ((s = make_attr(&attr, relu, sum)) != dnnl_success) return s;
-    if (deconv) {
-        dnnl_dims_t strides = {kd, kh, kw}, pad = {0, 0, 0};
-        dnnl_deconvolution_desc_t desc;
-        s = dnnl_deconvolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_deconvolution_direct,
-                                                 &src, &wei, &bias, &dst, strides, pad, pad);
-        if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
-    } else {
-        dnnl_dims_t strides = {1, 1, 1}, pad = {(kd - 1) / 2, (kh - 1) / 2, (kw - 1) / 2};
-        dnnl_convolution_desc_t desc;
-        s = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                               &src, &wei, &bias, &dst, strides, pad, pad);
-        if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
-    }
+    dnnl_dims_t strides = {1, 1, 1}, pad = {(kd - 1) / 2, (kh - 1) / 2, (kw - 1) / 2};
+    dnnl_convolution_desc_t desc;
+    s = dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                           &src, &wei, &bias, &dst, strides, pad, pad);
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &desc, attr, engine, NULL);
     dnnl_primitive_attr_destroy(attr);
     return s;
 }

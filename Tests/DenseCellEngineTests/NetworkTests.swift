@@ -109,3 +109,21 @@ final class NetworkTests: XCTestCase {
         }
     }
 }
+
+final class PrecisionTests: XCTestCase {
+    /// bf16 activations and weights cost a little probability accuracy, never the shape of the result.
+    func testBF16IsCloseToF32() throws {
+        var r = TestRandom(30)
+        let model = r.model(Architecture(width: 16), seed: 9)
+        let shape = Shape3(5, 16, 16)
+        let image = r.array(shape.count, -2, 2)
+        var f32 = [Float](repeating: 0, count: 7 * shape.count), bf16 = f32
+        try image.withUnsafeBufferPointer { i in
+            try f32.withUnsafeMutableBufferPointer { o in try CompiledNetwork(model, shape: shape, precision: .f32).run(image: i, probabilities: o) }
+            try bf16.withUnsafeMutableBufferPointer { o in try CompiledNetwork(model, shape: shape, precision: .bf16).run(image: i, probabilities: o) }
+        }
+        let worst = zip(f32, bf16).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(worst, 0.02)
+        XCTAssertGreaterThan(worst, 0, "bf16 really ran in reduced precision")
+    }
+}

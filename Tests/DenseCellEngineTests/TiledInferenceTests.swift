@@ -167,6 +167,11 @@ final class TiledInferenceTests: XCTestCase {
         } } }
     }
 
+    func testWindowShrinksToSmallVolumes() {
+        XCTAssertEqual(Ensemble.effectiveWindow(Shape3(5, 256, 256), volume: Shape3(2, 100, 37)), Shape3(5, 100, 40))
+        XCTAssertEqual(Ensemble.effectiveWindow(Shape3(5, 256, 256), volume: Shape3(48, 384, 384)), Shape3(5, 256, 256))
+    }
+
     func testProgressCancelAndRegionOfInterest() throws {
         var r = TestRandom(24)
         let model = r.model(Architecture(width: 8), seed: 8)

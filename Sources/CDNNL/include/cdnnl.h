@@ -30,11 +30,10 @@ dnnl_status_t dc_md_weights(dnnl_memory_desc_t *md, int64_t oc, int64_t ic, int6
 /* A 1-D float32 bias descriptor. */
 dnnl_status_t dc_md_bias(dnnl_memory_desc_t *md, int64_t oc);
 
-/* Same-padded convolution (stride 1) or, when deconv != 0, transposed convolution with stride
-   (1, kh, kw) and no padding. Input spatial size (d, h, w). Post-ops: ReLU when relu != 0, then
-   accumulation into the existing destination when sum != 0. dst_fixed, when not NULL, forces the
-   destination layout (needed for the sum). */
-dnnl_status_t dc_conv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, int deconv,
+/* Same-padded stride-1 convolution on input spatial size (d, h, w), all layouts `any`. Post-ops:
+   ReLU when relu != 0, then accumulation into the existing destination when sum != 0. dst_fixed,
+   when not NULL, forces the destination layout (needed for the sum). */
+dnnl_status_t dc_conv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                          int64_t ic, int64_t oc, int64_t d, int64_t h, int64_t w,
                          int64_t kd, int64_t kh, int64_t kw, int relu, int sum,
                          dnnl_data_type_t dt, const dnnl_memory_desc_t *dst_fixed);

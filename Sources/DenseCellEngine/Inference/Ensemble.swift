@@ -137,7 +137,8 @@ public final class Ensemble: @unchecked Sendable {
         }
         runLock.lock(); defer { runLock.unlock() }
         let predictors = caches.map { ModelPredictor(cache: $0, precision: options.precision) }
-        let tiler = TiledInference(predictors: predictors, volume: volume, roi: roi, window: options.window,
+        let tiler = TiledInference(predictors: predictors, volume: volume, roi: roi,
+                                   window: Self.effectiveWindow(options.window, volume: volume),
                                    tta: options.tta, normalization: normalization, wantProbabilities: wantProbabilities)
         let total = roi.shape.count
         var finished = 0, reported = 0
@@ -152,6 +153,14 @@ public final class Ensemble: @unchecked Sendable {
             reported = max(reported, finished, total * done / windows)
             progress?(InferenceProgress(voxelsDone: reported, voxelsTotal: total))
         })
+    }
+
+    /// The window actually used: no wider in y and x than the volume rounded up to a multiple of
+    /// 4 (a 100×100 image is not padded out to 256×256 of mirrored content). Depth is kept, so
+    /// thin volumes are reflection-padded to the depth the 3-D layers expect.
+    public static func effectiveWindow(_ window: Shape3, volume: Shape3) -> Shape3 {
+        func fit(_ w: Int, _ n: Int) -> Int { min(w, (n + 3) / 4 * 4) }
+        return Shape3(window.z, fit(window.y, volume.y), fit(window.x, volume.x))
     }
 
     /// Frees the compiled plans (activation buffers) until the next run.

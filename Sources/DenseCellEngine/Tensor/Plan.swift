@@ -23,6 +23,7 @@ final class Plan {
         var primitive: dnnl_primitive_t
         var args: [dnnl_exec_arg_t]
         var label: String
+        var implementation: String
     }
     let stream: dnnl_stream_t
     private(set) var steps: [Step] = []
@@ -31,6 +32,7 @@ final class Plan {
     private var tensors: [Tensor] = []
     /// Implementation chosen for each step (for diagnostics).
     private(set) var implementations: [String] = []
+    private var implementationOf: [UnsafeRawPointer: String] = [:]
 
     init() throws(EngineError) {
         var s: dnnl_stream_t?
@@ -51,13 +53,16 @@ final class Plan {
         var p: dnnl_primitive_t?
         try DNNL.check(dnnl_primitive_create(&p, pd), "creating a primitive")
         primitives.append(p!)
-        implementations.append(String(cString: dc_pd_impl(pd)))
+        let implementation = String(cString: dc_pd_impl(pd))
+        implementationOf[UnsafeRawPointer(p!)] = implementation
+        implementations.append(implementation)
         return p!
     }
 
     func append(_ primitive: dnnl_primitive_t, _ args: [(Int32, Tensor)], label: String) {
         for (_, t) in args { keep(t) }
-        steps.append(Step(primitive: primitive, args: args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }, label: label))
+        steps.append(Step(primitive: primitive, args: args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }, label: label,
+                          implementation: implementationOf[UnsafeRawPointer(primitive)] ?? "?"))
     }
 
     /// Runs a primitive once right now (weight reorders at build time).
@@ -79,8 +84,8 @@ final class Plan {
     }
 
     /// Runs each step separately and returns the seconds each label took (for profiling in bench).
-    func profile() throws(EngineError) -> [(String, Double)] {
-        var out: [(String, Double)] = []
+    func profile() throws(EngineError) -> [(Step, Double)] {
+        var out: [(Step, Double)] = []
         for step in steps {
             let t0 = DispatchTimeNanos.now()
             let status = step.args.withUnsafeBufferPointer {
@@ -88,7 +93,7 @@ final class Plan {
             }
             try DNNL.check(status, "running \(step.label)")
             try DNNL.check(dnnl_stream_wait(stream), "waiting for the stream")
-            out.append((step.label, DispatchTimeNanos.seconds(since: t0)))
+            out.append((step, DispatchTimeNanos.seconds(since: t0)))
         }
         return out
     }

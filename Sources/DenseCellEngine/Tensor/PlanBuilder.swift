@@ -52,11 +52,11 @@ final class PlanBuilder {
         var fixed = sumInto?.md
         let status: dnnl_status_t
         if fixed != nil {
-            status = dc_conv_pd(&pd, DNNL.engine, transposed ? 1 : 0, Int64(x.channels), Int64(w.outChannels),
+            status = dc_conv_pd(&pd, DNNL.engine, Int64(x.channels), Int64(w.outChannels),
                                 Int64(x.shape.z), Int64(x.shape.y), Int64(x.shape.x), Int64(kd), Int64(kh), Int64(kw),
                                 relu ? 1 : 0, 1, type, &fixed!)
         } else {
-            status = dc_conv_pd(&pd, DNNL.engine, transposed ? 1 : 0, Int64(x.channels), Int64(w.outChannels),
+            status = dc_conv_pd(&pd, DNNL.engine, Int64(x.channels), Int64(w.outChannels),
                                 Int64(x.shape.z), Int64(x.shape.y), Int64(x.shape.x), Int64(kd), Int64(kh), Int64(kw),
                                 relu ? 1 : 0, 0, type, nil)
         }

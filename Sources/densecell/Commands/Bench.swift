@@ -7,10 +7,12 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine: voxels/s and GFLOP/s of one network window against the machine's peak.",
         discussion: """
-        Runs the 2D–3D network (random weights) on one window repeatedly, then times a single
-        large 3×3×3 convolution in the same run as the machine's peak. Voxels/s counts the
-        window's voxels per forward pass of one model. Build with `swift build -c release`
-        before measuring.
+        Runs the 2D–3D network (random weights) on one window repeatedly and, between its runs,
+        a single large 3×3×3 convolution as the machine's peak; both report their best run, so
+        other work on a shared machine disturbs the comparison as little as possible. Voxels/s
+        counts the window's voxels per forward pass of one model; GFLOP/s counts 2 FLOP per
+        multiply-add of every layer at its own resolution. Build with `swift build -c release`
+        before measuring; --layers shows where the time goes.
 
         Examples:
           densecell bench
@@ -30,6 +32,9 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Seconds to spend timing the network.")
     var seconds = 5.0
+
+    @Flag(help: "List every step of the network with its kernel, time and GFLOP/s.")
+    var layers = false
 
     @Flag(help: "Print one JSON object instead of a report.")
     var json = false
@@ -58,7 +63,7 @@ struct Bench: ParsableCommand {
         }
         let arch = Architecture(width: width)
         print("network     w=\(width), \(arch.parameterCount) parameters, \(Int(arch.macsPerOutputVoxel)) MACs per voxel")
-        print("window      \(r.window) \(r.precision.rawValue), \(r.runs) runs, \(String(format: "%.1f", r.secondsPerWindow * 1000)) ms per window")
+        print("window      \(r.window) \(r.precision.rawValue), \(r.runs) runs, best \(String(format: "%.1f", r.secondsPerWindow * 1000)) ms, mean \(String(format: "%.1f", r.meanSecondsPerWindow * 1000)) ms per window")
         print("throughput  \(Int(r.voxelsPerSecond)) voxels/s, \(String(format: "%.1f", r.gflops)) GFLOP/s")
         print("peak        \(String(format: "%.1f", r.peakGflops)) GFLOP/s (\(r.peakDescription)); network at \(String(format: "%.0f", 100 * r.gflops / r.peakGflops))% of peak")
         if let e = r.probabilityError { print("bf16 error  max |p_bf16 − p_f32| = \(String(format: "%.4f", e))") }
@@ -68,5 +73,16 @@ struct Bench: ParsableCommand {
             print("  \(kind.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%7.1f", s * 1000)) ms  \(String(format: "%5.1f", 100 * s / total))%")
         }
         print("kernels     " + r.implementations.joined(separator: ", "))
+        if layers {
+            print("steps")
+            for step in r.steps {
+                var rate = ""
+                if let l = arch.layer(step.label) {
+                    let flops = 2 * l.macsPerOutputVoxel * Double(shape.count)
+                    rate = String(format: "%7.1f GFLOP/s", flops / step.seconds / 1e9)
+                }
+                print("  \(step.label.padding(toLength: 14, withPad: " ", startingAt: 0)) \(step.implementation.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%7.2f", step.seconds * 1000)) ms \(rate)")
+            }
+        }
     }
 }
