@@ -1,0 +1,164 @@
+import CDNNL
+import DenseCellCore
+import Foundation
+
+/// The 2D–3D network of DESIGN §4 for training on one window shape: the same graph as
+/// inference, on plain float32 layouts, keeping every activation for the backward pass.
+/// Parameters are the model-file kernels (out, in, kd, kh, kw) and biases of every layer.
+public final class TrainingNetwork: TrainableNetwork {
+    public let architecture: Architecture
+    public let window: Shape3
+    public var classes: Int { architecture.classes }
+    public private(set) var parameters: [TrainableParameter] = []
+
+    private let plan: Plan
+    private var ops: [TrainingOp] = []
+    private var nodes: [TrainingNode] = []
+    private let input: TrainingNode
+    private var logits2D: TrainingNode!
+    private var logits3D: TrainingNode?
+    /// Each layer's op and the indices of its kernel and bias in `parameters`.
+    private var layers: [(name: String, op: TrainingOp, kernel: Int, bias: Int)] = []
+
+    /// Compiles the graph for `window` and loads the weights of `model`.
+    public init(model: NetworkModel, window: Shape3) throws(EngineError) {
+        guard window.y % 4 == 0, window.x % 4 == 0, window.z >= 1 else {
+            throw EngineError(.badInput, "training window \(window): y and x must be multiples of 4 (two 2×2 poolings)")
+        }
+        try model.validate()
+        architecture = model.architecture
+        self.window = window
+        plan = try Plan()
+        input = try TrainingNode(channels: 1, shape: window)
+        nodes.append(input)
+        let arch = architecture
+        func add(_ op: TrainingOp, _ out: TrainingNode) -> TrainingNode { ops.append(op); nodes.append(out); return out }
+        func conv(_ x: TrainingNode, _ name: String, inputGradient: Bool = true) throws(EngineError) -> TrainingNode {
+            let layer = arch.layer(name)!
+            let w = model.weights[name]!
+            if layer.kind == .transposed {
+                let op = try TransposedConvolutionOp(plan: plan, input: x, outChannels: layer.outChannels, label: name)
+                register(name, op, w)
+                nodes.append(op.pointwise.output)
+                return add(op, op.output)
+            }
+            let op = try ConvolutionOp(plan: plan, input: x, outChannels: layer.outChannels, kernel: layer.kernel,
+                                       relu: layer.relu, inputGradient: inputGradient, label: name)
+            register(name, op, w)
+            return add(op, op.output)
+        }
+        func pool(_ x: TrainingNode) throws(EngineError) -> TrainingNode { let op = try MaxPoolOp(input: x); return add(op, op.output) }
+        func concat(_ a: TrainingNode, _ b: TrainingNode) throws(EngineError) -> TrainingNode { let op = try ConcatOp(a, b); return add(op, op.output) }
+
+        var t = try conv(input, "enc0.conv0", inputGradient: false)
+        t = try conv(t, "enc0.conv1")
+        let enc0 = try conv(t, "enc0.conv2")
+        t = try pool(enc0)
+        t = try conv(t, "enc1.conv0")
+        t = try conv(t, "enc1.conv1")
+        let enc1 = try conv(t, "enc1.conv2")
+        t = try pool(enc1)
+        t = try conv(t, "bottom.conv0")
+        t = try conv(t, "bottom.conv1")
+        t = try conv(t, "up1")
+        t = try concat(t, enc1)
+        t = try conv(t, "dec1.conv0")
+        t = try conv(t, "dec1.conv1")
+        t = try conv(t, "dec1.conv2")
+        t = try conv(t, "up0")
+        t = try concat(t, enc0)
+        t = try conv(t, "dec0.conv0")
+        t = try conv(t, "dec0.conv1")
+        let dec0 = try conv(t, "dec0.conv2")
+        logits2D = try conv(dec0, "pred2d")
+        if arch.pyramid {
+            let softmax = try SoftmaxOp(input: logits2D)
+            let p2D = add(softmax, softmax.output)
+            let h = try concat(dec0, p2D)
+            t = try conv(h, "p0.conv0")
+            t = try conv(t, "p0.conv1")
+            let p0 = try conv(t, "p0.conv2")
+            t = try pool(h)
+            for i in 0..<5 { t = try conv(t, "p1.conv\(i)") }
+            t = try conv(t, "p1end")
+            let p1 = try conv(t, "p1up")
+            let sum = try SumOp(p0, p1)
+            logits3D = try conv(add(sum, sum.output), "pred3d")
+        }
+    }
+
+    private func register(_ name: String, _ op: TrainingOp, _ w: LayerWeights) {
+        let group: MultiLoss.Group = name.hasPrefix("pred") ? .predictor : name.hasPrefix("p0.") || name.hasPrefix("p1") ? .pyramid : .encoderDecoder
+        parameters.append(TrainableParameter(name: name + ".kernel", group: group, values: w.kernel))
+        parameters.append(TrainableParameter(name: name + ".bias", group: .unregularized, values: w.bias))
+        layers.append((name, op, parameters.count - 2, parameters.count - 1))
+        load(layers.count - 1)
+    }
+
+    private func load(_ index: Int) {
+        let l = layers[index]
+        let k = parameters[l.kernel].values, b = parameters[l.bias].values
+        if let t = l.op as? TransposedConvolutionOp { t.setWeights(kernel: k, bias: b) }
+        else if let c = l.op as? ConvolutionOp {
+            k.withUnsafeBufferPointer { kp in b.withUnsafeBufferPointer { bp in c.setWeights(kernel: kp, bias: bp) } }
+        }
+    }
+
+    public func parametersDidChange() { for i in layers.indices { load(i) } }
+
+    /// Runs the graph on a normalized window (shape `window`).
+    public func forwardForTraining(_ image: Volume<Float>) throws -> (logits2D: [Float]?, logits3D: [Float]) {
+        try forward(image)
+        let l2 = Array(UnsafeBufferPointer(start: logits2D.v, count: logits2D.count))
+        guard let logits3D else { return (nil, l2) }
+        return (l2, Array(UnsafeBufferPointer(start: logits3D.v, count: logits3D.count)))
+    }
+
+    func forward(_ image: Volume<Float>) throws(EngineError) {
+        guard image.shape == window else {
+            throw EngineError(.badInput, "training window \(image.shape) does not match the compiled \(window)")
+        }
+        image.data.withUnsafeBufferPointer { input.v.update(from: $0.baseAddress!, count: $0.count) }
+        for op in ops { try op.forward() }
+    }
+
+    /// Back-propagates logit gradients of the last forward pass into every parameter's gradient.
+    /// Without the pyramid the network's only output is the 2-D head, which receives `grad3D`.
+    public func backward(grad2D: [Float]?, grad3D: [Float]) throws {
+        for n in nodes { n.zeroGrad() }
+        func set(_ node: TrainingNode, _ g: [Float]) {
+            precondition(g.count == node.count)
+            g.withUnsafeBufferPointer { node.g.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        if let logits3D {
+            set(logits3D, grad3D)
+            if let grad2D { set(logits2D, grad2D) }
+        } else {
+            set(logits2D, grad3D)
+        }
+        for op in ops.reversed() { try op.backward() }
+        for l in layers {
+            let kp = parameters[l.kernel], bp = parameters[l.bias]
+            if let t = l.op as? TransposedConvolutionOp {
+                t.gradients(kernel: &kp.gradient, bias: &bp.gradient)
+            } else if let c = l.op as? ConvolutionOp {
+                kp.gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: c.diffWeights.floatPointer, count: $0.count) }
+                bp.gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: c.diffBias.floatPointer, count: $0.count) }
+            }
+        }
+    }
+
+    /// The current parameters as a model (for checkpoints and evaluation).
+    public func model(seed: Int, steps: Int, classNames: [String], evalMiouAll: Double = .nan,
+                      evalMiouOrg: Double = .nan) -> NetworkModel {
+        var weights: [String: LayerWeights] = [:]
+        for l in layers {
+            let layer = architecture.layer(l.name)!
+            weights[l.name] = LayerWeights(kernel: parameters[l.kernel].values,
+                                           kernelShape: [layer.outChannels, layer.inChannels] + layer.kernel,
+                                           bias: parameters[l.bias].values)
+        }
+        return NetworkModel(architecture: architecture, classNames: classNames, seed: seed, steps: steps,
+                            evalMiouAll: evalMiouAll, evalMiouOrg: evalMiouOrg, weights: weights)
+    }
+}
