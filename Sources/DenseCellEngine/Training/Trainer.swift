@@ -80,7 +80,19 @@ public final class Trainer {
     public var evaluate: ((TrainableNetwork) throws -> (Double?, Double?))?
     public var checkpoint: ((TrainableNetwork, TrainingRecord) throws -> Void)?
     public var log: ((TrainingRecord) -> Void)?
+    /// Called after every step with the step count and that step's loss.
+    public var stepDone: ((Int, Double) -> Void)?
+    /// Called at every evaluation (after `checkpoint`) to save the state `--resume` continues from.
+    public var saveState: ((Trainer, Int) throws -> Void)?
     public var cancel: CancelToken?
+
+    /// Where a resumed run continues: steps done, best MIoU so far, and epochs done.
+    public var startStep = 0
+    public var bestMIoUAll: Double?
+    public var startEpoch = 0
+    /// Adam moments per parameter (in `network.parameters` order) and the generator, for resuming.
+    public var optimizerState: [AdamState] { get { adam } set { precondition(newValue.count == adam.count); adam = newValue } }
+    public var generatorState: UInt64 { get { rng.state } set { rng.state = newValue } }
 
     public init(network: TrainableNetwork, image: Volume<Float>, labels: Volume<UInt8>, schema: LabelSchema,
                 config: TrainingConfig) {
@@ -99,8 +111,8 @@ public final class Trainer {
         let s = image.shape
         let sampler = WindowSampler(volume: s, window: Shape3(min(config.window.z, s.z), min(config.window.y, s.y), min(config.window.x, s.x)),
                                     stride: config.stride)
-        var step = 0, epoch = 0
-        var best: Double? = nil
+        var step = startStep, epoch = startEpoch
+        var best: Double? = bestMIoUAll
         var lossSum = 0.0, lossCount = 0
         let start = Date()
         while step < config.steps {
@@ -114,14 +126,16 @@ public final class Trainer {
                 let window = aug.apply(image: epochImage.extract(box))
                 let target = aug.flip(epochLabels.extract(box))
                 let w = aug.flip(epochWeights.extract(box))
-                lossSum += try trainStep(window: window, labels: target.data, weights: w.data, step: step)
+                let loss = try trainStep(window: window, labels: target.data, weights: w.data, step: step)
+                lossSum += loss
                 lossCount += 1
                 step += 1
+                stepDone?(step, loss)
                 let evalNow = step % config.evalInterval == 0 || step == config.steps
                 if evalNow {
                     var record = TrainingRecord(step: step, epoch: epoch, loss: lossSum / Double(max(1, lossCount)),
                                                 learningRate: config.schedule.rate(at: step - 1), evalMIoUAll: nil, evalMIoUOrg: nil,
-                                                stepsPerSecond: Double(step) / max(1e-9, Date().timeIntervalSince(start)))
+                                                stepsPerSecond: Double(step - startStep) / max(1e-9, Date().timeIntervalSince(start)))
                     lossSum = 0; lossCount = 0
                     if let evaluate {
                         (record.evalMIoUAll, record.evalMIoUOrg) = try evaluate(network)
@@ -130,6 +144,9 @@ public final class Trainer {
                             try checkpoint?(network, record)
                         }
                     }
+                    bestMIoUAll = best
+                    startEpoch = epoch
+                    try saveState?(self, step)
                     log?(record)
                 }
                 if step >= config.steps { break }

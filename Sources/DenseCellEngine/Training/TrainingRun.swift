@@ -1,0 +1,161 @@
+import DenseCellCore
+import DenseCellIO
+import Foundation
+
+/// One training instance of `densecell train` (DESIGN §5): a network initialized from its seed,
+/// trained on one volume and evaluated on a held-out one; the best checkpoint is a model file
+/// with its evaluation MIoU in the attributes, every evaluation a CSV line, and the state at the
+/// last evaluation a resume file.
+public final class TrainingRun {
+    public let architecture: Architecture
+    public let seed: Int
+    public let config: TrainingConfig
+    public let directory: String
+    public let schema: LabelSchema
+
+    public var modelPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).h5") }
+    public var logPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).csv") }
+    /// Not `.h5`, so a directory of models given to `segment` does not pick it up.
+    public var statePath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).resume") }
+
+    /// Called after every step: step, loss of that step, and the last evaluation record.
+    public var progress: ((Int, Double, TrainingRecord?) -> Void)?
+    public var cancel: CancelToken?
+
+    public init(architecture: Architecture, seed: Int, config: TrainingConfig, directory: String,
+                schema: LabelSchema = .platelet) {
+        self.architecture = architecture; self.seed = seed; self.config = config
+        self.directory = directory; self.schema = schema
+    }
+
+    /// MIoU(all) and MIoU(org) of `model` segmenting `image` against `truth`.
+    public static func evaluate(_ model: NetworkModel, image: Volume<Float>, truth: Volume<UInt8>, schema: LabelSchema,
+                                window: Shape3) throws -> (all: Double?, org: Double?) {
+        let ensemble = try Ensemble(models: [model])
+        let w = Shape3(min(window.z, image.shape.z), window.y, window.x)
+        let s = try ensemble.segment(image, options: InferenceOptions(window: w))
+        let m = Metrics.confusion(truth: truth, prediction: s.labels, classes: model.architecture.classes)
+        return (m.miou(over: Array(0..<model.architecture.classes)), m.miou(over: schema.organelles))
+    }
+
+    /// Trains from the seed's initialization, or from the resume file when `resume` is set and
+    /// one exists. Returns how the run ended.
+    public func run(trainImage: Volume<Float>, trainLabels: Volume<UInt8>, evalImage: Volume<Float>,
+                    evalLabels: Volume<UInt8>, resume: Bool) throws -> TrainingOutcome {
+        let classNames = schema.classes.map(\.name)
+        var initial = NetworkModel.random(architecture, seed: seed, classNames: classNames)
+        var state: ResumeState? = nil
+        if resume, FileManager.default.fileExists(atPath: statePath) {
+            let s = try ResumeState.read(path: statePath)
+            guard s.model.architecture == architecture else {
+                throw EngineError(.badInput, "\(statePath): saved for a different architecture (width \(s.model.width)); remove it or match --width and the ablation switches")
+            }
+            initial = s.model
+            state = s
+        }
+        let network = try TrainingNetwork(model: initial, window: config.window)
+        let trainer = Trainer(network: network, image: trainImage, labels: trainLabels, schema: schema, config: config)
+        if let state {
+            guard state.adam.count == network.parameters.count else { throw EngineError(.badInput, "\(statePath): optimizer state does not match the network") }
+            trainer.startStep = state.step
+            trainer.startEpoch = state.epoch
+            trainer.bestMIoUAll = state.best
+            trainer.optimizerState = state.adam
+            trainer.generatorState = state.generator
+        }
+        trainer.cancel = cancel
+        let seed = seed, window = config.window, schema = schema
+        trainer.evaluate = { _ in
+            let m = network.model(seed: seed, steps: 0, classNames: classNames)
+            let r = try Self.evaluate(m, image: evalImage, truth: evalLabels, schema: schema, window: window)
+            return (r.all, r.org)
+        }
+        trainer.checkpoint = { [modelPath] _, record in
+            let m = network.model(seed: seed, steps: record.step, classNames: classNames,
+                                  evalMiouAll: record.evalMIoUAll ?? .nan, evalMiouOrg: record.evalMIoUOrg ?? .nan)
+            try m.write(path: modelPath)
+        }
+        trainer.saveState = { [statePath] t, step in
+            let m = network.model(seed: seed, steps: step, classNames: classNames)
+            try ResumeState(model: m, step: step, epoch: t.startEpoch, best: t.bestMIoUAll, generator: t.generatorState,
+                            adam: t.optimizerState).write(path: statePath)
+        }
+        let log = try CSVLog(path: logPath, header: TrainingRecord.csvHeader, append: state != nil)
+        var last: TrainingRecord? = nil
+        trainer.log = { record in last = record; log.append(record.csv) }
+        trainer.stepDone = { [progress] step, loss in progress?(step, loss, last) }
+        return try trainer.run()
+    }
+}
+
+/// Append-only CSV log, flushed line by line so a running job can be followed.
+final class CSVLog {
+    let handle: FileHandle
+    init(path: String, header: String, append: Bool) throws {
+        let fm = FileManager.default
+        if !append || !fm.fileExists(atPath: path) {
+            guard fm.createFile(atPath: path, contents: Data((header + "\n").utf8)) else {
+                throw IOError(.writeFailed, file: path, "cannot create the training log")
+            }
+        }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw IOError(.writeFailed, file: path, "cannot open the training log") }
+        h.seekToEndOfFile()
+        handle = h
+    }
+    func append(_ line: String) { handle.write(Data((line + "\n").utf8)) }
+    deinit { try? handle.close() }
+}
+
+/// What `--resume` continues from: the weights at the last evaluation (a model file), the step,
+/// epoch and best MIoU so far, the generator and Adam's moments.
+struct ResumeState {
+    var model: NetworkModel
+    var step: Int, epoch: Int
+    var best: Double?
+    var generator: UInt64
+    var adam: [AdamState]
+
+    func write(path: String) throws {
+        // A model file under a temporary name, the optimizer added, then renamed into place.
+        let tmp = path + ".tmp.h5"
+        try model.write(path: tmp)
+        do {
+            let file = try HDF5File(path: tmp, mode: .readWrite)
+            try file.setAttribute("/", "resume_step", .ints([step]))
+            try file.setAttribute("/", "resume_epoch", .ints([epoch]))
+            try file.setAttribute("/", "resume_best_miou_all", .doubles([best ?? .nan]))
+            try file.setAttribute("/", "resume_generator", .ints([Int(bitPattern: UInt(generator))]))
+            for (i, a) in adam.enumerated() {
+                try file.writeArray("/adam/\(i)/m", dims: [a.m.count], data: a.m, memoryType: .float32)
+                try file.writeArray("/adam/\(i)/v", dims: [a.v.count], data: a.v, memoryType: .float32)
+            }
+            try file.flush()
+        }
+        guard rename(tmp, path) == 0 else { throw IOError(.writeFailed, file: path, "cannot rename the resume state into place") }
+    }
+
+    static func read(path: String) throws -> ResumeState {
+        let model = try NetworkModel.load(path: path)
+        let file = try HDF5File(path: path)
+        func int(_ name: String) throws -> Int {
+            guard let v = file.attribute("/", name)?.intValues?.first else {
+                throw IOError(.corrupt, file: path, "missing attribute \(name) (not a resume file?)")
+            }
+            return v
+        }
+        let step = try int("resume_step"), epoch = try int("resume_epoch")
+        let generator = UInt64(UInt(bitPattern: try int("resume_generator")))
+        let best = file.attribute("/", "resume_best_miou_all")?.doubleValues?.first
+        var adam: [AdamState] = []
+        var i = 0
+        while file.isDataset("/adam/\(i)/m") {
+            var a = AdamState(count: 0)
+            a.m = try file.readArray("/adam/\(i)/m", as: .float32, of: Float.self).data
+            a.v = try file.readArray("/adam/\(i)/v", as: .float32, of: Float.self).data
+            adam.append(a)
+            i += 1
+        }
+        return ResumeState(model: model, step: step, epoch: epoch, best: best.flatMap { $0.isNaN ? nil : $0 },
+                           generator: generator, adam: adam)
+    }
+}
