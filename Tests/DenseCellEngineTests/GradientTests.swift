@@ -183,20 +183,34 @@ final class GradientTests: XCTestCase {
             let data = loss.dataLoss(logits2D: l2, logits3D: l3, classes: 7, labels: labels, weights: weights)
             try net.backward(grad2D: data.grad2D, grad3D: data.grad3D)
             for p in net.parameters { _ = loss.regularization(p.values, group: p.group, gradient: &p.gradient) }
-            let eps: Float = 2e-3
+            // A step crosses ReLU kinks now and then (a bias moves every voxel of its channel),
+            // which makes that finite difference meaningless: a sample counts only when the
+            // central differences with steps ε and ε/2 agree (a linear stretch). A wrong gradient
+            // (missing branch, wrong sign, wrong layout) then disagrees almost everywhere.
+            let eps: Float = 4e-3
+            func difference(_ p: TrainableParameter, _ j: Int, _ h: Float) throws -> Double {
+                let keep = p.values[j]
+                p.values[j] = keep + h; net.parametersDidChange(); let plus = try total()
+                p.values[j] = keep - h; net.parametersDidChange(); let minus = try total()
+                p.values[j] = keep; net.parametersDidChange()
+                return (plus - minus) / Double(2 * h)
+            }
             var analytic: [Double] = [], numeric: [Double] = []
+            var inconclusive = 0
             for p in net.parameters {
-                for _ in 0..<3 {
+                for _ in 0..<4 {
                     let j = Int.random(in: 0..<p.values.count, using: &rng)
-                    let keep = p.values[j]
-                    p.values[j] = keep + eps; net.parametersDidChange(); let plus = try total()
-                    p.values[j] = keep - eps; net.parametersDidChange(); let minus = try total()
-                    p.values[j] = keep; net.parametersDidChange()
-                    numeric.append((plus - minus) / Double(2 * eps)); analytic.append(Double(p.gradient[j]))
+                    let n1 = try difference(p, j, eps), n2 = try difference(p, j, eps / 2)
+                    guard abs(n1 - n2) <= 0.01 * abs(n1) + 1e-3 else { inconclusive += 1; continue }
+                    numeric.append(n2); analytic.append(Double(p.gradient[j]))
                 }
             }
+            let agree = zip(analytic, numeric).filter { abs($0 - $1) <= 0.03 * abs($1) + 2e-3 }.count
             let err = relativeError(analytic, numeric)
-            XCTAssertLessThan(err, 0.03, "pyramid \(pyramid) multiloss \(multiloss): relative error \(err)")
+            XCTAssertGreaterThan(numeric.count, 3 * net.parameters.count, "too many inconclusive samples")
+            XCTAssertGreaterThanOrEqual(Double(agree), 0.9 * Double(numeric.count), "pyramid \(pyramid) multiloss \(multiloss): \(agree) of \(numeric.count) agree")
+            XCTAssertLessThan(err, 0.06, "pyramid \(pyramid) multiloss \(multiloss): relative error \(err)")
+            print("full loss gradient check, pyramid \(pyramid) multiloss \(multiloss): \(agree)/\(numeric.count) samples agree (\(inconclusive) at kinks skipped), relative error \(String(format: "%.5f", err))")
             // Every layer receives gradient.
             for p in net.parameters where p.name.hasSuffix(".kernel") {
                 XCTAssertGreaterThan(p.gradient.map(abs).max()!, 0, p.name)

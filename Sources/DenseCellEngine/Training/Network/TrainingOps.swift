@@ -49,16 +49,23 @@ enum ParallelLoop {
 }
 
 /// Same-padded stride-1 convolution with bias on oneDNN (forward-training, backward-data and
-/// backward-weights primitives on plain layouts), optionally followed by ReLU.
+/// backward-weights primitives), optionally followed by ReLU. The primitives run on
+/// channels-last copies of the plain tensors (the library's fast kernels for all three
+/// directions) with weights in the layouts they choose; reorders move data in and out.
 final class ConvolutionOp: TrainingOp {
     let input: TrainingNode, output: TrainingNode
     let relu: Bool
     let inputGradient: Bool
     let kernelShape: [Int]
+    /// Plain (out, in, kd, kh, kw) kernel and bias, and their gradients after `backward`.
     let weights: Tensor, bias: Tensor, diffWeights: Tensor, diffBias: Tensor
     private let scratch: Tensor?
     private let fwd: dnnl_primitive_t, bwdWeights: dnnl_primitive_t, bwdData: dnnl_primitive_t?
     private let plan: Plan
+    // Channels-last activations and the primitives' weight layouts.
+    private let src: Tensor, dst: Tensor, diffDst: Tensor, diffSrc: Tensor?
+    private let weightsFwd: Tensor, weightsBwd: Tensor?, diffWeightsLib: Tensor
+    private var reorders: [String: (dnnl_primitive_t, Tensor, Tensor)] = [:]
 
     init(plan: Plan, input: TrainingNode, outChannels: Int, kernel: [Int], relu: Bool, inputGradient: Bool,
          label: String) throws(EngineError) {
@@ -66,23 +73,58 @@ final class ConvolutionOp: TrainingOp {
         let ic = input.channels, s = input.shape
         kernelShape = [outChannels, ic] + kernel
         output = try TrainingNode(channels: outChannels, shape: s)
-        func pd(_ direction: Int32) throws(EngineError) -> dnnl_primitive_t {
+        func pd(_ direction: Int32) throws(EngineError) -> dnnl_primitive_desc_t {
             var p: dnnl_primitive_desc_t?
             try DNNL.check(dc_conv_train_pd(&p, DNNL.engine, direction, Int64(ic), Int64(outChannels), Int64(s.z), Int64(s.y),
-                                            Int64(s.x), Int64(kernel[0]), Int64(kernel[1]), Int64(kernel[2])),
+                                            Int64(s.x), Int64(kernel[0]), Int64(kernel[1]), Int64(kernel[2]), dnnl_ndhwc),
                            "creating \(label) training primitive \(direction) (\(kernel), \(ic)→\(outChannels) on \(s))")
-            return try plan.makePrimitive(p!)
+            return p!
         }
-        fwd = try pd(0)
-        bwdWeights = try pd(2)
-        bwdData = inputGradient ? try pd(1) : nil
+        let fwdPD = try pd(0)
+        src = try Tensor(queryMD(fwdPD, dnnl_query_src_md))
+        dst = try Tensor(queryMD(fwdPD, dnnl_query_dst_md))
+        weightsFwd = try Tensor(queryMD(fwdPD, dnnl_query_weights_md))
+        fwd = try plan.makePrimitive(fwdPD)
+        let bwPD = try pd(2)
+        diffDst = try Tensor(queryMD(bwPD, dnnl_query_diff_dst_md))
+        diffWeightsLib = try Tensor(queryMD(bwPD, dnnl_query_diff_weights_md))
+        bwdWeights = try plan.makePrimitive(bwPD)
+        if inputGradient {
+            let bdPD = try pd(1)
+            diffSrc = try Tensor(queryMD(bdPD, dnnl_query_diff_src_md))
+            weightsBwd = try Tensor(queryMD(bdPD, dnnl_query_weights_md))
+            bwdData = try plan.makePrimitive(bdPD)
+            scratch = try Tensor(plainChannels: ic, shape: s)
+        } else {
+            diffSrc = nil; weightsBwd = nil; bwdData = nil; scratch = nil
+        }
         var wmd = dnnl_memory_desc_t(), bmd = dnnl_memory_desc_t()
         try DNNL.check(dc_md_weights(&wmd, Int64(outChannels), Int64(ic), Int64(kernel[0]), Int64(kernel[1]), Int64(kernel[2]),
                                      dnnl_f32, dnnl_oidhw), "describing \(label) weights")
         try DNNL.check(dc_md_bias(&bmd, Int64(outChannels)), "describing \(label) bias")
         weights = try Tensor(wmd); diffWeights = try Tensor(wmd)
         bias = try Tensor(bmd); diffBias = try Tensor(bmd)
-        scratch = inputGradient ? try Tensor(plainChannels: ic, shape: s) : nil
+        try addReorder("src", input.value, src)
+        try addReorder("dst", dst, output.value)
+        try addReorder("diffDst", output.grad, diffDst)
+        try addReorder("weightsFwd", weights, weightsFwd)
+        try addReorder("diffWeights", diffWeightsLib, diffWeights)
+        if let diffSrc, let scratch, let weightsBwd {
+            try addReorder("diffSrc", diffSrc, scratch)
+            try addReorder("weightsBwd", weights, weightsBwd)
+        }
+    }
+
+    private func addReorder(_ name: String, _ from: Tensor, _ to: Tensor) throws(EngineError) {
+        var a = from.md, b = to.md
+        var pd: dnnl_primitive_desc_t?
+        try DNNL.check(dc_reorder_pd(&pd, DNNL.engine, &a, &b), "creating a reorder")
+        reorders[name] = (try plan.makePrimitive(pd!), from, to)
+    }
+
+    private func reorder(_ name: String) throws(EngineError) {
+        let (p, from, to) = reorders[name]!
+        try plan.runNow(p, [(Int32(DC_ARG_FROM), from), (Int32(DC_ARG_TO), to)])
     }
 
     var kernelCount: Int { kernelShape.reduce(1, *) }
@@ -94,19 +136,41 @@ final class ConvolutionOp: TrainingOp {
         bias.floatPointer.update(from: b.baseAddress!, count: b.count)
     }
 
+    /// Reorders the plain weights into the primitives' layouts (small next to the convolutions,
+    /// and it keeps every change to `weights` effective).
+    private func refreshWeights() throws(EngineError) {
+        try reorder("weightsFwd")
+        if inputGradient { try reorder("weightsBwd") }
+    }
+
     func forward() throws(EngineError) {
-        try plan.runNow(fwd, [(Int32(DC_ARG_SRC), input.value), (Int32(DC_ARG_WEIGHTS), weights),
-                              (Int32(DC_ARG_BIAS), bias), (Int32(DC_ARG_DST), output.value)])
+        try refreshWeights()
+        try reorder("src")
+        try plan.runNow(fwd, [(Int32(DC_ARG_SRC), src), (Int32(DC_ARG_WEIGHTS), weightsFwd),
+                              (Int32(DC_ARG_BIAS), bias), (Int32(DC_ARG_DST), dst)])
+        try reorder("dst")
         if relu { ParallelLoop.relu(output.v, count: output.count) }
     }
 
     func backward() throws(EngineError) {
         if relu { ParallelLoop.reluMask(output.g, output: output.v, count: output.count) }
-        try plan.runNow(bwdWeights, [(Int32(DC_ARG_SRC), input.value), (Int32(DC_ARG_DIFF_DST), output.grad),
-                                     (Int32(DC_ARG_DIFF_WEIGHTS), diffWeights), (Int32(DC_ARG_DIFF_BIAS), diffBias)])
-        if let bwdData, let scratch {
-            try plan.runNow(bwdData, [(Int32(DC_ARG_DIFF_DST), output.grad), (Int32(DC_ARG_WEIGHTS), weights),
-                                      (Int32(DC_ARG_DIFF_SRC), scratch)])
+        try reorder("diffDst")
+        try plan.runNow(bwdWeights, [(Int32(DC_ARG_SRC), src), (Int32(DC_ARG_DIFF_DST), diffDst),
+                                     (Int32(DC_ARG_DIFF_WEIGHTS), diffWeightsLib), (Int32(DC_ARG_DIFF_BIAS), diffBias)])
+        try reorder("diffWeights")
+        // The bias gradient is the sum of the output gradient over voxels. Summed here: the
+        // library's channels-last backward-weights kernel returned wrong bias gradients for
+        // some small shapes (the gradient checks caught it).
+        let n = output.shape.count, g = output.g, db = diffBias.floatPointer
+        DispatchQueue.concurrentPerform(iterations: outChannels) { o in
+            var s: Double = 0
+            for v in (o * n)..<((o + 1) * n) { s += Double(g[v]) }
+            db[o] = Float(s)
+        }
+        if let bwdData, let diffSrc, let scratch, let weightsBwd {
+            try plan.runNow(bwdData, [(Int32(DC_ARG_DIFF_DST), diffDst), (Int32(DC_ARG_WEIGHTS), weightsBwd),
+                                      (Int32(DC_ARG_DIFF_SRC), diffSrc)])
+            try reorder("diffSrc")
             ParallelLoop.add(scratch.floatPointer, into: input.g, count: input.count)
         }
     }
