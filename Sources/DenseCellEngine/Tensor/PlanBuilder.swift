@@ -100,7 +100,10 @@ final class PlanBuilder {
         let dst: Tensor
         if let sumInto { dst = sumInto } else {
             var md = dnnl_memory_desc_t()
-            let tag = oc % 16 == 0 ? dnnl_nCdhw16c : oc % 8 == 0 ? dnnl_nCdhw8c : dnnl_ncdhw
+            // The layout the library chose for the convolutions (channels-last or 16-channel
+            // blocks), so the concatenation that follows and the next layer need no reorder.
+            let tag = try grouped.hasLayout(dnnl_ndhwc) ? dnnl_ndhwc
+                : oc % 16 == 0 ? dnnl_nCdhw16c : oc % 8 == 0 ? dnnl_nCdhw8c : dnnl_ncdhw
             try DNNL.check(dc_md_activation(&md, Int64(oc), Int64(x.shape.z), Int64(2 * x.shape.y), Int64(2 * x.shape.x),
                                             type, tag), "describing \(label) output")
             dst = try Tensor(md)
@@ -172,11 +175,18 @@ final class PlanBuilder {
         return dst
     }
 
-    /// Channel concatenation, `a` first.
+    /// Channel concatenation, `a` first. When both inputs share a layout (channels-last, or a
+    /// channel blocking that divides `a`'s channels), the result keeps it, so the next
+    /// convolution reads it without a reorder.
     func concat(_ a: Tensor, _ b: Tensor, label: String) throws(EngineError) -> Tensor {
         var ma = a.md, mb = b.md
+        var tag = dnnl_format_tag_any
+        for (candidate, block) in [(dnnl_ndhwc, 1), (dnnl_nCdhw16c, 16), (dnnl_nCdhw8c, 8)] where a.channels % block == 0 {
+            let aBlocked = try a.hasLayout(candidate), bBlocked = try b.hasLayout(candidate)
+            if aBlocked && bBlocked { tag = candidate; break }
+        }
         var pd: dnnl_primitive_desc_t?
-        try DNNL.check(dc_concat_pd(&pd, DNNL.engine, &ma, &mb), "creating \(label)")
+        try DNNL.check(dc_concat_pd(&pd, DNNL.engine, &ma, &mb, tag), "creating \(label)")
         let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md))
         let p = try plan.makePrimitive(pd!)
         plan.append(p, [(Int32(DC_ARG_MULTIPLE_SRC), a), (Int32(DC_ARG_MULTIPLE_SRC) + 1, b), (Int32(DC_ARG_DST), dst)],

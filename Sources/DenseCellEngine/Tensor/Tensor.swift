@@ -50,6 +50,14 @@ final class Tensor {
     /// The contents as float32 when the layout is plain float32 (network outputs).
     var floatPointer: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }
 
+    /// True when the tensor is stored in the layout of `tag`.
+    func hasLayout(_ tag: dnnl_format_tag_t) throws(EngineError) -> Bool {
+        var md = dnnl_memory_desc_t()
+        try DNNL.check(dc_md_activation(&md, Int64(channels), Int64(shape.z), Int64(shape.y), Int64(shape.x),
+                                        self.md.data_type, tag), "describing a layout")
+        return sameLayout(as: md)
+    }
+
     func sameLayout(as other: dnnl_memory_desc_t) -> Bool {
         var a = md, b = other
         return dnnl_memory_desc_equal(&a, &b) != 0
