@@ -20,13 +20,13 @@ struct ModelInit: ParsableCommand {
         commandName: "init",
         abstract: "Write a new, untrained model file with Xavier-uniform weights from a seed.",
         discussion: """
-        The file has the layout of a trained model (DESIGN §4) with steps = 0 and no evaluation
-        scores, so it ranks last in a Top-k ensemble. Useful to try `segment` and `bench`, and as
+        The file has the layout of a trained model (DESIGN §4) with steps = 0 and no evaluation \
+        scores, so it ranks last in a Top-k ensemble. Useful to try `segment` and `bench`, and as \
         the starting point of training.
 
         Examples:
           densecell model init m1.h5 --width 16 --seed 1
-          for s in 1 2 3; do densecell model init models/m$s.h5 --width 16 --seed $s; done
+          for s in 1 2 3; do densecell model init m$s.h5 --width 16 --seed $s; done
           densecell model init ablation.h5 --width 64 --no-conv333 --no-pyramid
         """
     )

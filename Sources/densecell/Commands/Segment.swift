@@ -8,26 +8,28 @@ struct Segment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the model ensemble on a volume and write its labels (and probabilities) into a study file.",
         discussion: """
-        Models are model files or directories of them; with --top K only the K with the highest
-        eval_miou_all are averaged. The image is scaled to mean 0 and std 1 over the whole volume,
-        cut into overlapping windows (default 5×256×256, step 2×128×128) blended with Gaussian
+        Models are model files or directories of them; with --top K only the K with the highest \
+        eval_miou_all are averaged. The image is scaled to mean 0 and std 1 over the whole volume, \
+        cut into overlapping windows (default 5×256×256, step 2×128×128) blended with Gaussian \
         weights, and streamed slab by slab, so volumes larger than memory work.
 
-        Output: /labels/NAME (uint8, role "algorithm") and, with --probabilities,
-        /probabilities/NAME (float16, classes×z×y×x). A new OUT also gets /image, making it a
-        study `view` opens. An existing OUT gets the datasets added in one short write after
-        computing; its /image must match the input's shape. With --roi the label volume still
-        covers the whole image: voxels outside the region are 0 and /masks/NAME (named by the
+        Output: /labels/NAME (uint8, role "algorithm") and, with --probabilities, \
+        /probabilities/NAME (float16, classes×z×y×x). A new OUT also gets /image, making it a \
+        study `view` opens. An existing OUT gets the datasets added in one short write after \
+        computing; its /image must match the input's shape. With --roi the label volume still \
+        covers the whole image: voxels outside the region are 0 and /masks/NAME (named by the \
         labels' `mask` attribute) marks the region, so metrics count only the labeled part.
 
-        IMAGE may be a study file (meaning STUDY.h5:/image), FILE.h5:/DATASET, a TIFF stack or a
+        IMAGE may be a study file (meaning STUDY.h5:/image), FILE.h5:/DATASET, a TIFF stack or a \
         directory of PNG slices.
 
         Examples:
           densecell segment study.h5 --models models/ --out study.h5
-          densecell segment study.h5 --models models/ --top 3 --out study.h5 --name top3 --probabilities
+          densecell segment study.h5 --models models/ --top 3 --out study.h5 \\
+            --name top3 --probabilities
           densecell segment raw.h5:/volume --models m1.h5 m2.h5 --out result.h5 --tta
-          densecell segment study.h5 --models models/ --out roi.h5 --roi 0:5,100:356,0:256 --window 5x128x128
+          densecell segment study.h5 --models models/ --out roi.h5 \\
+            --roi 0:5,100:356,0:256 --window 5x128x128
         """
     )
 
