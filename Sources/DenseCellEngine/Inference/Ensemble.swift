@@ -21,7 +21,9 @@ public final class Ensemble: @unchecked Sendable {
         }
         self.models = models
         self.checksums = checksums ?? models.map(Self.checksum(of:))
-        caches = models.map { NetworkCache(model: $0) }
+        // Models run one after another, so they share one block of activation memory.
+        let pool = ActivationPool()
+        caches = models.map { NetworkCache(model: $0, pool: pool) }
     }
 
     /// Loads model files (or every model file `*.h5` in a directory) and keeps the Top-k by
