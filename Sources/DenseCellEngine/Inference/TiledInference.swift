@@ -115,6 +115,7 @@ final class TiledInference {
                     var first = true
                     for predictor in predictors {
                         for variant in 0..<variants {
+                            if cancel?.isCancelled == true { throw EngineError.cancelled }
                             let flipY = variant & 1 != 0, flipX = variant & 2 != 0
                             if variant == 0 {
                                 try input.withUnsafeBufferPointer { i in

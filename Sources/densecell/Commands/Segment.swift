@@ -107,6 +107,8 @@ struct Segment: ParsableCommand {
         let scratch = scratchPath(for: out)
         let start = Date()
         let bar = SegmentProgressLine(label: "segment", total: box.shape.count)
+        ScratchCleanup.install(scratch)
+        defer { ScratchCleanup.clear() }
         do {
             let normalization = try source.normalization()
             let file = try HDF5File(path: scratch, mode: .truncate)
@@ -370,4 +372,25 @@ final class SegmentProgressLine: @unchecked Sendable {
 
     /// Ends the bar line on error so the error message starts on its own line.
     func abandon() { if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) } }
+}
+
+/// Removes the half-written scratch file when the user interrupts a run (SIGINT, SIGTERM), so no
+/// partial output is left behind.
+enum ScratchCleanup {
+    nonisolated(unsafe) static var path: UnsafeMutablePointer<CChar>?
+
+    static func install(_ scratch: String) {
+        path = strdup(scratch)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { sig in
+                if let p = ScratchCleanup.path { unlink(p) }
+                _exit(128 + sig)
+            }
+        }
+    }
+
+    static func clear() {
+        signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
+        free(path); path = nil
+    }
 }
