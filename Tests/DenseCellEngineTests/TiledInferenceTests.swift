@@ -68,7 +68,7 @@ final class TiledInferenceTests: XCTestCase {
         for (shape, roiOrNil, window, tta) in cases {
             let image = randomImage(shape, seed: 1)
             let roi = roiOrNil ?? Box3(shape: shape)
-            let n = Normalization.of(image)
+            let n = InputNormalization.of(image)
             var reads: [Range<Int>] = []
             let got = try tile([p, q], image, roi: roi, window: window, tta: tta, reads: &reads)
             var worst: Float = 0
@@ -97,7 +97,7 @@ final class TiledInferenceTests: XCTestCase {
         let ensemble = try Ensemble(models: [model])
         let seg = try ensemble.segment(image, options: InferenceOptions(window: shape), wantProbabilities: true)
 
-        let n = Normalization.of(image)
+        let n = InputNormalization.of(image)
         let input = image.data.map { ($0 - n.mean) * (1 / n.std) }
         var direct = [Float](repeating: 0, count: 7 * shape.count)
         let network = try CompiledNetwork(model, shape: shape, precision: .f32)
@@ -156,7 +156,7 @@ final class TiledInferenceTests: XCTestCase {
         let seg = try Ensemble(models: [model]).segment(image, options: InferenceOptions(window: Shape3(5, 16, 16)),
                                                         wantProbabilities: true)
         // One window starting at z = −1: slices (1, 0, 1, 0, 1).
-        let n = Normalization.of(image)
+        let n = InputNormalization.of(image)
         var input: [Float] = []
         for z in [1, 0, 1, 0, 1] { input += image.plane(z).map { ($0 - n.mean) * (1 / n.std) } }
         let network = try CompiledNetwork(model, shape: Shape3(5, 16, 16), precision: .f32)

@@ -34,12 +34,12 @@ final class TiledInference {
     let predictors: [WindowPredictor]
     let grid: TileGrid
     let tta: Bool
-    let normalization: Normalization
+    let normalization: InputNormalization
     let wantProbabilities: Bool
     let classes: Int
 
     init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, tta: Bool,
-         normalization: Normalization, wantProbabilities: Bool) {
+         normalization: InputNormalization, wantProbabilities: Bool) {
         precondition(!predictors.isEmpty)
         self.predictors = predictors
         grid = TileGrid(volume: volume, roi: roi, window: window)

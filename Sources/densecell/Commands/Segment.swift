@@ -277,9 +277,9 @@ final class ImageSource {
     var slabDepth: Int { max(1, min(shape.z, (64 << 20) / max(1, shape.y * shape.x * 4))) }
 
     /// Mean and std over the whole volume, in one streaming pass.
-    func normalization() throws -> Normalization {
+    func normalization() throws -> InputNormalization {
         if let memory { return .of(memory) }
-        var acc = Normalization.Accumulator()
+        var acc = InputNormalization.Accumulator()
         var z = 0
         while z < shape.z {
             let n = min(slabDepth, shape.z - z)
