@@ -39,6 +39,8 @@ let package = Package(
         .testTarget(name: "DenseCellEngineTests", dependencies: ["DenseCellEngine", "DenseCellIO", "DenseCellCore"]),
         .testTarget(name: "DenseCellTUITests", dependencies: ["DenseCellTUI", "DenseCellCore", "CNcurses"]),
         .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore"]),
+        // Each C library links and answers a real call, so a missing one fails loudly.
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "CPNG", "CTIFF", "CNcurses", "CDNNL"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -9,8 +9,7 @@ struct DenseCell: ParsableCommand {
         commandName: "densecell",
         abstract: "Review dense cellular segmentations of SBF-SEM volumes from a terminal.",
         discussion: """
-        Volumes are named as PATH:DATASET for HDF5 (file.h5:/labels/truth), a multipage TIFF
-        (stack.tif), or a directory of PNG slices. Axes are (z, y, x); ranges are half-open.
+        Volumes are named as PATH:DATASET for HDF5 (file.h5:/labels/truth), a multipage TIFF (stack.tif), or a directory of PNG slices. Axes are (z, y, x); indices count from 0 and ranges are half-open (--z 20:22 is slices 20 and 21). Exit status: 0 success, 1 failure while working, 2 bad input or usage.
 
         Examples:
           densecell demo
@@ -19,7 +18,8 @@ struct DenseCell: ParsableCommand {
           densecell compare study.h5
         """,
         version: "0.1.0",
-        subcommands: [Info.self, Segment.self, Bench.self, ModelCommand.self]
+        subcommands: [Info.self, PhantomCommand.self, Evaluate.self, Compare.self, Export.self,
+                      Segment.self, Bench.self, ModelCommand.self]
     )
 
     /// Runs the command, mapping errors to the exit statuses of DESIGN §9:

@@ -117,7 +117,7 @@ enum Reference {
 struct TestRandom {
     var rng: SplitMix64
     init(_ seed: UInt64) { rng = SplitMix64(seed: seed) }
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * rng.nextUnitFloat() }
+    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * rng.unit() }
     mutating func array(_ n: Int, _ lo: Float = -1, _ hi: Float = 1) -> [Float] { (0..<n).map { _ in uniform(lo, hi) } }
     mutating func weights(out: Int, in i: Int, kernel: [Int], scale: Float = 0.5) -> LayerWeights {
         let n = out * i * kernel.reduce(1, *)

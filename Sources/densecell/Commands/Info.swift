@@ -7,13 +7,13 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe volumes: shape, dtype, storage, value range and class histograms.",
         discussion: """
-        An HDF5 file without a dataset lists every dataset in it. Label data (datasets under
-        /labels, or integer data with --labels) gets a class histogram with schema names.
+        An HDF5 file without a dataset lists every dataset in it. Label data (datasets under /labels, or integer data with --labels) gets a class histogram with schema names. --bin reads the volume binned (mean for images, mode for labels), as the paper bins its data 2× in y and x.
 
         Examples:
           densecell info study.h5
           densecell info study.h5:/labels/truth 50-labels.tif
           densecell info slices/ --labels --schema my-schema.json
+          densecell info 50-images.tif --bin 1x2x2
         """
     )
 
@@ -25,6 +25,15 @@ struct Info: ParsableCommand {
 
     @Option(help: "Label schema JSON replacing the platelet classes.")
     var schema: String?
+
+    @Option(help: ArgumentHelp("Bin on read by these factors (mean for images, mode for labels).", valueName: "ZxYxX"))
+    var bin: String?
+
+    func validate() throws {
+        if let bin, Shape3(parsing: bin) == nil { throw ValidationError("--bin must look like 1x2x2") }
+    }
+
+    var binning: Shape3? { bin.flatMap(Shape3.init(parsing:)) }
 
     func run() throws {
         let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
@@ -39,7 +48,7 @@ struct Info: ParsableCommand {
                     try describeDataset(file, name, schema: schema)
                 }
             case .tiff, .pngDirectory:
-                let v = try VolumeReader.read(ref)
+                let v = try VolumeReader.read(ref, bin: binning, labels: labels)
                 let kind = ref.kind == .tiff ? "multipage TIFF" : "PNG slices"
                 print("\(ref.path)  (\(kind))")
                 describeVolume(v, label: "", isLabels: labels, schema: schema, typeName: typeName(v), storage: nil)
@@ -66,7 +75,8 @@ struct Info: ParsableCommand {
         }
         let isLabels = (name.hasPrefix("/labels/") || labels) && !info.typeName.hasPrefix("float")
         if VolumeReader.volumeShape(dims: info.dims) != nil && info.dims.count <= 3 || info.dims.count > 3 && VolumeReader.volumeShape(dims: info.dims) != nil {
-            let v = try VolumeReader.readHDF5(file, name)
+            var v = try VolumeReader.readHDF5(file, name)
+            if let b = binning { v = Binning.bin(v, factors: b, labels: isLabels) }
             describeVolume(v, label: info.name, isLabels: isLabels, schema: schema, typeName: info.typeName,
                            storage: storage, dims: info.dims, attributes: attrs)
         } else {
@@ -95,7 +105,7 @@ struct Info: ParsableCommand {
                         storage: String?, dims: [Int]? = nil, attributes: [String] = []) {
         let s = v.shape
         let shapeText = dims.map { $0.map(String.init).joined(separator: "×") } ?? "\(s.z)×\(s.y)×\(s.x)"
-        let squeezed = dims.map { $0.count != 3 ? " (read as \(s.z)×\(s.y)×\(s.x))" : "" } ?? ""
+        let squeezed = dims.map { $0.count != 3 || $0 != [s.z, s.y, s.x] ? " (read as \(s.z)×\(s.y)×\(s.x))" : "" } ?? ""
         print("  \(label.isEmpty ? "" : label + "  ")\(shapeText)\(squeezed)  \(typeName)\(storage.map { "  " + $0 } ?? "")")
         if !attributes.isEmpty { print("    " + attributes.joined(separator: "  ")) }
         let f = v.asFloat()

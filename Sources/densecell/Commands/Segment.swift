@@ -106,7 +106,7 @@ struct Segment: ParsableCommand {
         let options = InferenceOptions(window: windowShape, tta: tta, precision: precision)
         let scratch = scratchPath(for: out)
         let start = Date()
-        let bar = SegmentProgressLine(label: "segment", total: box.shape.count)
+        let bar = ProgressBar("segment", total: box.shape.count, unit: "voxels")
         ScratchCleanup.install(scratch)
         defer { ScratchCleanup.clear() }
         do {
@@ -130,7 +130,7 @@ struct Segment: ParsableCommand {
                     try Self.writeSlab(slab, roi: box, volume: volume, classes: classes, name: name, into: file)
                 },
                 progress: { p in bar.update(p.voxelsDone) })
-            bar.finish()
+            bar.finish("\(box.shape) voxels")
             try file.setAttribute("/labels/\(name)", "role", .string("algorithm"))
             try file.setAttribute("/labels/\(name)", "models", .strings(ensemble.models.map { ($0.path ?? "") }))
             try file.setAttribute("/labels/\(name)", "model_checksums", .strings(ensemble.checksums))
@@ -142,7 +142,7 @@ struct Segment: ParsableCommand {
             }
             try file.flush()
         } catch {
-            bar.abandon()
+            if bar.interactive { FileHandle.standardError.write(Data("\n".utf8)) }
             unlink(scratch)
             if let e = error as? EngineError { throw e.kind == .library ? WorkError(e.description) as Error : UsageError(e.description) }
             throw error
@@ -310,68 +310,6 @@ final class ImageSource {
 
     /// Closes the input file, so the output (possibly the same file) can be opened for writing.
     func close() { file = nil; memory = nil }
-}
-
-/// A progress bar with rate and ETA on a terminal, plain lines every few seconds otherwise.
-final class SegmentProgressLine: @unchecked Sendable {
-    let label: String, total: Int
-    let isTerminal = isatty(2) != 0
-    let start = Date()
-    var lastPrint = Date.distantPast
-    var finished = false
-    let lock = NSLock()
-
-    init(label: String, total: Int) { self.label = label; self.total = max(1, total) }
-
-    func update(_ done: Int) {
-        lock.lock(); defer { lock.unlock() }
-        let now = Date()
-        let interval = isTerminal ? 0.1 : 5.0
-        // The 100% line is printed once, by finish().
-        guard now.timeIntervalSince(lastPrint) >= interval, done < total, !finished else { return }
-        lastPrint = now
-        write(line(done, now: now), final: false)
-    }
-
-    func line(_ done: Int, now: Date) -> String {
-        let elapsed = now.timeIntervalSince(start)
-        let fraction = Double(done) / Double(total)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let rateText = rate >= 1e6 ? String(format: "%.2f Mvox/s", rate / 1e6) : String(format: "%.0f kvox/s", rate / 1e3)
-        let etaText = done >= total ? "done in \(Self.clock(elapsed))" : (done == 0 ? "ETA --:--" : "ETA \(Self.clock(eta))")
-        let percent = String(format: "%3.0f%%", 100 * fraction)
-        if isTerminal {
-            let width = 30
-            let filled = Int(fraction * Double(width))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            return "\(label) \(bar) \(percent)  \(rateText)  \(etaText)"
-        }
-        return "densecell \(label): \(percent) (\(done)/\(total) voxels)  \(rateText)  \(etaText)"
-    }
-
-    static func clock(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
-    }
-
-    func write(_ text: String, final: Bool) {
-        if isTerminal {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text + (final ? "\n" : "")).utf8))
-        } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
-        }
-    }
-
-    func finish() {
-        lock.lock(); defer { lock.unlock() }
-        guard !finished else { return }
-        finished = true
-        write(line(total, now: Date()), final: true)
-    }
-
-    /// Ends the bar line on error so the error message starts on its own line.
-    func abandon() { if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) } }
 }
 
 /// Removes the half-written scratch file when the user interrupts a run (SIGINT, SIGTERM), so no

@@ -1,0 +1,37 @@
+# densecell — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+DEBIAN_PACKAGES := libncursesw5-dev libpng-dev libhdf5-dev libtiff-dev libdnnl-dev tmux hdf5-tools ncurses-term
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO_DIR ?= densecell-demo
+
+.PHONY: deps build build-debug test demo clean
+
+## deps: install the Debian packages densecell builds and tests with (only those missing)
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "all Debian packages present"; fi
+
+## build: release build of the densecell binary (.build/release/densecell)
+build: deps
+	$(SWIFT) build -c release --product densecell
+
+build-debug: deps
+	$(SWIFT) build --build-tests
+
+## test: install what is missing, build, run the whole suite
+test: build-debug
+	@set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee .build/test.log; status=$$?; \
+	scripts/test-summary.sh .build/test.log; exit $$status
+
+## demo: install, build, make the synthetic platelet study and open the viewer on it
+demo: build
+	.build/release/densecell demo --dir $(DEMO_DIR)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,194 @@
+import DenseCellCore
+import Foundation
+
+/// One tensor of trainable values with its gradient and its L2 group.
+public final class TrainableParameter {
+    public let name: String
+    public let group: MultiLoss.Group
+    public var values: [Float]
+    public var gradient: [Float]
+    public init(name: String, group: MultiLoss.Group, values: [Float]) {
+        self.name = name; self.group = group; self.values = values
+        gradient = [Float](repeating: 0, count: values.count)
+    }
+}
+
+/// What the trainer needs from a network: a forward pass that keeps what the backward pass
+/// needs, the backward pass, and its parameters.
+public protocol TrainableNetwork: AnyObject {
+    var classes: Int { get }
+    var parameters: [TrainableParameter] { get }
+    /// Logits channels-first (classes, z, y, x) of both heads for one normalized window;
+    /// `logits2D` is nil for a network without the 3-D pyramid (its output is the 2-D head).
+    func forwardForTraining(_ window: Volume<Float>) throws -> (logits2D: [Float]?, logits3D: [Float])
+    /// Back-propagates the logit gradients of the last forward pass, overwriting every
+    /// parameter's `gradient`.
+    func backward(grad2D: [Float]?, grad3D: [Float]) throws
+    /// Called after the optimizer changed `values`.
+    func parametersDidChange()
+}
+
+/// The knobs of one training instance (DESIGN §5).
+public struct TrainingConfig: Sendable {
+    public var steps = 2000
+    public var window = Shape3(5, 300, 300)
+    public var stride = Shape3(2, 100, 100)
+    public var evalInterval = 250
+    public var seed: UInt64 = 0
+    public var elasticSigma = 3.0
+    public var elasticGrid = 20
+    public var minimumMIoU = 0.3
+    public var minimumMIoUEpochs = 10
+    public var loss = MultiLoss()
+    public var schedule = AdamSchedule()
+    public init() {}
+}
+
+/// A line of the training log.
+public struct TrainingRecord: Sendable {
+    public var step: Int, epoch: Int
+    public var loss: Double
+    public var learningRate: Double
+    public var evalMIoUAll: Double?, evalMIoUOrg: Double?
+    public var stepsPerSecond: Double
+    public static let csvHeader = "step,epoch,loss,learning_rate,eval_miou_all,eval_miou_org,steps_per_second"
+    public var csv: String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
+        return "\(step),\(epoch),\(f(loss)),\(f(learningRate)),\(f(evalMIoUAll)),\(f(evalMIoUOrg)),\(f(stepsPerSecond))"
+    }
+}
+
+public enum TrainingOutcome: Sendable, Equatable {
+    case finished(bestMIoUAll: Double?)
+    case stoppedEarly(bestMIoUAll: Double?)   // below the minimum MIoU after the set number of epochs
+    case cancelled
+}
+
+/// Trains one instance: per-epoch elastic deformation of image, labels and weights; shuffled
+/// windows with reflections and intensity jitter; the weighted multi-loss with L2 terms; Adam.
+public final class Trainer {
+    public let config: TrainingConfig
+    public let network: TrainableNetwork
+    let image: Volume<Float>          // normalized (mean 0, std 1)
+    let labels: Volume<UInt8>
+    let weights: Volume<Float>
+    var adam: [AdamState]
+    var rng: SeededGenerator
+
+    /// `evaluate` returns (MIoU all, MIoU org) of the network on held-out data; `checkpoint` is
+    /// called with each new best.
+    public var evaluate: ((TrainableNetwork) throws -> (Double?, Double?))?
+    public var checkpoint: ((TrainableNetwork, TrainingRecord) throws -> Void)?
+    public var log: ((TrainingRecord) -> Void)?
+    public var cancel: CancelFlag?
+
+    public init(network: TrainableNetwork, image: Volume<Float>, labels: Volume<UInt8>, schema: LabelSchema,
+                config: TrainingConfig) {
+        precondition(image.shape == labels.shape)
+        self.network = network
+        self.config = config
+        self.image = Normalization.standardized(image)
+        self.labels = labels
+        self.weights = LossWeights.weights(for: labels, schema: schema)
+        adam = network.parameters.map { AdamState(count: $0.values.count) }
+        rng = SeededGenerator(seed: config.seed)
+    }
+
+    public func run() throws -> TrainingOutcome {
+        let s = image.shape
+        let sampler = WindowSampler(volume: s, window: Shape3(min(config.window.z, s.z), min(config.window.y, s.y), min(config.window.x, s.x)),
+                                    stride: config.stride)
+        var step = 0, epoch = 0
+        var best: Double? = nil
+        var lossSum = 0.0, lossCount = 0
+        let start = Date()
+        while step < config.steps {
+            let deform = ElasticDeformation(height: s.y, width: s.x, grid: config.elasticGrid, sigma: config.elasticSigma, using: &rng)
+            let epochImage = deform.apply(image: image)
+            let epochLabels = deform.apply(labels: labels)
+            let epochWeights = deform.apply(image: weights)
+            for box in sampler.epoch(using: &rng) {
+                if cancel?.isCancelled == true { return .cancelled }
+                let aug = WindowAugmentation.random(using: &rng)
+                let window = aug.apply(image: epochImage.extract(box))
+                let target = aug.flip(epochLabels.extract(box))
+                let w = aug.flip(epochWeights.extract(box))
+                lossSum += try trainStep(window: window, labels: target.data, weights: w.data, step: step)
+                lossCount += 1
+                step += 1
+                let evalNow = step % config.evalInterval == 0 || step == config.steps
+                if evalNow {
+                    var record = TrainingRecord(step: step, epoch: epoch, loss: lossSum / Double(max(1, lossCount)),
+                                                learningRate: config.schedule.rate(at: step - 1), evalMIoUAll: nil, evalMIoUOrg: nil,
+                                                stepsPerSecond: Double(step) / max(1e-9, Date().timeIntervalSince(start)))
+                    lossSum = 0; lossCount = 0
+                    if let evaluate {
+                        (record.evalMIoUAll, record.evalMIoUOrg) = try evaluate(network)
+                        if let m = record.evalMIoUAll, m > (best ?? -1) {
+                            best = m
+                            try checkpoint?(network, record)
+                        }
+                    }
+                    log?(record)
+                }
+                if step >= config.steps { break }
+            }
+            epoch += 1
+            if epoch >= config.minimumMIoUEpochs, evaluate != nil, (best ?? 0) < config.minimumMIoU {
+                return .stoppedEarly(bestMIoUAll: best)
+            }
+        }
+        return .finished(bestMIoUAll: best)
+    }
+
+    /// One forward/backward/update; returns the loss including the L2 terms.
+    func trainStep(window: Volume<Float>, labels: [UInt8], weights: [Float], step: Int) throws -> Double {
+        let (l2D, l3D) = try network.forwardForTraining(window)
+        let data = config.loss.dataLoss(logits2D: l2D, logits3D: l3D, classes: network.classes, labels: labels, weights: weights)
+        try network.backward(grad2D: data.grad2D, grad3D: data.grad3D)
+        var total = data.loss
+        for (i, p) in network.parameters.enumerated() {
+            total += config.loss.regularization(p.values, group: p.group, gradient: &p.gradient)
+            adam[i].step(&p.values, gradient: p.gradient, t: step, schedule: config.schedule)
+        }
+        network.parametersDidChange()
+        return total
+    }
+}
+
+/// A thread-safe cancel flag for long work.
+public final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    public init() {}
+    public func cancel() { lock.lock(); flag = true; lock.unlock() }
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+}
+
+/// SplitMix64: small, fast and identical on every platform, so a seed reproduces a run.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Input scaling of DESIGN §4: mean 0, standard deviation 1 over the whole volume.
+public enum Normalization {
+    public static func statistics(_ data: [Float]) -> (mean: Double, std: Double) {
+        var sum = 0.0, sq = 0.0
+        for v in data { sum += Double(v); sq += Double(v) * Double(v) }
+        let n = Double(max(1, data.count))
+        let mean = sum / n
+        return (mean, max(1e-12, (sq / n - mean * mean)).squareRoot())
+    }
+    public static func standardized(_ v: Volume<Float>) -> Volume<Float> {
+        let (m, s) = statistics(v.data)
+        return v.map { Float((Double($0) - m) / s) }
+    }
+}

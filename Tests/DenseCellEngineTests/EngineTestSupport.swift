@@ -1,0 +1,2 @@
+// Engine tests: each op and the whole network against plain Swift references.
+import XCTest

@@ -1,0 +1,2 @@
+// Viewer tests: actions in, screen grids out; no terminal needed.
+import XCTest

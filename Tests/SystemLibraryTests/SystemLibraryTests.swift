@@ -1,0 +1,71 @@
+import XCTest
+import CHDF5
+import CPNG
+import CTIFF
+import CNcurses
+import CDNNL
+
+/// One real call into each C library densecell links, through its shim.
+final class SystemLibraryTests: XCTestCase {
+    func testHDF5() {
+        var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
+        XCTAssertGreaterThanOrEqual(H5get_libversion(&major, &minor, &release), 0)
+        XCTAssertGreaterThanOrEqual(major * 100 + minor, 110, "HDF5 1.10 or newer")
+        XCTAssertEqual(H5Tget_size(dc_h5t_ieee_f16le()), 2)
+    }
+
+    func testLibPNG() {
+        XCTAssertTrue(String(cString: png_get_libpng_ver(nil)).hasPrefix("1.6"))
+    }
+
+    func testLibTIFF() {
+        XCTAssertTrue(String(cString: TIFFGetVersion()).contains("LIBTIFF"))
+    }
+
+    func testNcursesDrawsOffscreen() throws {
+        // A real screen on a pipe, with a terminal description that has 256 colors.
+        guard let out = fopen("/dev/null", "w"), let input = fopen("/dev/null", "r") else { throw XCTSkip("no /dev/null") }
+        defer { fclose(out); fclose(input) }
+        guard let screen = newterm("xterm-256color", out, input) else { return XCTFail("newterm failed: terminfo missing?") }
+        set_term(screen)
+        start_color()
+        XCTAssertGreaterThanOrEqual(dc_colors(), 256)
+        XCTAssertEqual(init_extended_pair(1, 196, 21), OK)
+        XCTAssertEqual(dc_put_cell(0, 0, 0x2580, 1, 0), OK)   // ▀
+        endwin()
+        delscreen(screen)
+        XCTAssertEqual(dc_ncurses_version_major(), 6)
+    }
+
+    func testOneDNNRunsAReLU() {
+        XCTAssertTrue(String(cString: dc_dnnl_version_string()).hasPrefix("2."))
+        var engine: dnnl_engine_t?
+        XCTAssertEqual(dnnl_engine_create(&engine, dnnl_cpu, 0), dnnl_success)
+        defer { dnnl_engine_destroy(engine) }
+        var stream: dnnl_stream_t?
+        XCTAssertEqual(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), dnnl_success)
+        defer { dnnl_stream_destroy(stream) }
+        var md = dnnl_memory_desc_t()
+        var dims: [dnnl_dim_t] = [1, 4]
+        XCTAssertEqual(dnnl_memory_desc_init_by_tag(&md, 2, &dims, dnnl_f32, dnnl_nc), dnnl_success)
+        var data: [Float] = [-2, -0.5, 0.5, 3]
+        var mem: dnnl_memory_t?
+        data.withUnsafeMutableBytes { _ = dnnl_memory_create(&mem, &md, engine, $0.baseAddress) }
+        defer { dnnl_memory_destroy(mem) }
+        var desc = dnnl_eltwise_desc_t()
+        XCTAssertEqual(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, dnnl_eltwise_relu, &md, 0, 0), dnnl_success)
+        var pd: dnnl_primitive_desc_t?
+        XCTAssertEqual(dnnl_primitive_desc_create(&pd, &desc, nil, engine, nil), dnnl_success)
+        var prim: dnnl_primitive_t?
+        XCTAssertEqual(dnnl_primitive_create(&prim, pd), dnnl_success)
+        var args = [dnnl_exec_arg_t(arg: DNNL_ARG_SRC, memory: mem), dnnl_exec_arg_t(arg: DNNL_ARG_DST, memory: mem)]
+        data.withUnsafeMutableBytes { buf in
+            dnnl_memory_set_data_handle(mem, buf.baseAddress)
+            XCTAssertEqual(dnnl_primitive_execute(prim, stream, 2, &args), dnnl_success)
+            dnnl_stream_wait(stream)
+        }
+        XCTAssertEqual(data, [0, 0, 0.5, 3])
+        dnnl_primitive_destroy(prim)
+        dnnl_primitive_desc_destroy(pd)
+    }
+}
