@@ -1,6 +1,7 @@
 import ArgumentParser
 import DenseCellCore
 import DenseCellEngine
+import DenseCellIO
 import Foundation
 
 struct ModelCommand: ParsableCommand {
@@ -26,7 +27,7 @@ struct ModelInit: ParsableCommand {
 
         Examples:
           densecell model init m1.h5 --width 16 --seed 1
-          for s in 1 2 3; do densecell model init m$s.h5 --width 16 --seed $s; done
+          for s in 1 2 3; do densecell model init models/m$s.h5 --width 16 --seed $s; done
           densecell model init ablation.h5 --width 64 --no-conv333 --no-pyramid
         """
     )
@@ -50,6 +51,11 @@ struct ModelInit: ParsableCommand {
         guard width >= 2, width % 2 == 0 else { throw UsageError("--width \(width): expected an even width ≥ 2") }
         let arch = Architecture(width: width, conv333: !noConv333, pyramid: !noPyramid)
         let model = NetworkModel.random(arch, seed: seed)
+        let dir = (output as NSString).deletingLastPathComponent
+        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            catch { throw IOError(.writeFailed, file: dir, "cannot create directory") }
+        }
         try model.write(path: output)
         print("wrote \(output): width \(width), \(arch.parameterCount) parameters, seed \(seed)")
     }
