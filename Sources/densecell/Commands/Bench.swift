@@ -54,7 +54,9 @@ struct Bench: ParsableCommand {
         if json {
             let object: [String: Any] = [
                 "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
-                "voxels_per_second": (r.voxelsPerSecond).rounded(), "gflops": (r.gflops * 10).rounded() / 10,
+                "voxels_per_second": (r.voxelsPerSecond).rounded(),
+                "voxels_per_second_mean": (Double(r.window.count) / r.meanSecondsPerWindow).rounded(), "runs": r.runs,
+                "gflops": (r.gflops * 10).rounded() / 10,
                 "peak_gflops": (r.peakGflops * 10).rounded() / 10,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
