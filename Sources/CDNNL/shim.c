@@ -87,9 +87,14 @@ dnnl_status_t dc_softmax_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, con
 }
 
 dnnl_status_t dc_concat_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
-                           const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b) {
+                           const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b, dnnl_format_tag_t dst_tag) {
     dnnl_memory_desc_t srcs[2] = {*a, *b};
-    return dnnl_concat_primitive_desc_create(pd, NULL, 2, 1, srcs, NULL, engine);
+    if (dst_tag == dnnl_format_tag_any) return dnnl_concat_primitive_desc_create(pd, NULL, 2, 1, srcs, NULL, engine);
+    dnnl_memory_desc_t dst;
+    dnnl_status_t s = dc_md_activation(&dst, a->dims[1] + b->dims[1], a->dims[2], a->dims[3], a->dims[4],
+                                       a->data_type, dst_tag);
+    if (s != dnnl_success) return s;
+    return dnnl_concat_primitive_desc_create(pd, &dst, 2, 1, srcs, NULL, engine);
 }
 
 dnnl_status_t dc_reorder_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,

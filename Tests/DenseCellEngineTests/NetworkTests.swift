@@ -127,3 +127,31 @@ final class PrecisionTests: XCTestCase {
         XCTAssertGreaterThan(worst, 0, "bf16 really ran in reduced precision")
     }
 }
+
+final class ActivationPoolTests: XCTestCase {
+    /// Activations are placed by liveness: the pool holds a few full-size tensors, not one per layer,
+    /// and results do not change when two networks share one pool.
+    func testPoolIsSmallAndShareable() throws {
+        var r = TestRandom(40)
+        let a = r.model(Architecture(width: 16), seed: 1), b = r.model(Architecture(width: 16), seed: 2)
+        let shape = Shape3(5, 32, 32)
+        let pool = ActivationPool()
+        let na = try CompiledNetwork(a, shape: shape, precision: .f32, pool: pool)
+        let nb = try CompiledNetwork(b, shape: shape, precision: .f32, pool: pool)
+        let separate = try CompiledNetwork(a, shape: shape, precision: .f32)
+        var pooledSum = 0
+        var seen = Set<ObjectIdentifier>()
+        for step in na.plan.steps { for t in step.tensors where t.isPooled && seen.insert(ObjectIdentifier(t)).inserted { pooledSum += t.byteCount } }
+        XCTAssertLessThan(na.plan.activationBytes * 3, pooledSum, "pool \(na.plan.activationBytes) vs \(pooledSum) bytes of activations")
+        let image = r.array(shape.count)
+        func run(_ n: CompiledNetwork) throws -> [Float] {
+            var out = [Float](repeating: 0, count: 7 * shape.count)
+            try image.withUnsafeBufferPointer { i in try out.withUnsafeMutableBufferPointer { o in try n.run(image: i, probabilities: o) } }
+            return out
+        }
+        let first = try run(na)
+        _ = try run(nb)   // overwrites the shared activations
+        XCTAssertEqual(try run(na), first)
+        XCTAssertEqual(try run(separate), first)
+    }
+}

@@ -115,9 +115,9 @@ enum Reference {
 
 /// Random values for tests, deterministic per seed.
 struct TestRandom {
-    var rng: DenseCellEngine.SplitMix64
-    init(_ seed: UInt64) { rng = DenseCellEngine.SplitMix64(seed: seed) }
-    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * rng.nextUnitFloat() }
+    var rng: SplitMix64
+    init(_ seed: UInt64) { rng = SplitMix64(seed: seed) }
+    mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * rng.unit() }
     mutating func array(_ n: Int, _ lo: Float = -1, _ hi: Float = 1) -> [Float] { (0..<n).map { _ in uniform(lo, hi) } }
     mutating func weights(out: Int, in i: Int, kernel: [Int], scale: Float = 0.5) -> LayerWeights {
         let n = out * i * kernel.reduce(1, *)

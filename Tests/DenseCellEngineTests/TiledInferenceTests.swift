@@ -68,7 +68,7 @@ final class TiledInferenceTests: XCTestCase {
         for (shape, roiOrNil, window, tta) in cases {
             let image = randomImage(shape, seed: 1)
             let roi = roiOrNil ?? Box3(shape: shape)
-            let n = Normalization.of(image)
+            let n = InputNormalization.of(image)
             var reads: [Range<Int>] = []
             let got = try tile([p, q], image, roi: roi, window: window, tta: tta, reads: &reads)
             var worst: Float = 0
@@ -97,7 +97,7 @@ final class TiledInferenceTests: XCTestCase {
         let ensemble = try Ensemble(models: [model])
         let seg = try ensemble.segment(image, options: InferenceOptions(window: shape), wantProbabilities: true)
 
-        let n = Normalization.of(image)
+        let n = InputNormalization.of(image)
         let input = image.data.map { ($0 - n.mean) * (1 / n.std) }
         var direct = [Float](repeating: 0, count: 7 * shape.count)
         let network = try CompiledNetwork(model, shape: shape, precision: .f32)
@@ -156,7 +156,7 @@ final class TiledInferenceTests: XCTestCase {
         let seg = try Ensemble(models: [model]).segment(image, options: InferenceOptions(window: Shape3(5, 16, 16)),
                                                         wantProbabilities: true)
         // One window starting at z = −1: slices (1, 0, 1, 0, 1).
-        let n = Normalization.of(image)
+        let n = InputNormalization.of(image)
         var input: [Float] = []
         for z in [1, 0, 1, 0, 1] { input += image.plane(z).map { ($0 - n.mean) * (1 / n.std) } }
         let network = try CompiledNetwork(model, shape: Shape3(5, 16, 16), precision: .f32)
@@ -200,5 +200,48 @@ final class TiledInferenceTests: XCTestCase {
         }
         do { _ = try ensemble.segment(image, cancel: token); XCTFail("not cancelled") }
         catch EngineError.cancelled {}
+    }
+}
+
+final class TileGridTests: XCTestCase {
+    func testWindowStartsCoverTheRangeFlushAtTheEnd() {
+        XCTAssertEqual(TileGrid.starts(0..<48, window: 5, step: 2, length: 48), Array(stride(from: 0, through: 42, by: 2)) + [43])
+        XCTAssertEqual(TileGrid.starts(0..<384, window: 256, step: 128, length: 384), [0, 128])
+        XCTAssertEqual(TileGrid.starts(0..<256, window: 256, step: 128, length: 256), [0])
+        // Short ranges: centred, pulled inside the volume when it is long enough, else reflected.
+        XCTAssertEqual(TileGrid.starts(10..<12, window: 5, step: 2, length: 48), [9])
+        XCTAssertEqual(TileGrid.starts(0..<2, window: 5, step: 2, length: 48), [0])
+        XCTAssertEqual(TileGrid.starts(0..<2, window: 5, step: 2, length: 2), [-1])
+        XCTAssertEqual((-3..<6).map { TileGrid.reflect($0, 3) }, [1, 2, 1, 0, 1, 2, 1, 0, 1])
+        XCTAssertEqual(TileGrid.reflect(-4, 1), 0)
+    }
+
+    func testWeightTotalsAreTheSumOverWindows() {
+        let grid = TileGrid(volume: Shape3(9, 40, 40), roi: Box3(z: 1..<8, y: 0..<40, x: 3..<37), window: Shape3(5, 16, 16))
+        for (axis, range, starts, g, total) in [(0, grid.roi.z, grid.zStarts, grid.gz, grid.totalZ),
+                                               (1, grid.roi.y, grid.yStarts, grid.gy, grid.totalY),
+                                               (2, grid.roi.x, grid.xStarts, grid.gx, grid.totalX)] {
+            for (n, i) in range.enumerated() {
+                let want = starts.filter { $0 <= i && i < $0 + g.count }.map { Double(g[i - $0]) }.reduce(0, +)
+                XCTAssertGreaterThan(want, 0, "axis \(axis) index \(i) is covered")
+                XCTAssertEqual(Double(total[n]), want, accuracy: 1e-6 * want)
+            }
+        }
+        // nnU-Net's map: σ = 1/8 of the window, largest weight 1 at the centre.
+        XCTAssertEqual(TileGrid.gaussian(16).max(), TileGrid.gaussian(16)[7])
+        XCTAssertEqual(Double(TileGrid.gaussian(5)[2]), 1, accuracy: 1e-7)
+        XCTAssertEqual(Double(TileGrid.gaussian(16)[0]), exp(-7.5 * 7.5 / 8), accuracy: 1e-6)
+    }
+
+    func testStreamingStatisticsMatchTheWholeVolume() {
+        var r = TestRandom(50)
+        let data = r.array(200_000, 0, 255)
+        var acc = InputNormalization.Accumulator()
+        acc.add(Array(data[0..<70_000])); acc.add(Array(data[70_000...]))
+        let mean = data.reduce(0.0) { $0 + Double($1) } / Double(data.count)
+        let variance = data.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(data.count)
+        XCTAssertEqual(Double(acc.result.mean), mean, accuracy: 1e-4)
+        XCTAssertEqual(Double(acc.result.std), variance.squareRoot(), accuracy: 1e-4)
+        XCTAssertEqual(InputNormalization(mean: 3, std: 0).std, 1, "a constant image is only shifted")
     }
 }

@@ -76,7 +76,7 @@ final class TrainerTests: XCTestCase {
     }
 
     func accuracy(_ net: TinyNetwork, _ image: Volume<Float>, _ labels: Volume<UInt8>) throws -> Double {
-        let norm = Normalization.of(image)
+        let norm = InputNormalization.of(image)
         let logits = try net.forwardForTraining(image.map { ($0 - norm.mean) / norm.std }).logits3D
         let n = labels.data.count
         var right = 0

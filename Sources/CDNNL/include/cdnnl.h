@@ -41,9 +41,10 @@ dnnl_status_t dc_conv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
 dnnl_status_t dc_pool_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, const dnnl_memory_desc_t *src);
 /* Softmax over channels. */
 dnnl_status_t dc_softmax_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine, const dnnl_memory_desc_t *src);
-/* Channel concatenation of two tensors (a first), destination layout chosen by the library. */
+/* Channel concatenation of two tensors (a first) into layout dst_tag (dnnl_format_tag_any: the
+   library's choice). */
 dnnl_status_t dc_concat_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
-                           const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b);
+                           const dnnl_memory_desc_t *a, const dnnl_memory_desc_t *b, dnnl_format_tag_t dst_tag);
 dnnl_status_t dc_reorder_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                             const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst);
 

@@ -32,7 +32,7 @@ public enum Benchmark {
         let arch = Architecture(width: width)
         let model = NetworkModel.random(arch, seed: 1)
         var rng = SplitMix64(seed: 7)
-        let image = (0..<window.count).map { _ in rng.nextUnitFloat() * 2 - 1 }
+        let image = (0..<window.count).map { _ in rng.unit() * 2 - 1 }
         var probabilities = [Float](repeating: 0, count: arch.classes * window.count)
 
         log?("compiling w=\(width) for \(window) (\(precision.rawValue))")
@@ -111,7 +111,7 @@ final class PeakConvolution {
         var rng = SplitMix64(seed: 9)
         let b = try PlanBuilder(precision: precision)
         let x = try b.input(channels: channels, shape: shape)
-        let w = LayerWeights(kernel: (0..<(channels * channels * 27)).map { _ in rng.nextUnitFloat() - 0.5 },
+        let w = LayerWeights(kernel: (0..<(channels * channels * 27)).map { _ in rng.unit() - 0.5 },
                              kernelShape: [channels, channels, 3, 3, 3], bias: [Float](repeating: 0, count: channels))
         _ = try b.convolution(x, w, relu: true, label: "peak")
         plan = b.plan

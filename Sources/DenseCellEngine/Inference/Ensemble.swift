@@ -21,7 +21,9 @@ public final class Ensemble: @unchecked Sendable {
         }
         self.models = models
         self.checksums = checksums ?? models.map(Self.checksum(of:))
-        caches = models.map { NetworkCache(model: $0) }
+        // Models run one after another, so they share one block of activation memory.
+        let pool = ActivationPool()
+        caches = models.map { NetworkCache(model: $0, pool: pool) }
     }
 
     /// Loads model files (or every model file `*.h5` in a directory) and keeps the Top-k by
@@ -125,7 +127,7 @@ public final class Ensemble: @unchecked Sendable {
     /// Segments a volume that is read slice range by slice range (`read(z)` returns whole slices
     /// as float) and hands out final slabs in z order, so neither input nor output needs to fit
     /// in memory. `normalization` must come from the whole volume.
-    public func segmentStreaming(volume: Shape3, normalization: Normalization, roi: Box3, options: InferenceOptions,
+    public func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
                                  wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,
                                  progress: ((InferenceProgress) -> Void)?) throws {

@@ -35,8 +35,9 @@ public struct Segmentation: Sendable {
     }
 }
 
-/// Intensity normalization of DESIGN §4: the segmented volume scaled to mean 0, std 1.
-public struct Normalization: Sendable, Equatable {
+/// Intensity normalization of DESIGN §4 for inference: the segmented volume scaled to mean 0,
+/// std 1 (population std, as in training), computable slab by slab for volumes larger than memory.
+public struct InputNormalization: Sendable, Equatable {
     public var mean: Float
     public var std: Float
     public init(mean: Float, std: Float) { self.mean = mean; self.std = std > 0 && std.isFinite ? std : 1 }
@@ -63,15 +64,15 @@ public struct Normalization: Sendable, Equatable {
             for (s, q) in partial { sum += s; sumSquares += q }
             count += values.count
         }
-        public var result: Normalization {
-            guard count > 0 else { return Normalization(mean: 0, std: 1) }
+        public var result: InputNormalization {
+            guard count > 0 else { return InputNormalization(mean: 0, std: 1) }
             let mean = sum / Double(count)
             let variance = max(0, sumSquares / Double(count) - mean * mean)
-            return Normalization(mean: Float(mean), std: Float(variance.squareRoot()))
+            return InputNormalization(mean: Float(mean), std: Float(variance.squareRoot()))
         }
     }
 
-    public static func of(_ image: Volume<Float>) -> Normalization {
+    public static func of(_ image: Volume<Float>) -> InputNormalization {
         var a = Accumulator()
         a.add(image.data)
         return a.result

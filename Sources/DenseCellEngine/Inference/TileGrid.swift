@@ -9,6 +9,9 @@ struct TileGrid {
     let zStarts: [Int], yStarts: [Int], xStarts: [Int]
     /// Separable Gaussian importance weights per axis of the window.
     let gz: [Float], gy: [Float], gx: [Float]
+    /// Summed weight of all windows per axis, for each index of the region of interest: the total
+    /// weight of voxel (z, y, x) is totalZ · totalY · totalX (windows form a grid, weights are separable).
+    let totalZ: [Float], totalY: [Float], totalX: [Float]
 
     init(volume: Shape3, roi: Box3, window: Shape3) {
         self.volume = volume; self.roi = roi; self.window = window
@@ -16,6 +19,18 @@ struct TileGrid {
         yStarts = Self.starts(roi.y, window: window.y, step: max(1, window.y / 2), length: volume.y)
         xStarts = Self.starts(roi.x, window: window.x, step: max(1, window.x / 2), length: volume.x)
         gz = Self.gaussian(window.z); gy = Self.gaussian(window.y); gx = Self.gaussian(window.x)
+        totalZ = Self.coverage(roi.z, starts: zStarts, weights: gz)
+        totalY = Self.coverage(roi.y, starts: yStarts, weights: gy)
+        totalX = Self.coverage(roi.x, starts: xStarts, weights: gx)
+    }
+
+    /// Σ over windows of their weight at each index of `range` (one window: exactly its weight).
+    static func coverage(_ range: Range<Int>, starts: [Int], weights: [Float]) -> [Float] {
+        range.map { i in
+            var sum: Float = 0
+            for s in starts where s <= i && i < s + weights.count { sum += weights[i - s] }
+            return sum
+        }
     }
 
     var windowCount: Int { zStarts.count * yStarts.count * xStarts.count }

@@ -34,12 +34,12 @@ final class TiledInference {
     let predictors: [WindowPredictor]
     let grid: TileGrid
     let tta: Bool
-    let normalization: Normalization
+    let normalization: InputNormalization
     let wantProbabilities: Bool
     let classes: Int
 
     init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, tta: Bool,
-         normalization: Normalization, wantProbabilities: Bool) {
+         normalization: InputNormalization, wantProbabilities: Bool) {
         precondition(!predictors.isEmpty)
         self.predictors = predictors
         grid = TileGrid(volume: volume, roi: roi, window: window)
@@ -47,17 +47,18 @@ final class TiledInference {
         classes = predictors[0].classes
     }
 
-    /// Per-slice running sums in double precision: with a single window, (g·p)/g gives back p exactly.
+    /// Per-slice running sums of normalized contributions, (classes, plane) float. Each window adds
+    /// p · g / G, where G is the voxel's total weight over all windows: the weights are separable and
+    /// the windows a grid, so G = Gz(z) · Gy(y) · Gx(x) is known before any window runs. No weight
+    /// plane is kept, and a voxel seen by one window gets back p exactly (g / G = 1).
     final class SliceSums {
-        let weighted: UnsafeMutablePointer<Double>   // (classes, plane)
-        let weight: UnsafeMutablePointer<Double>     // (plane)
+        let values: UnsafeMutablePointer<Float>
         let classes: Int, plane: Int
         init(classes: Int, plane: Int) {
             self.classes = classes; self.plane = plane
-            weighted = .allocate(capacity: classes * plane); weighted.initialize(repeating: 0, count: classes * plane)
-            weight = .allocate(capacity: plane); weight.initialize(repeating: 0, count: plane)
+            values = .allocate(capacity: classes * plane); values.initialize(repeating: 0, count: classes * plane)
         }
-        deinit { weighted.deallocate(); weight.deallocate() }
+        deinit { values.deallocate() }
     }
 
     /// `read(z)` returns whole slices `z` (in the volume) as float; `emit` receives final slabs in z order;
@@ -115,6 +116,7 @@ final class TiledInference {
                     var first = true
                     for predictor in predictors {
                         for variant in 0..<variants {
+                            if cancel?.isCancelled == true { throw EngineError.cancelled }
                             let flipY = variant & 1 != 0, flipX = variant & 2 != 0
                             if variant == 0 {
                                 try input.withUnsafeBufferPointer { i in
@@ -160,7 +162,7 @@ final class TiledInference {
         }
     }
 
-    /// Adds one window's Gaussian-weighted probabilities to the slices of the region it overlaps.
+    /// Adds one window's Gaussian-weighted, normalized probabilities to the slices of the region it overlaps.
     private func accumulate(_ p: [Float], at origin: (Int, Int, Int), into sums: [Int: SliceSums]) {
         let W = grid.window, C = classes, roi = grid.roi, rx = roi.x.count
         let (zs, ys, xs) = origin
@@ -168,31 +170,29 @@ final class TiledInference {
         let x0 = max(xs, roi.x.lowerBound), x1 = min(xs + W.x, roi.x.upperBound)
         guard y0 < y1, x0 < x1 else { return }
         let slices = (0..<W.z).compactMap { k in sums[zs + k].map { (k, $0) } }
-        let gz = grid.gz, gy = grid.gy, gx = grid.gx
+        // Per-axis share of this window in each voxel's total weight.
+        let rz = (0..<W.z).map { k in roi.z.contains(zs + k) ? grid.gz[k] / grid.totalZ[zs + k - roi.z.lowerBound] : 0 }
+        let ry = (y0..<y1).map { y in grid.gy[y - ys] / grid.totalY[y - roi.y.lowerBound] }
+        let rxShare = (x0..<x1).map { x in grid.gx[x - xs] / grid.totalX[x - roi.x.lowerBound] }
         p.withUnsafeBufferPointer { p in
             let rows = y1 - y0
             DispatchQueueConcurrent.perform(slices.count * rows) { task in
                 let (k, s) = slices[task / rows]
                 let y = y0 + task % rows, j = y - ys
-                let gzy = gz[k] * gy[j]
-                let outRow = (y - roi.y.lowerBound) * rx - roi.x.lowerBound
-                for x in x0..<x1 {
-                    let i = x - xs
-                    let g = Double(gzy * gx[i])
-                    let v = outRow + x
-                    s.weight[v] += g
-                    var src = (k * W.y + j) * W.x + i
-                    var dst = v
-                    for _ in 0..<C {
-                        s.weighted[dst] += g * Double(p[src])
-                        src += W.count; dst += s.plane
-                    }
+                let fzy = rz[k] * ry[y - y0]
+                let outRow = (y - roi.y.lowerBound) * rx - roi.x.lowerBound + x0
+                let inRow = (k * W.y + j) * W.x + (x0 - xs)
+                let n = x1 - x0
+                // Class by class along the row: contiguous in both buffers.
+                for c in 0..<C {
+                    let src = c * W.count + inRow, dst = c * s.plane + outRow
+                    for i in 0..<n { s.values[dst + i] += (fzy * rxShare[i]) * p[src + i] }
                 }
             }
         }
     }
 
-    /// Weighted means and their argmax for whole slices `z`.
+    /// Final probabilities and their argmax (lowest class on ties) for whole slices `z`.
     private func finish(_ z: Range<Int>, sums: [Int: SliceSums]) -> SlabResult {
         let roi = grid.roi, C = classes
         let plane = roi.y.count * roi.x.count, n = z.count
@@ -204,17 +204,15 @@ final class TiledInference {
           probabilities.withUnsafeMutableBufferPointer { probabilities in
             let labels = labels, pp = keep ? probabilities : nil
             DispatchQueueConcurrent.perform(n) { s in
-                let sum = slices[s]
+                let values = slices[s].values
                 for v in 0..<plane {
-                    let w = sum.weight[v]
                     var best = 0
-                    var bestValue = -1.0
-                    for c in 0..<C {
-                        let value = w > 0 ? sum.weighted[c * plane + v] / w : 0
-                        if value > bestValue { bestValue = value; best = c }
-                        if let pp { pp[(c * n + s) * plane + v] = Float(value) }
-                    }
+                    var bestValue = values[v]
+                    for c in 1..<C where values[c * plane + v] > bestValue { bestValue = values[c * plane + v]; best = c }
                     labels[s * plane + v] = UInt8(best)
+                }
+                if let pp {
+                    for c in 0..<C { (pp.baseAddress! + (c * n + s) * plane).update(from: values + c * plane, count: plane) }
                 }
             }
           }

@@ -12,13 +12,13 @@ final class CompiledNetwork {
     let input: Tensor      // plain (1, 1, z, y, x) float32
     let output: Tensor     // plain (1, classes, z, y, x) float32 probabilities
 
-    init(_ model: NetworkModel, shape: Shape3, precision: Precision) throws(EngineError) {
+    init(_ model: NetworkModel, shape: Shape3, precision: Precision, pool: ActivationPool = ActivationPool()) throws(EngineError) {
         guard shape.y % 4 == 0, shape.x % 4 == 0, shape.z >= 1 else {
             throw EngineError(.badInput, "window \(shape): y and x must be multiples of 4 (two 2×2 poolings)")
         }
         self.shape = shape
         classes = model.architecture.classes
-        let b = try PlanBuilder(precision: precision)
+        let b = try PlanBuilder(precision: precision, pool: pool)
         let arch = model.architecture
         func conv(_ x: Tensor, _ name: String, sumInto: Tensor? = nil) throws(EngineError) -> Tensor {
             let layer = arch.layer(name)!
@@ -79,15 +79,16 @@ final class CompiledNetwork {
 /// Compiled networks of one model, one per window shape and precision, built on first use.
 final class NetworkCache: @unchecked Sendable {
     let model: NetworkModel
+    let pool: ActivationPool
     private var compiled: [String: CompiledNetwork] = [:]
     private let lock = NSLock()
-    init(model: NetworkModel) { self.model = model }
+    init(model: NetworkModel, pool: ActivationPool = ActivationPool()) { self.model = model; self.pool = pool }
 
     func network(for shape: Shape3, precision: Precision) throws(EngineError) -> CompiledNetwork {
         let key = "\(shape.z)x\(shape.y)x\(shape.x)-\(precision.rawValue)"
         lock.lock(); defer { lock.unlock() }
         if let n = compiled[key] { return n }
-        let n = try CompiledNetwork(model, shape: shape, precision: precision)
+        let n = try CompiledNetwork(model, shape: shape, precision: precision, pool: pool)
         compiled[key] = n
         return n
     }

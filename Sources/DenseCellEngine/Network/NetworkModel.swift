@@ -32,14 +32,14 @@ public final class NetworkModel: @unchecked Sendable {
     /// A new model with Xavier-uniform kernels (limit √(6 / (fan_in + fan_out)), fans counting the
     /// kernel taps) and zero biases, deterministic for `seed`.
     public static func random(_ architecture: Architecture, seed: Int, classNames: [String]? = nil) -> NetworkModel {
-        var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))
+        var rng = SplitMix64(seed: UInt64(bitPattern: Int64(seed)))   // DenseCellCore's, stable across platforms
         var weights: [String: LayerWeights] = [:]
         for layer in architecture.layers {
             let taps = layer.kernel.reduce(1, *)
             let limit = Float((6.0 / Double((layer.inChannels + layer.outChannels) * taps)).squareRoot())
             let n = layer.outChannels * layer.inChannels * taps
             var kernel = [Float](repeating: 0, count: n)
-            for i in 0..<n { kernel[i] = (rng.nextUnitFloat() * 2 - 1) * limit }
+            for i in 0..<n { kernel[i] = (rng.unit() * 2 - 1) * limit }
             weights[layer.name] = LayerWeights(kernel: kernel, kernelShape: [layer.outChannels, layer.inChannels] + layer.kernel,
                                                bias: [Float](repeating: 0, count: layer.outChannels))
         }
@@ -158,19 +158,4 @@ public final class NetworkModel: @unchecked Sendable {
         }
         self.path = path
     }
-}
-
-/// A small, fast, seedable generator (SplitMix64) so a seed gives the same weights everywhere.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) with 24 bits.
-    mutating func nextUnitFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

@@ -8,8 +8,8 @@ final class PlanBuilder {
     let plan: Plan
     let type: dnnl_data_type_t
 
-    init(precision: Precision = .f32) throws(EngineError) {
-        plan = try Plan()
+    init(precision: Precision = .f32, pool: ActivationPool = ActivationPool()) throws(EngineError) {
+        plan = try Plan(pool: pool)
         type = DNNL.dataType(precision)
     }
 
@@ -20,10 +20,11 @@ final class PlanBuilder {
         return t
     }
 
-    /// `x` in layout `md`, reordering (and converting the data type) only if needed.
-    func ensure(_ x: Tensor, _ md: dnnl_memory_desc_t) throws(EngineError) -> Tensor {
-        if x.sameLayout(as: md) { return x }
-        let y = try Tensor(md)
+    /// `x` in layout `md`, reordering (and converting the data type) only if needed; `pooled`
+    /// false gives a result with its own memory that stays valid after the run (outputs).
+    func ensure(_ x: Tensor, _ md: dnnl_memory_desc_t, pooled: Bool = true) throws(EngineError) -> Tensor {
+        if x.sameLayout(as: md) && (pooled || !x.isPooled) { return x }
+        let y = try Tensor(md, pooled: pooled)
         var src = x.md, dst = md
         var pd: dnnl_primitive_desc_t?
         try DNNL.check(dc_reorder_pd(&pd, DNNL.engine, &src, &dst), "creating a reorder")
@@ -37,7 +38,7 @@ final class PlanBuilder {
         var md = dnnl_memory_desc_t()
         try DNNL.check(dc_md_activation(&md, Int64(x.channels), Int64(x.shape.z), Int64(x.shape.y), Int64(x.shape.x),
                                         dnnl_f32, dnnl_ncdhw), "describing the output")
-        return try ensure(x, md)
+        return try ensure(x, md, pooled: false)
     }
 
     /// Same-padded convolution (or transposed convolution with stride = kernel when `transposed`),
@@ -69,7 +70,7 @@ final class PlanBuilder {
         let weights = try loadWeights(w, into: weightsMD)
         let bias = try loadBias(w.bias)
         let dst: Tensor
-        if let sumInto { dst = sumInto } else { dst = try Tensor(dstMD) }
+        if let sumInto { dst = sumInto } else { dst = try Tensor(dstMD, pooled: true) }
         plan.append(primitive, [(Int32(DC_ARG_SRC), src), (Int32(DC_ARG_WEIGHTS), weights),
                                 (Int32(DC_ARG_BIAS), bias), (Int32(DC_ARG_DST), dst)], label: label)
         return dst
@@ -100,10 +101,13 @@ final class PlanBuilder {
         let dst: Tensor
         if let sumInto { dst = sumInto } else {
             var md = dnnl_memory_desc_t()
-            let tag = oc % 16 == 0 ? dnnl_nCdhw16c : oc % 8 == 0 ? dnnl_nCdhw8c : dnnl_ncdhw
+            // The layout the library chose for the convolutions (channels-last or 16-channel
+            // blocks), so the concatenation that follows and the next layer need no reorder.
+            let tag = try grouped.hasLayout(dnnl_ndhwc) ? dnnl_ndhwc
+                : oc % 16 == 0 ? dnnl_nCdhw16c : oc % 8 == 0 ? dnnl_nCdhw8c : dnnl_ncdhw
             try DNNL.check(dc_md_activation(&md, Int64(oc), Int64(x.shape.z), Int64(2 * x.shape.y), Int64(2 * x.shape.x),
                                             type, tag), "describing \(label) output")
-            dst = try Tensor(md)
+            dst = try Tensor(md, pooled: true)
         }
         var srcView = dnnl_memory_desc_t(), dstView = dnnl_memory_desc_t()
         var s = grouped.md, d = dst.md
@@ -155,7 +159,7 @@ final class PlanBuilder {
         var src = x.md
         var pd: dnnl_primitive_desc_t?
         try DNNL.check(dc_pool_pd(&pd, DNNL.engine, &src), "creating \(label) on \(x.shape)")
-        let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md))
+        let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md), pooled: true)
         let p = try plan.makePrimitive(pd!)
         plan.append(p, [(Int32(DC_ARG_SRC), x), (Int32(DC_ARG_DST), dst)], label: label)
         return dst
@@ -166,18 +170,25 @@ final class PlanBuilder {
         var src = x.md
         var pd: dnnl_primitive_desc_t?
         try DNNL.check(dc_softmax_pd(&pd, DNNL.engine, &src), "creating \(label)")
-        let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md))
+        let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md), pooled: true)
         let p = try plan.makePrimitive(pd!)
         plan.append(p, [(Int32(DC_ARG_SRC), x), (Int32(DC_ARG_DST), dst)], label: label)
         return dst
     }
 
-    /// Channel concatenation, `a` first.
+    /// Channel concatenation, `a` first. When both inputs share a layout (channels-last, or a
+    /// channel blocking that divides `a`'s channels), the result keeps it, so the next
+    /// convolution reads it without a reorder.
     func concat(_ a: Tensor, _ b: Tensor, label: String) throws(EngineError) -> Tensor {
         var ma = a.md, mb = b.md
+        var tag = dnnl_format_tag_any
+        for (candidate, block) in [(dnnl_ndhwc, 1), (dnnl_nCdhw16c, 16), (dnnl_nCdhw8c, 8)] where a.channels % block == 0 {
+            let aBlocked = try a.hasLayout(candidate), bBlocked = try b.hasLayout(candidate)
+            if aBlocked && bBlocked { tag = candidate; break }
+        }
         var pd: dnnl_primitive_desc_t?
-        try DNNL.check(dc_concat_pd(&pd, DNNL.engine, &ma, &mb), "creating \(label)")
-        let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md))
+        try DNNL.check(dc_concat_pd(&pd, DNNL.engine, &ma, &mb, tag), "creating \(label)")
+        let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md), pooled: true)
         let p = try plan.makePrimitive(pd!)
         plan.append(p, [(Int32(DC_ARG_MULTIPLE_SRC), a), (Int32(DC_ARG_MULTIPLE_SRC) + 1, b), (Int32(DC_ARG_DST), dst)],
                     label: label)

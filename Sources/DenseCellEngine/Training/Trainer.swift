@@ -99,7 +99,7 @@ public final class Trainer {
         precondition(image.shape == labels.shape)
         self.network = network
         self.config = config
-        let n = Normalization.of(image)
+        let n = InputNormalization.of(image)
         self.image = image.map { ($0 - n.mean) / n.std }
         self.labels = labels
         self.weights = LossWeights.weights(for: labels, schema: schema)

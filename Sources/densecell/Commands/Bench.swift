@@ -7,11 +7,11 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the engine: voxels/s and GFLOP/s of one network window against the machine's peak.",
         discussion: """
-        Runs the 2D–3D network (random weights) on one window repeatedly and, between its runs,
-        a single large 3×3×3 convolution as the machine's peak; both report their best run, so
-        other work on a shared machine disturbs the comparison as little as possible. Voxels/s
-        counts the window's voxels per forward pass of one model; GFLOP/s counts 2 FLOP per
-        multiply-add of every layer at its own resolution. Build with `swift build -c release`
+        Runs the 2D–3D network (random weights) on one window repeatedly and, between its runs, \
+        a single large 3×3×3 convolution as the machine's peak; both report their best run, so \
+        other work on a shared machine disturbs the comparison as little as possible. Voxels/s \
+        counts the window's voxels per forward pass of one model; GFLOP/s counts 2 FLOP per \
+        multiply-add of every layer at its own resolution. Build with `swift build -c release` \
         before measuring; --layers shows where the time goes.
 
         Examples:
@@ -54,7 +54,9 @@ struct Bench: ParsableCommand {
         if json {
             let object: [String: Any] = [
                 "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
-                "voxels_per_second": (r.voxelsPerSecond).rounded(), "gflops": (r.gflops * 10).rounded() / 10,
+                "voxels_per_second": (r.voxelsPerSecond).rounded(),
+                "voxels_per_second_mean": (Double(r.window.count) / r.meanSecondsPerWindow).rounded(), "runs": r.runs,
+                "gflops": (r.gflops * 10).rounded() / 10,
                 "peak_gflops": (r.peakGflops * 10).rounded() / 10,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])

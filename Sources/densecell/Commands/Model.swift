@@ -1,6 +1,7 @@
 import ArgumentParser
 import DenseCellCore
 import DenseCellEngine
+import DenseCellIO
 import Foundation
 
 struct ModelCommand: ParsableCommand {
@@ -20,8 +21,8 @@ struct ModelInit: ParsableCommand {
         commandName: "init",
         abstract: "Write a new, untrained model file with Xavier-uniform weights from a seed.",
         discussion: """
-        The file has the layout of a trained model (DESIGN §4) with steps = 0 and no evaluation
-        scores, so it ranks last in a Top-k ensemble. Useful to try `segment` and `bench`, and as
+        The file has the layout of a trained model (DESIGN §4) with steps = 0 and no evaluation \
+        scores, so it ranks last in a Top-k ensemble. Useful to try `segment` and `bench`, and as \
         the starting point of training.
 
         Examples:
@@ -50,6 +51,11 @@ struct ModelInit: ParsableCommand {
         guard width >= 2, width % 2 == 0 else { throw UsageError("--width \(width): expected an even width ≥ 2") }
         let arch = Architecture(width: width, conv333: !noConv333, pyramid: !noPyramid)
         let model = NetworkModel.random(arch, seed: seed)
+        let dir = (output as NSString).deletingLastPathComponent
+        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            catch { throw IOError(.writeFailed, file: dir, "cannot create directory") }
+        }
         try model.write(path: output)
         print("wrote \(output): width \(width), \(arch.parameterCount) parameters, seed \(seed)")
     }

@@ -8,26 +8,28 @@ struct Segment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the model ensemble on a volume and write its labels (and probabilities) into a study file.",
         discussion: """
-        Models are model files or directories of them; with --top K only the K with the highest
-        eval_miou_all are averaged. The image is scaled to mean 0 and std 1 over the whole volume,
-        cut into overlapping windows (default 5×256×256, step 2×128×128) blended with Gaussian
+        Models are model files or directories of them; with --top K only the K with the highest \
+        eval_miou_all are averaged. The image is scaled to mean 0 and std 1 over the whole volume, \
+        cut into overlapping windows (default 5×256×256, step 2×128×128) blended with Gaussian \
         weights, and streamed slab by slab, so volumes larger than memory work.
 
-        Output: /labels/NAME (uint8, role "algorithm") and, with --probabilities,
-        /probabilities/NAME (float16, classes×z×y×x). A new OUT also gets /image, making it a
-        study `view` opens. An existing OUT gets the datasets added in one short write after
-        computing; its /image must match the input's shape. With --roi the label volume still
-        covers the whole image: voxels outside the region are 0 and /masks/NAME (named by the
+        Output: /labels/NAME (uint8, role "algorithm") and, with --probabilities, \
+        /probabilities/NAME (float16, classes×z×y×x). A new OUT also gets /image, making it a \
+        study `view` opens. An existing OUT gets the datasets added in one short write after \
+        computing; its /image must match the input's shape. With --roi the label volume still \
+        covers the whole image: voxels outside the region are 0 and /masks/NAME (named by the \
         labels' `mask` attribute) marks the region, so metrics count only the labeled part.
 
-        IMAGE may be a study file (meaning STUDY.h5:/image), FILE.h5:/DATASET, a TIFF stack or a
+        IMAGE may be a study file (meaning STUDY.h5:/image), FILE.h5:/DATASET, a TIFF stack or a \
         directory of PNG slices.
 
         Examples:
           densecell segment study.h5 --models models/ --out study.h5
-          densecell segment study.h5 --models models/ --top 3 --out study.h5 --name top3 --probabilities
+          densecell segment study.h5 --models models/ --top 3 --out study.h5 \\
+            --name top3 --probabilities
           densecell segment raw.h5:/volume --models m1.h5 m2.h5 --out result.h5 --tta
-          densecell segment study.h5 --models models/ --out roi.h5 --roi 0:5,100:356,0:256 --window 5x128x128
+          densecell segment study.h5 --models models/ --out roi.h5 \\
+            --roi 0:5,100:356,0:256 --window 5x128x128
         """
     )
 
@@ -104,7 +106,9 @@ struct Segment: ParsableCommand {
         let options = InferenceOptions(window: windowShape, tta: tta, precision: precision)
         let scratch = scratchPath(for: out)
         let start = Date()
-        let bar = SegmentProgressLine(label: "segment", total: box.shape.count)
+        let bar = ProgressBar("segment", total: box.shape.count, unit: "voxels")
+        ScratchCleanup.install(scratch)
+        defer { ScratchCleanup.clear() }
         do {
             let normalization = try source.normalization()
             let file = try HDF5File(path: scratch, mode: .truncate)
@@ -126,7 +130,7 @@ struct Segment: ParsableCommand {
                     try Self.writeSlab(slab, roi: box, volume: volume, classes: classes, name: name, into: file)
                 },
                 progress: { p in bar.update(p.voxelsDone) })
-            bar.finish()
+            bar.finish("\(box.shape) voxels")
             try file.setAttribute("/labels/\(name)", "role", .string("algorithm"))
             try file.setAttribute("/labels/\(name)", "models", .strings(ensemble.models.map { ($0.path ?? "") }))
             try file.setAttribute("/labels/\(name)", "model_checksums", .strings(ensemble.checksums))
@@ -138,7 +142,7 @@ struct Segment: ParsableCommand {
             }
             try file.flush()
         } catch {
-            bar.abandon()
+            if bar.interactive { FileHandle.standardError.write(Data("\n".utf8)) }
             unlink(scratch)
             if let e = error as? EngineError { throw e.kind == .library ? WorkError(e.description) as Error : UsageError(e.description) }
             throw error
@@ -273,9 +277,9 @@ final class ImageSource {
     var slabDepth: Int { max(1, min(shape.z, (64 << 20) / max(1, shape.y * shape.x * 4))) }
 
     /// Mean and std over the whole volume, in one streaming pass.
-    func normalization() throws -> Normalization {
+    func normalization() throws -> InputNormalization {
         if let memory { return .of(memory) }
-        var acc = Normalization.Accumulator()
+        var acc = InputNormalization.Accumulator()
         var z = 0
         while z < shape.z {
             let n = min(slabDepth, shape.z - z)
@@ -308,64 +312,23 @@ final class ImageSource {
     func close() { file = nil; memory = nil }
 }
 
-/// A progress bar with rate and ETA on a terminal, plain lines every few seconds otherwise.
-final class SegmentProgressLine: @unchecked Sendable {
-    let label: String, total: Int
-    let isTerminal = isatty(2) != 0
-    let start = Date()
-    var lastPrint = Date.distantPast
-    var finished = false
-    let lock = NSLock()
+/// Removes the half-written scratch file when the user interrupts a run (SIGINT, SIGTERM), so no
+/// partial output is left behind.
+enum ScratchCleanup {
+    nonisolated(unsafe) static var path: UnsafeMutablePointer<CChar>?
 
-    init(label: String, total: Int) { self.label = label; self.total = max(1, total) }
-
-    func update(_ done: Int) {
-        lock.lock(); defer { lock.unlock() }
-        let now = Date()
-        let interval = isTerminal ? 0.1 : 5.0
-        // The 100% line is printed once, by finish().
-        guard now.timeIntervalSince(lastPrint) >= interval, done < total, !finished else { return }
-        lastPrint = now
-        write(line(done, now: now), final: false)
-    }
-
-    func line(_ done: Int, now: Date) -> String {
-        let elapsed = now.timeIntervalSince(start)
-        let fraction = Double(done) / Double(total)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let rateText = rate >= 1e6 ? String(format: "%.2f Mvox/s", rate / 1e6) : String(format: "%.0f kvox/s", rate / 1e3)
-        let etaText = done >= total ? "done in \(Self.clock(elapsed))" : (done == 0 ? "ETA --:--" : "ETA \(Self.clock(eta))")
-        let percent = String(format: "%3.0f%%", 100 * fraction)
-        if isTerminal {
-            let width = 30
-            let filled = Int(fraction * Double(width))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            return "\(label) \(bar) \(percent)  \(rateText)  \(etaText)"
-        }
-        return "densecell \(label): \(percent) (\(done)/\(total) voxels)  \(rateText)  \(etaText)"
-    }
-
-    static func clock(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
-    }
-
-    func write(_ text: String, final: Bool) {
-        if isTerminal {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text + (final ? "\n" : "")).utf8))
-        } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+    static func install(_ scratch: String) {
+        path = strdup(scratch)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { sig in
+                if let p = ScratchCleanup.path { unlink(p) }
+                _exit(128 + sig)
+            }
         }
     }
 
-    func finish() {
-        lock.lock(); defer { lock.unlock() }
-        guard !finished else { return }
-        finished = true
-        write(line(total, now: Date()), final: true)
+    static func clear() {
+        signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
+        free(path); path = nil
     }
-
-    /// Ends the bar line on error so the error message starts on its own line.
-    func abandon() { if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) } }
 }
