@@ -65,7 +65,7 @@ final class GradientTests: XCTestCase {
         for (kernel, relu) in [([3, 3, 3], true), ([1, 3, 3], true), ([1, 1, 1], false), ([3, 3, 3], false)] {
             let x = try TrainingNode(channels: 3, shape: Shape3(3, 6, 5))
             fill(x)
-            let op = try ConvolutionOp(plan: plan, input: x, outChannels: 4, kernel: kernel, relu: relu, inputGradient: true, label: "conv")
+            let op = try ConvolutionOp(plan: plan, buffers: SharedBuffers(), input: x, outChannels: 4, kernel: kernel, relu: relu, inputGradient: true, label: "conv")
             var k = (0..<op.kernelCount).map { _ in Float.random(in: -0.5...0.5, using: &rng) }
             var b = (0..<4).map { _ in Float.random(in: -0.2...0.2, using: &rng) }
             k.withUnsafeMutableBufferPointer { kp in b.withUnsafeMutableBufferPointer { bp in op.setWeights(kernel: UnsafeBufferPointer(kp), bias: UnsafeBufferPointer(bp)) } }
@@ -79,7 +79,7 @@ final class GradientTests: XCTestCase {
         let s = Shape3(3, 4, 5)
         let x = try TrainingNode(channels: 2, shape: s)
         fill(x)
-        let op = try ConvolutionOp(plan: plan, input: x, outChannels: 3, kernel: [3, 3, 3], relu: false, inputGradient: false, label: "conv")
+        let op = try ConvolutionOp(plan: plan, buffers: SharedBuffers(), input: x, outChannels: 3, kernel: [3, 3, 3], relu: false, inputGradient: false, label: "conv")
         let k = (0..<op.kernelCount).map { _ in Float.random(in: -1...1, using: &rng) }
         let b: [Float] = [0.1, -0.2, 0.3]
         k.withUnsafeBufferPointer { kp in b.withUnsafeBufferPointer { op.setWeights(kernel: kp, bias: $0) } }
@@ -99,7 +99,7 @@ final class GradientTests: XCTestCase {
         let plan = try Plan()
         let x = try TrainingNode(channels: 3, shape: Shape3(2, 3, 4))
         fill(x)
-        let op = try TransposedConvolutionOp(plan: plan, input: x, outChannels: 2, label: "up")
+        let op = try TransposedConvolutionOp(plan: plan, buffers: SharedBuffers(), input: x, outChannels: 2, label: "up")
         var kernel = (0..<(2 * 3 * 4)).map { _ in Float.random(in: -1...1, using: &rng) }
         var bias: [Float] = [0.3, -0.1]
         op.setWeights(kernel: kernel, bias: bias)

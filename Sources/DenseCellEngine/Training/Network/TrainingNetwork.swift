@@ -29,6 +29,7 @@ public final class TrainingNetwork: TrainableNetwork {
         architecture = model.architecture
         self.window = window
         plan = try Plan()
+        let buffers = SharedBuffers()
         input = try TrainingNode(channels: 1, shape: window)
         nodes.append(input)
         let arch = architecture
@@ -37,12 +38,12 @@ public final class TrainingNetwork: TrainableNetwork {
             let layer = arch.layer(name)!
             let w = model.weights[name]!
             if layer.kind == .transposed {
-                let op = try TransposedConvolutionOp(plan: plan, input: x, outChannels: layer.outChannels, label: name)
+                let op = try TransposedConvolutionOp(plan: plan, buffers: buffers, input: x, outChannels: layer.outChannels, label: name)
                 register(name, op, w)
                 nodes.append(op.pointwise.output)
                 return add(op, op.output)
             }
-            let op = try ConvolutionOp(plan: plan, input: x, outChannels: layer.outChannels, kernel: layer.kernel,
+            let op = try ConvolutionOp(plan: plan, buffers: buffers, input: x, outChannels: layer.outChannels, kernel: layer.kernel,
                                        relu: layer.relu, inputGradient: inputGradient, label: name)
             register(name, op, w)
             return add(op, op.output)
