@@ -121,7 +121,10 @@ struct Train: ParsableCommand {
             let run = TrainingRun(architecture: arch, seed: seed + i, config: c, directory: out)
             let bar = ProgressBar("seed \(seed + i)", total: steps, unit: "steps")
             var lossAverage: Double? = nil
+            // Training speed between the first and the last step (no setup, the final evaluation excluded).
+            var firstStep: (step: Int, time: Date)? = nil, lastStep: (step: Int, time: Date)? = nil
             run.progress = { step, loss, record in
+                if firstStep == nil { firstStep = (step, Date()) } else { lastStep = (step, Date()) }
                 lossAverage = lossAverage.map { 0.98 * $0 + 0.02 * loss } ?? loss
                 var detail = String(format: "loss %.4g", lossAverage!)
                 if let r = record {
@@ -143,8 +146,13 @@ struct Train: ParsableCommand {
             case .stoppedEarly(let best): text = "stopped early: MIoU(all) \(best.map { String(format: "%.4f", $0) } ?? "–") < 0.3 after 10 epochs"
             case .cancelled: text = "cancelled"
             }
-            bar.finish(text)
-            summary.append("\(run.modelPath): \(text)")
+            var speed = ""
+            if let a = firstStep, let b = lastStep, b.step > a.step {
+                let rate = Double(b.step - a.step) / b.time.timeIntervalSince(a.time)
+                speed = String(format: ", %.3g steps/s", rate)
+            }
+            bar.finish(text + speed)
+            summary.append("\(run.modelPath): \(text)\(speed)")
         }
         print(summary.joined(separator: "\n"))
     }
