@@ -1,0 +1,36 @@
+import DenseCellCore
+import Foundation
+
+/// A flag a running job checks between tiles; set from the key-handling thread.
+public final class JobCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    public init() {}
+    public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+}
+
+/// A region whose labels are final.
+public struct SegmentationTile: Sendable {
+    public var box: Box3
+    public var labels: Volume<UInt8>
+    public init(box: Box3, labels: Volume<UInt8>) { self.box = box; self.labels = labels }
+}
+
+/// Thrown by providers when the cancellation flag stopped them.
+public struct SegmentationCancelled: Error {
+    public init() {}
+}
+
+/// What the viewer needs from an ensemble: labels for a region, tile by tile.
+public protocol SegmentationProvider: AnyObject, Sendable {
+    /// Identifies the models (their checksums), so cached results are reused only for them.
+    var cacheKey: String { get }
+    /// A few words for the footer, e.g. "3 models".
+    var summary: String { get }
+    /// Segments `roi` of `image` on the calling thread. Reports progress (and tiles as they
+    /// become final), checks `cancellation` between tiles (throwing when set), and returns
+    /// the labels of the whole `roi`.
+    func segment(_ image: Volume<Float>, roi: Box3, cancellation: JobCancellation,
+                 progress: @escaping @Sendable (_ voxelsDone: Int, _ voxelsTotal: Int, _ tile: SegmentationTile?) -> Void) throws -> Volume<UInt8>
+}

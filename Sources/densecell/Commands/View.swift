@@ -1,0 +1,121 @@
+import ArgumentParser
+import DenseCellCore
+import DenseCellIO
+import DenseCellTUI
+import Foundation
+
+struct View: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Review a study in the terminal: slices, label overlays, disagreement maps, metrics, ensemble inference.",
+        discussion: """
+        Opens the image with every label source painted over it, a disagreement map of the compared pair, and a metrics pane (confusion matrix, pairwise MIoU(org)/MIoU(all), per-class IoU, organelle volume fractions) for the slice or the whole volume. Press ? inside for the keys: j/k slices, n/N the slices where the pair disagrees most, Tab the compared pair, m metrics tab, v slice/volume, i/I ensemble inference on the visible region / whole volume (with --models), q quit.
+
+        Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums); the viewer never writes into the study itself. Colors: 256 colors by default, 24-bit with a direct-color terminfo (TERM=xterm-direct), characters on 8-color terminals.
+
+        Examples:
+          densecell view study.h5
+          densecell view study.h5 --labels mine=my-labels.tif
+          densecell view --image 50-images.tif --labels truth=50-labels.tif
+          densecell view study.h5 --models models/ --top 3
+        """
+    )
+
+    @Argument(help: "Study file (HDF5 with /image and /labels/<name>).")
+    var study: String?
+
+    @Option(help: ArgumentHelp("The image volume, replacing the study's /image.", valueName: "REF"))
+    var image: String?
+
+    @Option(name: .customLong("labels"), help: ArgumentHelp("An extra label source (repeatable).", valueName: "NAME=REF"))
+    var labels: [String] = []
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Model files or directories of *.h5 models for ensemble inference.", valueName: "DIR|FILE"))
+    var models: [String] = []
+
+    @Option(help: "Ensemble the K models with the best evaluation MIoU.")
+    var top: Int?
+
+    @Option(help: "Label schema JSON replacing the platelet classes.")
+    var schema: String?
+
+    @Option(help: ArgumentHelp("Render frames of this size without a terminal and print the time per frame.", valueName: "COLSxROWS",
+                               visibility: .hidden))
+    var measureFrames: String?
+
+    func validate() throws {
+        if study == nil && image == nil { throw ValidationError("give a study file or --image REF") }
+        if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        for l in labels where !l.contains("=") { throw ValidationError("--labels takes NAME=REF, got \(l)") }
+    }
+
+    func run() throws {
+        let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
+        let loaded = try ViewerInput.load(study: study, image: image, labels: labels, schema: schema)
+        let provider = try ViewerInput.provider(models: models, top: top)
+        if measureFrames == nil && (isatty(0) == 0 || isatty(1) == 0) {
+            throw UsageError("view needs a terminal (stdin and stdout must be a terminal)")
+        }
+        let cachePath = study.map(SidecarCache.path(forStudy:))
+        let session = ViewerSession(study: loaded, fileName: ((study ?? image!) as NSString).lastPathComponent,
+                                    provider: provider, cachePath: cachePath)
+        if let measureFrames { return try measure(session, size: measureFrames) }
+        do { try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
+    }
+
+    /// Frame build time at a given size, as `bench` would report it, for tuning by hand.
+    func measure(_ session: ViewerSession, size: String) throws {
+        let parts = size.split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2 else { throw UsageError("--measure-frames takes COLSxROWS, e.g. 200x60") }
+        session.send(.resize(cols: parts[0], rows: parts[1]))
+        _ = session.frame()   // warm the slice gray and tables
+        var times: [Double] = []
+        for i in 0..<50 {
+            // Alternate states so each frame is built, not reused.
+            session.send(i % 2 == 0 ? .cycleAlpha : .toggleMetricsScope)
+            if i % 10 == 0 { session.send(.toggleMetricsScope) }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            _ = session.frame()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        times.sort()
+        print(String(format: "frame %@ on a %d×%d slice: median %.2f ms, p90 %.2f ms, max %.2f ms (%d frames)",
+                     size, session.data.shape.y, session.data.shape.x, times[times.count / 2], times[times.count * 9 / 10],
+                     times.last!, times.count))
+    }
+}
+
+/// Assembles what the viewer shows from the command line.
+enum ViewerInput {
+    static func load(study path: String?, image: String?, labels: [String], schema: LabelSchema) throws -> Study {
+        var study: Study
+        if let path {
+            study = try StudyFile.read(path: path, schema: schema)
+            if let image { study.image = try VolumeReader.read(try VolumeReference.parse(image)).asFloat() }
+        } else {
+            study = Study(image: try VolumeReader.read(try VolumeReference.parse(image!)).asFloat(), schema: schema)
+        }
+        for spec in labels {
+            let (name, refText) = spec.split(separator: "=", maxSplits: 1).map(String.init).pair
+            let ref = try VolumeReference.parse(refText)
+            let volume = try VolumeReader.readLabels(ref, classCount: schema.count)
+            let role: SourceRole = name.hasPrefix("truth") ? .truth : name.hasPrefix("annotator") ? .annotator : .algorithm
+            do { try study.setLabels(LabelSource(name: name, role: role, labels: volume)) } catch {
+                throw IOError(.badShape, file: ref.path, dataset: ref.dataset, "shape \(volume.shape) does not match the image \(study.shape)")
+            }
+        }
+        for source in study.labels where source.labels.shape != study.shape {
+            throw UsageError("label source \(source.name) has shape \(source.labels.shape) but the image is \(study.shape)")
+        }
+        return study
+    }
+
+    /// The ensemble behind `i`/`I`, or nil without --models.
+    static func provider(models: [String], top: Int?) throws -> SegmentationProvider? {
+        guard !models.isEmpty else { return nil }
+        throw WorkError("ensemble inference is not available in this build yet (open the study without --models)")
+    }
+}
+
+private extension Array where Element == String {
+    var pair: (String, String) { (self[0], count > 1 ? self[1] : "") }
+}
