@@ -27,31 +27,26 @@ public enum Palette256 {
         return basic[i]
     }
 
-    /// Slow exact search over indices 16…255 (the first 16 vary between terminals).
-    public static func nearestExact(_ c: RGB) -> UInt8 {
-        var best = 16, bestDistance = Int.max
-        for i in 16..<256 {
-            let p = rgb(ofIndex: i)
-            let dr = Int(c.r) - Int(p.r), dg = Int(c.g) - Int(p.g), db = Int(c.b) - Int(p.b)
-            // Weighted towards green, as the eye is.
-            let d = 2 * dr * dr + 4 * dg * dg + 3 * db * db
-            if d < bestDistance { bestDistance = d; best = i }
-        }
-        return UInt8(best)
+    /// Weighted towards green, as the eye is.
+    @inline(__always) static func distance(_ r: Int, _ g: Int, _ b: Int, _ p: (Int, Int, Int)) -> Int {
+        let dr = r - p.0, dg = g - p.1, db = b - p.2
+        return 2 * dr * dr + 4 * dg * dg + 3 * db * db
     }
 
-    static let table: [UInt8] = {
-        var t = [UInt8](repeating: 0, count: 1 << 15)
-        for i in 0..<(1 << 15) {
-            let r = (i >> 10) & 31, g = (i >> 5) & 31, b = i & 31
-            t[i] = nearestExact(RGB(UInt8(r << 3 | r >> 2), UInt8(g << 3 | g >> 2), UInt8(b << 3 | b >> 2)))
-        }
-        return t
-    }()
+    /// The nearest cube level index (0…5) of a channel value.
+    @inline(__always) static func cubeStep(_ v: Int) -> Int { v < 48 ? 0 : v < 115 ? 1 : min(5, (v - 35) / 40) }
 
+    /// Nearest of indices 16…255 (the first 16 vary between terminals): the nearest cube
+    /// color or the nearest gray, whichever is closer.
     @inline(__always) public static func index(_ packed: UInt32) -> UInt8 {
-        let r = Int(packed >> 19 & 31), g = Int(packed >> 11 & 31), b = Int(packed >> 3 & 31)
-        return table[r << 10 | g << 5 | b]
+        let r = Int(packed >> 16 & 0xFF), g = Int(packed >> 8 & 0xFF), b = Int(packed & 0xFF)
+        let cr = cubeStep(r), cg = cubeStep(g), cb = cubeStep(b)
+        let cube = (cubeLevels[cr], cubeLevels[cg], cubeLevels[cb])
+        let mean = (r + g + b) / 3
+        let grayStep = max(0, min(23, (mean - 3) / 10))
+        let gv = 8 + 10 * grayStep
+        if distance(r, g, b, (gv, gv, gv)) < distance(r, g, b, cube) { return UInt8(232 + grayStep) }
+        return UInt8(16 + 36 * cr + 6 * cg + cb)
     }
 }
 

@@ -30,6 +30,14 @@ enum Format {
         return String(words.compactMap(\.first))
     }
 
+    /// A short source name for the header: short names stay, "annotator-1" becomes "a1".
+    static func shortSource(_ name: String) -> String {
+        if name.count <= 8 { return name }
+        let words = name.split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "_" })
+        if words.count <= 1 { return String(name.prefix(6)) }
+        return String(words[0].prefix(1)) + words.dropFirst().joined()
+    }
+
     /// Fits a name into `width`, marking a cut with an ellipsis.
     static func fit(_ s: String, _ width: Int) -> String {
         guard width > 0 else { return "" }

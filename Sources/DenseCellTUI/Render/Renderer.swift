@@ -68,7 +68,7 @@ public final class Renderer {
         let long = items.map { " \($0.0) \($0.2 < 0 ? "–" : classLabel($0.2, data: data, short: false))" }.joined()
         let short = long.count + 1 <= remaining ? false : true
         for (name, _, c) in items {
-            let sourceName = short ? Format.shortName(name) : name
+            let sourceName = short ? Format.shortSource(name) : name
             col = grid.put(" \(sourceName) ", row: r.row, col: col, fg: .dim, bg: bg)
             let label = c < 0 ? "–" : classLabel(c, data: data, short: short)
             col = grid.put(label, row: r.row, col: col, fg: c > 0 ? classColorTerm(c, data) : .white, bg: bg, attrs: .bold)

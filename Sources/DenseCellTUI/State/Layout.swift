@@ -46,7 +46,7 @@ public struct Layout: Equatable, Sendable {
         // shows bigger slices and longer tables.
         let s = state.shape
         let widest = max(1, min(kinds.count, (cols + 1) / (Self.minimumPaneWidth + 1)))
-        var best = (zoom: 0.0, count: 1, perRow: 1, width: cols, imageRows: 1)
+        var best = (zoom: 0.0, count: 0, perRow: 1, width: cols, imageRows: 1)
         for paneRows in 1...3 {
             let count = paneRows == 1 ? widest : kinds.count
             let perRow = (count + paneRows - 1) / paneRows
@@ -55,8 +55,8 @@ public struct Layout: Equatable, Sendable {
             let imageRowsMax = (paneRowsMax / paneRows) - 1
             guard imageRowsMax >= 2 || paneRows == 1 else { continue }
             let zoom = min(Double(width) / Double(s.x), Double(2 * max(1, imageRowsMax)) / Double(s.y))
-            // More panes always win over a slightly larger zoom; more rows must pay for themselves.
-            if count > best.count || zoom > best.zoom * 1.1 {
+            // Showing more panes is worth some zoom, but not so much that the slice gets tiny.
+            if zoom * (1 + 0.25 * Double(count - 1)) > best.zoom * (1 + 0.25 * Double(best.count - 1)) {
                 let rowsNeeded = min(max(1, imageRowsMax), max(1, Int((Double(s.y) * zoom / 2).rounded(.up))))
                 best = (zoom, count, perRow, width, rowsNeeded)
             }

@@ -44,6 +44,7 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         if let next {
             // Zooming out past the fitting zoom goes back to fit.
             s.zoom = next <= layout.fitZoom * 1.001 ? nil : next
+            if s.zoom == nil && state.zoom == nil { s.notice = "the whole slice is already in view" }
             if case .zoomIn = action, s.zoom != nil, state.zoom == nil {
                 // From fit, zoom towards the cursor: that is what the reader is looking at.
                 s.center = (Double(s.cursor.y) + 0.5, Double(s.cursor.x) + 0.5)
