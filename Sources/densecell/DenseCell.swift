@@ -18,7 +18,7 @@ struct DenseCell: ParsableCommand {
           densecell compare study.h5
         """,
         version: "0.1.0",
-        subcommands: [Info.self, View.self, Demo.self]
+        subcommands: [Info.self, View.self, Demo.self, Export.self]
     )
 
     /// Runs the command, mapping errors to the exit statuses of DESIGN §9:

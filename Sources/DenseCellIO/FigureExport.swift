@@ -1,0 +1,75 @@
+import DenseCellCore
+import Foundation
+
+/// PNG figures of study slices, shared by `densecell export` and the viewer's `e` key.
+///
+/// File names are `<study>-z<slice>-<panes>.png`: the study file's name without its extension,
+/// the slice index zero-padded to at least three digits (more when the volume has more slices,
+/// so names sort in z order), and the panes joined with `+`, each as `image`, the label source
+/// name, or `diff-A-B` (characters other than letters, digits, `-`, `_` and `.` become `_`):
+/// `platelet-z037-truth.png`, `platelet-z037-image+truth+diff-truth-ensemble.png`.
+///
+/// The viewer exports what its panes show with, for example:
+/// ```swift
+/// var options = FigureOptions(alpha: state.alpha, roiY: visibleY, roiX: visibleX,
+///                             hiddenClasses: state.hiddenClasses, grayWindow: state.grayWindow)
+/// options.heading = FigureExport.defaultHeading(studyPath: path, study: study, z: z, options: options)
+/// let written = try FigureExport.export(study: study, studyPath: path, z: z,
+///                                       panes: [.image, .labels("truth"), .disagreement("truth", "ensemble")],
+///                                       options: options, directory: ".")
+/// ```
+public enum FigureExport {
+    /// Draws slice `z` with the shipped font. Throws `FigureError` for a request that does not
+    /// fit the study, `IOError` when the font cannot be read.
+    public static func render(study: Study, z: Int, panes: [Pane], options: FigureOptions) throws -> PNGImage {
+        let font = try BitmapFont.standard()
+        let canvas = try Figure.render(study: study, z: z, panes: panes, options: options, font: font).canvas
+        return PNGImage(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels)
+    }
+
+    public static func fileName(studyPath: String, z: Int, panes: [Pane], sliceCount: Int? = nil) -> String {
+        let base = ((studyPath as NSString).lastPathComponent as NSString).deletingPathExtension
+        let digits = max(3, String(max(0, (sliceCount ?? 0) - 1)).count)
+        let index = String(repeating: "0", count: max(0, digits - String(z).count)) + String(z)
+        return "\(base.isEmpty ? "study" : base)-z\(index)-\(panes.map(\.fileNameComponent).joined(separator: "+")).png"
+    }
+
+    /// The heading of a figure: file, slice, region and voxel size.
+    public static func defaultHeading(studyPath: String, study: Study, z: Int, options: FigureOptions) -> String {
+        var parts = ["\((studyPath as NSString).lastPathComponent)", "z \(z) of \(study.shape.z)"]
+        if options.roiY != nil || options.roiX != nil {
+            let y = options.roiY ?? 0..<study.shape.y, x = options.roiX ?? 0..<study.shape.x
+            parts.append("y \(y.lowerBound):\(y.upperBound)  x \(x.lowerBound):\(x.upperBound)")
+        }
+        if let r = study.resolutionNM, r.count == 3 {
+            parts.append(r.map { $0 == $0.rounded() ? String(Int($0)) : String(format: "%g", $0) }.joined(separator: "×") + " nm voxels (z×y×x)")
+        }
+        if options.scale != 1 { parts.append("scale \(options.scale == options.scale.rounded() ? String(Int(options.scale)) : String(options.scale))") }
+        return parts.joined(separator: "  ·  ")
+    }
+
+    /// Renders slice `z` and writes it into `directory` (created if needed) under
+    /// `fileName(...)`, atomically. Returns the path written.
+    @discardableResult
+    public static func export(study: Study, studyPath: String, z: Int, panes: [Pane], options: FigureOptions,
+                              directory: String) throws -> String {
+        let image = try render(study: study, z: z, panes: panes, options: options)
+        try makeDirectory(directory)
+        let path = (directory as NSString).appendingPathComponent(fileName(studyPath: studyPath, z: z, panes: panes,
+                                                                           sliceCount: study.shape.z))
+        try image.write(path: path)
+        return path
+    }
+
+    /// Creates `directory` (and its parents) unless it exists; a file in its place is an error.
+    public static func makeDirectory(_ directory: String) throws(IOError) {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw IOError(.writeFailed, file: directory, "exists and is not a directory") }
+            return
+        }
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw IOError(.writeFailed, file: directory, "cannot create the directory")
+        }
+    }
+}

@@ -1,0 +1,269 @@
+import ArgumentParser
+import DenseCellCore
+import DenseCellIO
+import Foundation
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write PNG figures of study slices: image, label overlays and disagreement maps side by side.",
+        discussion: """
+        Each slice becomes one RGB PNG at image resolution (times --scale): a heading,
+        one panel per pane with its name above it, and a legend of the class colors
+        (and disagreement colors, and a scale bar when the study records its voxel
+        size) below. Gray levels use one window for the whole volume, so a series of
+        slices has even brightness.
+
+        Panes (--panes, comma-separated; default: image and every label source):
+          image       the EM image alone
+          NAME        the image with label source NAME painted at --alpha
+          diff:A/B    where B disagrees with A: red = organelle only in A,
+                      blue = organelle only in B, yellow = different organelles,
+                      violet = cell vs background; agreement shows the dimmed image
+
+        Files are named <study>-z<slice>-<panes>.png: panes joined by '+', a diff as
+        diff-A-B, the slice zero-padded to three digits (more for deeper volumes),
+        e.g. platelet-z037-image+truth+diff-truth-annotator-1.png. Each file appears
+        only when complete; the paths written are printed one per line. Without a
+        study file (--image), names start with the image file's name.
+
+        Examples:
+          densecell export study.h5 --z 37 --out figures
+          densecell export study.h5 --z 20:30 --panes image,truth,annotator-1 \\
+            --out figures
+          densecell export study.h5 --z 37 --panes truth,diff:truth/annotator-1 \\
+            --alpha 0.6 --scale 2 --out figures
+          densecell export study.h5 --z 37 --roi 100:228,64:192 --scale 3 \\
+            --hide cell --out figures
+          densecell export --image 50-images.tif --labels truth=50-labels.tif \\
+            --z 10:20 --out figures
+        """
+    )
+
+    @Argument(help: "Study file (HDF5 with /image and /labels/<name>); may be left out when --image is given.")
+    var study: String?
+
+    @Option(help: "The image as a volume reference (FILE.h5:/DATASET, STACK.tif or a directory of PNGs), instead of the study's /image.")
+    var image: String?
+
+    @Option(name: .customLong("labels"), help: "A label source as NAME=REF (repeatable), added to the study's sources or replacing the one of that name.")
+    var labelReferences: [String] = []
+
+    @Option(help: "Slice Z, or slices Z0:Z1 (half-open, as in Python; Z0: runs to the last slice).")
+    var z: String
+
+    @Option(help: "Panes, comma-separated: image, a label source name, or diff:A/B.")
+    var panes: String?
+
+    @Option(help: "Opacity of class colors over the image, 0 to 1.")
+    var alpha: Double = 0.5
+
+    @Option(help: "Panel pixels per image pixel (e.g. 2 to enlarge, 0.5 to shrink).")
+    var scale: Double = 1
+
+    @Option(help: "Region of each slice to draw: Y0:Y1,X0:X1 (also accepts Z0:Z1,Y0:Y1,X0:X1 with the slices given by --z inside Z0:Z1).")
+    var roi: String?
+
+    @Option(help: "Classes left unpainted, by name or number, comma-separated (e.g. cell).")
+    var hide: String?
+
+    @Option(help: "Heading above the panels (default: file, slice, region and voxel size; \"\" for none).")
+    var title: String?
+
+    @Flag(inversion: .prefixedNo, help: "Draw the heading and the pane names.")
+    var titles = true
+
+    @Flag(inversion: .prefixedNo, help: "Draw the legend of class colors below the panels.")
+    var legend = true
+
+    @Option(help: "Label schema JSON replacing the platelet classes.")
+    var schema: String?
+
+    @Option(help: "Directory for the PNG files (created if missing).")
+    var out: String
+
+    /// What the figures are of: the study file, or the image named by --image.
+    var subject: String { study ?? image.map { (try? VolumeReference.parse($0).path) ?? $0 } ?? "" }
+
+    func validate() throws {
+        guard study != nil || image != nil else { throw ValidationError("Give a study file, or the image with --image.") }
+    }
+
+    func run() throws {
+        let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
+        var requested: [Pane]? = nil
+        if let spec = panes {
+            do { requested = try Pane.parseList(spec) } catch { throw UsageError("\(subject): \(error.description)") }
+        }
+        let study = try loadStudy(schema: schema, panes: requested)
+        let shape = study.shape
+
+        let slices = try parseSlices(z, count: shape.z)
+        var options = FigureOptions(alpha: alpha, scale: scale, paneTitles: titles, legend: legend)
+        if let roi { try applyROI(roi, shape: shape, slices: slices, to: &options) }
+        options.hiddenClasses = try parseHidden(hide, schema: schema)
+        let paneList = requested ?? defaultPanes(study)
+        do {
+            // Check the whole request before any file is written.
+            _ = try Figure.layout(study: study, panes: paneList, options: options, font: BitmapFont.standard())
+        } catch let error as FigureError {
+            throw UsageError("\(subject): \(error.description)")
+        }
+        options.grayWindow = Overlay.displayRange(study.image)
+        try FigureExport.makeDirectory(out)
+
+        // Slices are independent: draw and compress them on every core, print the paths in z order.
+        let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: "slices") : nil
+        let lock = NSLock()
+        var written = [String?](repeating: nil, count: slices.count)
+        var failure: Error? = nil
+        var done = 0
+        let studyPath = subject, heading = title, titles = self.titles
+        DispatchQueue.concurrentPerform(iterations: slices.count) { i in
+            if lock.withLock({ failure != nil }) { return }
+            let z = slices.lowerBound + i
+            var sliceOptions = options
+            if titles { sliceOptions.heading = heading ?? FigureExport.defaultHeading(studyPath: studyPath, study: study, z: z, options: options) }
+            do {
+                let path = try FigureExport.export(study: study, studyPath: studyPath, z: z, panes: paneList,
+                                                   options: sliceOptions, directory: out)
+                lock.withLock {
+                    written[i] = path
+                    done += 1
+                    progress?.update(done)
+                }
+            } catch {
+                lock.withLock { if failure == nil { failure = error } }
+            }
+        }
+        progress?.finish("\(written.compactMap { $0 }.count) files in \(out)")
+        for path in written.compactMap({ $0 }) { print(path) }
+        switch failure {
+        case nil: break
+        case let error as FigureError: throw UsageError("\(studyPath): \(error.description)")
+        case let error as IOError where error.kind == .writeFailed: throw WorkError(error.description)
+        case let error?: throw error
+        }
+    }
+
+    /// The image and the label sources the panes show (all of them for the default panes),
+    /// from the study file and the --image / --labels references; probabilities and unused
+    /// sources are not read.
+    func loadStudy(schema: LabelSchema, panes: [Pane]?) throws -> Study {
+        var referenced: [(name: String, ref: VolumeReference)] = []
+        for text in labelReferences {
+            guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
+                throw UsageError("--labels \(text): expected NAME=REF, e.g. truth=labels.tif")
+            }
+            let name = String(text[..<eq])
+            guard (try? Pane.parse(name)) == .labels(name) else { throw UsageError("--labels \(text): \"\(name)\" cannot name a label source") }
+            referenced.append((name, try VolumeReference.parse(String(text[text.index(after: eq)...]))))
+        }
+        let file = try study.map { try HDF5File(path: $0) }
+        let imageVolume: Volume<Float>
+        var resolution: [Double]? = nil
+        if let image {
+            let ref = try VolumeReference.parse(image)
+            imageVolume = try VolumeReader.read(ref).asFloat()
+            if case .hdf5 = ref.kind, let dataset = ref.dataset {
+                resolution = try HDF5File(path: ref.path).attribute(dataset, "resolution_nm")?.doubleValues
+            }
+        } else if let file {
+            guard file.isDataset("/image") else {
+                throw IOError(.missingDataset, file: file.path, dataset: "/image", "no such dataset (not a densecell study?)")
+            }
+            imageVolume = try VolumeReader.readHDF5(file, "/image").asFloat()
+            resolution = file.attribute("/image", "resolution_nm")?.doubleValues
+        } else {
+            throw UsageError("give a study file, or the image with --image")
+        }
+        var result = Study(image: imageVolume, resolutionNM: resolution?.count == 3 ? resolution : nil, schema: schema)
+        let inStudy = (file.map(StudyFile.labelNames) ?? []).filter { name in !referenced.contains { $0.name == name } }
+        let available = inStudy + referenced.map(\.name)
+        var names = available
+        if let panes {
+            names = []
+            for name in panes.flatMap(\.sourceNames) where !names.contains(name) {
+                guard available.contains(name) else {
+                    throw UsageError("\(subject): \(FigureError.missingSource(name, available: available).description)")
+                }
+                names.append(name)
+            }
+        }
+        for name in names {
+            if let file, inStudy.contains(name) {
+                result.labels.append(try StudyFile.readLabelSource(file, name: name, schema: schema, shape: imageVolume.shape))
+            } else if let ref = referenced.first(where: { $0.name == name })?.ref {
+                let labels = try VolumeReader.readLabels(ref, classCount: schema.count)
+                guard labels.shape == imageVolume.shape else {
+                    throw IOError(.badShape, file: ref.path, dataset: ref.dataset,
+                                  "labels \(name) have shape \(labels.shape) but the image is \(imageVolume.shape)")
+                }
+                result.labels.append(LabelSource(name: name, role: Self.role(guessedFrom: name), labels: labels))
+            }
+        }
+        return result
+    }
+
+    /// Role of a source given on the command line, from its name as the study layout uses them.
+    static func role(guessedFrom name: String) -> SourceRole {
+        if name.hasPrefix("truth") { return .truth }
+        if name.hasPrefix("annotator") { return .annotator }
+        return .algorithm
+    }
+
+    /// The image, then every label source: truth first, then annotators, then algorithms.
+    func defaultPanes(_ study: Study) -> [Pane] {
+        let order = SourceRole.allCases
+        let sources = study.labels.enumerated().sorted {
+            (order.firstIndex(of: $0.element.role)!, $0.offset) < (order.firstIndex(of: $1.element.role)!, $1.offset)
+        }
+        return [.image] + sources.map { .labels($0.element.name) }
+    }
+
+    /// `Z`, `Z0:Z1`, `Z0:` or `:Z1`, checked against the volume.
+    func parseSlices(_ text: String, count: Int) throws -> Range<Int> {
+        let bad = UsageError("\(subject): --z \(text): expected a slice Z or a range Z0:Z1 within 0..<\(count)")
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        switch parts.count {
+        case 1:
+            guard let z = Int(parts[0]) else { throw bad }
+            guard z >= 0, z < count else { throw UsageError("\(subject): \(FigureError.sliceOutOfRange(z, count: count).description)") }
+            return z..<(z + 1)
+        case 2:
+            let lo = parts[0].isEmpty ? 0 : Int(parts[0]), hi = parts[1].isEmpty ? count : Int(parts[1])
+            guard let lo, let hi else { throw bad }
+            guard lo >= 0, hi <= count, lo < hi else {
+                throw UsageError("\(subject): --z \(text) is not a non-empty range within the volume's slices 0..<\(count)")
+            }
+            return lo..<hi
+        default:
+            throw bad
+        }
+    }
+
+    func applyROI(_ text: String, shape: Shape3, slices: Range<Int>, to options: inout FigureOptions) throws {
+        let axes = text.split(separator: ",", omittingEmptySubsequences: false).count
+        let full = axes == 2 ? "\(slices.lowerBound):\(slices.upperBound)," + text : text
+        guard axes == 2 || axes == 3, let box = Box3.parse(full, in: shape) else {
+            throw UsageError("\(subject): --roi \(text): expected Y0:Y1,X0:X1 (or Z0:Z1,Y0:Y1,X0:X1) inside the \(shape) volume")
+        }
+        guard box.z.contains(slices.lowerBound), box.z.contains(slices.upperBound - 1) else {
+            throw UsageError("\(subject): --roi \(text): its z range does not contain the slices of --z \(z)")
+        }
+        options.roiY = box.y
+        options.roiX = box.x
+    }
+
+    func parseHidden(_ text: String?, schema: LabelSchema) throws -> Set<Int> {
+        guard let text else { return [] }
+        var hidden = Set<Int>()
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if let i = Int(item), i >= 0, i < schema.count { hidden.insert(i); continue }
+            guard let i = schema.names.firstIndex(of: item) else {
+                throw UsageError("--hide \(item): no such class (classes: \(schema.names.joined(separator: ", ")))")
+            }
+            hidden.insert(i)
+        }
+        return hidden
+    }
+}
