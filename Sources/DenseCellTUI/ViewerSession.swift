@@ -10,6 +10,8 @@ public final class ViewerSession {
     public let renderer = Renderer()
     private let provider: SegmentationProvider?
     private let cachePath: String?
+    private let studyPath: String
+    private let exportDirectory: String
     private let events = JobEventQueue()
     private var job: InferenceJob?
     private let cacheWriter = DispatchQueue(label: "densecell.cache-writer")
@@ -19,7 +21,11 @@ public final class ViewerSession {
     ///   - fileName: shown in the header.
     ///   - provider: the ensemble for `i`/`I`, or nil when no models were given.
     ///   - cachePath: the sidecar cache file, or nil not to cache on disk.
-    public init(study: Study, fileName: String, provider: SegmentationProvider?, cachePath: String?) {
+    ///   - exportDirectory: where `e` writes PNG figures.
+    public init(study: Study, fileName: String, provider: SegmentationProvider?, cachePath: String?,
+                studyPath: String? = nil, exportDirectory: String = ".") {
+        self.studyPath = studyPath ?? fileName
+        self.exportDirectory = exportDirectory
         // The reference first: truth, then annotators, then algorithms (stable within a role).
         var study = study
         let rank: [SourceRole: Int] = [.truth: 0, .annotator: 1, .algorithm: 2]
@@ -54,6 +60,9 @@ public final class ViewerSession {
         case .runInference(let kind):
             startJob(kind)
             return
+        case .exportView:
+            exportView()
+            return
         case .cancelJob:
             guard let job else { state = reduce(state, .notice("no job running")); return }
             job.cancel()
@@ -87,6 +96,30 @@ public final class ViewerSession {
         self.job = job
         state = reduce(state, .jobStarted(JobStatus(kind: kind, voxelsTotal: roi.shape.count)))
         job.start()
+    }
+
+    /// Writes the panes on screen (visible region, opacity, hidden classes) as a PNG figure.
+    private func exportView() {
+        let layout = Layout(state)
+        guard let region = layout.visibleRegion(state) else { state = reduce(state, .notice("nothing visible to export")); return }
+        let panes: [Pane] = layout.panes.map { pane in
+            switch pane.kind {
+            case .image: .image
+            case .source(let i): .labels(state.sources[i])
+            case .disagreement(let p): .disagreement(state.sources[p.a], state.sources[p.b])
+            }
+        }
+        let study = Study(image: data.image, labels: data.sources, schema: data.schema)
+        var options = FigureOptions(alpha: state.alpha, roiY: region.y, roiX: region.x, hiddenClasses: state.hiddenClasses,
+                                    grayWindow: data.displayRange)
+        options.heading = FigureExport.defaultHeading(studyPath: studyPath, study: study, z: state.z, options: options)
+        do {
+            let path = try FigureExport.export(study: study, studyPath: studyPath, z: state.z, panes: panes, options: options,
+                                               directory: exportDirectory)
+            state = reduce(state, .notice("wrote \(path)"))
+        } catch {
+            state = reduce(state, .notice("export failed: \(error)"))
+        }
     }
 
     /// Applies what background jobs reported; returns whether anything changed.

@@ -126,3 +126,22 @@ final class InferenceJobTests: XCTestCase {
         XCTAssertEqual(SidecarCache.path(forStudy: "study.h5"), "study.densecell-cache.h5")
     }
 }
+
+final class ExportKeyTests: XCTestCase {
+    func testExportWritesThePanesAsPNGNamedByStudyZAndPanes() throws {
+        let dir = NSTemporaryDirectory() + "densecell-export-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = ViewerSession(study: TestStudies.make(), fileName: "platelet.h5", provider: nil, cachePath: nil,
+                              studyPath: "/data/platelet.h5", exportDirectory: dir)
+        s.send(.resize(cols: 80, rows: 24))
+        s.send(.goToSlice(3))
+        s.send(KeyMap.action(for: .char("e"))!)
+        let expected = dir + "/platelet-z003-image+truth+annotator-1.png"
+        XCTAssertTrue(s.frame().contains("wrote"), s.frame().text(row: 23))
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: expected))
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        // IHDR width: three panels of the 64-pixel-wide slice side by side, at least.
+        let width = bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        XCTAssertGreaterThanOrEqual(width, 3 * 64)
+    }
+}

@@ -17,6 +17,7 @@ public enum Action: Equatable, Sendable {
     case setRanking(DisagreementRanking)
     case runInference(JobKind)
     case cancelJob
+    case exportView
     case toggleHelp
     case quit
     case resize(cols: Int, rows: Int)

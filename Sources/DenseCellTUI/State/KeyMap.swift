@@ -39,6 +39,7 @@ public enum KeyMap {
         case .char("i"): .runInference(.visibleRegion)
         case .char("I"): .runInference(.wholeVolume)
         case .char("c"): .cancelJob
+        case .char("e"): .exportView
         case .char("?"), .char("h"): .toggleHelp
         case .escape: .toggleHelp
         case .char("q"), .char("Q"), .interrupt: .quit
@@ -71,6 +72,7 @@ public enum KeyMap {
         ("v", "metrics of this slice / whole volume"),
         ("i / I", "ensemble on the visible region / volume"),
         ("c", "cancel the running job"),
+        ("e", "export the panes as a PNG figure"),
         ("? / Esc", "this help"),
         ("q", "quit"),
     ]

@@ -104,7 +104,7 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         s.notice = "rank \(rank + 1)/\(ranking.order.count) by disagreement: \(ranking.counts[s.z]) voxels differ on slice \(s.z)"
     case .setRanking(let r): s.ranking = r
 
-    case .runInference, .cancelJob:
+    case .runInference, .cancelJob, .exportView:
         // The session starts and cancels jobs; the state changes when they report.
         break
 

@@ -30,7 +30,7 @@ struct Demo: ParsableCommand {
         let study = try StudyFile.read(path: studyPath)
         let provider = try ViewerInput.provider(models: models, top: nil)
         let session = ViewerSession(study: study, fileName: "phantom.h5", provider: provider,
-                                    cachePath: SidecarCache.path(forStudy: studyPath))
+                                    cachePath: SidecarCache.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir)
         do { try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
     }
 }

@@ -8,7 +8,7 @@ struct View: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Review a study in the terminal: slices, label overlays, disagreement maps, metrics, ensemble inference.",
         discussion: """
-        Opens the image with every label source painted over it, a disagreement map of the compared pair, and a metrics pane (confusion matrix, pairwise MIoU(org)/MIoU(all), per-class IoU, organelle volume fractions) for the slice or the whole volume. Press ? inside for the keys: j/k slices, n/N the slices where the pair disagrees most, Tab the compared pair, m metrics tab, v slice/volume, i/I ensemble inference on the visible region / whole volume (with --models), q quit.
+        Opens the image with every label source painted over it, a disagreement map of the compared pair, and a metrics pane (confusion matrix, pairwise MIoU(org)/MIoU(all), per-class IoU, organelle volume fractions) for the slice or the whole volume. Press ? inside for the keys: j/k slices, n/N the slices where the pair disagrees most, Tab the compared pair, m metrics tab, v slice/volume, i/I ensemble inference on the visible region / whole volume (with --models), e writes the panes as a PNG figure (into --out), q quit.
 
         Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums); the viewer never writes into the study itself. Colors: 256 colors by default, 24-bit with a direct-color terminfo (TERM=xterm-direct), characters on 8-color terminals.
 
@@ -17,6 +17,7 @@ struct View: ParsableCommand {
           densecell view study.h5 --labels mine=my-labels.tif
           densecell view --image 50-images.tif --labels truth=50-labels.tif
           densecell view study.h5 --models models/ --top 3
+          densecell view study.h5 --out figures
         """
     )
 
@@ -38,6 +39,9 @@ struct View: ParsableCommand {
     @Option(help: "Label schema JSON replacing the platelet classes.")
     var schema: String?
 
+    @Option(help: ArgumentHelp("Folder for the PNG figures the e key writes.", valueName: "DIR"))
+    var out = "."
+
     @Option(help: ArgumentHelp("Render frames of this size without a terminal and print the time per frame.", valueName: "COLSxROWS",
                                visibility: .hidden))
     var measureFrames: String?
@@ -57,7 +61,7 @@ struct View: ParsableCommand {
         }
         let cachePath = study.map(SidecarCache.path(forStudy:))
         let session = ViewerSession(study: loaded, fileName: ((study ?? image!) as NSString).lastPathComponent,
-                                    provider: provider, cachePath: cachePath)
+                                    provider: provider, cachePath: cachePath, studyPath: study ?? image!, exportDirectory: out)
         if let measureFrames { return try measure(session, size: measureFrames) }
         do { try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
     }
