@@ -55,6 +55,7 @@ public final class TerminalScreen {
 
     /// Whether SIGINT, SIGTERM or SIGHUP arrived.
     public var signalled: Bool { dc_signal_received() != 0 }
+    public var signal: Int32? { dc_signal_received() != 0 ? dc_signal_received() : nil }
 
     public func close() {
         guard open else { return }

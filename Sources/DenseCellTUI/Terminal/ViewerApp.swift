@@ -3,8 +3,9 @@ import Foundation
 /// The interactive loop: keys and mouse → actions → state → screen grid → terminal.
 public enum ViewerApp {
     /// Runs until `q`, Ctrl-C, SIGINT/SIGTERM/SIGHUP or an error; the terminal is restored on
-    /// every one of these ways out.
-    public static func run(_ session: ViewerSession) throws {
+    /// every one of these ways out. Returns the signal that ended the viewer, if one did.
+    @discardableResult
+    public static func run(_ session: ViewerSession) throws -> Int32? {
         let screen = try TerminalScreen()
         defer { screen.close() }
         session.send(.resize(cols: screen.cols, rows: screen.rows))
@@ -33,5 +34,6 @@ public enum ViewerApp {
             session.waitForJob(timeout: 5)
         }
         session.flushCache()
+        return screen.signal
     }
 }

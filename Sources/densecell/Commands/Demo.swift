@@ -31,7 +31,10 @@ struct Demo: ParsableCommand {
         let provider = try ViewerInput.provider(models: models, top: nil)
         let session = ViewerSession(study: study, fileName: "phantom.h5", provider: provider,
                                     cachePath: SidecarCache.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir)
-        do { try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
+        let signal: Int32?
+        do { signal = try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
+        // Ended by a signal: the terminal is restored; exit as the shell expects (128 + signal).
+        if let signal { throw ExitCode(128 + signal) }
     }
 }
 

@@ -63,7 +63,10 @@ struct View: ParsableCommand {
         let session = ViewerSession(study: loaded, fileName: ((study ?? image!) as NSString).lastPathComponent,
                                     provider: provider, cachePath: cachePath, studyPath: study ?? image!, exportDirectory: out)
         if let measureFrames { return try measure(session, size: measureFrames) }
-        do { try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
+        let signal: Int32?
+        do { signal = try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
+        // Ended by a signal: the terminal is restored; exit as the shell expects (128 + signal).
+        if let signal { throw ExitCode(128 + signal) }
     }
 
     /// Frame build time at a given size, as `bench` would report it, for tuning by hand.

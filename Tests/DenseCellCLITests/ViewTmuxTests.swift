@@ -1,0 +1,158 @@
+import DenseCellCore
+import DenseCellIO
+import Foundation
+import XCTest
+
+/// Runs the real viewer in a detached tmux session, types keys and reads the screen back.
+final class ViewTmuxTests: XCTestCase {
+    var socket = ""
+    var dir = ""
+
+    static var tmux: String? {
+        ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    override func setUpWithError() throws {
+        guard Self.tmux != nil else { throw XCTSkip("tmux is not installed (make deps installs it); skipping the terminal end-to-end test") }
+        socket = "densecell-test-\(UUID().uuidString.prefix(8))"
+        dir = CLI.temporaryDirectory()
+        try writeStudy(dir + "/study.h5")
+    }
+
+    override func tearDown() {
+        if !socket.isEmpty { _ = try? tmux(["kill-server"]) }   // this test's own server only
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Six slices with truth and an annotator that misses the organelle on odd slices.
+    func writeStudy(_ path: String) throws {
+        let shape = Shape3(6, 40, 60)
+        var image = Volume<Float>(shape: shape, repeating: 0)
+        var truth = Volume<UInt8>(shape: shape, repeating: 0)
+        var annotator = Volume<UInt8>(shape: shape, repeating: 0)
+        for z in 0..<6 { for y in 0..<40 { for x in 0..<60 {
+            let inCell = (5..<35).contains(y) && (5..<55).contains(x)
+            let organelle = (12..<24).contains(y) && (15..<30).contains(x)
+            image[z, y, x] = Float(inCell ? (organelle ? 60 : 120) : 200) + Float((x + y) % 7)
+            truth[z, y, x] = organelle ? 2 : (inCell ? 1 : 0)
+            annotator[z, y, x] = organelle && z % 2 == 1 ? 1 : truth[z, y, x]
+        } } }
+        let study = Study(image: image, labels: [LabelSource(name: "truth", role: .truth, labels: truth),
+                                                 LabelSource(name: "annotator-1", role: .annotator, labels: annotator)])
+        try StudyFile.write(study, path: path)
+    }
+
+    /// Runs a tmux command on this test's own server and returns what it printed.
+    /// posix_spawn and waitpid rather than Process: the tmux server that new-session starts
+    /// inherits descriptors Foundation watches to notice a child's exit, and would hold them.
+    @discardableResult
+    func tmux(_ args: [String], output: Bool = false) throws -> String {
+        let outPath = dir + "/.tmux-out"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output ? outPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([Self.tmux!, "-L", socket] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, Self.tmux!, &actions, nil, argv, environ)
+        guard rc == 0 else { throw NSError(domain: "tmux", code: Int(rc)) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard output else { return "" }
+        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    }
+
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "viewer"], output: true) }
+
+    /// Waits until the screen satisfies `condition`; fails with the last screen otherwise.
+    @discardableResult
+    func waitFor(_ what: String, timeout: TimeInterval = 20, _ condition: (String) -> Bool,
+                 file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if condition(last) { return last }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTFail("timed out waiting for \(what); screen:\n\(last)", file: file, line: line)
+        return last
+    }
+
+    func keys(_ k: String...) throws { try tmux(["send-keys", "-t", "viewer"] + k) }
+
+    func startShell(cols: Int = 100, rows: Int = 30) throws {
+        try tmux(["new-session", "-d", "-s", "viewer", "-x", "\(cols)", "-y", "\(rows)", "-c", dir,
+                  "env", "PS1=READY$ ", "TERM=xterm-256color", "bash", "--norc", "--noprofile"])
+        try waitFor("the shell prompt") { $0.contains("READY$") }
+        try keys("'\(CLI.binary.path)' view study.h5", "Enter")
+        try waitFor("the viewer") { $0.contains("z 0/6") }
+    }
+
+    /// The prompt is back, the viewer's screen is gone and the terminal is in cooked mode again.
+    func assertShellRestored(status expected: String) throws {
+        try waitFor("the shell after the viewer") { !$0.contains("z 0/6") && !$0.contains("z 1/6") && $0.contains("READY$") }
+        try keys("echo status=$?; stty -a | grep -o -- '-\\?icanon' | head -1; stty -a | grep -o -- ' -\\?echo ' | head -1", "Enter")
+        let s = try waitFor("the status line") { $0.contains("status=") && $0.components(separatedBy: "icanon").count > 2 }
+        XCTAssertTrue(s.contains("status=\(expected)"), s)
+        let lines = s.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertTrue(lines.contains("icanon"), "canonical input restored:\n\(s)")
+        XCTAssertTrue(lines.contains("echo"), "echo restored:\n\(s)")
+    }
+
+    func testKeysChangeTheScreenAndQuitRestoresTheShell() throws {
+        try startShell()
+        var s = try screen()
+        XCTAssertTrue(s.contains("study.h5"))
+        XCTAssertTrue(s.contains("truth A"))
+        XCTAssertTrue(s.contains("A↓ B→"), "confusion tab first:\n\(s)")
+        try keys("j")
+        s = try waitFor("z 1") { $0.contains("z 1/6") }
+        try keys("m")
+        s = try waitFor("the pairwise tab") { $0.contains("MIoU(org)") && !$0.contains("A↓ B→") }
+        // MIoU(org) of truth vs annotator-1 on slice 1: the mitochondrion is missed entirely.
+        XCTAssertTrue(s.contains("0.000"), s)
+        try keys("?")
+        try waitFor("the help overlay") { $0.contains("? or Esc closes") }
+        try keys("?")
+        try waitFor("the help closed") { !$0.contains("? or Esc closes") }
+        try keys("q")
+        try assertShellRestored(status: "0")
+    }
+
+    func testCtrlCQuitsCleanly() throws {
+        try startShell(cols: 80, rows: 24)
+        try keys("C-c")
+        try assertShellRestored(status: "0")
+    }
+
+    func testSIGTERMRestoresTheTerminal() throws {
+        try startShell(cols: 120, rows: 40)
+        let shellPID = try tmux(["list-panes", "-t", "viewer", "-F", "#{pane_pid}"], output: true).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The viewer is the shell's only child.
+        let ps = Process()
+        ps.executableURL = URL(fileURLWithPath: "/bin/ps")
+        ps.arguments = ["--ppid", shellPID, "-o", "pid="]
+        let out = Pipe()
+        ps.standardOutput = out
+        try ps.run(); ps.waitUntilExit()
+        let pid = try XCTUnwrap(Int32(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGTERM)
+        try assertShellRestored(status: "143")
+    }
+
+    func testResizeRedrawsForTheNewSize() throws {
+        try startShell(cols: 80, rows: 24)
+        try tmux(["resize-window", "-t", "viewer", "-x", "160", "-y", "50"])
+        let s = try waitFor("a redraw at 160 columns") { screen in
+            screen.split(separator: "\n").contains { $0.contains("Volume fractions") && $0.contains("slice 0") }
+        }
+        XCTAssertTrue(s.contains("annotator-1"))
+        try keys("q")
+        try assertShellRestored(status: "0")
+    }
+}
