@@ -96,7 +96,11 @@ final class ViewTmuxTests: XCTestCase {
     func assertShellRestored(status expected: String) throws {
         try waitFor("the shell after the viewer") { !$0.contains("z 0/6") && !$0.contains("z 1/6") && $0.contains("READY$") }
         try keys("echo status=$?; stty -a | grep -o -- '-\\?icanon' | head -1; stty -a | grep -o -- ' -\\?echo ' | head -1", "Enter")
-        let s = try waitFor("the status line") { $0.contains("status=") && $0.components(separatedBy: "icanon").count > 2 }
+        let s = try waitFor("the status and stty lines") { screen in
+            let lines = screen.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            return screen.contains("status=") && lines.contains { $0.hasSuffix("icanon") && !$0.contains(" ") }
+                && lines.contains { $0 == "echo" || $0 == "-echo" }
+        }
         XCTAssertTrue(s.contains("status=\(expected)"), s)
         let lines = s.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         XCTAssertTrue(lines.contains("icanon"), "canonical input restored:\n\(s)")
