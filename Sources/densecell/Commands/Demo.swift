@@ -24,7 +24,11 @@ struct Demo: ParsableCommand {
         if isatty(0) == 0 || isatty(1) == 0 { throw UsageError("demo opens the viewer and needs a terminal") }
         let studyPath = (dir as NSString).appendingPathComponent("phantom.h5")
         if !FileManager.default.fileExists(atPath: studyPath) {
-            throw WorkError("no study at \(studyPath), and the phantom generator is not in this build yet")
+            try FigureExport.makeDirectory(dir)
+            let bar = ProgressBar("phantom", total: 1000)
+            let study = Phantom.generate(shape: Phantom.defaultShape, seed: 1) { bar.update(Int($0.fraction * 1000), detail: $0.stage) }
+            try PhantomCommand.write(study, seed: 1, to: studyPath)
+            bar.finish("wrote \(studyPath)")
         }
         let models = DemoModels.paths()
         let study = try StudyFile.read(path: studyPath)
