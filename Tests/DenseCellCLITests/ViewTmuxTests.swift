@@ -84,12 +84,12 @@ final class ViewTmuxTests: XCTestCase {
 
     func keys(_ k: String...) throws { try tmux(["send-keys", "-t", "viewer"] + k) }
 
-    func startShell(cols: Int = 100, rows: Int = 30) throws {
+    func startShell(cols: Int = 100, rows: Int = 30, study: String = "study.h5", expect: String = "z 0/6") throws {
         try tmux(["new-session", "-d", "-s", "viewer", "-x", "\(cols)", "-y", "\(rows)", "-c", dir,
                   "env", "PS1=READY$ ", "TERM=xterm-256color", "bash", "--norc", "--noprofile"])
         try waitFor("the shell prompt") { $0.contains("READY$") }
-        try keys("'\(CLI.binary.path)' view study.h5", "Enter")
-        try waitFor("the viewer") { $0.contains("z 0/6") }
+        try keys("'\(CLI.binary.path)' view \(study)", "Enter")
+        try waitFor("the viewer") { $0.contains(expect) }
     }
 
     /// The prompt is back, the viewer's screen is gone and the terminal is in cooked mode again.
@@ -147,6 +147,49 @@ final class ViewTmuxTests: XCTestCase {
             .trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGTERM)
         try assertShellRestored(status: "143")
+    }
+
+    /// The metrics pane shows the numbers `compare --json` prints for the same study.
+    func testMetricsPaneMatchesCompareJSON() throws {
+        let phantom = try CLI.run(["phantom", dir + "/phantom.h5", "--shape", "6x96x128", "--seed", "3"])
+        XCTAssertEqual(phantom.status, 0, phantom.stderr)
+        let compare = try CLI.run(["compare", dir + "/phantom.h5", "--json"])
+        XCTAssertEqual(compare.status, 0, compare.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(compare.stdout.utf8)) as? [String: Any])
+        let names = try XCTUnwrap(json["sources"] as? [String])
+        let org = try XCTUnwrap(json["miou_org"] as? [[Any]])
+        let all = try XCTUnwrap(json["miou_all"] as? [[Any]])
+        let fractions = try XCTUnwrap(json["volume_fractions"] as? [String: [String: Any]])
+        func text(_ v: Any) -> String { (v as? Double).map { String(format: "%.3f", $0) } ?? "—" }
+
+        try startShell(cols: 160, rows: 50, study: "phantom.h5", expect: "z 0/6")
+        try keys("m"); try keys("v")
+        let screen = try waitFor("pairwise MIoU of the volume") { $0.contains("MIoU(org)") && $0.contains("· volume") }
+        let lines = screen.split(separator: "\n").map(String.init)
+        let header = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("MIoU(org)") })
+        // The viewer lists truth, then the annotators; rows and columns follow that order.
+        let order = ["truth", "annotator-1", "annotator-2"]
+        for (r, name) in order.enumerated() {
+            let row = lines[header + 1 + r]
+            XCTAssertTrue(row.hasPrefix(name), row)
+            let shown = row.split(separator: " ").map(String.init).filter { $0.hasPrefix("0.") || $0.hasPrefix("1.") || $0 == "—" }
+            let i = try XCTUnwrap(names.firstIndex(of: name))
+            let expected = order.map { text(org[i][names.firstIndex(of: $0)!]) } + order.map { text(all[i][names.firstIndex(of: $0)!]) }
+            XCTAssertEqual(shown, expected, "row \(name)")
+        }
+        // Volume fractions tab.
+        try keys("m"); try keys("m")
+        let f = try waitFor("volume fractions") { $0.contains("of cell voxels") }
+        for organelle in ["mitochondrion", "alpha granule", "dense granule core"] {
+            let row = try XCTUnwrap(f.split(separator: "\n").map(String.init).first { $0.hasPrefix(organelle) })
+            let shown = row.split(separator: " ").map(String.init).filter { $0.hasSuffix("%") }
+            let expected = order.map { source -> String in
+                (fractions[source]?[organelle] as? Double).map { String(format: "%.1f%%", $0 * 100) } ?? "—"
+            }
+            XCTAssertEqual(shown, expected, organelle)
+        }
+        try keys("q")
+        try assertShellRestored(status: "0")
     }
 
     func testResizeRedrawsForTheNewSize() throws {
