@@ -96,8 +96,15 @@ final class MetricsPaneTests: XCTestCase {
         let mitoRow = try! XCTUnwrap((0..<grid.height).first { grid.text(row: $0).hasPrefix("mitochondrion") })
         XCTAssertEqual(grid.text(row: mitoRow).split(separator: " ").dropFirst().first.map(String.init),
                        String(format: "%.1f%%", Double(mito) / Double(cell) * 100))
+        // Then the pane folds to one line and the images get its rows.
+        let rowsBefore = Layout(s.state).panes[0].pixels.height
         s.send(.cycleMetricsTab)
-        XCTAssertEqual(s.state.metricsTab, .confusion, "m cycles through the four tabs")
+        XCTAssertEqual(s.state.metricsTab, .small)
+        XCTAssertGreaterThan(Layout(s.state).panes[0].pixels.height, rowsBefore)
+        let c = s.data.confusion(0, 1, z: 6)
+        XCTAssertTrue(s.frame().contains("truth vs annotator-1: MIoU(org) \(fmt(c.miou(over: [2, 3, 4, 5, 6])))"))
+        s.send(.cycleMetricsTab)
+        XCTAssertEqual(s.state.metricsTab, .confusion, "m cycles through the tabs")
     }
 
     func testNextDisagreementVisitsSlicesWorstFirst() {

@@ -92,7 +92,7 @@ public enum AsciiFallback {
         case "…": return "~"
         case "≠": return "!"
         case "↓": return "v"
-        case "↑": return "^"
+        case "↑", "▴": return "^"
         case "←": return "<"
         case "→": return ">"
         case "×": return "x"

@@ -24,6 +24,7 @@ struct MetricsPane {
         case .pairwise: drawPairwise(body, &grid)
         case .classIoU: drawClassIoU(body, &grid)
         case .fractions: drawFractions(body, &grid)
+        case .small: drawSummary(body, &grid)
         }
     }
 
@@ -43,6 +44,18 @@ struct MetricsPane {
             grid.put(right, row: rect.row, col: start, fg: .white, bg: .barBackground)
             grid.put(scope, row: rect.row, col: start + right.count - scope.count - 1, fg: .warning, bg: .barBackground, attrs: .bold)
         }
+    }
+
+    /// One line: the pair's MIoU, for when the images need the rows.
+    private func drawSummary(_ r: Rect, _ grid: inout ScreenGrid) {
+        guard state.hasPair, let a = dataIndex(state.pair.a), let b = dataIndex(state.pair.b) else {
+            grid.put(" one label source: nothing to compare", row: r.row, col: r.col, fg: .dim); return
+        }
+        let m = data.confusion(a, b, z: scopeZ)
+        let n = data.schema.count
+        let text = " \(name(state.pair.a)) vs \(name(state.pair.b)): MIoU(org) \(Format.ratio(m.miou(over: data.schema.organelles)))"
+            + " · MIoU(all) \(Format.ratio(m.miou(over: Array(0..<n)))) · \(m.total) voxels"
+        grid.put(text, row: r.row, col: r.col, fg: .accent)
     }
 
     private func classColor(_ c: Int) -> TermColor {

@@ -68,7 +68,7 @@ public enum KeyMap {
         ("o", "overlay opacity"),
         ("d", "disagreement map of A and B"),
         ("n / N", "next / previous slice by disagreement"),
-        ("m", "metrics tab: confusion, MIoU, IoU, fractions"),
+        ("m", "metrics: confusion, MIoU, IoU, fractions, folded"),
         ("v", "metrics of this slice / whole volume"),
         ("i / I", "ensemble on the visible region / volume"),
         ("c", "cancel the running job"),

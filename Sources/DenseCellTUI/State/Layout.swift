@@ -39,7 +39,7 @@ public struct Layout: Equatable, Sendable {
         tooSmall = cols < Self.minimumSize.cols || rows < Self.minimumSize.rows
         let kinds = Layout.paneKinds(state)
         let classRows = max(state.classNames.count, state.sources.count + 1)
-        let metricsMinimum = max(Self.minimumMetricsHeight, min(classRows + 3, rows / 3))
+        let metricsMinimum = state.metricsTab == .small ? 2 : max(Self.minimumMetricsHeight, min(classRows + 3, rows / 3))
         let paneRowsMax = max(2, rows - 3 - metricsMinimum)           // header, legend, footer
         // Panes in one or more rows, whichever shows the slice largest; they get the rows the
         // slice needs at that zoom and the metrics pane takes the rest, so a large terminal
@@ -47,16 +47,20 @@ public struct Layout: Equatable, Sendable {
         let s = state.shape
         let widest = max(1, min(kinds.count, (cols + 1) / (Self.minimumPaneWidth + 1)))
         var best = (zoom: 0.0, count: 0, perRow: 1, width: cols, imageRows: 1)
-        for paneRows in 1...3 {
-            let count = paneRows == 1 ? widest : kinds.count
+        // One row of 3…widest panes (the image and the pair at least), or every pane in two or three rows.
+        var candidates: [(rows: Int, count: Int)] = (min(3, widest)...widest).map { (1, $0) }
+        candidates += [(2, kinds.count), (3, kinds.count)]
+        for (paneRows, count) in candidates {
             let perRow = (count + paneRows - 1) / paneRows
             guard perRow <= widest, (paneRows - 1) * perRow < count || paneRows == 1 else { continue }
             let width = max(1, (cols - (perRow - 1)) / perRow)
             let imageRowsMax = (paneRowsMax / paneRows) - 1
             guard imageRowsMax >= 2 || paneRows == 1 else { continue }
             let zoom = min(Double(width) / Double(s.x), Double(2 * max(1, imageRowsMax)) / Double(s.y))
-            // Showing more panes is worth some zoom, but not so much that the slice gets tiny.
-            if zoom * (1 + 0.25 * Double(count - 1)) > best.zoom * (1 + 0.25 * Double(best.count - 1)) {
+            // Showing more panes is worth some zoom, but not so much that the slice gets tiny;
+            // magnifying past one screen pixel per image pixel adds nothing.
+            func score(_ zoom: Double, _ count: Int) -> Double { min(zoom, 1) * (1 + 0.25 * Double(count - 1)) }
+            if score(zoom, count) > score(best.zoom, best.count) {
                 let rowsNeeded = min(max(1, imageRowsMax), max(1, Int((Double(s.y) * zoom / 2).rounded(.up))))
                 best = (zoom, count, perRow, width, rowsNeeded)
             }

@@ -13,13 +13,15 @@ public struct SourcePair: Hashable, Sendable {
 }
 
 public enum MetricsTab: Int, CaseIterable, Sendable {
-    case confusion, pairwise, classIoU, fractions
+    /// `small` folds the pane to one summary line, leaving the rows to the images.
+    case confusion, pairwise, classIoU, fractions, small
     public var title: String {
         switch self {
         case .confusion: "Confusion"
         case .pairwise: "Pairwise MIoU"
         case .classIoU: "Per-class IoU"
         case .fractions: "Volume fractions"
+        case .small: "▴"
         }
     }
 }
