@@ -46,10 +46,11 @@ public struct Layout: Equatable, Sendable {
         // shows bigger slices and longer tables.
         let s = state.shape
         let widest = max(1, min(kinds.count, (cols + 1) / (Self.minimumPaneWidth + 1)))
-        var best = (zoom: 0.0, count: 0, perRow: 1, width: cols, imageRows: 1)
         // One row of 3…widest panes (the image and the pair at least), or every pane in two or three rows.
         var candidates: [(rows: Int, count: Int)] = (min(3, widest)...widest).map { (1, $0) }
         candidates += [(2, kinds.count), (3, kinds.count)]
+        typealias Arrangement = (zoom: Double, count: Int, perRow: Int, width: Int, imageRows: Int)
+        var arrangements: [Arrangement] = []
         for (paneRows, count) in candidates {
             let perRow = (count + paneRows - 1) / paneRows
             guard perRow <= widest, (paneRows - 1) * perRow < count || paneRows == 1 else { continue }
@@ -57,14 +58,16 @@ public struct Layout: Equatable, Sendable {
             let imageRowsMax = (paneRowsMax / paneRows) - 1
             guard imageRowsMax >= 2 || paneRows == 1 else { continue }
             let zoom = min(Double(width) / Double(s.x), Double(2 * max(1, imageRowsMax)) / Double(s.y))
-            // Showing more panes is worth some zoom, but not so much that the slice gets tiny;
-            // magnifying past one screen pixel per image pixel adds nothing.
-            func score(_ zoom: Double, _ count: Int) -> Double { min(zoom, 1) * (1 + 0.25 * Double(count - 1)) }
-            if score(zoom, count) > score(best.zoom, best.count) {
-                let rowsNeeded = min(max(1, imageRowsMax), max(1, Int((Double(s.y) * zoom / 2).rounded(.up))))
-                best = (zoom, count, perRow, width, rowsNeeded)
-            }
+            let rowsNeeded = min(max(1, imageRowsMax), max(1, Int((Double(s.y) * zoom / 2).rounded(.up))))
+            arrangements.append((zoom, count, perRow, width, rowsNeeded))
         }
+        // Every pane when that keeps the slice at least 60 % of the largest zoom on offer;
+        // otherwise trade panes for zoom (magnifying past 1:1 adds nothing).
+        let largest = arrangements.map(\.zoom).max() ?? 1
+        func score(_ a: Arrangement) -> Double { min(a.zoom, 1) * (1 + 0.4 * Double(a.count - 1)) }
+        let complete = arrangements.filter { $0.count == kinds.count && $0.zoom >= 0.6 * min(largest, 1) }
+        let pool = complete.isEmpty ? arrangements : complete
+        let best = pool.max { score($0) < score($1) } ?? (1, 1, 1, cols, 1)
         fitZoom = best.zoom
         let paneTop = 1
         let paneHeight = best.imageRows + 1
