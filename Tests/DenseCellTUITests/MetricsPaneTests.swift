@@ -126,3 +126,22 @@ final class MetricsPaneTests: XCTestCase {
         XCTAssertTrue(s.frame().contains("rank 1/4 by disagreement: \(expected[4]) voxels differ on slice 4"))
     }
 }
+
+final class WideMetricsTests: XCTestCase {
+    func testWideTerminalsShowTheNextTableBeside() {
+        let s = TestStudies.session(cols: 200, rows: 60)
+        var grid = s.frame()
+        let metricsRow = Layout(s.state).metrics.row
+        // Confusion on the left, pairwise MIoU on the right.
+        let header = grid.text(row: metricsRow + 1)
+        XCTAssertTrue(header.hasPrefix("A↓ B→"), header)
+        XCTAssertTrue(header.dropFirst(100).contains("MIoU(org)"), header)
+        s.send(.cycleMetricsTab)
+        grid = s.frame()
+        XCTAssertTrue(grid.text(row: metricsRow + 1).hasPrefix("MIoU(org)"))
+        XCTAssertTrue(grid.text(row: metricsRow + 1).dropFirst(100).contains("vs truth"))
+        // Narrow: one table only.
+        s.send(.resize(cols: 120, rows: 40))
+        XCTAssertFalse(s.frame().contains("vs truth"))
+    }
+}

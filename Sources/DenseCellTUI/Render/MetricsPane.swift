@@ -19,7 +19,28 @@ struct MetricsPane {
             grid.put(" no label sources: the study has only an image (add some with --labels NAME=REF)", row: body.row, col: 0, fg: .dim)
             return
         }
-        switch state.metricsTab {
+        if let companion {
+            // Wide terminals: the chosen table and the next one side by side.
+            let half = body.width / 2
+            draw(state.metricsTab, in: Rect(row: body.row, col: body.col, width: half - 2, height: body.height), &grid)
+            for y in body.row..<(body.row + body.height) { grid[y, body.col + half - 1] = Cell("│", fg: .dim) }
+            draw(companion, in: Rect(row: body.row, col: body.col + half + 1, width: body.width - half - 1, height: body.height), &grid)
+        } else {
+            draw(state.metricsTab, in: body, &grid)
+        }
+    }
+
+    /// Width from which a second table is shown beside the chosen one.
+    static let companionWidth = 170
+
+    /// The table shown beside the chosen one on wide terminals: the next tab.
+    var companion: MetricsTab? {
+        guard rect.width >= Self.companionWidth, state.metricsTab != .small else { return nil }
+        return MetricsTab(rawValue: (state.metricsTab.rawValue + 1) % MetricsTab.small.rawValue)
+    }
+
+    private func draw(_ tab: MetricsTab, in body: Rect, _ grid: inout ScreenGrid) {
+        switch tab {
         case .confusion: drawConfusion(body, &grid)
         case .pairwise: drawPairwise(body, &grid)
         case .classIoU: drawClassIoU(body, &grid)
@@ -31,10 +52,11 @@ struct MetricsPane {
     private func drawTabs(_ grid: inout ScreenGrid) {
         var col = rect.col
         grid.fill(Rect(row: rect.row, col: rect.col, width: rect.width, height: 1), with: Cell(" ", bg: .barBackground))
+        let second = companion
         for tab in MetricsTab.allCases {
             let active = tab == state.metricsTab
-            col = grid.put(" \(tab.title) ", row: rect.row, col: col, fg: active ? TermColor(0, 0, 0) : .white,
-                           bg: active ? .accent : .barBackground, attrs: active ? .bold : [])
+            col = grid.put(" \(tab.title) ", row: rect.row, col: col, fg: active ? TermColor(0, 0, 0) : (tab == second ? .accent : .white),
+                           bg: active ? .accent : .barBackground, attrs: active ? .bold : (tab == second ? .underline : []))
             col = grid.put(" ", row: rect.row, col: col, bg: .barBackground)
         }
         let scope = state.metricsScope == .slice ? "slice \(state.z)" : "volume"
