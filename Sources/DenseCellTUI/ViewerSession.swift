@@ -22,8 +22,10 @@ public final class ViewerSession {
     ///   - provider: the ensemble for `i`/`I`, or nil when no models were given.
     ///   - cachePath: the sidecar cache file, or nil not to cache on disk.
     ///   - exportDirectory: where `e` writes PNG figures.
+    ///   - withoutModels: the footer's remark when there is no provider.
     public init(study: Study, fileName: String, provider: SegmentationProvider?, cachePath: String?,
-                studyPath: String? = nil, exportDirectory: String = ".") {
+                studyPath: String? = nil, exportDirectory: String = ".",
+                withoutModels: String = "no models loaded: ensemble inference is off (--models DIR to enable)") {
         self.studyPath = studyPath ?? fileName
         self.exportDirectory = exportDirectory
         // The reference first: truth, then annotators, then algorithms (stable within a role).
@@ -42,7 +44,7 @@ public final class ViewerSession {
             state = reduce(state, .notice("ensemble results from the cache: \(covered * 100 / max(1, study.shape.count))% of the volume"))
         }
         state = reduce(state, .status(provider.map { "ensemble: \($0.summary) (i/I to run)" }
-                                      ?? "no models loaded: ensemble inference is off (--models DIR to enable)"))
+                                      ?? withoutModels))
     }
 
     public var isJobRunning: Bool { job != nil }

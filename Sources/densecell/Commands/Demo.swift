@@ -34,7 +34,8 @@ struct Demo: ParsableCommand {
         let study = try StudyFile.read(path: studyPath)
         let provider = try ViewerInput.provider(models: models, top: nil)
         let session = ViewerSession(study: study, fileName: "phantom.h5", provider: provider,
-                                    cachePath: SidecarCache.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir)
+                                    cachePath: SidecarCache.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir,
+                                    withoutModels: "no demo models shipped yet (Assets/models/demo is empty): ensemble inference is off")
         let signal: Int32?
         do { signal = try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
         // Ended by a signal: the terminal is restored; exit as the shell expects (128 + signal).
