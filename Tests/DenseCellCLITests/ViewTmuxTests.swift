@@ -165,8 +165,8 @@ final class ViewTmuxTests: XCTestCase {
         try startShell(cols: 160, rows: 50, study: "phantom.h5", expect: "z 0/6")
         try keys("m"); try keys("v")
         let screen = try waitFor("pairwise MIoU of the volume") { $0.contains("MIoU(org)") && $0.contains("· volume") }
-        // Only the left half: wide terminals show a second table on the right.
-        let lines = screen.split(separator: "\n").map { String($0.prefix(80)) }
+        // At 160 columns the pane shows one table (a second one joins from 170).
+        let lines = screen.split(separator: "\n").map(String.init)
         let header = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("MIoU(org)") })
         // The viewer lists truth, then the annotators; rows and columns follow that order.
         let order = ["truth", "annotator-1", "annotator-2"]
@@ -182,7 +182,7 @@ final class ViewTmuxTests: XCTestCase {
         try keys("m"); try keys("m")
         let f = try waitFor("volume fractions") { $0.contains("of cell voxels") }
         for organelle in ["mitochondrion", "alpha granule", "dense granule core"] {
-            let row = try XCTUnwrap(f.split(separator: "\n").map { String($0.prefix(80)) }.first { $0.hasPrefix(organelle) })
+            let row = try XCTUnwrap(f.split(separator: "\n").map(String.init).first { $0.hasPrefix(organelle) })
             let shown = row.split(separator: " ").map(String.init).filter { $0.hasSuffix("%") }
             let expected = order.map { source -> String in
                 (fractions[source]?[organelle] as? Double).map { String(format: "%.1f%%", $0 * 100) } ?? "—"
