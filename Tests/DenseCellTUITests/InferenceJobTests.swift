@@ -145,3 +145,41 @@ final class ExportKeyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(width, 3 * 64)
     }
 }
+
+/// A provider whose models cannot run.
+final class FailingProvider: SegmentationProvider, @unchecked Sendable {
+    struct Broken: Error, CustomStringConvertible { var description: String { "model.h5: weights do not match the architecture" } }
+    let cacheKey = "broken", summary = "broken"
+    func segment(_ image: Volume<Float>, roi: Box3, cancellation: JobCancellation,
+                 progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {
+        throw Broken()
+    }
+}
+
+final class JobErrorTests: XCTestCase {
+    func testAFailingEnsembleSaysWhyAndLeavesTheViewUsable() {
+        let s = TestStudies.session(provider: FailingProvider())
+        s.send(.runInference(.wholeVolume))
+        s.waitForJob()
+        XCTAssertNil(s.state.job)
+        XCTAssertTrue(s.frame().text(row: 23).contains("ensemble failed: model.h5: weights do not match"), s.frame().text(row: 23))
+        XCTAssertNil(s.data.ensemble)
+        s.send(.nextSlice)
+        XCTAssertEqual(s.state.z, 1)
+    }
+
+    func testOneJobAtATime() {
+        let study = TestStudies.make()
+        let provider = FakeProvider(answer: study.labels[0].labels, delay: 0.01)
+        let s = TestStudies.session(study, cols: 120, rows: 40, provider: provider)
+        s.send(.runInference(.wholeVolume))
+        s.send(.runInference(.visibleRegion))
+        XCTAssertTrue(s.frame().text(row: 39).contains("a job is already running"), s.frame().text(row: 39))
+        // Keys keep working while the job runs.
+        s.send(.nextSlice)
+        XCTAssertEqual(s.state.z, 1)
+        s.send(.cancelJob)
+        s.waitForJob()
+        XCTAssertEqual(provider.calls.count, 1)
+    }
+}
