@@ -164,15 +164,20 @@ public final class Renderer {
             col = grid.put(String(repeating: "░", count: barWidth - filled), row: r.row, col: col, fg: .dim, bg: bg)
             col = grid.put(" \(pct)\(eta)  c cancel  ", row: r.row, col: col, fg: .white, bg: bg)
         }
+        let room = max(0, r.col + r.width - 16 - col)
         if let notice = state.notice {
-            col = grid.put(notice + "  ", row: r.row, col: col, fg: .accent, bg: bg, attrs: .bold)
+            col = grid.put(Format.fit(notice, room - 2) + "  ", row: r.row, col: col, fg: .accent, bg: bg, attrs: .bold)
         } else if let status = state.status, state.job == nil {
-            col = grid.put(status + "  ", row: r.row, col: col, fg: .warning, bg: bg)
+            col = grid.put(Format.fit(status, room - 2) + "  ", row: r.row, col: col, fg: .warning, bg: bg)
         }
-        let hints = "j/k z  ←↑↓→ pan  +/- zoom  Tab pair  d diff  n/N worst  m metrics  v scope  i/I infer  ? help  q quit"
-        if col < r.width - 12 {
-            grid.put(Format.fit(hints, r.width - col - 1), row: r.row, col: col, fg: .dim, bg: bg)
+        // The way to the help and out is always visible, at the right end.
+        let always = "? help  q quit "
+        let hints = "j/k z  ←↑↓→ pan  +/- zoom  Tab pair  d diff  n/N worst  m metrics  v scope  i/I infer  e png"
+        let end = r.col + r.width - always.count
+        if col < end - 8 {
+            grid.put(Format.fit(hints, end - col - 2), row: r.row, col: col, fg: .dim, bg: bg)
         }
+        grid.put(always, row: r.row, col: end, fg: .white, bg: bg)
     }
 
     // MARK: Help overlay
