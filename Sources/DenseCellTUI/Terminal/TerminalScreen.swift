@@ -24,10 +24,13 @@ public final class TerminalScreen {
     private var open = true
     public private(set) var cellsDrawnLastFrame = 0
 
-    public init(forceMode: ColorMode? = nil) throws {
+    /// - Parameter colors: nil picks the best the terminal offers: 24-bit when terminfo says so,
+    ///   or when COLORTERM announces it and a direct-color terminfo of the same family exists.
+    public init(colors forceMode: ColorMode? = nil) throws {
         guard isatty(1) != 0, isatty(0) != 0 else {
             throw TerminalError(description: "the viewer needs a terminal (stdin and stdout are not one)")
         }
+        if forceMode == nil || forceMode == .direct { Self.preferDirectColor(forced: forceMode == .direct) }
         setlocale(LC_ALL, "")
         dc_install_signal_handlers()
         setenv("ESCDELAY", "25", 0)
@@ -43,10 +46,34 @@ public final class TerminalScreen {
             if dc_colors() >= 0x1000000 { mode = .direct } else if dc_colors() >= 256 { mode = .palette256 }
         }
         if !utf8 { mode = .ascii }
-        if let forceMode { mode = forceMode }
+        // A palette cannot be chosen on a direct-color terminal: its color numbers are RGB values.
+        if let forceMode, !(mode == .direct && forceMode == .palette256) { mode = forceMode }
         colorMode = mode
         pairs = ColorPairs(capacity: Int(min(dc_color_pairs(), 65535))) { pair, fg, bg in
             _ = init_extended_pair(pair, fg, bg)
+        }
+    }
+
+    /// Switches TERM to the family's direct-color entry (xterm-direct, tmux-direct) when the
+    /// terminal announces 24-bit color in COLORTERM, or when asked to.
+    static func preferDirectColor(forced: Bool) {
+        let env = ProcessInfo.processInfo.environment
+        guard let term = env["TERM"], !term.hasSuffix("-direct") else { return }
+        let announced = ["truecolor", "24bit"].contains((env["COLORTERM"] ?? "").lowercased())
+        guard announced || forced, let family = ["xterm", "tmux"].first(where: { term.hasPrefix($0) }) else { return }
+        let candidate = family + "-direct"
+        if terminfoExists(candidate) { setenv("TERM", candidate, 1) }
+    }
+
+    static func terminfoExists(_ name: String) -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        var dirs = ["/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo", "/usr/lib/terminfo"]
+        if let home = env["HOME"] { dirs.insert(home + "/.terminfo", at: 0) }
+        if let t = env["TERMINFO"] { dirs.insert(t, at: 0) }
+        let first = String(name.prefix(1))
+        let hex = String(format: "%02x", Int(name.unicodeScalars.first!.value))
+        return dirs.contains { dir in
+            FileManager.default.fileExists(atPath: "\(dir)/\(first)/\(name)") || FileManager.default.fileExists(atPath: "\(dir)/\(hex)/\(name)")
         }
     }
 

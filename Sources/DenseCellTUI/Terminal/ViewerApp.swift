@@ -5,8 +5,8 @@ public enum ViewerApp {
     /// Runs until `q`, Ctrl-C, SIGINT/SIGTERM/SIGHUP or an error; the terminal is restored on
     /// every one of these ways out. Returns the signal that ended the viewer, if one did.
     @discardableResult
-    public static func run(_ session: ViewerSession) throws -> Int32? {
-        let screen = try TerminalScreen()
+    public static func run(_ session: ViewerSession, colors: ColorMode? = nil) throws -> Int32? {
+        let screen = try TerminalScreen(colors: colors)
         defer { screen.close() }
         session.send(.resize(cols: screen.cols, rows: screen.rows))
         var dirty = true

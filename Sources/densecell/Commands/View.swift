@@ -10,7 +10,7 @@ struct View: ParsableCommand {
         discussion: """
         Opens the image with every label source painted over it, a disagreement map of the compared pair, and a metrics pane (confusion matrix, pairwise MIoU(org)/MIoU(all), per-class IoU, organelle volume fractions) for the slice or the whole volume. Press ? inside for the keys: j/k slices, n/N the slices where the pair disagrees most, Tab the compared pair, m metrics tab, v slice/volume, i/I ensemble inference on the visible region / whole volume (with --models), e writes the panes as a PNG figure (into --out), q quit.
 
-        Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums); the viewer never writes into the study itself. Colors: 256 colors by default, 24-bit with a direct-color terminfo (TERM=xterm-direct), characters on 8-color terminals.
+        Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums); the viewer never writes into the study itself. Colors: 24-bit when the terminal announces it (COLORTERM=truecolor, or a direct-color TERM such as xterm-direct), else the 256-color palette, and characters on 8-color terminals; --colors chooses.
 
         Examples:
           densecell view study.h5
@@ -42,6 +42,9 @@ struct View: ParsableCommand {
     @Option(help: ArgumentHelp("Folder for the PNG figures the e key writes.", valueName: "DIR"))
     var out = "."
 
+    @Option(help: ArgumentHelp("Colors: auto, 24bit, 256 or ascii (characters for 8-color terminals).", valueName: "MODE"))
+    var colors = "auto"
+
     @Option(help: ArgumentHelp("Render frames of this size without a terminal and print the time per frame.", valueName: "COLSxROWS",
                                visibility: .hidden))
     var measureFrames: String?
@@ -49,6 +52,7 @@ struct View: ParsableCommand {
     func validate() throws {
         if study == nil && image == nil { throw ValidationError("give a study file or --image REF") }
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        if ViewerInput.colorMode(colors) == nil && colors != "auto" { throw ValidationError("--colors takes auto, 24bit, 256 or ascii") }
         for l in labels where !l.contains("=") { throw ValidationError("--labels takes NAME=REF, got \(l)") }
     }
 
@@ -64,7 +68,7 @@ struct View: ParsableCommand {
                                     provider: provider, cachePath: cachePath, studyPath: study ?? image!, exportDirectory: out)
         if let measureFrames { return try measure(session, size: measureFrames) }
         let signal: Int32?
-        do { signal = try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
+        do { signal = try ViewerApp.run(session, colors: ViewerInput.colorMode(colors)) } catch let e as TerminalError { throw UsageError(e.description) }
         // Ended by a signal: the terminal is restored; exit as the shell expects (128 + signal).
         if let signal { throw ExitCode(128 + signal) }
     }
@@ -123,6 +127,10 @@ enum ViewerInput {
             throw UsageError("label source \(source.name) has shape \(source.labels.shape) but the image is \(study.shape)")
         }
         return study
+    }
+
+    static func colorMode(_ text: String) -> ColorMode? {
+        switch text { case "24bit": .direct; case "256": .palette256; case "ascii": .ascii; default: nil }
     }
 
     /// The ensemble behind `i`/`I`, or nil without --models.
