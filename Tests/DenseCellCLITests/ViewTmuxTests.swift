@@ -204,3 +204,49 @@ final class ViewTmuxTests: XCTestCase {
         try assertShellRestored(status: "0")
     }
 }
+
+/// `view` and `demo` refuse bad input with one line and exit status 2, before touching the terminal.
+final class ViewCommandTests: XCTestCase {
+    func testBadInputGetsOneLineAndStatus2() throws {
+        let dir = CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let missing = try CLI.run(["view", dir + "/nope.h5"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("nope.h5"), missing.stderr)
+
+        let study = Study(image: Volume(shape: Shape3(2, 8, 8), repeating: 10),
+                          labels: [LabelSource(name: "truth", role: .truth, labels: Volume(shape: Shape3(2, 8, 8), repeating: 1))])
+        try StudyFile.write(study, path: dir + "/s.h5")
+        let other = Study(image: Volume(shape: Shape3(3, 8, 8), repeating: 10),
+                          labels: [LabelSource(name: "x", role: .truth, labels: Volume(shape: Shape3(3, 8, 8), repeating: 1))])
+        try StudyFile.write(other, path: dir + "/other.h5")
+        let mismatch = try CLI.run(["view", dir + "/s.h5", "--labels", "mine=\(dir)/other.h5:/labels/x"])
+        XCTAssertEqual(mismatch.status, 2)
+        XCTAssertTrue(mismatch.stderr.contains("other.h5") && mismatch.stderr.contains("does not match"), mismatch.stderr)
+
+        let noDataset = try CLI.run(["view", dir + "/s.h5", "--labels", "mine=\(dir)/other.h5:/labels/nothing"])
+        XCTAssertEqual(noDataset.status, 2)
+        XCTAssertTrue(noDataset.stderr.contains("/labels/nothing"), noDataset.stderr)
+
+        // Good input, but no terminal: said plainly, and nothing is written beside the study.
+        let noTTY = try CLI.run(["view", dir + "/s.h5"])
+        XCTAssertEqual(noTTY.status, 2)
+        XCTAssertTrue(noTTY.stderr.contains("needs a terminal"), noTTY.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["other.h5", "s.h5"])
+
+        let usage = try CLI.run(["view"])
+        XCTAssertEqual(usage.status, 2)
+        let colors = try CLI.run(["view", dir + "/s.h5", "--colors", "16"])
+        XCTAssertEqual(colors.status, 2)
+    }
+
+    func testHelpHasExamples() throws {
+        for command in ["view", "demo"] {
+            let help = try CLI.run([command, "--help"])
+            XCTAssertEqual(help.status, 0)
+            XCTAssertTrue(help.stdout.contains("Examples:"), command)
+            XCTAssertTrue(help.stdout.contains("densecell \(command)"), command)
+        }
+    }
+}
