@@ -119,3 +119,30 @@ final class PaneRenderingTests: XCTestCase {
         XCTAssertEqual(bare.r, bare.g)
     }
 }
+
+final class DisagreementZoomTests: XCTestCase {
+    func testZoomedOutDisagreementsStayVisible() {
+        // One-pixel-wide disagreement lines every 16 pixels: averaging would wash them out.
+        let shape = Shape3(1, 256, 256)
+        let a = Volume<UInt8>(shape: shape, repeating: 1)
+        var b = a
+        for y in 0..<256 { for x in stride(from: 0, to: 256, by: 16) { b[0, y, x] = 2 } }
+        let study = Study(image: Volume(shape: shape, repeating: 128),
+                          labels: [LabelSource(name: "a", role: .truth, labels: a), LabelSource(name: "b", role: .annotator, labels: b)])
+        let s = TestStudies.session(study, cols: 80, rows: 24)
+        s.send(.toggleDisagreementMap)
+        let layout = Layout(s.state)
+        XCTAssertLessThan(layout.zoom(s.state), 0.25)
+        let pane = layout.panes.first { if case .disagreement = $0.kind { true } else { false } }!.pixels
+        let grid = s.frame()
+        let extra = Overlay.disagreementPixel(gray: Overlay.gray(128, lo: s.data.displayRange.lo, hi: s.data.displayRange.hi),
+                                              a: 1, b: 2, organelles: Set(LabelSchema.platelet.organelles))
+        var marked = 0, total = 0
+        for r in pane.row..<(pane.row + pane.height) { for c in pane.col..<(pane.col + pane.width) where grid[r, c].char == Cell.upperHalf {
+            if grid[r, c].fg != PaneRenderer.outside { total += 1 }
+            if grid[r, c].fg.rgb == extra { marked += 1 }
+        } }
+        XCTAssertGreaterThan(marked, 0, "disagreements must not average away")
+        XCTAssertLessThan(marked, total, "agreeing blocks stay unmarked")
+    }
+}

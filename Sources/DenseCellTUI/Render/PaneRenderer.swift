@@ -116,12 +116,46 @@ final class PaneRenderer {
                     return dis[kind << 8 | Int(gv)]
                 }
             }
+            @inline(__always) func kind(_ i: Int) -> Int {
+                let a = Int(pa[base + i]), b = Int(pb[base + i])
+                if (hasMaskA && qa[base + i] == 0) || (hasMaskB && qb[base + i] == 0) { return 0 }
+                return a < classes && b < classes ? Int(kinds[a * classes + b]) : 0
+            }
+            // Zoomed out, a disagreement map keeps every disagreement visible: a block reads all
+            // its pixels and shows its most frequent kind of disagreement (over its mean gray) if
+            // it has any, rather than averaging or sampling thin boundary errors away.
+            let height = shape.y
+            @inline(__always) func disagreementBlock(_ py: Int, _ px: Int) -> UInt32 {
+                let y0 = max(0, Int((origin.y + Double(py) / zoom).rounded(.down)))
+                let y1 = min(height, max(y0 + 1, Int((origin.y + Double(py + 1) / zoom).rounded(.down))))
+                let x0 = max(0, Int((origin.x + Double(px) / zoom).rounded(.down)))
+                let x1 = min(width, max(x0 + 1, Int((origin.x + Double(px + 1) / zoom).rounded(.down))))
+                var graySum = 0, n = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0
+                if y0 < y1 && x0 < x1 {
+                    for y in y0..<y1 {
+                        let row = y * width
+                        for x in x0..<x1 {
+                            let v = row + x
+                            graySum += Int(g[v]); n += 1
+                            switch kind(v) { case 1: c1 += 1; case 2: c2 += 1; case 3: c3 += 1; case 4: c4 += 1; default: break }
+                        }
+                    }
+                }
+                if n == 0 { return PaneRenderer.outside.packed }
+                var best = 0, bestCount = 0
+                if c1 > bestCount { best = 1; bestCount = c1 }
+                if c2 > bestCount { best = 2; bestCount = c2 }
+                if c3 > bestCount { best = 3; bestCount = c3 }
+                if c4 > bestCount { best = 4; bestCount = c4 }
+                return dis[best << 8 | (graySum + n / 2) / n]
+            }
             @inline(__always) func pixel(_ py: Int, _ px: Int) -> UInt32 {
                 if k == 1 {
                     let y = sy[py], x = sx[px]
                     if y < 0 || x < 0 { return PaneRenderer.outside.packed }
                     return color(Int(y) * width + Int(x))
                 }
+                if mode == 2 { return disagreementBlock(py, px) }
                 var r = 0, gg = 0, b = 0, n = 0
                 for j in 0..<k {
                     let y = sy[py * k + j]
