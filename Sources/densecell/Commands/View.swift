@@ -78,6 +78,8 @@ struct View: ParsableCommand {
         let parts = size.split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2 else { throw UsageError("--measure-frames takes COLSxROWS, e.g. 200x60") }
         session.send(.resize(cols: parts[0], rows: parts[1]))
+        // Every kind of pane: image, overlays and the disagreement map of the pair.
+        if session.state.hasPair { session.send(.toggleDisagreementMap) }
         // Warm up once: slice grays, color tables and whole-volume metrics are computed once
         // and cached; then time frames that change what is drawn.
         _ = session.frame()
