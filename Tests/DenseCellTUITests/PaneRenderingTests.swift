@@ -137,11 +137,14 @@ final class DisagreementZoomTests: XCTestCase {
         let grid = s.frame()
         let extra = Overlay.disagreementPixel(gray: Overlay.gray(128, lo: s.data.displayRange.lo, hi: s.data.displayRange.hi),
                                               a: 1, b: 2, organelles: Set(LabelSchema.platelet.organelles))
+        // Blocks with a line are tinted towards the "only in B" blue; the others stay gray.
         var marked = 0, total = 0
         for r in pane.row..<(pane.row + pane.height) { for c in pane.col..<(pane.col + pane.width) where grid[r, c].char == Cell.upperHalf {
+            let p = grid[r, c].fg.rgb
             if grid[r, c].fg != PaneRenderer.outside { total += 1 }
-            if grid[r, c].fg.rgb == extra { marked += 1 }
+            if Int(p.b) - Int(p.r) > 30 { marked += 1 } else { XCTAssertEqual(p.r, p.b) }
         } }
+        XCTAssertGreaterThan(Int(extra.b) - Int(extra.r), 30)
         XCTAssertGreaterThan(marked, 0, "disagreements must not average away")
         XCTAssertLessThan(marked, total, "agreeing blocks stay unmarked")
     }

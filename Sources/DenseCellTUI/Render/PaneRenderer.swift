@@ -121,9 +121,10 @@ final class PaneRenderer {
                 if (hasMaskA && qa[base + i] == 0) || (hasMaskB && qb[base + i] == 0) { return 0 }
                 return a < classes && b < classes ? Int(kinds[a * classes + b]) : 0
             }
-            // Zoomed out, a disagreement map keeps every disagreement visible: a block reads all
-            // its pixels and shows its most frequent kind of disagreement (over its mean gray) if
-            // it has any, rather than averaging or sampling thin boundary errors away.
+            // Zoomed out, a disagreement map keeps disagreements visible: a block reads all its
+            // pixels and tints its mean gray towards its main kind of disagreement (organelle
+            // errors before cell-boundary ones) with four times the share it covers, so thin
+            // errors still show without every shifted cell border painting the whole map.
             let height = shape.y
             @inline(__always) func disagreementBlock(_ py: Int, _ px: Int) -> UInt32 {
                 let y0 = max(0, Int((origin.y + Double(py) / zoom).rounded(.down)))
@@ -146,8 +147,16 @@ final class PaneRenderer {
                 if c1 > bestCount { best = 1; bestCount = c1 }
                 if c2 > bestCount { best = 2; bestCount = c2 }
                 if c3 > bestCount { best = 3; bestCount = c3 }
-                if c4 > bestCount { best = 4; bestCount = c4 }
-                return dis[best << 8 | (graySum + n / 2) / n]
+                if bestCount == 0 && c4 > 0 { best = 4; bestCount = c4 }
+                let gray = (graySum + n / 2) / n
+                let base = dis[gray], top = dis[best << 8 | gray]
+                if best == 0 { return base }
+                let s = min(256, 4 * 256 * bestCount / n)      // strength in 1/256
+                @inline(__always) func channel(_ shift: UInt32) -> UInt32 {
+                    let a = Int(base >> shift & 0xFF), b = Int(top >> shift & 0xFF)
+                    return UInt32(a + (b - a) * s / 256) << shift
+                }
+                return channel(16) | channel(8) | channel(0)
             }
             @inline(__always) func pixel(_ py: Int, _ px: Int) -> UInt32 {
                 if k == 1 {
