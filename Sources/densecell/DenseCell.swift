@@ -18,7 +18,8 @@ struct DenseCell: ParsableCommand {
           densecell compare study.h5
         """,
         version: "0.1.0",
-        subcommands: [Info.self, PhantomCommand.self, Evaluate.self, Compare.self, Export.self, View.self, Demo.self]
+        subcommands: [Info.self, PhantomCommand.self, Evaluate.self, Compare.self, Export.self,
+                      Segment.self, Bench.self, ModelCommand.self, View.self, Demo.self]
     )
 
     /// Runs the command, mapping errors to the exit statuses of DESIGN §9:

@@ -1,0 +1,80 @@
+import DenseCellCore
+
+/// How whole-volume inference tiles and computes.
+public struct InferenceOptions: Sendable {
+    /// Window (z, y, x); y and x must be multiples of 4. Windows overlap by half in y and x and
+    /// step ⌊z/2⌋ slices in z.
+    public var window: Shape3 = Shape3(5, 256, 256)
+    /// Test-time augmentation: also run the flips along y, x and both, and average.
+    public var tta: Bool = false
+    public var precision: Precision = .f32
+    public init(window: Shape3 = Shape3(5, 256, 256), tta: Bool = false, precision: Precision = .f32) {
+        self.window = window; self.tta = tta; self.precision = precision
+    }
+}
+
+/// Reported after every window and whenever a slab of slices becomes final.
+public struct InferenceProgress: Sendable {
+    public var voxelsDone: Int, voxelsTotal: Int
+    /// A region (in volume coordinates) whose labels are now final, if any.
+    public var finished: Box3?
+    /// The labels of `finished`.
+    public var finishedLabels: Volume<UInt8>?
+    public init(voxelsDone: Int, voxelsTotal: Int, finished: Box3? = nil, finishedLabels: Volume<UInt8>? = nil) {
+        self.voxelsDone = voxelsDone; self.voxelsTotal = voxelsTotal; self.finished = finished; self.finishedLabels = finishedLabels
+    }
+}
+
+/// The result of `Ensemble.segment`: labels (and optionally probabilities) of the region of interest.
+public struct Segmentation: Sendable {
+    public var roi: Box3                    // volume coordinates
+    public var labels: Volume<UInt8>        // shape = roi.shape
+    public var probabilities: [Float]?      // (classes, roi z, y, x) when requested
+    public init(roi: Box3, labels: Volume<UInt8>, probabilities: [Float]?) {
+        self.roi = roi; self.labels = labels; self.probabilities = probabilities
+    }
+}
+
+/// Intensity normalization of DESIGN §4 for inference: the segmented volume scaled to mean 0,
+/// std 1 (population std, as in training), computable slab by slab for volumes larger than memory.
+public struct InputNormalization: Sendable, Equatable {
+    public var mean: Float
+    public var std: Float
+    public init(mean: Float, std: Float) { self.mean = mean; self.std = std > 0 && std.isFinite ? std : 1 }
+
+    /// Running sums that can be fed slab by slab (for files larger than memory).
+    public struct Accumulator: Sendable {
+        var sum = 0.0, sumSquares = 0.0, count = 0
+        public init() {}
+        public mutating func add(_ values: [Float]) {
+            // Per-slab partial sums in double, added in a fixed order: deterministic and parallel.
+            let parts = max(1, min(16, values.count / 65536))
+            var partial = [(Double, Double)](repeating: (0, 0), count: parts)
+            values.withUnsafeBufferPointer { v in
+                partial.withUnsafeMutableBufferPointer { out in
+                    let out = out
+                    DispatchQueueConcurrent.perform(parts) { p in
+                        let lo = v.count * p / parts, hi = v.count * (p + 1) / parts
+                        var s = 0.0, q = 0.0
+                        for i in lo..<hi { let x = Double(v[i]); s += x; q += x * x }
+                        out[p] = (s, q)
+                    }
+                }
+            }
+            for (s, q) in partial { sum += s; sumSquares += q }
+            count += values.count
+        }
+        public var result: InputNormalization {
+            guard count > 0 else { return InputNormalization(mean: 0, std: 1) }
+            let mean = sum / Double(count)
+            let variance = max(0, sumSquares / Double(count) - mean * mean)
+            return InputNormalization(mean: Float(mean), std: Float(variance.squareRoot()))
+        }
+    }
+
+    public static func of(_ image: Volume<Float>) -> InputNormalization {
+        var a = Accumulator()
+        a.add(image.data)
+        return a.result
+    }
+}

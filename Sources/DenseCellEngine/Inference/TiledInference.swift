@@ -1,0 +1,263 @@
+import DenseCellCore
+import Foundation
+
+/// Something that turns one normalized window (z, y, x) into class probabilities (classes, z, y, x).
+protocol WindowPredictor: AnyObject {
+    var classes: Int { get }
+    func predict(_ image: UnsafeBufferPointer<Float>, window: Shape3, into probabilities: UnsafeMutableBufferPointer<Float>) throws
+}
+
+/// A model run through its compiled plans.
+final class ModelPredictor: WindowPredictor {
+    let cache: NetworkCache
+    let precision: Precision
+    init(cache: NetworkCache, precision: Precision) { self.cache = cache; self.precision = precision }
+    var classes: Int { cache.model.architecture.classes }
+    func predict(_ image: UnsafeBufferPointer<Float>, window: Shape3, into probabilities: UnsafeMutableBufferPointer<Float>) throws {
+        try cache.network(for: window, precision: precision).run(image: image, probabilities: probabilities)
+    }
+}
+
+/// Final labels (and probabilities) of a run of whole slices of the region of interest.
+struct SlabResult {
+    var z: Range<Int>                 // volume coordinates
+    var labels: Volume<UInt8>         // (z.count, roi y, roi x)
+    var probabilities: [Float]?       // (classes, z.count, roi y, roi x)
+}
+
+/// Whole-volume inference by overlapping windows (DESIGN §4): each window's probabilities, averaged
+/// over the predictors (the ensemble) and the flips (test-time augmentation), are weighted by a
+/// Gaussian importance map and accumulated; the weighted mean is final for a slice once no later
+/// window reaches it, and is emitted slab by slab, so only about one window's depth of slices is
+/// held at a time whatever the volume's size.
+final class TiledInference {
+    let predictors: [WindowPredictor]
+    let grid: TileGrid
+    let tta: Bool
+    let normalization: InputNormalization
+    let wantProbabilities: Bool
+    let classes: Int
+
+    init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, tta: Bool,
+         normalization: InputNormalization, wantProbabilities: Bool) {
+        precondition(!predictors.isEmpty)
+        self.predictors = predictors
+        grid = TileGrid(volume: volume, roi: roi, window: window)
+        self.tta = tta; self.normalization = normalization; self.wantProbabilities = wantProbabilities
+        classes = predictors[0].classes
+    }
+
+    /// Per-slice running sums of normalized contributions, (classes, plane) float. Each window adds
+    /// p · g / G, where G is the voxel's total weight over all windows: the weights are separable and
+    /// the windows a grid, so G = Gz(z) · Gy(y) · Gx(x) is known before any window runs. No weight
+    /// plane is kept, and a voxel seen by one window gets back p exactly (g / G = 1).
+    final class SliceSums {
+        let values: UnsafeMutablePointer<Float>
+        let classes: Int, plane: Int
+        init(classes: Int, plane: Int) {
+            self.classes = classes; self.plane = plane
+            values = .allocate(capacity: classes * plane); values.initialize(repeating: 0, count: classes * plane)
+        }
+        deinit { values.deallocate() }
+    }
+
+    /// `read(z)` returns whole slices `z` (in the volume) as float; `emit` receives final slabs in z order;
+    /// `progress(done, total)` counts windows.
+    func run(read: (Range<Int>) throws -> Volume<Float>, emit: (SlabResult) throws -> Void,
+             cancel: CancelToken?, progress: ((Int, Int) -> Void)?) throws {
+        let W = grid.window, C = classes, volume = grid.volume, roi = grid.roi
+        let ry = roi.y.count, rx = roi.x.count, plane = ry * rx
+        let variants = tta ? 4 : 1
+        let runsPerWindow = predictors.count * variants
+        var sums: [Int: SliceSums] = [:]
+        var emitted = roi.z.lowerBound
+        var done = 0
+        let total = grid.windowCount
+
+        var input = [Float](repeating: 0, count: W.count)
+        var flippedInput = [Float](repeating: 0, count: W.count)
+        var probabilities = [Float](repeating: 0, count: C * W.count)
+        var flippedOutput = [Float](repeating: 0, count: C * W.count)
+        var windowSum = [Float](repeating: 0, count: C * W.count)
+        let mean = normalization.mean, inverseStd = 1 / normalization.std
+        var timing = PhaseTiming()
+        defer { timing.report() }
+
+        for (group, zs) in grid.zStarts.enumerated() {
+            let zIndex = (0..<W.z).map { TileGrid.reflect(zs + $0, volume.z) }
+            let zLo = zIndex.min()!, zHi = zIndex.max()! + 1
+            var t = DispatchTimeNanos.now()
+            let slab = try read(zLo..<zHi)
+            timing.add("read", &t)
+            precondition(slab.shape == Shape3(zHi - zLo, volume.y, volume.x))
+            for z in zs..<(zs + W.z) where roi.z.contains(z) && sums[z] == nil {
+                sums[z] = SliceSums(classes: C, plane: plane)
+            }
+            for ys in grid.yStarts {
+                for xs in grid.xStarts {
+                    if cancel?.isCancelled == true { throw EngineError.cancelled }
+                    let yIndex = (0..<W.y).map { TileGrid.reflect(ys + $0, volume.y) }
+                    let xIndex = (0..<W.x).map { TileGrid.reflect(xs + $0, volume.x) }
+                    // Gather the window (reflected at the volume's edges) and normalize it.
+                    slab.data.withUnsafeBufferPointer { src in
+                        input.withUnsafeMutableBufferPointer { dst in
+                            let dst = dst
+                            DispatchQueueConcurrent.perform(W.z) { k in
+                                let sz = (zIndex[k] - zLo) * volume.y
+                                for j in 0..<W.y {
+                                    let row = (sz + yIndex[j]) * volume.x, out = (k * W.y + j) * W.x
+                                    for i in 0..<W.x { dst[out + i] = (src[row + xIndex[i]] - mean) * inverseStd }
+                                }
+                            }
+                        }
+                    }
+                    timing.add("gather", &t)
+                    // Ensemble members and flips, summed.
+                    var first = true
+                    for predictor in predictors {
+                        for variant in 0..<variants {
+                            if cancel?.isCancelled == true { throw EngineError.cancelled }
+                            let flipY = variant & 1 != 0, flipX = variant & 2 != 0
+                            if variant == 0 {
+                                try input.withUnsafeBufferPointer { i in
+                                    try probabilities.withUnsafeMutableBufferPointer { o in try predictor.predict(i, window: W, into: o) }
+                                }
+                            } else {
+                                Self.flip(input, into: &flippedInput, channels: 1, W, y: flipY, x: flipX)
+                                try flippedInput.withUnsafeBufferPointer { i in
+                                    try flippedOutput.withUnsafeMutableBufferPointer { o in try predictor.predict(i, window: W, into: o) }
+                                }
+                                Self.flip(flippedOutput, into: &probabilities, channels: C, W, y: flipY, x: flipX)
+                            }
+                            if first {
+                                swap(&windowSum, &probabilities)
+                                first = false
+                            } else {
+                                Self.add(probabilities, into: &windowSum)
+                            }
+                        }
+                    }
+                    if runsPerWindow > 1 {
+                        let scale = 1 / Float(runsPerWindow)
+                        for i in 0..<windowSum.count { windowSum[i] *= scale }
+                    }
+                    timing.add("predict", &t)
+                    accumulate(windowSum, at: (zs, ys, xs), into: sums)
+                    timing.add("accumulate", &t)
+                    done += 1
+                    progress?(done, total)
+                }
+            }
+            // Slices below the next group's first slice get no more contributions.
+            let finalEnd = group + 1 < grid.zStarts.count ? min(max(grid.zStarts[group + 1], emitted), roi.z.upperBound)
+                                                           : roi.z.upperBound
+            if finalEnd > emitted {
+                let result = finish(emitted..<finalEnd, sums: sums)
+                timing.add("finish", &t)
+                try emit(result)
+                timing.add("emit", &t)
+                for z in emitted..<finalEnd { sums[z] = nil }
+                emitted = finalEnd
+            }
+        }
+    }
+
+    /// Adds one window's Gaussian-weighted, normalized probabilities to the slices of the region it overlaps.
+    private func accumulate(_ p: [Float], at origin: (Int, Int, Int), into sums: [Int: SliceSums]) {
+        let W = grid.window, C = classes, roi = grid.roi, rx = roi.x.count
+        let (zs, ys, xs) = origin
+        let y0 = max(ys, roi.y.lowerBound), y1 = min(ys + W.y, roi.y.upperBound)
+        let x0 = max(xs, roi.x.lowerBound), x1 = min(xs + W.x, roi.x.upperBound)
+        guard y0 < y1, x0 < x1 else { return }
+        let slices = (0..<W.z).compactMap { k in sums[zs + k].map { (k, $0) } }
+        // Per-axis share of this window in each voxel's total weight.
+        let rz = (0..<W.z).map { k in roi.z.contains(zs + k) ? grid.gz[k] / grid.totalZ[zs + k - roi.z.lowerBound] : 0 }
+        let ry = (y0..<y1).map { y in grid.gy[y - ys] / grid.totalY[y - roi.y.lowerBound] }
+        let rxShare = (x0..<x1).map { x in grid.gx[x - xs] / grid.totalX[x - roi.x.lowerBound] }
+        p.withUnsafeBufferPointer { p in
+            let rows = y1 - y0
+            DispatchQueueConcurrent.perform(slices.count * rows) { task in
+                let (k, s) = slices[task / rows]
+                let y = y0 + task % rows, j = y - ys
+                let fzy = rz[k] * ry[y - y0]
+                let outRow = (y - roi.y.lowerBound) * rx - roi.x.lowerBound + x0
+                let inRow = (k * W.y + j) * W.x + (x0 - xs)
+                let n = x1 - x0
+                // Class by class along the row: contiguous in both buffers.
+                for c in 0..<C {
+                    let src = c * W.count + inRow, dst = c * s.plane + outRow
+                    for i in 0..<n { s.values[dst + i] += (fzy * rxShare[i]) * p[src + i] }
+                }
+            }
+        }
+    }
+
+    /// Final probabilities and their argmax (lowest class on ties) for whole slices `z`.
+    private func finish(_ z: Range<Int>, sums: [Int: SliceSums]) -> SlabResult {
+        let roi = grid.roi, C = classes
+        let plane = roi.y.count * roi.x.count, n = z.count
+        var labels = [UInt8](repeating: 0, count: n * plane)
+        var probabilities = [Float](repeating: 0, count: wantProbabilities ? C * n * plane : 0)
+        let slices = z.map { sums[$0]! }
+        let keep = wantProbabilities
+        labels.withUnsafeMutableBufferPointer { labels in
+          probabilities.withUnsafeMutableBufferPointer { probabilities in
+            let labels = labels, pp = keep ? probabilities : nil
+            DispatchQueueConcurrent.perform(n) { s in
+                let values = slices[s].values
+                for v in 0..<plane {
+                    var best = 0
+                    var bestValue = values[v]
+                    for c in 1..<C where values[c * plane + v] > bestValue { bestValue = values[c * plane + v]; best = c }
+                    labels[s * plane + v] = UInt8(best)
+                }
+                if let pp {
+                    for c in 0..<C { (pp.baseAddress! + (c * n + s) * plane).update(from: values + c * plane, count: plane) }
+                }
+            }
+          }
+        }
+        return SlabResult(z: z, labels: Volume(shape: Shape3(n, roi.y.count, roi.x.count), data: labels),
+                          probabilities: keep ? probabilities : nil)
+    }
+
+    /// Mirrors (channels, z, y, x) data along y and/or x.
+    static func flip(_ src: [Float], into dst: inout [Float], channels: Int, _ W: Shape3, y: Bool, x: Bool) {
+        src.withUnsafeBufferPointer { s in
+            dst.withUnsafeMutableBufferPointer { d in
+                let d = d
+                DispatchQueueConcurrent.perform(channels * W.z) { ck in
+                    for j in 0..<W.y {
+                        let sj = y ? W.y - 1 - j : j
+                        let inRow = (ck * W.y + sj) * W.x, outRow = (ck * W.y + j) * W.x
+                        if x { for i in 0..<W.x { d[outRow + i] = s[inRow + W.x - 1 - i] } }
+                        else { for i in 0..<W.x { d[outRow + i] = s[inRow + i] } }
+                    }
+                }
+            }
+        }
+    }
+
+    static func add(_ src: [Float], into dst: inout [Float]) {
+        src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] += s[i] } } }
+    }
+}
+
+/// Seconds per phase of a run, printed to stderr when DENSECELL_PROFILE is set.
+struct PhaseTiming {
+    static let enabled = ProcessInfo.processInfo.environment["DENSECELL_PROFILE"] != nil
+    var seconds: [String: Double] = [:]
+    var order: [String] = []
+    mutating func add(_ phase: String, _ t: inout UInt64) {
+        guard Self.enabled else { return }
+        let now = DispatchTimeNanos.now()
+        if seconds[phase] == nil { order.append(phase) }
+        seconds[phase, default: 0] += Double(now - t) / 1e9
+        t = now
+    }
+    func report() {
+        guard Self.enabled else { return }
+        let text = order.map { "\($0) \(String(format: "%.2f", seconds[$0]!)) s" }.joined(separator: ", ")
+        FileHandle.standardError.write(Data("densecell profile: \(text)\n".utf8))
+    }
+}

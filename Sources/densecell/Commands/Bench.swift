@@ -1,0 +1,90 @@
+import ArgumentParser
+import DenseCellCore
+import DenseCellEngine
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the engine: voxels/s and GFLOP/s of one network window against the machine's peak.",
+        discussion: """
+        Runs the 2D–3D network (random weights) on one window repeatedly and, between its runs, \
+        a single large 3×3×3 convolution as the machine's peak; both report their best run, so \
+        other work on a shared machine disturbs the comparison as little as possible. Voxels/s \
+        counts the window's voxels per forward pass of one model; GFLOP/s counts 2 FLOP per \
+        multiply-add of every layer at its own resolution. Build with `swift build -c release` \
+        before measuring; --layers shows where the time goes.
+
+        Examples:
+          densecell bench
+          densecell bench --width 16 --window 5x256x256
+          densecell bench --precision bf16 --json
+        """
+    )
+
+    @Option(help: "Network width w (the paper's is 64; demo models use 16).")
+    var width = 64
+
+    @Option(help: "Window ZxYxX (y and x multiples of 4).")
+    var window = "5x256x256"
+
+    @Option(help: "Arithmetic precision: f32 or bf16.")
+    var precision = "f32"
+
+    @Option(help: "Seconds to spend timing the network.")
+    var seconds = 5.0
+
+    @Flag(help: "List every step of the network with its kernel, time and GFLOP/s.")
+    var layers = false
+
+    @Flag(help: "Print one JSON object instead of a report.")
+    var json = false
+
+    func run() throws {
+        guard let shape = Shape3(parsing: window), shape.y % 4 == 0, shape.x % 4 == 0 else {
+            throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x256x256")
+        }
+        guard let p = Precision(rawValue: precision) else { throw UsageError("--precision \(precision): expected f32 or bf16") }
+        guard width >= 2, width % 2 == 0 else { throw UsageError("--width \(width): expected an even width ≥ 2") }
+        let log: (String) -> Void = { message in
+            if !json { FileHandle.standardError.write(Data("densecell bench: \(message)\n".utf8)) }
+        }
+        let r: BenchmarkResult
+        do { r = try Benchmark.run(width: width, window: shape, precision: p, seconds: seconds, log: log) }
+        catch let e as EngineError { throw WorkError(e.description) }
+        if json {
+            let object: [String: Any] = [
+                "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
+                "voxels_per_second": (r.voxelsPerSecond).rounded(),
+                "voxels_per_second_mean": (Double(r.window.count) / r.meanSecondsPerWindow).rounded(), "runs": r.runs,
+                "gflops": (r.gflops * 10).rounded() / 10,
+                "peak_gflops": (r.peakGflops * 10).rounded() / 10,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let arch = Architecture(width: width)
+        print("network     w=\(width), \(arch.parameterCount) parameters, \(Int(arch.macsPerOutputVoxel)) MACs per voxel")
+        print("window      \(r.window) \(r.precision.rawValue), \(r.runs) runs, best \(String(format: "%.1f", r.secondsPerWindow * 1000)) ms, mean \(String(format: "%.1f", r.meanSecondsPerWindow * 1000)) ms per window")
+        print("throughput  \(Int(r.voxelsPerSecond)) voxels/s, \(String(format: "%.1f", r.gflops)) GFLOP/s")
+        print("peak        \(String(format: "%.1f", r.peakGflops)) GFLOP/s (\(r.peakDescription)); network at \(String(format: "%.0f", 100 * r.gflops / r.peakGflops))% of peak")
+        if let e = r.probabilityError { print("bf16 error  max |p_bf16 − p_f32| = \(String(format: "%.4f", e))") }
+        let total = r.profile.reduce(0) { $0 + $1.1 }
+        print("profile     (one run, each step timed alone)")
+        for (kind, s) in r.profile {
+            print("  \(kind.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%7.1f", s * 1000)) ms  \(String(format: "%5.1f", 100 * s / total))%")
+        }
+        print("kernels     " + r.implementations.joined(separator: ", "))
+        if layers {
+            print("steps")
+            for step in r.steps {
+                var rate = ""
+                if let l = arch.layer(step.label) {
+                    let flops = 2 * l.macsPerOutputVoxel * Double(shape.count)
+                    rate = String(format: "%7.1f GFLOP/s", flops / step.seconds / 1e9)
+                }
+                print("  \(step.label.padding(toLength: 14, withPad: " ", startingAt: 0)) \(step.implementation.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%7.2f", step.seconds * 1000)) ms \(rate)")
+            }
+        }
+    }
+}
