@@ -1,5 +1,6 @@
 import ArgumentParser
 import DenseCellCore
+import DenseCellEngine
 import DenseCellIO
 import DenseCellTUI
 import Foundation
@@ -138,7 +139,9 @@ enum ViewerInput {
     /// The ensemble behind `i`/`I`, or nil without --models.
     static func provider(models: [String], top: Int?) throws -> SegmentationProvider? {
         guard !models.isEmpty else { return nil }
-        throw WorkError("ensemble inference is not available in this build yet (open the study without --models)")
+        do { return EnsembleProvider(ensemble: try Ensemble.load(paths: models, top: top)) } catch let e as EngineError {
+            throw UsageError("\(models.joined(separator: ", ")): \(e.description)")
+        }
     }
 }
 
