@@ -84,11 +84,12 @@ final class ViewTmuxTests: XCTestCase {
 
     func keys(_ k: String...) throws { try tmux(["send-keys", "-t", "viewer"] + k) }
 
-    func startShell(cols: Int = 100, rows: Int = 30, study: String = "study.h5", expect: String = "z 0/6") throws {
+    func startShell(cols: Int = 100, rows: Int = 30, study: String = "study.h5", expect: String = "z 0/6",
+                    extra: String = "") throws {
         try tmux(["new-session", "-d", "-s", "viewer", "-x", "\(cols)", "-y", "\(rows)", "-c", dir,
                   "env", "PS1=READY$ ", "TERM=xterm-256color", "bash", "--norc", "--noprofile"])
         try waitFor("the shell prompt") { $0.contains("READY$") }
-        try keys("'\(CLI.binary.path)' view \(study)", "Enter")
+        try keys("'\(CLI.binary.path)' view \(study)\(extra)", "Enter")
         try waitFor("the viewer") { $0.contains(expect) }
     }
 
@@ -189,6 +190,30 @@ final class ViewTmuxTests: XCTestCase {
             }
             XCTAssertEqual(shown, expected, organelle)
         }
+        try keys("q")
+        try assertShellRestored(status: "0")
+    }
+
+    /// `I` runs the ensemble in the background; results go to the sidecar cache, never into
+    /// the study, and come back from the cache on the next visit.
+    func testEnsembleRunsCachesAndLeavesTheStudyAlone() throws {
+        let model = try CLI.run(["model", "init", dir + "/models/m1.h5", "--width", "8", "--seed", "1"])
+        XCTAssertEqual(model.status, 0, model.stderr)
+        let before = try XCTUnwrap(FileManager.default.contents(atPath: dir + "/study.h5"))
+        try startShell(cols: 120, rows: 40, extra: " --models models")
+        try waitFor("the models in the footer") { $0.contains("ensemble: 1 model") }
+        try keys("I")
+        try waitFor("the ensemble to finish", timeout: 120) { $0.contains("ensemble done") }
+        var s = try screen()
+        XCTAssertTrue(s.contains("ensemble"), s)
+        try keys("q")
+        try assertShellRestored(status: "0")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/study.h5"), before, "the study file is untouched")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/study.densecell-cache.h5"))
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.contains(".partial") })
+        // Second visit: straight from the cache.
+        try keys("clear; '\(CLI.binary.path)' view study.h5 --models models", "Enter")
+        s = try waitFor("the cached results") { $0.contains("ensemble results from the cache: 100%") }
         try keys("q")
         try assertShellRestored(status: "0")
     }
