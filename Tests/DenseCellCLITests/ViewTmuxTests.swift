@@ -20,7 +20,11 @@ final class ViewTmuxTests: XCTestCase {
     }
 
     override func tearDown() {
-        if !socket.isEmpty { _ = try? tmux(["kill-server"]) }   // this test's own server only
+        if !socket.isEmpty {
+            _ = try? tmux(["kill-server"])   // this test's own server only, and its socket file
+            let base = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+            try? FileManager.default.removeItem(atPath: "\(base)/tmux-\(getuid())/\(socket)")
+        }
         try? FileManager.default.removeItem(atPath: dir)
     }
 
