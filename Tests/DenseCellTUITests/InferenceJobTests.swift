@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellEngine
 @testable import DenseCellTUI
 import XCTest
 
@@ -150,7 +151,7 @@ final class ExportKeyTests: XCTestCase {
 final class FailingProvider: SegmentationProvider, @unchecked Sendable {
     struct Broken: Error, CustomStringConvertible { var description: String { "model.h5: weights do not match the architecture" } }
     let cacheKey = "broken", summary = "broken"
-    func segment(_ image: Volume<Float>, roi: Box3, cancellation: JobCancellation,
+    func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
                  progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {
         throw Broken()
     }

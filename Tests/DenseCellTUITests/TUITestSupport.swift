@@ -1,5 +1,6 @@
 // Viewer tests: actions in, screen grids out; no terminal needed.
 import DenseCellCore
+import DenseCellEngine
 @testable import DenseCellTUI
 import XCTest
 
@@ -62,7 +63,7 @@ final class FakeProvider: SegmentationProvider, @unchecked Sendable {
         self.answer = answer; cacheKey = key; self.delay = delay
     }
 
-    func segment(_ image: Volume<Float>, roi: Box3, cancellation: JobCancellation,
+    func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
                  progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {
         lock.lock(); _calls.append(roi); lock.unlock()
         var done = 0

@@ -17,7 +17,7 @@ public final class EnsembleProvider: SegmentationProvider, @unchecked Sendable {
 
     public var summary: String { "\(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s")" }
 
-    public func segment(_ image: Volume<Float>, roi: Box3, cancellation: JobCancellation,
+    public func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
                         progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {
         let token = CancelToken()
         if cancellation.isCancelled { throw SegmentationCancelled() }

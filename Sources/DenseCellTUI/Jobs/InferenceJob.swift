@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellEngine
 import Foundation
 
 /// What a background job reports to the key-handling thread.
@@ -20,7 +21,7 @@ final class JobEventQueue: @unchecked Sendable {
 final class InferenceJob: @unchecked Sendable {
     let kind: JobKind
     let roi: Box3
-    let cancellation = JobCancellation()
+    let cancellation = CancelToken()
     let started = Date()
     private let thread: Thread
 

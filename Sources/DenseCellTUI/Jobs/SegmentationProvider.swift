@@ -1,14 +1,6 @@
 import DenseCellCore
+import DenseCellEngine
 import Foundation
-
-/// A flag a running job checks between tiles; set from the key-handling thread.
-public final class JobCancellation: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cancelled = false
-    public init() {}
-    public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
-}
 
 /// A region whose labels are final.
 public struct SegmentationTile: Sendable {
@@ -31,6 +23,6 @@ public protocol SegmentationProvider: AnyObject, Sendable {
     /// Segments `roi` of `image` on the calling thread. Reports progress (and tiles as they
     /// become final), checks `cancellation` between tiles (throwing when set), and returns
     /// the labels of the whole `roi`.
-    func segment(_ image: Volume<Float>, roi: Box3, cancellation: JobCancellation,
+    func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
                  progress: @escaping @Sendable (_ voxelsDone: Int, _ voxelsTotal: Int, _ tile: SegmentationTile?) -> Void) throws -> Volume<UInt8>
 }
