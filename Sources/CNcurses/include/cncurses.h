@@ -25,4 +25,15 @@ unsigned long dc_button5_pressed(void);
 unsigned long dc_button1_clicked(void);
 unsigned long dc_button1_pressed(void);
 int dc_ncurses_version_major(void);
+/* Masks and attributes that are macro expressions in <ncurses.h>. */
+unsigned long dc_all_mouse_events(void);
+attr_t dc_attr_bold(void);
+attr_t dc_attr_reverse(void);
+attr_t dc_attr_underline(void);
+/* Reads one key or character: returns OK (character), KEY_CODE_YES (function key) or ERR. */
+int dc_get_wch(unsigned int *out);
+/* Termination signals (SIGINT, SIGTERM, SIGHUP) only set a flag the main loop polls, so the
+   terminal is restored by ordinary code; fatal signals restore it and then die as before. */
+void dc_install_signal_handlers(void);
+int dc_signal_received(void);
 #endif

@@ -1,0 +1,28 @@
+import DenseCellCore
+import DenseCellEngine
+import Foundation
+
+/// A region whose labels are final.
+public struct SegmentationTile: Sendable {
+    public var box: Box3
+    public var labels: Volume<UInt8>
+    public init(box: Box3, labels: Volume<UInt8>) { self.box = box; self.labels = labels }
+}
+
+/// Thrown by providers when the cancellation flag stopped them.
+public struct SegmentationCancelled: Error {
+    public init() {}
+}
+
+/// What the viewer needs from an ensemble: labels for a region, tile by tile.
+public protocol SegmentationProvider: AnyObject, Sendable {
+    /// Identifies the models (their checksums), so cached results are reused only for them.
+    var cacheKey: String { get }
+    /// A few words for the footer, e.g. "3 models".
+    var summary: String { get }
+    /// Segments `roi` of `image` on the calling thread. Reports progress (and tiles as they
+    /// become final), checks `cancellation` between tiles (throwing when set), and returns
+    /// the labels of the whole `roi`.
+    func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
+                 progress: @escaping @Sendable (_ voxelsDone: Int, _ voxelsTotal: Int, _ tile: SegmentationTile?) -> Void) throws -> Volume<UInt8>
+}

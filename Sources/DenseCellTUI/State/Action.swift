@@ -1,0 +1,35 @@
+import DenseCellCore
+
+/// Everything that can happen to the view: keys and mouse map to these, and so do job events.
+public enum Action: Equatable, Sendable {
+    case nextSlice, previousSlice, pageDown, pageUp, firstSlice, lastSlice
+    case goToSlice(Int)
+    /// Pans by a quarter of the visible extent per step.
+    case pan(dy: Int, dx: Int)
+    case zoomIn, zoomOut, zoomFit
+    case cyclePair
+    case toggleClass(Int)
+    case cycleAlpha
+    case toggleDisagreementMap
+    case cycleMetricsTab
+    case toggleMetricsScope
+    case nextDisagreement, previousDisagreement
+    case setRanking(DisagreementRanking)
+    case runInference(JobKind)
+    case cancelJob
+    case exportView
+    case toggleHelp
+    case quit
+    case resize(cols: Int, rows: Int)
+    case click(row: Int, col: Int)
+    case scroll(Int)
+
+    // Results of work done outside reduce.
+    case addSource(String)
+    case jobStarted(JobStatus)
+    case jobProgress(voxelsDone: Int, voxelsTotal: Int, elapsedSeconds: Double)
+    case jobCancelling
+    case jobEnded(message: String)
+    case notice(String?)
+    case status(String?)
+}

@@ -1,0 +1,79 @@
+/// A key as the terminal reports it.
+public enum Key: Hashable, Sendable {
+    case char(Character)
+    case up, down, left, right, pageUp, pageDown, home, end, tab, escape
+    case interrupt   // Ctrl-C in raw mode
+}
+
+/// What the mouse did, in screen cells.
+public enum MouseEvent: Hashable, Sendable {
+    case wheelUp, wheelDown
+    case click(row: Int, col: Int)
+}
+
+/// Keys of DESIGN §6, also listed in the `?` overlay.
+public enum KeyMap {
+    public static func action(for key: Key) -> Action? {
+        switch key {
+        case .char("j"): .nextSlice
+        case .char("k"): .previousSlice
+        case .pageDown: .pageDown
+        case .pageUp: .pageUp
+        case .char("g"), .home: .firstSlice
+        case .char("G"), .end: .lastSlice
+        case .up: .pan(dy: -1, dx: 0)
+        case .down: .pan(dy: 1, dx: 0)
+        case .left: .pan(dy: 0, dx: -1)
+        case .right: .pan(dy: 0, dx: 1)
+        case .char("+"), .char("="): .zoomIn
+        case .char("-"), .char("_"): .zoomOut
+        case .char("0"): .zoomFit
+        case .tab: .cyclePair
+        case .char(let c) where ("1"..."9").contains(c): .toggleClass(Int(String(c))!)
+        case .char("o"): .cycleAlpha
+        case .char("d"): .toggleDisagreementMap
+        case .char("m"): .cycleMetricsTab
+        case .char("v"): .toggleMetricsScope
+        case .char("n"): .nextDisagreement
+        case .char("N"): .previousDisagreement
+        case .char("i"): .runInference(.visibleRegion)
+        case .char("I"): .runInference(.wholeVolume)
+        case .char("c"): .cancelJob
+        case .char("e"): .exportView
+        case .char("?"), .char("h"): .toggleHelp
+        case .escape: .toggleHelp
+        case .char("q"), .char("Q"), .interrupt: .quit
+        default: nil
+        }
+    }
+
+    public static func action(for mouse: MouseEvent) -> Action {
+        switch mouse {
+        case .wheelUp: .scroll(-1)
+        case .wheelDown: .scroll(1)
+        case .click(let row, let col): .click(row: row, col: col)
+        }
+    }
+
+    /// The `?` overlay: key, what it does.
+    public static let help: [(String, String)] = [
+        ("j / k", "next / previous slice (mouse wheel too)"),
+        ("PgDn / PgUp", "ten slices down / up"),
+        ("g / G", "first / last slice"),
+        ("arrows", "pan"),
+        ("+ / -  0", "zoom in / out, fit"),
+        ("click", "move the cursor (readout in the header)"),
+        ("Tab", "cycle the compared pair (A, B)"),
+        ("1–9", "hide / show a class"),
+        ("o", "overlay opacity"),
+        ("d", "disagreement map of A and B"),
+        ("n / N", "next / previous slice by disagreement"),
+        ("m", "metrics: confusion, MIoU, IoU, fractions, folded"),
+        ("v", "metrics of this slice / whole volume"),
+        ("i / I", "ensemble on the visible region / volume"),
+        ("c", "cancel the running job"),
+        ("e", "export the panes as a PNG figure"),
+        ("? / Esc", "this help"),
+        ("q", "quit"),
+    ]
+}

@@ -1,0 +1,130 @@
+import DenseCellCore
+
+/// What an image pane shows.
+public enum PaneKind: Hashable, Sendable {
+    case image
+    case source(Int)
+    case disagreement(SourcePair)
+}
+
+public struct PaneLayout: Hashable, Sendable {
+    public var kind: PaneKind
+    /// Title row.
+    public var title: Rect
+    /// The pixel area: each cell holds two image rows (upper half block).
+    public var pixels: Rect
+}
+
+/// Where everything goes on a screen of the state's size; pure, so tests and the mouse agree.
+public struct Layout: Equatable, Sendable {
+    public var header: Rect
+    public var panes: [PaneLayout]
+    public var legend: Rect
+    public var metrics: Rect
+    public var footer: Rect
+    /// The zoom that fits the whole slice into a pane.
+    public var fitZoom: Double
+    public var tooSmall: Bool
+
+    public static let minimumSize = (cols: 40, rows: 14)
+    /// Narrowest pane worth drawing, in columns.
+    static let minimumPaneWidth = 24
+    /// Tab line, column header, seven class rows and a summary row.
+    static let minimumMetricsHeight = 10
+
+    public init(_ state: ViewState) {
+        let cols = state.terminal.cols, rows = state.terminal.rows
+        header = Rect(row: 0, col: 0, width: cols, height: 1)
+        footer = Rect(row: rows - 1, col: 0, width: cols, height: 1)
+        tooSmall = cols < Self.minimumSize.cols || rows < Self.minimumSize.rows
+        let kinds = Layout.paneKinds(state)
+        let classRows = max(state.classNames.count, state.sources.count + 1)
+        let metricsMinimum = state.metricsTab == .small ? 2 : max(Self.minimumMetricsHeight, min(classRows + 3, rows / 3))
+        let paneRowsMax = max(2, rows - 3 - metricsMinimum)           // header, legend, footer
+        // Panes in one or more rows, whichever shows the slice largest; they get the rows the
+        // slice needs at that zoom and the metrics pane takes the rest, so a large terminal
+        // shows bigger slices and longer tables.
+        let s = state.shape
+        let widest = max(1, min(kinds.count, (cols + 1) / (Self.minimumPaneWidth + 1)))
+        // One row of 3…widest panes (the image and the pair at least), or every pane in two or three rows.
+        var candidates: [(rows: Int, count: Int)] = (min(3, widest)...widest).map { (1, $0) }
+        candidates += [(2, kinds.count), (3, kinds.count)]
+        typealias Arrangement = (zoom: Double, count: Int, perRow: Int, width: Int, imageRows: Int)
+        var arrangements: [Arrangement] = []
+        for (paneRows, count) in candidates {
+            let perRow = (count + paneRows - 1) / paneRows
+            guard perRow <= widest, (paneRows - 1) * perRow < count || paneRows == 1 else { continue }
+            let width = max(1, (cols - (perRow - 1)) / perRow)
+            let imageRowsMax = (paneRowsMax / paneRows) - 1
+            guard imageRowsMax >= 2 || paneRows == 1 else { continue }
+            let zoom = min(Double(width) / Double(s.x), Double(2 * max(1, imageRowsMax)) / Double(s.y))
+            let rowsNeeded = min(max(1, imageRowsMax), max(1, Int((Double(s.y) * zoom / 2).rounded(.up))))
+            arrangements.append((zoom, count, perRow, width, rowsNeeded))
+        }
+        // Every pane when that keeps the slice at least 60 % of the largest zoom on offer;
+        // otherwise trade panes for zoom (magnifying past 1:1 adds nothing).
+        let largest = arrangements.map(\.zoom).max() ?? 1
+        func score(_ a: Arrangement) -> Double { min(a.zoom, 1) * (1 + 0.4 * Double(a.count - 1)) }
+        let complete = arrangements.filter { $0.count == kinds.count && $0.zoom >= 0.6 * min(largest, 1) }
+        let pool = complete.isEmpty ? arrangements : complete
+        let best = pool.max { score($0) < score($1) } ?? (1, 1, 1, cols, 1)
+        fitZoom = best.zoom
+        let paneTop = 1
+        let paneHeight = best.imageRows + 1
+        panes = kinds.prefix(best.count).enumerated().map { i, kind in
+            let col = (i % best.perRow) * (best.width + 1)
+            let row = paneTop + (i / best.perRow) * paneHeight
+            return PaneLayout(kind: kind, title: Rect(row: row, col: col, width: best.width, height: 1),
+                              pixels: Rect(row: row + 1, col: col, width: best.width, height: best.imageRows))
+        }
+        let paneRowsUsed = (best.count + best.perRow - 1) / best.perRow
+        legend = Rect(row: paneTop + paneRowsUsed * paneHeight, col: 0, width: cols, height: 1)
+        let metricsTop = legend.row + 1
+        metrics = Rect(row: metricsTop, col: 0, width: cols, height: max(0, rows - 1 - metricsTop))
+    }
+
+    /// Panes in order of importance: the image, the disagreement map, the compared pair, the rest.
+    static func paneKinds(_ state: ViewState) -> [PaneKind] {
+        var kinds: [PaneKind] = [.image]
+        if state.hasPair && state.disagreementMap { kinds.append(.disagreement(state.pair)) }
+        var order: [Int] = []
+        if !state.sources.isEmpty {
+            order.append(state.pair.a)
+            if state.pair.b != state.pair.a { order.append(state.pair.b) }
+        }
+        for i in state.sources.indices where !order.contains(i) { order.append(i) }
+        kinds += order.map { .source($0) }
+        return kinds
+    }
+
+    /// The zoom in effect.
+    public func zoom(_ state: ViewState) -> Double { state.zoom ?? fitZoom }
+
+    /// Maps pane pixels to image coordinates: image y of pixel row `py` is `origin.y + py / zoom`.
+    public func origin(_ state: ViewState, pane: PaneLayout) -> (y: Double, x: Double) {
+        let z = zoom(state)
+        let center = state.zoom == nil ? (Double(state.shape.y) / 2, Double(state.shape.x) / 2) : state.center
+        return (center.0 - Double(pane.pixels.height * 2) / (2 * z), center.1 - Double(pane.pixels.width) / (2 * z))
+    }
+
+    /// The part of the slice visible in the panes (y and x ranges), clamped to the image.
+    public func visibleRegion(_ state: ViewState) -> (y: Range<Int>, x: Range<Int>)? {
+        guard let pane = panes.first else { return nil }
+        let o = origin(state, pane: pane), z = zoom(state)
+        let y0 = max(0, Int(o.y.rounded(.down))), x0 = max(0, Int(o.x.rounded(.down)))
+        let y1 = min(state.shape.y, Int((o.y + Double(pane.pixels.height * 2) / z).rounded(.up)))
+        let x1 = min(state.shape.x, Int((o.x + Double(pane.pixels.width) / z).rounded(.up)))
+        guard y1 > y0, x1 > x0 else { return nil }
+        return (y0..<y1, x0..<x1)
+    }
+
+    /// The image pixel under a screen cell (its upper half), if the cell shows the image.
+    public func imagePoint(_ state: ViewState, row: Int, col: Int) -> PixelPoint? {
+        guard let pane = panes.first(where: { $0.pixels.contains(row: row, col: col) }) else { return nil }
+        let o = origin(state, pane: pane), z = zoom(state)
+        let y = Int((o.y + (Double((row - pane.pixels.row) * 2) + 0.5) / z).rounded(.down))
+        let x = Int((o.x + (Double(col - pane.pixels.col) + 0.5) / z).rounded(.down))
+        guard y >= 0, y < state.shape.y, x >= 0, x < state.shape.x else { return nil }
+        return PixelPoint(y: y, x: x)
+    }
+}

@@ -1,0 +1,147 @@
+import DenseCellCore
+
+/// Zoom steps `+` and `-` move between (screen pixels per image pixel).
+let zoomSteps: [Double] = [1.0 / 16, 1.0 / 12, 1.0 / 8, 1.0 / 6, 1.0 / 4, 1.0 / 3, 1.0 / 2, 2.0 / 3, 1, 1.5, 2, 3, 4, 6, 8, 12, 16]
+
+/// The next state; pure: the same state and action always give the same result.
+public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
+    var s = state
+    // A notice answers the key that caused it; the next key clears it.
+    switch action {
+    case .jobProgress, .addSource, .setRanking, .notice, .status, .resize: break
+    default: s.notice = nil
+    }
+    let lastZ = max(0, s.shape.z - 1)
+    switch action {
+    case .nextSlice: s.z = min(lastZ, s.z + 1)
+    case .previousSlice: s.z = max(0, s.z - 1)
+    case .pageDown: s.z = min(lastZ, s.z + 10)
+    case .pageUp: s.z = max(0, s.z - 10)
+    case .firstSlice: s.z = 0
+    case .lastSlice: s.z = lastZ
+    case .goToSlice(let z): s.z = min(lastZ, max(0, z))
+    case .scroll(let dz): s.z = min(lastZ, max(0, s.z + dz))
+
+    case .pan(let dy, let dx):
+        let layout = Layout(s)
+        let zoom = layout.zoom(s)
+        if s.zoom == nil { s.zoom = zoom; s.center = (Double(s.shape.y) / 2, Double(s.shape.x) / 2) }
+        let pane = layout.panes[0].pixels
+        let stepY = Double(pane.height * 2) / zoom / 4, stepX = Double(pane.width) / zoom / 4
+        s.center.y = min(Double(s.shape.y), max(0, s.center.y + Double(dy) * stepY))
+        s.center.x = min(Double(s.shape.x), max(0, s.center.x + Double(dx) * stepX))
+
+    case .zoomIn, .zoomOut:
+        let layout = Layout(s)
+        let current = layout.zoom(s)
+        if s.zoom == nil { s.center = (Double(s.shape.y) / 2, Double(s.shape.x) / 2) }
+        let next: Double?
+        if case .zoomIn = action {
+            next = zoomSteps.first { $0 > current * 1.001 }
+        } else {
+            next = zoomSteps.last { $0 < current * 0.999 }
+        }
+        if let next {
+            // Zooming out past the fitting zoom goes back to fit.
+            s.zoom = next <= layout.fitZoom * 1.001 ? nil : next
+            if s.zoom == nil && state.zoom == nil { s.notice = "the whole slice is already in view" }
+            if case .zoomIn = action, s.zoom != nil, state.zoom == nil {
+                // From fit, zoom towards the cursor: that is what the reader is looking at.
+                s.center = (Double(s.cursor.y) + 0.5, Double(s.cursor.x) + 0.5)
+            }
+        } else {
+            s.notice = action == .zoomIn ? "already at the largest zoom" : "already at the smallest zoom"
+        }
+    case .zoomFit: s.zoom = nil
+
+    case .cyclePair:
+        guard s.sources.count >= 2 else { s.notice = "only one label source: nothing to compare"; break }
+        let pairs = allPairs(s.sources.count)
+        let i = pairs.firstIndex(of: s.pair) ?? -1
+        s.pair = pairs[(i + 1) % pairs.count]
+        s.ranking = nil
+        s.rankPosition = nil
+        s.notice = "comparing \(s.sources[s.pair.a]) (A) with \(s.sources[s.pair.b]) (B)"
+
+    case .toggleClass(let c):
+        guard c > 0, c < s.classNames.count else { s.notice = "no class \(c) in this schema"; break }
+        if s.hiddenClasses.contains(c) { s.hiddenClasses.remove(c) } else { s.hiddenClasses.insert(c) }
+        s.notice = "\(s.classNames[c]) \(s.hiddenClasses.contains(c) ? "hidden" : "shown")"
+
+    case .cycleAlpha:
+        s.alphaIndex = (s.alphaIndex + 1) % ViewState.alphas.count
+        s.notice = "overlay opacity \(Int((s.alpha * 100).rounded())) %"
+
+    case .toggleDisagreementMap:
+        guard s.hasPair else { s.notice = "a disagreement map needs two label sources"; break }
+        s.disagreementMap.toggle()
+
+    case .cycleMetricsTab:
+        s.metricsTab = MetricsTab(rawValue: (s.metricsTab.rawValue + 1) % MetricsTab.allCases.count)!
+    case .toggleMetricsScope:
+        s.metricsScope = s.metricsScope == .slice ? .volume : .slice
+
+    case .nextDisagreement, .previousDisagreement:
+        guard s.hasPair else { s.notice = "disagreement ranking needs two label sources"; break }
+        guard let ranking = s.ranking, ranking.pair == s.pair else { s.notice = "disagreement ranking not ready"; break }
+        guard !ranking.order.isEmpty else {
+            s.notice = "\(s.sources[s.pair.a]) and \(s.sources[s.pair.b]) agree on every slice"; break
+        }
+        let forward = action == .nextDisagreement
+        // Steps through the ranking from where the last n/N left off; the first n goes to the worst slice.
+        let rank: Int
+        if let r = s.rankPosition, r < ranking.order.count {
+            rank = forward ? r + 1 : r - 1
+        } else {
+            rank = forward ? 0 : ranking.order.count - 1
+        }
+        guard rank >= 0, rank < ranking.order.count else {
+            s.notice = forward ? "that was the last slice with any disagreement (N goes back)" : "back at the most disagreeing slice"
+            break
+        }
+        s.rankPosition = rank
+        s.z = ranking.order[rank]
+        s.notice = "rank \(rank + 1)/\(ranking.order.count) by disagreement: \(ranking.counts[s.z]) voxels differ on slice \(s.z)"
+    case .setRanking(let r): s.ranking = r
+
+    case .runInference, .cancelJob, .exportView:
+        // The session starts and cancels jobs; the state changes when they report.
+        break
+
+    case .toggleHelp: s.helpVisible.toggle()
+    case .quit: s.quitRequested = true
+    case .resize(let cols, let rows): s.terminal = (max(1, cols), max(1, rows))
+
+    case .click(let row, let col):
+        if s.helpVisible { s.helpVisible = false; break }
+        if let p = Layout(s).imagePoint(s, row: row, col: col) { s.cursor = p }
+
+    case .addSource(let name):
+        if !s.sources.contains(name) {
+            s.sources.append(name)
+            if s.sources.count == 2 { s.pair = SourcePair(a: 0, b: 1) }
+        }
+        s.ranking = nil
+    case .jobStarted(let job): s.job = job
+    case .jobProgress(let done, let total, let elapsed):
+        s.job?.voxelsDone = done; s.job?.voxelsTotal = total; s.job?.elapsedSeconds = elapsed
+        s.ranking = nil
+    case .jobCancelling:
+        s.job?.cancelling = true
+        s.notice = "cancelling…"
+    case .jobEnded(let message):
+        s.job = nil
+        s.ranking = nil
+        s.notice = message
+    case .notice(let text): s.notice = text
+    case .status(let text): s.status = text
+    }
+    return s
+}
+
+/// Every unordered pair (a < b) of `n` sources, in reading order.
+func allPairs(_ n: Int) -> [SourcePair] {
+    var pairs: [SourcePair] = []
+    for a in 0..<n { for b in (a + 1)..<max(a + 1, n) { pairs.append(SourcePair(a: a, b: b)) } }
+    return pairs
+}
