@@ -177,9 +177,8 @@ final class ConvolutionOp: TrainingOp {
         try plan.runNow(bwdWeights, [(Int32(DC_ARG_SRC), src), (Int32(DC_ARG_DIFF_DST), diffDst),
                                      (Int32(DC_ARG_DIFF_WEIGHTS), diffWeightsLib), (Int32(DC_ARG_DIFF_BIAS), diffBias)])
         try reorder("diffWeights")
-        // The bias gradient is the sum of the output gradient over voxels. Summed here: the
-        // library's channels-last backward-weights kernel returned wrong bias gradients for
-        // some small shapes (the gradient checks caught it).
+        // The bias gradient is the sum of the output gradient over voxels, summed here in
+        // double precision (cheap next to the convolutions).
         let n = output.shape.count, g = output.g, db = diffBias.floatPointer
         DispatchQueue.concurrentPerform(iterations: outChannels) { o in
             var s: Double = 0
