@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libncursesw5-dev libpng-dev libhdf5-dev libtiff-dev libdnnl-d
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= densecell-demo
 
-.PHONY: deps build build-debug test demo clean
+.PHONY: deps build build-debug test demo demo-models clean
 
 ## deps: install the Debian packages densecell builds and tests with (only those missing)
 deps:
@@ -32,6 +32,19 @@ test: build-debug
 ## demo: install, build, make the synthetic platelet study and open the viewer on it
 demo: build
 	.build/release/densecell demo --dir $(DEMO_DIR)
+
+## demo-models: retrain the shipped demo ensemble (three width-16 instances side by side, ~45 min on 2 cores)
+DEMO_TRAIN := .build/demo-models
+demo-models: build
+	mkdir -p $(DEMO_TRAIN)
+	.build/release/densecell phantom $(DEMO_TRAIN)/train.h5 --shape 24x320x320 --seed 101
+	.build/release/densecell phantom $(DEMO_TRAIN)/eval.h5 --shape 8x192x192 --seed 102
+	for s in 1 2 3; do \
+	  OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive .build/release/densecell train \
+	    --train $(DEMO_TRAIN)/train.h5 --eval $(DEMO_TRAIN)/eval.h5 --out $(DEMO_TRAIN)/run \
+	    --seed $$s --width 16 --window 5x128x128 --steps 6000 --eval-interval 250 & \
+	done; wait
+	cp $(DEMO_TRAIN)/run/model-seed1.h5 $(DEMO_TRAIN)/run/model-seed2.h5 $(DEMO_TRAIN)/run/model-seed3.h5 Assets/models/demo/
 
 clean:
 	rm -rf .build
