@@ -5,7 +5,7 @@ import DenseCellCore
 /// Every training op's backward pass against central finite differences of L = Σ r ⊙ output
 /// (r random), on tiny inputs; then the full network and loss.
 final class GradientTests: XCTestCase {
-    var rng = SeededGenerator(seed: 7)
+    var rng = SplitMix64(seed: 7)
 
     func fill(_ node: TrainingNode, _ range: ClosedRange<Float> = -1...1) {
         for i in 0..<node.count { node.v[i] = Float.random(in: range, using: &rng) }

@@ -12,7 +12,7 @@ final class TinyNetwork: TrainableNetwork {
 
     init(classes: Int, seed: UInt64) {
         self.classes = classes
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         parameters = [
             TrainableParameter(name: "w1", group: .encoderDecoder, values: (0..<8).map { _ in Float.random(in: -1...1, using: &rng) }),
             TrainableParameter(name: "b1", group: .unregularized, values: (0..<8).map { _ in Float.random(in: -0.5...0.5, using: &rng) }),
@@ -68,7 +68,7 @@ final class TrainerTests: XCTestCase {
 
     /// Intensity bands decide the class; a 2-layer per-voxel network can learn that.
     func makeData(seed: UInt64) -> (Volume<Float>, Volume<UInt8>) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let s = Shape3(4, 40, 40)
         let image = Volume(shape: s, data: (0..<s.count).map { _ in Float.random(in: 0...3, using: &rng) })
         let labels = image.map { UInt8(min(2, Int($0))) }

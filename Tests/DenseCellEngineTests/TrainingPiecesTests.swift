@@ -33,7 +33,7 @@ final class TrainingPiecesTests: XCTestCase {
         let still = ElasticDeformation(height: 30, width: 40, sigma: 0, using: &rng)
         let image = Volume(shape: Shape3(2, 30, 40), data: (0..<2400).map { Float($0 % 97) })
         XCTAssertEqual(still.apply(image: image), image, "σ = 0 is the identity")
-        var seeded = SplitMix(seed: 3)
+        var seeded = SplitMix64(seed: 3)
         let d = ElasticDeformation(height: 384, width: 384, sigma: 3, using: &seeded)
         XCTAssertTrue(d.isFoldFree)
         XCTAssertGreaterThan(d.field.map { abs($0) }.max()!, 0.5)
@@ -75,28 +75,16 @@ final class TrainingPiecesTests: XCTestCase {
         XCTAssertEqual(Set(corners.map(\.y)), [0, 100, 200])
         XCTAssertEqual(Set(corners.map(\.x)), [0, 100, 150])
         XCTAssertEqual(corners.count, 4 * 3 * 3)
-        var r1 = SplitMix(seed: 1), r2 = SplitMix(seed: 1)
+        var r1 = SplitMix64(seed: 1), r2 = SplitMix64(seed: 1)
         XCTAssertEqual(s.epoch(using: &r1), s.epoch(using: &r2), "same seed, same order")
     }
 }
 
-/// A tiny deterministic generator for tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The loss's analytic gradient against central finite differences (in double precision).
 final class LossGradientTests: XCTestCase {
     func testCrossEntropyGradient() {
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let classes = 4, n = 6
         let logits = (0..<(classes * n)).map { _ in Float.random(in: -2...2, using: &rng) }
         let labels = (0..<n).map { _ in UInt8.random(in: 0..<UInt8(classes), using: &rng) }

@@ -73,7 +73,7 @@ public final class Trainer {
     let labels: Volume<UInt8>
     let weights: Volume<Float>
     var adam: [AdamState]
-    var rng: SeededGenerator
+    var rng: SplitMix64
 
     /// `evaluate` returns (MIoU all, MIoU org) of the network on held-out data; `checkpoint` is
     /// called with each new best.
@@ -92,7 +92,7 @@ public final class Trainer {
     public var startEpoch = 0
     /// Adam moments per parameter (in `network.parameters` order) and the generator, for resuming.
     public var optimizerState: [AdamState] { get { adam } set { precondition(newValue.count == adam.count); adam = newValue } }
-    public var generatorState: UInt64 { get { rng.state } set { rng.state = newValue } }
+    public var generatorState: UInt64 { get { rng.state } set { rng = SplitMix64(seed: newValue) } }
 
     public init(network: TrainableNetwork, image: Volume<Float>, labels: Volume<UInt8>, schema: LabelSchema,
                 config: TrainingConfig) {
@@ -104,7 +104,7 @@ public final class Trainer {
         self.labels = labels
         self.weights = LossWeights.weights(for: labels, schema: schema)
         adam = network.parameters.map { AdamState(count: $0.values.count) }
-        rng = SeededGenerator(seed: config.seed)
+        rng = SplitMix64(seed: config.seed)
     }
 
     public func run() throws -> TrainingOutcome {
@@ -171,18 +171,5 @@ public final class Trainer {
         }
         network.parametersDidChange()
         return total
-    }
-}
-
-/// SplitMix64: small, fast and identical on every platform, so a seed reproduces a run.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }
