@@ -36,7 +36,8 @@ let package = Package(
         .testTarget(name: "DenseCellCoreTests", dependencies: ["DenseCellCore"]),
         .testTarget(name: "DenseCellIOTests", dependencies: ["DenseCellIO", "DenseCellCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "DenseCellEngineTests", dependencies: ["DenseCellEngine", "DenseCellIO", "DenseCellCore"]),
+        .testTarget(name: "DenseCellEngineTests", dependencies: ["DenseCellEngine", "DenseCellIO", "DenseCellCore"],
+                    exclude: ["Fixtures"]),   // read by path: scipy reference weights and their script
         .testTarget(name: "DenseCellTUITests", dependencies: ["DenseCellTUI", "DenseCellCore", "CNcurses"]),
         .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore"]),
         // Each C library links and answers a real call, so a missing one fails loudly.
