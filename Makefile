@@ -33,7 +33,7 @@ test: build-debug
 demo: build
 	.build/release/densecell demo --dir $(DEMO_DIR)
 
-## demo-models: retrain the shipped demo ensemble (three width-16 instances side by side, ~45 min on 2 cores)
+## demo-models: retrain the shipped demo ensemble (three width-16 instances side by side, about an hour on 2 cores)
 DEMO_TRAIN := .build/demo-models
 demo-models: build
 	mkdir -p $(DEMO_TRAIN)
