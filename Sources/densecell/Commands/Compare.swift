@@ -40,11 +40,10 @@ struct Compare: ParsableCommand {
     @Flag(help: "Print the metrics as one JSON object.")
     var json = false
 
-    @Option(help: "Label schema JSON replacing the platelet classes.")
-    var schema: String?
+    @OptionGroup var schemaOption: SchemaOption
 
     func run() throws {
-        let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
+        let schema = try schemaOption.load()
         guard FileManager.default.fileExists(atPath: study) else { throw IOError(.missingFile, file: study, "no such file") }
         let file = try HDF5File(path: study)
         let available = StudyFile.labelNames(file)

@@ -47,11 +47,10 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print the metrics as one JSON object.")
     var json = false
 
-    @Option(help: "Label schema JSON replacing the platelet classes.")
-    var schema: String?
+    @OptionGroup var schemaOption: SchemaOption
 
     func run() throws {
-        let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
+        let schema = try schemaOption.load()
         let truthRef = try VolumeReference.parse(truth), predRef = try VolumeReference.parse(prediction)
         let t = try MetricsInput.readLabels(truthRef, schema: schema)
         let p = try MetricsInput.readLabels(predRef, schema: schema)

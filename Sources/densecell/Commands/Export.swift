@@ -75,8 +75,7 @@ struct Export: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Draw the legend of class colors below the panels.")
     var legend = true
 
-    @Option(help: "Label schema JSON replacing the platelet classes.")
-    var schema: String?
+    @OptionGroup var schemaOption: SchemaOption
 
     @Option(help: "Directory for the PNG files (created if missing).")
     var out: String
@@ -89,7 +88,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
+        let schema = try schemaOption.load()
         var requested: [Pane]? = nil
         if let spec = panes {
             do { requested = try Pane.parseList(spec) } catch { throw UsageError("\(subject): \(error.description)") }

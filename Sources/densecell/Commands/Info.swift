@@ -23,8 +23,7 @@ struct Info: ParsableCommand {
     @Flag(help: "Treat every integer volume as labels and print its class histogram.")
     var labels = false
 
-    @Option(help: "Label schema JSON replacing the platelet classes.")
-    var schema: String?
+    @OptionGroup var schemaOption: SchemaOption
 
     @Option(help: ArgumentHelp("Bin on read by these factors (mean for images, mode for labels).", valueName: "ZxYxX"))
     var bin: String?
@@ -36,7 +35,7 @@ struct Info: ParsableCommand {
     var binning: Shape3? { bin.flatMap(Shape3.init(parsing:)) }
 
     func run() throws {
-        let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
+        let schema = try schemaOption.load()
         for text in references {
             let ref = try VolumeReference.parse(text)
             switch ref.kind {

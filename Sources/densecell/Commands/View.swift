@@ -37,8 +37,7 @@ struct View: ParsableCommand {
     @Option(help: "Ensemble the K models with the best evaluation MIoU.")
     var top: Int?
 
-    @Option(help: "Label schema JSON replacing the platelet classes.")
-    var schema: String?
+    @OptionGroup var schemaOption: SchemaOption
 
     @Option(help: ArgumentHelp("Folder for the PNG figures the e key writes.", valueName: "DIR"))
     var out = "."
@@ -58,7 +57,7 @@ struct View: ParsableCommand {
     }
 
     func run() throws {
-        let schema = try schema.map(LabelSchema.load(path:)) ?? .platelet
+        let schema = try schemaOption.load()
         let loaded = try ViewerInput.load(study: study, image: image, labels: labels, schema: schema)
         let provider = try ViewerInput.provider(models: models, top: top)
         if measureFrames == nil && (isatty(0) == 0 || isatty(1) == 0) {

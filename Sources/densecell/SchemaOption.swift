@@ -1,0 +1,11 @@
+import ArgumentParser
+import DenseCellCore
+
+/// `--schema FILE.json`, shared by every command that names classes.
+struct SchemaOption: ParsableArguments {
+    @Option(help: "Label schema JSON replacing the platelet classes.")
+    var schema: String?
+
+    /// The schema file's classes, or the paper's platelet schema.
+    func load() throws -> LabelSchema { try schema.map(LabelSchema.load(path:)) ?? .platelet }
+}
