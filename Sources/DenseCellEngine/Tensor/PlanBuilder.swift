@@ -156,20 +156,20 @@ final class PlanBuilder {
 
     /// Max pooling 1×2×2 with stride (1, 2, 2).
     func maxPool(_ x: Tensor, label: String) throws(EngineError) -> Tensor {
-        var src = x.md
-        var pd: dnnl_primitive_desc_t?
-        try DNNL.check(dc_pool_pd(&pd, DNNL.engine, &src), "creating \(label) on \(x.shape)")
-        let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md), pooled: true)
-        let p = try plan.makePrimitive(pd!)
-        plan.append(p, [(Int32(DC_ARG_SRC), x), (Int32(DC_ARG_DST), dst)], label: label)
-        return dst
+        try unary(x, label: label, what: "creating \(label) on \(x.shape)") { pd, src in dc_pool_pd(&pd, DNNL.engine, &src) }
     }
 
     /// Softmax over the channel axis.
     func softmax(_ x: Tensor, label: String) throws(EngineError) -> Tensor {
+        try unary(x, label: label, what: "creating \(label)") { pd, src in dc_softmax_pd(&pd, DNNL.engine, &src) }
+    }
+
+    /// A one-input, one-output primitive whose output layout the library chooses.
+    private func unary(_ x: Tensor, label: String, what: String,
+                       describe: (inout dnnl_primitive_desc_t?, inout dnnl_memory_desc_t) -> dnnl_status_t) throws(EngineError) -> Tensor {
         var src = x.md
         var pd: dnnl_primitive_desc_t?
-        try DNNL.check(dc_softmax_pd(&pd, DNNL.engine, &src), "creating \(label)")
+        try DNNL.check(describe(&pd, &src), what)
         let dst = try Tensor(queryMD(pd!, dnnl_query_dst_md), pooled: true)
         let p = try plan.makePrimitive(pd!)
         plan.append(p, [(Int32(DC_ARG_SRC), x), (Int32(DC_ARG_DST), dst)], label: label)
