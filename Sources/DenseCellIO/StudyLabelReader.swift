@@ -72,3 +72,18 @@ public final class StudyLabelReader {
         return Volume(shape: box.shape, data: r.data)
     }
 }
+
+extension StudyFile {
+    /// The study's voxel shape: that of `/image`, or of its first label source.
+    /// - Throws: `IOError` when the file has neither or they are not 3-D volumes.
+    public static func shape(of file: HDF5File) throws(IOError) -> Shape3 {
+        let names = labelNames(file)
+        guard let dataset = file.isDataset("/image") ? "/image" : names.first.map({ "/labels/" + $0 }) else {
+            throw IOError(.missingDataset, file: file.path, dataset: "/image", "no image and no label sources in this study")
+        }
+        guard let shape = VolumeReader.volumeShape(dims: try file.info(dataset).dims) else {
+            throw IOError(.badShape, file: file.path, dataset: dataset, "not a 3-D volume")
+        }
+        return shape
+    }
+}

@@ -69,8 +69,9 @@ public enum Consensus {
         let s = slab.shape
         var changed = 0
         for p in patches {
-            let zs = max(p.box.z.lowerBound, z0)..<min(p.box.z.upperBound, z0 + s.z)
-            guard !zs.isEmpty else { continue }
+            let z0Patch = max(p.box.z.lowerBound, z0), z1Patch = min(p.box.z.upperBound, z0 + s.z)
+            guard z0Patch < z1Patch else { continue }
+            let zs = z0Patch..<z1Patch
             let ps = p.box.shape
             for z in zs {
                 for y in p.box.y {
