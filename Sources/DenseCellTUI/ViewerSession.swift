@@ -16,6 +16,13 @@ public final class ViewerSession {
     private var job: InferenceJob?
     private let cacheWriter = DispatchQueue(label: "densecell.cache-writer")
     private let cacheWrites = DispatchGroup()
+    private var review = ReviewState()
+    private var reviewPath: String?
+    private var reviewLog: ReviewLog?
+    private var reviewer = "unknown"
+    /// Regions smaller than this are left out of the queue (as `densecell regions` does by default).
+    public static let regionMinVoxels = 20
+    public static let consensusName = "consensus"
 
     /// - Parameters:
     ///   - fileName: shown in the header.
@@ -49,6 +56,148 @@ public final class ViewerSession {
 
     public var isJobRunning: Bool { job != nil }
 
+    /// Replays the review log (decisions and flags) and records new items into it.
+    /// - Throws: `IOError` for a log of another study or a malformed line before the last.
+    public func loadReview(path: String, reviewer: String) throws(IOError) {
+        let contents = try ReviewLog.read(path: path, shape: data.shape)
+        for r in contents.records {
+            if let pair = r.pair, !pair.allSatisfy({ data.sourceIndex($0) != nil || $0 == ViewerData.ensembleName }) {
+                throw IOError(.badReference, file: path,
+                              "names the source \(pair.first { data.sourceIndex($0) == nil }!), which this study does not have: a log of another study")
+            }
+        }
+        review = ReviewState(records: contents.records)
+        reviewPath = path
+        self.reviewer = reviewer
+        if let warning = contents.warning { state = reduce(state, .notice(warning)) }
+        else if !review.items.isEmpty { state = reduce(state, .notice("review log: \(review.items.count) items replayed (F lists them)")) }
+    }
+
+    /// The rule regions are found with.
+    private var regionRule: DisagreementRule {
+        DisagreementRule(classes: data.schema.count, organelles: data.organelles)
+    }
+
+    /// Finds the regions of the compared pair off the key-handling thread.
+    private func startRegionSearch() {
+        guard state.hasPair, let ia = data.sourceIndex(state.sources[state.pair.a]),
+              let ib = data.sourceIndex(state.sources[state.pair.b]) else { return }
+        let a = data.sources[ia], b = data.sources[ib], pair = state.pair, rule = regionRule
+        let events = self.events
+        DispatchQueue.global(qos: .userInitiated).async {
+            let regions = DisagreementRegion.find(a: a.labels, b: b.labels, masks: [a.mask, b.mask].compactMap { $0 },
+                                                  rule: rule, minVoxels: ViewerSession.regionMinVoxels)
+            events.post(.regions(pair, regions))
+        }
+    }
+
+    private func pairNames(_ p: SourcePair) -> (String, String) { (state.sources[p.a], state.sources[p.b]) }
+
+    /// Appends a record to the log, opening it on first use; a failure is reported, not fatal.
+    private func record(_ r: ReviewRecord) -> Bool {
+        guard let path = reviewPath else {
+            state = reduce(state, .notice("no review log: decisions are not recorded")); return false
+        }
+        do {
+            if reviewLog == nil { reviewLog = try ReviewLog(path: path) }
+            try reviewLog!.append(r)
+        } catch {
+            state = reduce(state, .notice("review log not written: \(error)")); return false
+        }
+        review.apply(r)
+        return true
+    }
+
+    private func decide(_ take: ReviewRecord.Take) {
+        guard state.regionMode, let q = state.regionQueue, let region = q.current else {
+            state = reduce(state, .decide(take)); return
+        }
+        let names = pairNames(q.pair)
+        if take == .ensemble && data.ensemble == nil {
+            state = reduce(state, .notice("no ensemble labels yet: i runs the ensemble on the visible region")); return
+        }
+        let r = ReviewRecord(reviewer: reviewer, kind: .decision, shape: data.shape,
+                             at: (state.z, state.cursor.y, state.cursor.x), pair: names, region: region, take: take)
+        guard record(r) else { return }
+        updateConsensus(q.pair)
+        let chosen: String
+        switch take {
+        case .a: chosen = "took A (\(names.0))"
+        case .b: chosen = "took B (\(names.1))"
+        case .ensemble: chosen = "took the ensemble"
+        case .neither: chosen = "left to an expert"
+        }
+        state = reduce(state, .decisionRecorded(regionID: region.id, take: take,
+                                                summary: "region \(region.id): \(chosen) (\(q.decided.count + (q.decided[region.id] == nil ? 1 : 0))/\(q.regions.count) decided)"))
+    }
+
+    private func undo() {
+        guard let q = state.regionQueue else { state = reduce(state, .notice("nothing to undo")); return }
+        let names = pairNames(q.pair)
+        guard let last = review.items.last(where: { $0.kind == .decision && $0.pair == [names.0, names.1] }),
+              let id = last.region?.id else {
+            state = reduce(state, .notice("no decision to undo")); return
+        }
+        let r = ReviewRecord(reviewer: reviewer, kind: .undo, shape: data.shape, at: (state.z, state.cursor.y, state.cursor.x),
+                             pair: names, target: last.id)
+        guard record(r) else { return }
+        updateConsensus(q.pair)
+        state = reduce(state, .decisionUndone(regionID: id))
+    }
+
+    private func submitFlag() {
+        guard let prompt = state.prompt else { return }
+        let note = prompt.text.trimmingCharacters(in: .whitespaces)
+        let region = state.regionMode ? state.regionQueue?.current : nil
+        let r = ReviewRecord(reviewer: reviewer, kind: .flag, shape: data.shape, at: (prompt.at[0], prompt.at[1], prompt.at[2]),
+                             pair: state.hasPair ? pairNames(state.pair) : nil, region: region, note: note.isEmpty ? nil : note)
+        let saved = record(r)
+        state = reduce(state, .promptSubmit)
+        if saved { state = reduce(state, .notice("flagged (\(prompt.at.map(String.init).joined(separator: ","))): \(note)")) }
+    }
+
+    private func showReviewList() {
+        let items = review.items.reversed().map { r -> ReviewListItem in
+            let place = "z \(r.at[0]) (\(r.at[1]),\(r.at[2]))"
+            let what: String
+            switch r.kind {
+            case .decision: what = "region \(r.region?.id ?? 0): \(r.take?.rawValue ?? "?") · \(r.pair?.joined(separator: " vs ") ?? "")"
+            default: what = "flag: \(r.note ?? "")" + (review.resolved.contains(r.id) ? " (resolved)" : "")
+            }
+            return ReviewListItem(id: r.id, summary: "\(what) · \(place) · \(r.reviewer)", at: r.at, regionID: r.kind == .decision ? r.region?.id : nil)
+        }
+        state = reduce(state, .setReviewList(ReviewList(items: Array(items))))
+    }
+
+    /// The live consensus source: A with every decided region taken from the chosen source.
+    private func updateConsensus(_ pair: SourcePair) {
+        guard let q = state.regionQueue, let ia = data.sourceIndex(state.sources[pair.a]),
+              let ib = data.sourceIndex(state.sources[pair.b]) else { return }
+        let a = data.sources[ia], b = data.sources[ib]
+        let decisions = review.decisions(pair: pairNames(pair))
+        var labels = a.labels
+        var undecided = Volume<UInt8>(shape: data.shape, repeating: 0)
+        var patches: [Consensus.Patch] = []
+        for (id, r) in decisions where id >= 1 && id <= q.regions.count {
+            let region = q.regions[id - 1]
+            guard r.region?.matches(region) == true, let take = r.take, take != .neither else { continue }
+            let source: LabelSource
+            switch take {
+            case .a: source = a
+            case .b: source = b
+            case .ensemble: guard let e = data.ensemble else { continue }; source = e
+            case .neither: continue
+            }
+            let masks = [a.mask, b.mask].compactMap { $0?.extract(region.box) }
+            let mask = Consensus.regionMask(region, a: a.labels.extract(region.box), b: b.labels.extract(region.box),
+                                            masks: masks, rule: regionRule)
+            patches.append(.init(box: region.box, mask: mask, labels: source.labels.extract(region.box)))
+        }
+        Consensus.apply(patches, to: &labels, undecided: &undecided, z0: 0)
+        data.setSource(LabelSource(name: Self.consensusName, role: .truth, labels: labels, mask: a.mask))
+        if !state.sources.contains(Self.consensusName) { state = reduce(state, .addSource(Self.consensusName)) }
+    }
+
     /// Applies an action, running what it asks for outside the pure reducer first.
     public func send(_ action: Action) {
         switch action {
@@ -62,6 +211,21 @@ public final class ViewerSession {
         case .runInference(let kind):
             startJob(kind)
             return
+        case .toggleRegionMode:
+            state = reduce(state, action)
+            if state.regionMode, state.regionQueue?.pair != state.pair { startRegionSearch() }
+            return
+        case .decide(let take):
+            decide(take)
+            return
+        case .undoDecision:
+            undo()
+            return
+        case .promptSubmit:
+            submitFlag()
+            return
+        case .toggleReviewList:
+            if state.reviewList == nil { showReviewList(); return }
         case .exportView:
             exportView()
             return
@@ -147,6 +311,17 @@ public final class ViewerSession {
                 saveCache()
             case .notice(let text):
                 state = reduce(state, .notice(text))
+            case .regions(let pair, let regions):
+                guard pair.a < state.sources.count, pair.b < state.sources.count else { break }
+                var decided: [Int: ReviewRecord.Take] = [:]
+                var stale = 0
+                for (id, r) in review.decisions(pair: pairNames(pair)) {
+                    if id >= 1, id <= regions.count, r.region?.matches(regions[id - 1]) == true, let take = r.take { decided[id] = take }
+                    else { stale += 1 }
+                }
+                state = reduce(state, .setRegionQueue(RegionQueue(pair: pair, regions: regions, decided: decided)))
+                if !decided.isEmpty { updateConsensus(pair) }
+                if stale > 0 { state = reduce(state, .notice("\(stale) decisions of the log name regions this study no longer has; not applied")) }
             }
         }
         return true

@@ -17,7 +17,7 @@ final class ReviewCLITests: XCTestCase {
     }
 
     /// The region's voxels by a flood fill written here, from the seed `regions --json` gives.
-    func floodFill(a: [UInt8], b: [UInt8], shape: Shape3, seed: [Int]) -> Set<Int> {
+    static func floodFill(a: [UInt8], b: [UInt8], shape: Shape3, seed: [Int]) -> Set<Int> {
         let organelles: Set<UInt8> = [2, 3, 4, 5, 6]
         func counts(_ i: Int) -> Bool { a[i] != b[i] && (organelles.contains(a[i]) || organelles.contains(b[i])) }
         let start = (seed[0] * shape.y + seed[1]) * shape.x + seed[2]
@@ -68,7 +68,7 @@ final class ReviewCLITests: XCTestCase {
         let shape = Shape3(10, 128, 128)
         let a = try labels(study, "annotator-1"), b = try labels(study, "annotator-2")
         let consensus = try labels(out, "consensus")
-        let region2 = floodFill(a: a, b: b, shape: shape, seed: list[1]["seed"] as! [Int])
+        let region2 = Self.floodFill(a: a, b: b, shape: shape, seed: list[1]["seed"] as! [Int])
         XCTAssertEqual(region2.count, list[1]["voxels"] as! Int)
         var differing = 0
         for i in 0..<shape.count {

@@ -104,7 +104,8 @@ public enum ReviewListing {
         return lines.joined(separator: "\n")
     }
 
-    static func grouped(_ n: Int) -> String {
+    /// `1240` → `1,240`.
+    public static func grouped(_ n: Int) -> String {
         let s = String(n)
         var out = ""
         for (i, c) in s.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(c) }

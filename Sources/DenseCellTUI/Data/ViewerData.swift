@@ -78,6 +78,12 @@ public final class ViewerData {
         revision += 1
     }
 
+    /// Adds a source, or replaces the one of the same name (the live consensus).
+    public func setSource(_ source: LabelSource) {
+        if let i = sourceIndex(source.name) { sources[i] = source } else { sources.append(source) }
+        revision += 1
+    }
+
     public var ensemble: LabelSource? { sourceIndex(Self.ensembleName).map { sources[$0] } }
 
     /// Whether every voxel of `box` already has ensemble labels.

@@ -7,6 +7,8 @@ enum JobEvent: @unchecked Sendable {
     case progress(done: Int, total: Int, tile: SegmentationTile?)
     case finished(roi: Box3, labels: Volume<UInt8>?, cancelled: Bool, error: String?)
     case notice(String)
+    /// The disagreement regions of a pair (indices into the view's sources), found in the background.
+    case regions(SourcePair, [DisagreementRegion])
 }
 
 /// A lock-protected queue of events from background threads, drained by the main loop.

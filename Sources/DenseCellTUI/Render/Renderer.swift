@@ -23,9 +23,15 @@ public final class Renderer {
             drawTitle(pane, state: state, data: data)
             panes.draw(pane, layout: layout, state: state, data: data, grid: &grid)
         }
+        ReviewOverlay.drawOutline(state, layout: layout, grid: &grid)
         drawLegend(layout.legend, state: state, data: data)
         MetricsPane(state: state, data: data, rect: layout.metrics).draw(&grid)
-        drawFooter(layout.footer, state: state)
+        if let prompt = state.prompt {
+            ReviewOverlay.drawPrompt(prompt, in: layout.footer, grid: &grid)
+        } else {
+            drawFooter(layout.footer, state: state)
+        }
+        if let list = state.reviewList { ReviewOverlay.drawList(list, state: state, grid: &grid) }
         if state.helpVisible { drawHelp(state) }
         return grid
     }
@@ -167,12 +173,15 @@ public final class Renderer {
         let room = max(0, r.col + r.width - 16 - col)
         if let notice = state.notice {
             col = grid.put(Format.fit(notice, room - 2) + "  ", row: r.row, col: col, fg: .accent, bg: bg, attrs: .bold)
+        } else if let line = ReviewOverlay.regionLine(state) {
+            col = grid.put(Format.fit(line, room - 2) + "  ", row: r.row, col: col, fg: .warning, bg: bg, attrs: .bold)
         } else if let status = state.status, state.job == nil {
             col = grid.put(Format.fit(status, room - 2) + "  ", row: r.row, col: col, fg: .warning, bg: bg)
         }
         // The way to the help and out is always visible, at the right end.
         let always = "? help  q quit "
-        let hints = "j/k z  ←↑↓→ pan  +/- zoom  Tab pair  d diff  n/N worst  m metrics  v scope  i/I infer  e png"
+        let hints = state.regionMode ? ReviewOverlay.reviewHints
+            : "j/k z  ←↑↓→ pan  +/- zoom  Tab pair  d diff  n/N worst  r review  m metrics  v scope  i/I infer  e png"
         let end = r.col + r.width - always.count
         if col < end - 8 {
             grid.put(Format.fit(hints, end - col - 2), row: r.row, col: col, fg: .dim, bg: bg)

@@ -24,6 +24,24 @@ public enum Action: Equatable, Sendable {
     case click(row: Int, col: Int)
     case scroll(Int)
 
+    // The review loop.
+    case toggleRegionMode
+    case setRegionQueue(RegionQueue)
+    /// `a`, `b`, `E`, `x`: the session records the decision, then sends `decisionRecorded`.
+    case decide(ReviewRecord.Take)
+    case decisionRecorded(regionID: Int, take: ReviewRecord.Take, summary: String)
+    case undoDecision
+    case decisionUndone(regionID: Int)
+    case startFlag
+    case promptInput(Character)
+    case promptBackspace
+    case promptSubmit
+    case promptCancel
+    case toggleReviewList
+    case setReviewList(ReviewList?)
+    case reviewListMove(Int)
+    case reviewListJump
+
     // Results of work done outside reduce.
     case addSource(String)
     case jobStarted(JobStatus)

@@ -1,7 +1,7 @@
 /// A key as the terminal reports it.
 public enum Key: Hashable, Sendable {
     case char(Character)
-    case up, down, left, right, pageUp, pageDown, home, end, tab, escape
+    case up, down, left, right, pageUp, pageDown, home, end, tab, escape, enter, backspace
     case interrupt   // Ctrl-C in raw mode
 }
 
@@ -13,6 +13,33 @@ public enum MouseEvent: Hashable, Sendable {
 
 /// Keys of DESIGN §6, also listed in the `?` overlay.
 public enum KeyMap {
+    /// The action of a key in the state's mode: typing into the note prompt, moving in the
+    /// review list, or the viewer's keys.
+    public static func action(for key: Key, in state: ViewState) -> Action? {
+        if state.prompt != nil {
+            switch key {
+            case .enter: return .promptSubmit
+            case .escape, .interrupt: return .promptCancel
+            case .backspace: return .promptBackspace
+            case .char(let c): return .promptInput(c)
+            default: return nil
+            }
+        }
+        if state.reviewList != nil {
+            switch key {
+            case .char("j"), .down: return .reviewListMove(1)
+            case .char("k"), .up: return .reviewListMove(-1)
+            case .pageDown: return .reviewListMove(10)
+            case .pageUp: return .reviewListMove(-10)
+            case .enter: return .reviewListJump
+            case .escape, .char("F"), .char("q"): return .toggleReviewList
+            case .interrupt: return .quit
+            default: return nil
+            }
+        }
+        return action(for: key)
+    }
+
     public static func action(for key: Key) -> Action? {
         switch key {
         case .char("j"): .nextSlice
@@ -40,6 +67,14 @@ public enum KeyMap {
         case .char("I"): .runInference(.wholeVolume)
         case .char("c"): .cancelJob
         case .char("e"): .exportView
+        case .char("r"): .toggleRegionMode
+        case .char("a"): .decide(.a)
+        case .char("b"): .decide(.b)
+        case .char("E"): .decide(.ensemble)
+        case .char("x"): .decide(.neither)
+        case .char("u"): .undoDecision
+        case .char("f"): .startFlag
+        case .char("F"): .toggleReviewList
         case .char("?"), .char("h"): .toggleHelp
         case .escape: .toggleHelp
         case .char("q"), .char("Q"), .interrupt: .quit
@@ -67,7 +102,12 @@ public enum KeyMap {
         ("1–9", "hide / show a class"),
         ("o", "overlay opacity"),
         ("d", "disagreement map of A and B"),
-        ("n / N", "next / previous slice by disagreement"),
+        ("n / N", "next / previous slice by disagreement (region with r)"),
+        ("r", "review: n/N walk the disagreement regions of A, B"),
+        ("a / b / E", "take A's / B's / the ensemble's labels here"),
+        ("x", "neither: leave the region to an expert"),
+        ("u", "undo the last decision"),
+        ("f  F", "flag the cursor with a note; list review items"),
         ("m", "metrics: confusion, MIoU, IoU, fractions, folded"),
         ("v", "metrics of this slice / whole volume"),
         ("i / I", "ensemble on the visible region / volume"),

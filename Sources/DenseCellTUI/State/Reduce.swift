@@ -8,7 +8,7 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
     var s = state
     // A notice answers the key that caused it; the next key clears it.
     switch action {
-    case .jobProgress, .addSource, .setRanking, .notice, .status, .resize: break
+    case .jobProgress, .addSource, .setRanking, .notice, .status, .resize, .setRegionQueue, .promptInput, .promptBackspace: break
     default: s.notice = nil
     }
     let lastZ = max(0, s.shape.z - 1)
@@ -61,6 +61,7 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         s.pair = pairs[(i + 1) % pairs.count]
         s.ranking = nil
         s.rankPosition = nil
+        s.regionMode = false
         s.notice = "comparing \(s.sources[s.pair.a]) (A) with \(s.sources[s.pair.b]) (B)"
 
     case .toggleClass(let c):
@@ -80,6 +81,9 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         s.metricsTab = MetricsTab(rawValue: (s.metricsTab.rawValue + 1) % MetricsTab.allCases.count)!
     case .toggleMetricsScope:
         s.metricsScope = s.metricsScope == .slice ? .volume : .slice
+
+    case .nextDisagreement where s.regionMode, .previousDisagreement where s.regionMode:
+        stepRegionQueue(&s, forward: action == .nextDisagreement)
 
     case .nextDisagreement, .previousDisagreement:
         guard s.hasPair else { s.notice = "disagreement ranking needs two label sources"; break }
@@ -107,6 +111,79 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
     case .runInference, .cancelJob, .exportView:
         // The session starts and cancels jobs; the state changes when they report.
         break
+
+    case .toggleRegionMode:
+        guard s.hasPair else { s.notice = "the review queue needs two label sources"; break }
+        s.regionMode.toggle()
+        if s.regionMode {
+            if let q = s.regionQueue, q.pair == s.pair {
+                s.notice = "review: \(q.regions.count) regions of \(s.sources[s.pair.a]) vs \(s.sources[s.pair.b]), \(q.decided.count) decided · n next"
+            } else {
+                s.notice = "finding the disagreement regions of \(s.sources[s.pair.a]) vs \(s.sources[s.pair.b])…"
+            }
+        } else {
+            s.notice = "n/N walk slices ranked by disagreement again"
+        }
+    case .setRegionQueue(let q):
+        s.regionQueue = q
+        if s.regionMode && q.pair == s.pair {
+            s.notice = "review: \(q.regions.count) regions of \(s.sources[q.pair.a]) vs \(s.sources[q.pair.b]), \(q.decided.count) decided · n next"
+        }
+    case .decide:
+        // The session records the decision and answers with decisionRecorded.
+        if !s.regionMode || s.regionQueue?.current == nil { s.notice = "no region to decide: r, then n goes to the largest" }
+    case .decisionRecorded(let id, let take, let summary):
+        guard var q = s.regionQueue else { break }
+        q.decided[id] = take
+        s.regionQueue = q
+        if let next = q.nextUndecided(after: q.position) {
+            focus(&s, on: next)
+            s.notice = summary + " · next undecided: region \(next + 1)"
+        } else {
+            s.notice = summary + " · every region is decided"
+        }
+    case .undoDecision:
+        break
+    case .decisionUndone(let id):
+        guard var q = s.regionQueue else { break }
+        q.decided[id] = nil
+        s.regionQueue = q
+        if id >= 1 && id <= q.regions.count && s.regionMode { focus(&s, on: id - 1) }
+        s.notice = "undone: region \(id) is undecided again"
+    case .startFlag:
+        s.prompt = NotePrompt(at: [s.z, s.cursor.y, s.cursor.x])
+    case .promptInput(let c):
+        if c.isNewline { break }
+        if (s.prompt?.text.count ?? 0) < 400 { s.prompt?.text.append(c) }
+    case .promptBackspace:
+        if s.prompt?.text.isEmpty == false { s.prompt?.text.removeLast() }
+    case .promptSubmit, .promptCancel:
+        // On submit the session has written the flag already.
+        if action == .promptCancel { s.notice = "flag cancelled" }
+        s.prompt = nil
+    case .toggleReviewList:
+        if s.reviewList != nil { s.reviewList = nil }
+    case .setReviewList(let list):
+        s.reviewList = list
+        if list?.items.isEmpty == true { s.reviewList = nil; s.notice = "no review items yet (f flags, a/b/E/x decide)" }
+    case .reviewListMove(let d):
+        if var l = s.reviewList, !l.items.isEmpty {
+            l.selection = min(l.items.count - 1, max(0, l.selection + d))
+            s.reviewList = l
+        }
+    case .reviewListJump:
+        guard let l = s.reviewList, l.selection < l.items.count else { break }
+        let item = l.items[l.selection]
+        s.reviewList = nil
+        if let id = item.regionID, let q = s.regionQueue, id >= 1, id <= q.regions.count, q.regions[id - 1].id == id {
+            s.regionMode = true
+            focus(&s, on: id - 1)
+        } else if item.at.count == 3 {
+            s.z = min(max(0, item.at[0]), s.shape.z - 1)
+            s.cursor = PixelPoint(y: min(max(0, item.at[1]), s.shape.y - 1), x: min(max(0, item.at[2]), s.shape.x - 1))
+            s.center = (Double(s.cursor.y) + 0.5, Double(s.cursor.x) + 0.5)
+        }
+        s.notice = item.summary
 
     case .toggleHelp: s.helpVisible.toggle()
     case .quit: s.quitRequested = true
@@ -144,4 +221,42 @@ func allPairs(_ n: Int) -> [SourcePair] {
     var pairs: [SourcePair] = []
     for a in 0..<n { for b in (a + 1)..<max(a + 1, n) { pairs.append(SourcePair(a: a, b: b)) } }
     return pairs
+}
+
+/// Moves to the next or previous region of the queue (the first `n` goes to the largest).
+func stepRegionQueue(_ s: inout ViewState, forward: Bool) {
+    guard let q = s.regionQueue, q.pair == s.pair else { s.notice = "disagreement regions not ready"; return }
+    guard !q.regions.isEmpty else {
+        s.notice = "\(s.sources[s.pair.a]) and \(s.sources[s.pair.b]) have no disagreement regions"; return
+    }
+    let next: Int
+    if let p = q.position { next = forward ? p + 1 : p - 1 } else { next = forward ? 0 : q.regions.count - 1 }
+    guard next >= 0, next < q.regions.count else {
+        s.notice = forward ? "that was the last region (N goes back)" : "back at the largest region"; return
+    }
+    focus(&s, on: next)
+}
+
+/// Centres the panes on a region: its middle slice, zoomed so the region fills about half a
+/// pane, the cursor on its centroid.
+func focus(_ s: inout ViewState, on index: Int) {
+    guard var q = s.regionQueue, index >= 0, index < q.regions.count else { return }
+    q.position = index
+    s.regionQueue = q
+    let r = q.regions[index]
+    s.z = min(max(r.box.z.lowerBound, Int(r.centroid.z.rounded())), r.box.z.upperBound - 1)
+    let cy = min(max(r.box.y.lowerBound, Int(r.centroid.y)), r.box.y.upperBound - 1)
+    let cx = min(max(r.box.x.lowerBound, Int(r.centroid.x)), r.box.x.upperBound - 1)
+    s.cursor = PixelPoint(y: cy, x: cx)
+    let layout = Layout(s)
+    guard let pane = layout.panes.first?.pixels else { return }
+    let want = min(Double(pane.width) * 0.5 / Double(max(8, r.box.x.count)),
+                   Double(pane.height * 2) * 0.5 / Double(max(8, r.box.y.count)))
+    let step = zoomSteps.last { $0 <= min(want, 8) } ?? zoomSteps[0]
+    if step <= layout.fitZoom * 1.001 {
+        s.zoom = nil
+    } else {
+        s.zoom = step
+        s.center = (Double(r.box.y.lowerBound + r.box.y.upperBound) / 2, Double(r.box.x.lowerBound + r.box.x.upperBound) / 2)
+    }
 }

@@ -99,6 +99,14 @@ public struct ViewState: Equatable, Sendable {
     public var rankPosition: Int? = nil
     public var quitRequested: Bool = false
 
+    /// `r`: `n`/`N` walk the region queue of the pair instead of ranked slices.
+    public var regionMode: Bool = false
+    public var regionQueue: RegionQueue? = nil
+    /// Open while a flag's note is typed.
+    public var prompt: NotePrompt? = nil
+    /// Open while the `F` list is shown.
+    public var reviewList: ReviewList? = nil
+
     /// Overlay opacities `o` cycles through; 0 shows the bare image.
     public static let alphas: [Double] = [0.45, 0.7, 1.0, 0.25, 0]
     public var alpha: Double { Self.alphas[alphaIndex] }
@@ -118,6 +126,7 @@ public struct ViewState: Equatable, Sendable {
         l.pair == r.pair && l.hiddenClasses == r.hiddenClasses && l.alphaIndex == r.alphaIndex &&
         l.disagreementMap == r.disagreementMap && l.metricsTab == r.metricsTab && l.metricsScope == r.metricsScope &&
         l.helpVisible == r.helpVisible && l.job == r.job && l.notice == r.notice && l.status == r.status &&
-        l.ranking == r.ranking && l.rankPosition == r.rankPosition && l.quitRequested == r.quitRequested
+        l.ranking == r.ranking && l.rankPosition == r.rankPosition && l.quitRequested == r.quitRequested &&
+        l.regionMode == r.regionMode && l.regionQueue == r.regionQueue && l.prompt == r.prompt && l.reviewList == r.reviewList
     }
 }

@@ -118,6 +118,8 @@ public final class TerminalScreen {
             case KEY_HOME: return .key(.home)
             case KEY_END: return .key(.end)
             case KEY_BTAB: return .key(.tab)
+            case KEY_ENTER: return .key(.enter)
+            case KEY_BACKSPACE: return .key(.backspace)
             default: return nil
             }
         }
@@ -125,6 +127,8 @@ public final class TerminalScreen {
         case 3: return .key(.interrupt)
         case 9: return .key(.tab)
         case 27: return .key(.escape)
+        case 10, 13: return .key(.enter)
+        case 8, 127: return .key(.backspace)
         default:
             guard let scalar = Unicode.Scalar(ch) else { return nil }
             return .key(.char(Character(scalar)))

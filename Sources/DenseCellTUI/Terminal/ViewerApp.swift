@@ -22,7 +22,7 @@ public enum ViewerApp {
             switch event {
             case .resize: session.send(.resize(cols: screen.cols, rows: screen.rows))
             case .key(let key):
-                if let action = KeyMap.action(for: key) { session.send(action) }
+                if let action = KeyMap.action(for: key, in: session.state) { session.send(action) }
                 else { session.send(.notice("unbound key (? lists the keys)")) }
             case .mouse(let m): session.send(KeyMap.action(for: m))
             }

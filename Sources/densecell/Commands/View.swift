@@ -9,7 +9,9 @@ struct View: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Review a study in the terminal: slices, label overlays, disagreement maps, metrics, ensemble inference.",
         discussion: """
-        Opens the image with every label source painted over it, a disagreement map of the compared pair, and a metrics pane (confusion matrix, pairwise MIoU(org)/MIoU(all), per-class IoU, organelle volume fractions) for the slice or the whole volume. Press ? inside for the keys: j/k slices, n/N the slices where the pair disagrees most, Tab the compared pair, m metrics tab, v slice/volume, i/I ensemble inference on the visible region / whole volume (with --models), e writes the panes as a PNG figure (into --out), q quit.
+        Opens the image with every label source painted over it, a disagreement map of the compared pair, and a metrics pane (confusion matrix, pairwise MIoU(org)/MIoU(all), per-class IoU, organelle volume fractions) for the slice or the whole volume. Press ? inside for the keys: j/k slices, n/N the slices where the pair disagrees most, Tab the compared pair, m metrics tab, v slice/volume, r the queue of disagreement regions (n/N walk it; a/b take A's/B's labels, E the ensemble's, x leaves it to an expert, u undoes, f flags the cursor with a note, F lists the review items), i/I ensemble inference on the visible region / whole volume (with --models), e writes the panes as a PNG figure (into --out), q quit.
+
+        Decisions and flags are appended to the review log STUDY.review.jsonl (or --review FILE), one synced line each, and replayed when the viewer opens; `densecell review` lists them and `densecell consensus` applies them.
 
         Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums); the viewer never writes into the study itself. Colors: 24-bit when the terminal announces it (COLORTERM=truecolor, or a direct-color TERM such as xterm-direct), else the 256-color palette, and characters on 8-color terminals; --colors chooses.
 
@@ -19,6 +21,7 @@ struct View: ParsableCommand {
           densecell view --image 50-images.tif --labels truth=50-labels.tif
           densecell view study.h5 --models models/ --top 3
           densecell view study.h5 --out figures
+          densecell view study.h5 --reviewer ana --review shared/study.review.jsonl
         """
     )
 
@@ -41,6 +44,12 @@ struct View: ParsableCommand {
 
     @Option(help: ArgumentHelp("Folder for the PNG figures the e key writes.", valueName: "DIR"))
     var out = "."
+
+    @Option(help: ArgumentHelp("Review log the viewer replays and appends decisions and flags to (default: STUDY.review.jsonl).", valueName: "FILE"))
+    var review: String?
+
+    @Option(help: ArgumentHelp("Name recorded with each review item (default: $USER).", valueName: "NAME"))
+    var reviewer: String?
 
     @Option(help: ArgumentHelp("Colors: auto, 24bit, 256 or ascii (characters for 8-color terminals).", valueName: "MODE"))
     var colors = "auto"
@@ -66,6 +75,9 @@ struct View: ParsableCommand {
         let cachePath = study.map(SidecarCache.path(forStudy:))
         let session = ViewerSession(study: loaded, fileName: ((study ?? image!) as NSString).lastPathComponent,
                                     provider: provider, cachePath: cachePath, studyPath: study ?? image!, exportDirectory: out)
+        if let logPath = review ?? study.map(ReviewLog.defaultPath(forStudy:)) {
+            try session.loadReview(path: logPath, reviewer: reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+        }
         if let measureFrames { return try measure(session, size: measureFrames) }
         let signal: Int32?
         do { signal = try ViewerApp.run(session, colors: ViewerInput.colorMode(colors)) } catch let e as TerminalError { throw UsageError(e.description) }

@@ -1,0 +1,89 @@
+import DenseCellCore
+
+/// What the review loop adds to the screen: the current region's outline in every image pane,
+/// its line in the footer, the note prompt and the list of review items.
+enum ReviewOverlay {
+    static let outlineColor = TermColor(0xFF, 0xEB, 0x3B)
+
+    /// Outlines the region's bounding box one image pixel outside it, in every image pane, on
+    /// the slices it spans.
+    static func drawOutline(_ state: ViewState, layout: Layout, grid: inout ScreenGrid) {
+        guard state.regionMode, let region = state.regionQueue?.current, state.regionQueue?.pair == state.pair,
+              region.box.z.contains(state.z) else { return }
+        let zoom = layout.zoom(state)
+        for pane in layout.panes {
+            let rect = pane.pixels
+            let o = layout.origin(state, pane: pane)
+            // Screen pixel rows/columns of the box edges (just outside the box).
+            let top = Int(((Double(region.box.y.lowerBound) - o.y) * zoom).rounded(.down)) - 1
+            let bottom = Int(((Double(region.box.y.upperBound) - o.y) * zoom).rounded(.up))
+            let left = Int(((Double(region.box.x.lowerBound) - o.x) * zoom).rounded(.down)) - 1
+            let right = Int(((Double(region.box.x.upperBound) - o.x) * zoom).rounded(.up))
+            func mark(_ py: Int, _ px: Int) {
+                guard py >= 0, px >= 0, px < rect.width, py < rect.height * 2 else { return }
+                let row = rect.row + py / 2, col = rect.col + px
+                var cell = grid[row, col]
+                guard cell.char == Cell.upperHalf else { return }
+                if py % 2 == 0 { cell.fg = outlineColor } else { cell.bg = outlineColor }
+                grid[row, col] = cell
+            }
+            for px in left...max(left, right) { mark(top, px); mark(bottom, px) }
+            for py in top...max(top, bottom) { mark(py, left); mark(py, right) }
+        }
+    }
+
+    /// `region 3/412: A alpha granule vs B cell · 1,240 voxels · z 12–15`, and the decision if any.
+    static func regionLine(_ state: ViewState) -> String? {
+        guard state.regionMode, let q = state.regionQueue, q.pair == state.pair, let r = q.current else { return nil }
+        func name(_ c: UInt8) -> String { Int(c) < state.classNames.count ? state.classNames[Int(c)] : "class \(c)" }
+        let m = r.mainPair
+        var line = "region \(r.id)/\(q.regions.count): A \(name(m.a)) vs B \(name(m.b)) · \(ReviewListing.grouped(r.voxels)) voxels · z \(r.box.z.lowerBound)–\(r.box.z.upperBound - 1)"
+        if let take = q.decided[r.id] { line += " · decided: \(take.rawValue)" }
+        return line
+    }
+
+    static let reviewHints = "a/b take A/B  E ensemble  x neither  u undo  n/N region  f flag  F list  r off"
+
+    /// The note prompt in the footer row.
+    static func drawPrompt(_ prompt: NotePrompt, in r: Rect, grid: inout ScreenGrid) {
+        grid.fill(r, with: Cell(" ", bg: .barBackground))
+        let bg = TermColor.barBackground
+        let hint = "  Enter saves · Esc cancels "
+        var col = grid.put(" flag (\(prompt.at.map(String.init).joined(separator: ","))) note: ", row: r.row, col: r.col,
+                           fg: .warning, bg: bg, attrs: .bold)
+        let room = max(1, r.col + r.width - hint.count - col - 1)
+        // Keep the end of a long note in view, where the typing happens.
+        let shown = prompt.text.count > room - 1 ? "…" + prompt.text.suffix(room - 2) : prompt.text
+        col = grid.put(shown, row: r.row, col: col, fg: .white, bg: bg)
+        col = grid.put("█", row: r.row, col: col, fg: .accent, bg: bg)
+        if col + hint.count <= r.col + r.width { grid.put(hint, row: r.row, col: r.col + r.width - hint.count, fg: .dim, bg: bg) }
+    }
+
+    /// The `F` list: items newest first, the selected one highlighted.
+    static func drawList(_ list: ReviewList, state: ViewState, grid: inout ScreenGrid) {
+        let cols = state.terminal.cols, rows = state.terminal.rows
+        let width = min(cols - 2, max(50, (list.items.map { $0.summary.count }.max() ?? 0) + 6))
+        let height = min(rows - 2, list.items.count + 4)
+        let top = max(0, (rows - height) / 2), left = max(0, (cols - width) / 2)
+        let bg = TermColor(0x1C, 0x1C, 0x1C)
+        grid.fill(Rect(row: top, col: left, width: width, height: height), with: Cell(" ", bg: bg))
+        for x in left..<(left + width) {
+            grid[top, x] = Cell("─", fg: .accent, bg: bg); grid[top + height - 1, x] = Cell("─", fg: .accent, bg: bg)
+        }
+        for y in top..<(top + height) {
+            grid[y, left] = Cell("│", fg: .accent, bg: bg); grid[y, left + width - 1] = Cell("│", fg: .accent, bg: bg)
+        }
+        grid[top, left] = Cell("┌", fg: .accent, bg: bg); grid[top, left + width - 1] = Cell("┐", fg: .accent, bg: bg)
+        grid[top + height - 1, left] = Cell("└", fg: .accent, bg: bg)
+        grid[top + height - 1, left + width - 1] = Cell("┘", fg: .accent, bg: bg)
+        grid.put(" review items (\(list.items.count)), newest first ", row: top, col: left + 2, fg: .accent, bg: bg, attrs: .bold)
+        let visible = max(1, height - 4)
+        let first = min(max(0, list.selection - visible + 1), max(0, list.items.count - visible))
+        for (k, item) in list.items.dropFirst(first).prefix(visible).enumerated() {
+            let selected = first + k == list.selection
+            grid.put(Format.pad(Format.fit(" " + item.summary, width - 4), width - 4), row: top + 2 + k, col: left + 2,
+                     fg: selected ? TermColor(0, 0, 0) : .white, bg: selected ? .warning : bg, attrs: selected ? .bold : [])
+        }
+        grid.put(" j/k move · Enter jumps · Esc closes ", row: top + height - 1, col: left + 2, fg: .dim, bg: bg)
+    }
+}
