@@ -60,6 +60,18 @@ final class ReviewCLITests: XCTestCase {
         let csv = try CLI.run(["review", study, "--csv"])
         XCTAssertTrue(csv.stdout.contains("\"membrane, missing\""), csv.stdout)
 
+        // One figure per item, oldest first, each a crop with the decision or note in its heading.
+        let figures = try CLI.run(["export", study, "--review", dir + "/s.review.jsonl", "--out", dir + "/figs"])
+        XCTAssertEqual(figures.status, 0, figures.stderr)
+        let paths = figures.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(paths.map { ($0 as NSString).lastPathComponent.components(separatedBy: "-z").first! },
+                       ["s-review-001-region2-b", "s-review-002-region1-a", "s-review-003-flag"])
+        for path in paths {
+            let png = try PNGImage.read(path: path)
+            XCTAssertEqual(png.channels, 3)
+            XCTAssertGreaterThanOrEqual(png.width, 4 * ReviewFigure.cropSize, "four panes of at least the crop size")
+        }
+
         let out = dir + "/consensus.h5"
         let c = try CLI.run(["consensus", study, "--pair", "annotator-1,annotator-2", "--out", out])
         XCTAssertEqual(c.status, 0, c.stderr)

@@ -36,6 +36,7 @@ struct Export: ParsableCommand {
             --hide cell --out figures
           densecell export --image 50-images.tif --labels truth=50-labels.tif \\
             --z 10:20 --out figures
+          densecell export study.h5 --review study.review.jsonl --out review-figures
         """
     )
 
@@ -49,7 +50,10 @@ struct Export: ParsableCommand {
     var labelReferences: [String] = []
 
     @Option(help: "Slice Z, or slices Z0:Z1 (half-open, as in Python; Z0: runs to the last slice).")
-    var z: String
+    var z: String?
+
+    @Option(help: ArgumentHelp("Write one figure per item of this review log (flags and decisions) instead of --z slices: a crop around the item, its note or decision in the heading.", valueName: "FILE"))
+    var review: String?
 
     @Option(help: "Panes, comma-separated: image, a label source name, or diff:A/B.")
     var panes: String?
@@ -85,6 +89,7 @@ struct Export: ParsableCommand {
 
     func validate() throws {
         guard study != nil || image != nil else { throw ValidationError("Give a study file, or the image with --image.") }
+        guard (z == nil) != (review == nil) else { throw ValidationError("Give the slices with --z, or a review log with --review.") }
     }
 
     func run() throws {
@@ -95,8 +100,9 @@ struct Export: ParsableCommand {
         }
         let study = try loadStudy(schema: schema, panes: requested)
         let shape = study.shape
+        if let review { return try exportReview(review, study: study) }
 
-        let slices = try parseSlices(z, count: shape.z)
+        let slices = try parseSlices(z!, count: shape.z)
         var options = FigureOptions(alpha: alpha, scale: scale, paneTitles: titles, legend: legend)
         if let roi { try applyROI(roi, shape: shape, slices: slices, to: &options) }
         options.hiddenClasses = try parseHidden(hide, schema: schema)
@@ -142,6 +148,34 @@ struct Export: ParsableCommand {
         case let error as IOError where error.kind == .writeFailed: throw WorkError(error.description)
         case let error?: throw error
         }
+    }
+
+    /// One figure per review item, oldest first, each a crop around the item with its note or
+    /// decision in the heading.
+    func exportReview(_ logPath: String, study: Study) throws {
+        let contents = try ReviewLog.read(path: logPath, shape: study.shape)
+        if let warning = contents.warning { FileHandle.standardError.write(Data("densecell: \(warning)\n".utf8)) }
+        let items = ReviewState(records: contents.records).items
+        guard !items.isEmpty else { throw UsageError("\(logPath): no review items to export") }
+        try FigureExport.makeDirectory(out)
+        let name = ((subject as NSString).lastPathComponent as NSString).deletingPathExtension
+        let sources = study.labels.map(\.name)
+        let progress = ProgressBar("export", total: items.count, unit: "items")
+        let grayWindow = Overlay.displayRange(study.image)
+        let hidden = try parseHidden(hide, schema: study.schema)
+        for (i, record) in items.enumerated() {
+            let figure = ReviewFigure(record: record, number: i + 1, shape: study.shape, studyName: name, sources: sources)
+            var options = FigureOptions(alpha: alpha, scale: scale, roiY: figure.roiY, roiX: figure.roiX,
+                                        hiddenClasses: hidden,
+                                        heading: titles ? figure.heading : nil, paneTitles: titles, legend: legend,
+                                        grayWindow: grayWindow)
+            let png = try FigureExport.render(study: study, z: figure.z, panes: figure.panes, options: options)
+            let path = (out as NSString).appendingPathComponent(figure.fileName)
+            try png.write(path: path)
+            print(path)
+            progress.update(i + 1)
+        }
+        progress.finish("\(items.count) figures in \(out)")
     }
 
     /// The image and the label sources the panes show (all of them for the default panes),
