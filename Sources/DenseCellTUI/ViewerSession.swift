@@ -119,7 +119,7 @@ public final class ViewerSession {
         let r = ReviewRecord(reviewer: reviewer, kind: .decision, shape: data.shape,
                              at: (state.z, state.cursor.y, state.cursor.x), pair: names, region: region, take: take)
         guard record(r) else { return }
-        updateConsensus(q.pair)
+        updateConsensus(q.pair, regions: [region])
         let chosen: String
         switch take {
         case .a: chosen = "took A (\(names.0))"
@@ -141,7 +141,7 @@ public final class ViewerSession {
         let r = ReviewRecord(reviewer: reviewer, kind: .undo, shape: data.shape, at: (state.z, state.cursor.y, state.cursor.x),
                              pair: names, target: last.id)
         guard record(r) else { return }
-        updateConsensus(q.pair)
+        if id >= 1, id <= q.regions.count { updateConsensus(q.pair, regions: [q.regions[id - 1]]) }
         state = reduce(state, .decisionUndone(regionID: id))
     }
 
@@ -170,33 +170,36 @@ public final class ViewerSession {
     }
 
     /// The live consensus source: A with every decided region taken from the chosen source.
-    private func updateConsensus(_ pair: SourcePair) {
-        guard let q = state.regionQueue, let ia = data.sourceIndex(state.sources[pair.a]),
+    /// Regions are disjoint, so a decision changes only its own region's voxels: `regions` nil
+    /// rebuilds from every decision of the log, otherwise only those regions are redone.
+    private func updateConsensus(_ pair: SourcePair, regions only: [DisagreementRegion]? = nil) {
+        guard let q = state.regionQueue, q.pair == pair, let ia = data.sourceIndex(state.sources[pair.a]),
               let ib = data.sourceIndex(state.sources[pair.b]) else { return }
         let a = data.sources[ia], b = data.sources[ib]
         let decisions = review.decisions(pair: pairNames(pair))
-        var labels = a.labels
-        var undecided = Volume<UInt8>(shape: data.shape, repeating: 0)
+        if data.sourceIndex(Self.consensusName) == nil || only == nil {
+            data.setSource(LabelSource(name: Self.consensusName, role: .truth, labels: a.labels, mask: a.mask))
+        }
+        let redo = only ?? q.regions.filter { decisions[$0.id] != nil }
         var patches: [Consensus.Patch] = []
-        for (id, r) in decisions where id >= 1 && id <= q.regions.count {
-            let region = q.regions[id - 1]
-            guard r.region?.matches(region) == true, let take = r.take, take != .neither else { continue }
-            let source: LabelSource
-            switch take {
-            case .a: source = a
-            case .b: source = b
-            case .ensemble: guard let e = data.ensemble else { continue }; source = e
-            case .neither: continue
+        for region in redo {
+            var source = a
+            if let r = decisions[region.id], r.region?.matches(region) == true {
+                switch r.take ?? .neither {
+                case .a, .neither: source = a
+                case .b: source = b
+                case .ensemble: if let e = data.ensemble { source = e }
+                }
             }
             let masks = [a.mask, b.mask].compactMap { $0?.extract(region.box) }
             let mask = Consensus.regionMask(region, a: a.labels.extract(region.box), b: b.labels.extract(region.box),
                                             masks: masks, rule: regionRule)
             patches.append(.init(box: region.box, mask: mask, labels: source.labels.extract(region.box)))
         }
-        Consensus.apply(patches, to: &labels, undecided: &undecided, z0: 0)
-        data.setSource(LabelSource(name: Self.consensusName, role: .truth, labels: labels, mask: a.mask))
+        data.modifyLabels(of: Self.consensusName) { labels in Consensus.apply(patches, to: &labels, z0: 0) }
         if !state.sources.contains(Self.consensusName) { state = reduce(state, .addSource(Self.consensusName)) }
     }
+
 
     /// Applies an action, running what it asks for outside the pure reducer first.
     public func send(_ action: Action) {

@@ -66,14 +66,26 @@ public enum Consensus {
     /// - Returns: the number of voxels whose label changed.
     @discardableResult
     public static func apply(_ patches: [Patch], to slab: inout Volume<UInt8>, undecided: inout Volume<UInt8>, z0: Int) -> Int {
+        precondition(undecided.shape == slab.shape)
+        return apply(patches, to: &slab, z0: z0) { undecided.data[$0] = 1 }
+    }
+
+    /// Applies the patches that carry labels to a z-slab, in place (the viewer's live consensus,
+    /// updated one decided region at a time).
+    /// - Returns: the number of voxels whose label changed.
+    @discardableResult
+    public static func apply(_ patches: [Patch], to slab: inout Volume<UInt8>, z0: Int) -> Int {
+        apply(patches, to: &slab, z0: z0) { _ in }
+    }
+
+    private static func apply(_ patches: [Patch], to slab: inout Volume<UInt8>, z0: Int, markUndecided: (Int) -> Void) -> Int {
         let s = slab.shape
         var changed = 0
         for p in patches {
             let z0Patch = max(p.box.z.lowerBound, z0), z1Patch = min(p.box.z.upperBound, z0 + s.z)
             guard z0Patch < z1Patch else { continue }
-            let zs = z0Patch..<z1Patch
             let ps = p.box.shape
-            for z in zs {
+            for z in z0Patch..<z1Patch {
                 for y in p.box.y {
                     for x in p.box.x {
                         let pi = ((z - p.box.z.lowerBound) * ps.y + y - p.box.y.lowerBound) * ps.x + x - p.box.x.lowerBound
@@ -83,7 +95,7 @@ public enum Consensus {
                             if slab.data[si] != labels.data[pi] { changed += 1 }
                             slab.data[si] = labels.data[pi]
                         } else {
-                            undecided.data[si] = 1
+                            markUndecided(si)
                         }
                     }
                 }

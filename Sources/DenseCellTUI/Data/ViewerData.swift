@@ -84,6 +84,13 @@ public final class ViewerData {
         revision += 1
     }
 
+    /// Changes a source's labels in place (no copy of the volume).
+    public func modifyLabels(of name: String, _ body: (inout Volume<UInt8>) -> Void) {
+        guard let i = sourceIndex(name) else { return }
+        body(&sources[i].labels)
+        revision += 1
+    }
+
     public var ensemble: LabelSource? { sourceIndex(Self.ensembleName).map { sources[$0] } }
 
     /// Whether every voxel of `box` already has ensemble labels.
