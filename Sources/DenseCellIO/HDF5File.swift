@@ -382,6 +382,22 @@ public final class HDF5File: @unchecked Sendable {
         }
     }
 
+    /// Names of the attributes of `object`, in name order.
+    public func attributeNames(_ object: String) -> [String] {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        let o = H5Oopen(id, Self.normalize(object), dc_h5p_default())
+        guard o >= 0 else { return [] }
+        defer { H5Oclose(o) }
+        final class Names { var list: [String] = [] }
+        let names = Names()
+        var idx: hsize_t = 0
+        H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, { _, name, _, data in
+            Unmanaged<Names>.fromOpaque(data!).takeUnretainedValue().list.append(String(cString: name!))
+            return 0
+        }, Unmanaged.passUnretained(names).toOpaque())
+        return names.list
+    }
+
     /// Reads an attribute written by densecell or by h5py (strings fixed or variable, numbers of any width).
     public func attribute(_ object: String, _ name: String) -> AttributeValue? {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }

@@ -197,17 +197,10 @@ struct Export: ParsableCommand {
                     throw IOError(.badShape, file: ref.path, dataset: ref.dataset,
                                   "labels \(name) have shape \(labels.shape) but the image is \(imageVolume.shape)")
                 }
-                result.labels.append(LabelSource(name: name, role: Self.role(guessedFrom: name), labels: labels))
+                result.labels.append(LabelSource(name: name, role: SourceRole(guessingFrom: name), labels: labels))
             }
         }
         return result
-    }
-
-    /// Role of a source given on the command line, from its name as the study layout uses them.
-    static func role(guessedFrom name: String) -> SourceRole {
-        if name.hasPrefix("truth") { return .truth }
-        if name.hasPrefix("annotator") { return .annotator }
-        return .algorithm
     }
 
     /// The image, then every label source: truth first, then annotators, then algorithms.
