@@ -53,7 +53,7 @@ public final class StudyWriter {
     ///   - path: The study file.
     ///   - shape: The (z, y, x) shape of the image and every label volume.
     ///   - existing: What `commit()` does when `path` exists.
-    /// - Throws: `IOError(.writeFailed)` when the directory of `path` does not exist; with
+    /// - Throws: `IOError(.badOutput)` when the directory of `path` does not exist; with
     ///   `.addTo`, `IOError` when the existing file is not HDF5 (`.corrupt`) or its `/image`
     ///   has another shape (`.badShape`).
     public init(path: String, shape: Shape3, existing: ExistingFile) throws(IOError) {
@@ -63,7 +63,7 @@ public final class StudyWriter {
         let dir = (path as NSString).deletingLastPathComponent
         var isDir: ObjCBool = false
         guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
-            throw IOError(.writeFailed, file: path, "directory \(dir) does not exist")
+            throw IOError(.badOutput, file: path, "directory \(dir) does not exist")
         }
         addsToExisting = existing == .addTo && FileManager.default.fileExists(atPath: path)
         if addsToExisting {

@@ -108,7 +108,7 @@ struct Export: ParsableCommand {
             throw UsageError("\(subject): \(error.description)")
         }
         options.grayWindow = Overlay.displayRange(study.image)
-        try FigureExport.makeDirectory(out)
+        try OutputDirectory.create(out)
 
         // Slices are independent: draw and compress them on every core, print the paths in z order.
         let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: "slices") : nil
@@ -139,7 +139,6 @@ struct Export: ParsableCommand {
         switch failure {
         case nil: break
         case let error as FigureError: throw UsageError("\(studyPath): \(error.description)")
-        case let error as IOError where error.kind == .writeFailed: throw WorkError(error.description)
         case let error?: throw error
         }
     }

@@ -86,9 +86,7 @@ struct Segment: ParsableCommand {
         } else {
             box = Box3(shape: volume)
         }
-        let ensemble: Ensemble
-        do { ensemble = try Ensemble.load(paths: models, top: top) }
-        catch let e as EngineError { throw UsageError(e.description) }
+        let ensemble = try Ensemble.load(paths: models, top: top)
         let classes = ensemble.classes
         // An existing output gets the datasets added; its /image must describe the same image.
         let writer = try StudyWriter(path: out, shape: volume, existing: .addTo)
@@ -123,7 +121,6 @@ struct Segment: ParsableCommand {
         } catch {
             if bar.interactive { FileHandle.standardError.write(Data("\n".utf8)) }
             writer.discard()
-            if let e = error as? EngineError { throw e.kind == .library ? WorkError(e.description) as Error : UsageError(e.description) }
             throw error
         }
         // The input may be the output file: close it before the short write into it.
