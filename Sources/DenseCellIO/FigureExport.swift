@@ -27,6 +27,7 @@ public enum FigureExport {
         return PNGImage(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels)
     }
 
+    /// The figure's file name (see the naming rule above).
     public static func fileName(studyPath: String, z: Int, panes: [Pane], sliceCount: Int? = nil) -> String {
         let base = ((studyPath as NSString).lastPathComponent as NSString).deletingPathExtension
         let digits = max(3, String(max(0, (sliceCount ?? 0) - 1)).count)

@@ -4,6 +4,10 @@ import Foundation
 
 /// Multipage TIFF stacks, one page per z (uint8 or uint16 grayscale, as the public platelet data).
 public enum TIFFStack {
+    /// Reads every page as one z-slice.
+    ///
+    /// - Throws: `IOError` naming the file when it is missing, corrupt, tiled, not 8/16-bit
+    ///   unsigned grayscale, or its pages differ in size.
     public static func read(path: String) throws(IOError) -> AnyVolume {
         dc_tiff_quiet()
         guard FileManager.default.fileExists(atPath: path) else { throw IOError(.missingFile, file: path, "no such file") }

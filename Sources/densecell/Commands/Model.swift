@@ -21,7 +21,7 @@ struct ModelInit: ParsableCommand {
         commandName: "init",
         abstract: "Write a new, untrained model file with Xavier-uniform weights from a seed.",
         discussion: """
-        The file has the layout of a trained model (DESIGN §4) with steps = 0 and no evaluation \
+        The file has the layout of a trained model (docs/ARCHITECTURE.md, "Model file") with steps = 0 and no evaluation \
         scores, so it ranks last in a Top-k ensemble. Useful to try `segment` and `bench`, and as \
         the starting point of training.
 
