@@ -2,6 +2,7 @@ import DenseCellCore
 
 /// Down-sampling on read by integer factors per axis (the paper bins its data 2× in y and x).
 public enum Binning {
+    /// Bins by `factors` per axis: block mean (as float) for images, block mode for labels.
     public static func bin(_ v: AnyVolume, factors: Shape3, labels: Bool) -> AnyVolume {
         if labels {
             switch v {
@@ -9,6 +10,8 @@ public enum Binning {
             case .uint16(let x): return .uint16(mode(x, factors))
             case .int32(let x): return .int32(mode(x, factors))
             case .float32(let x): return .float32(mode(x, factors))
+            case .int64(let x): return .int64(mode(x, factors))
+            case .float64(let x): return .float64(mode(x, factors))
             }
         }
         return .float32(mean(v.asFloat(), factors))
@@ -19,7 +22,7 @@ public enum Binning {
     }
 
     /// Block mean; a partial block at the far edge is dropped.
-    public static func mean(_ v: Volume<Float>, _ f: Shape3) -> Volume<Float> {
+    static func mean(_ v: Volume<Float>, _ f: Shape3) -> Volume<Float> {
         let o = outShape(v.shape, f)
         var out = Volume<Float>(shape: o, repeating: 0)
         let scale = 1 / Float(min(f.z, v.shape.z) * min(f.y, v.shape.y) * min(f.x, v.shape.x))
@@ -34,7 +37,7 @@ public enum Binning {
     }
 
     /// Block mode (the most frequent value; ties go to the smallest value).
-    public static func mode<T: Hashable & Comparable>(_ v: Volume<T>, _ f: Shape3) -> Volume<T> {
+    static func mode<T: Hashable & Comparable>(_ v: Volume<T>, _ f: Shape3) -> Volume<T> {
         let o = outShape(v.shape, f)
         var out = Volume<T>(shape: o, repeating: v.data[0])
         var counts: [T: Int] = [:]

@@ -27,6 +27,7 @@ public enum FigureExport {
         return PNGImage(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels)
     }
 
+    /// The figure's file name (see the naming rule above).
     public static func fileName(studyPath: String, z: Int, panes: [Pane], sliceCount: Int? = nil) -> String {
         let base = ((studyPath as NSString).lastPathComponent as NSString).deletingPathExtension
         let digits = max(3, String(max(0, (sliceCount ?? 0) - 1)).count)
@@ -54,22 +55,10 @@ public enum FigureExport {
     public static func export(study: Study, studyPath: String, z: Int, panes: [Pane], options: FigureOptions,
                               directory: String) throws -> String {
         let image = try render(study: study, z: z, panes: panes, options: options)
-        try makeDirectory(directory)
+        try OutputDirectory.create(directory)
         let path = (directory as NSString).appendingPathComponent(fileName(studyPath: studyPath, z: z, panes: panes,
                                                                            sliceCount: study.shape.z))
         try image.write(path: path)
         return path
-    }
-
-    /// Creates `directory` (and its parents) unless it exists; a file in its place is an error.
-    public static func makeDirectory(_ directory: String) throws(IOError) {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw IOError(.writeFailed, file: directory, "exists and is not a directory") }
-            return
-        }
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw IOError(.writeFailed, file: directory, "cannot create the directory")
-        }
     }
 }

@@ -4,15 +4,22 @@ import Foundation
 
 /// An attribute value as densecell writes and reads it.
 public enum AttributeValue: Equatable, Sendable {
+    /// One string (written as a scalar variable-length UTF-8 string).
     case string(String)
+    /// A list of strings.
     case strings([String])
+    /// Integers of any stored width, as Int.
     case ints([Int])
+    /// Floating-point numbers of any stored width, as Double.
     case doubles([Double])
 
+    /// The string, or the only string of a one-element list.
     public var stringValue: String? { if case .string(let s) = self { return s }; if case .strings(let s) = self, s.count == 1 { return s[0] }; return nil }
+    /// The numbers as integers (doubles truncated), or nil for strings.
     public var intValues: [Int]? {
         switch self { case .ints(let v): v; case .doubles(let v): v.map { Int($0) }; default: nil }
     }
+    /// The numbers as doubles, or nil for strings.
     public var doubleValues: [Double]? {
         switch self { case .doubles(let v): v; case .ints(let v): v.map { Double($0) }; default: nil }
     }
@@ -20,23 +27,43 @@ public enum AttributeValue: Equatable, Sendable {
 
 /// What `info` and readers need to know about a dataset without reading it.
 public struct DatasetInfo: Sendable {
+    /// The dataset's full path, starting with `/`.
     public var name: String
+    /// The extent of every axis, slowest first.
     public var dims: [Int]
-    public var typeName: String          // e.g. "uint8", "float16", "string"
-    public var scalarType: ScalarType?   // nil when densecell cannot read it as a volume
+    /// The stored element type's name: `uint8`, `int64`, `float16`, `string`, …
+    public var typeName: String
+    /// The element type densecell reads it as, or nil when it cannot be read as numbers.
+    public var scalarType: ScalarType?
+    /// The chunk shape, or nil for contiguous storage.
     public var chunks: [Int]?
+    /// The filters in pipeline order, e.g. `shuffle`, `gzip 1`.
     public var filters: [String]
 }
 
 /// Serialises calls into the HDF5 library, which Debian builds without thread safety.
-public let hdf5Lock = NSRecursiveLock()
+let hdf5Lock = NSRecursiveLock()
 
-/// An open HDF5 file. All HDF5 calls go through `hdf5Lock`.
+/// An open HDF5 file, closed when the last reference goes. Every call into HDF5 holds one
+/// process-wide lock (Debian's HDF5 is not thread-safe), so files may be shared across threads.
 public final class HDF5File: @unchecked Sendable {
-    public enum Mode { case readOnly, readWrite, truncate }
+    /// How to open a file.
+    public enum Mode {
+        /// Read an existing file.
+        case readOnly
+        /// Read and change an existing file in place.
+        case readWrite
+        /// Create the file, replacing any file of that name (use a temporary name: see `AtomicFile`).
+        case truncate
+    }
+    /// The path the file was opened with.
     public let path: String
     let id: hid_t
 
+    /// Opens or creates an HDF5 file.
+    ///
+    /// - Throws: `IOError(.missingFile)` when there is no such file, `.corrupt` when it is not
+    ///   HDF5 or cannot be opened, `.writeFailed` when it cannot be created.
     public init(path: String, mode: Mode = .readOnly) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         dc_h5_quiet()
@@ -85,6 +112,7 @@ public final class HDF5File: @unchecked Sendable {
         return true
     }
 
+    /// True when `name` exists and is a dataset (not a group).
     public func isDataset(_ name: String) -> Bool {
         guard exists(name) else { return false }
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
@@ -145,7 +173,7 @@ public final class HDF5File: @unchecked Sendable {
     }
 
     /// Removes a dataset or group link (the space is reclaimed only when the file is rewritten).
-    public func delete(_ name: String) {
+    func delete(_ name: String) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         H5Ldelete(id, Self.normalize(name), dc_h5p_default())
     }
@@ -166,6 +194,9 @@ public final class HDF5File: @unchecked Sendable {
         return d
     }
 
+    /// Shape, element type, chunking and filters of a dataset, without reading it.
+    ///
+    /// - Throws: `IOError(.missingDataset)` when there is no such dataset.
     public func info(_ name: String) throws(IOError) -> DatasetInfo {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let d = try openDataset(name)
@@ -197,7 +228,9 @@ public final class HDF5File: @unchecked Sendable {
                            scalarType: scalar, chunks: chunks, filters: filters)
     }
 
-    /// The file type's name and the type densecell reads it as.
+    /// The file type's name and the type densecell reads it as: narrow integers as int32,
+    /// int64, uint32 and uint64 as int64 (uint64 values above 2^63 − 1 are refused when read),
+    /// float16/32 as float32 and float64 as float64, so no value is saturated or rounded.
     static func describe(type t: hid_t) -> (String, ScalarType?) {
         let size = H5Tget_size(t)
         switch H5Tget_class(t) {
@@ -207,14 +240,15 @@ public final class HDF5File: @unchecked Sendable {
             switch (signed, size) {
             case (false, 1): return (name, .uint8)
             case (false, 2): return (name, .uint16)
-            case (true, 1), (true, 2), (true, 4), (true, 8), (false, 4), (false, 8): return (name, .int32)
+            case (true, 1), (true, 2), (true, 4): return (name, .int32)
+            case (true, 8), (false, 4), (false, 8): return (name, .int64)
             default: return (name, nil)
             }
         case H5T_FLOAT:
             switch size {
             case 2: return ("float16", .float32)
             case 4: return ("float32", .float32)
-            case 8: return ("float64", .float32)
+            case 8: return ("float64", .float64)
             default: return ("float\(size * 8)", nil)
             }
         case H5T_STRING: return ("string", nil)
@@ -231,11 +265,22 @@ public final class HDF5File: @unchecked Sendable {
         case .int32: dc_h5t_native_int32()
         case .float32: dc_h5t_native_float()
         case .float16: dc_h5t_ieee_f16le()
+        case .int64: dc_h5t_native_int64()
+        case .float64: dc_h5t_native_double()
         }
     }
 
     /// Reads any-rank data converted to `T` (with HDF5's conversion), optionally only a
     /// hyperslab `start`/`count`.
+    ///
+    /// - Parameters:
+    ///   - name: The dataset.
+    ///   - type: The element type in memory; it must match `T`'s layout.
+    ///   - start: The hyperslab's first index per axis (with `count`), or nil for all.
+    ///   - count: The hyperslab's extent per axis.
+    /// - Returns: The dims read and the values in C order.
+    /// - Throws: `IOError(.unsupportedType)` for a dtype densecell cannot read or a value `type`
+    ///   cannot hold (named in the message: nothing is saturated), `.corrupt` when the read fails.
     public func readArray<T: Numeric>(_ name: String, as type: ScalarType, of: T.Type,
                                       start: [Int]? = nil, count: [Int]? = nil) throws(IOError) -> (dims: [Int], data: [T]) {
         let info = try self.info(name)
@@ -257,8 +302,13 @@ public final class HDF5File: @unchecked Sendable {
         let mdims = dims.map { hsize_t($0) }
         let memSpace = dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), mdims, nil)
         defer { H5Sclose(memSpace) }
+        var refused = [CChar](repeating: 0, count: 64)
         let status = out.withUnsafeMutableBytes { buf in
-            H5Dread(d, Self.memoryType(type), memSpace, fileSpace, dc_h5p_default(), buf.baseAddress)
+            dc_h5_read_checked(d, Self.memoryType(type), memSpace, fileSpace, buf.baseAddress, &refused, refused.count)
+        }
+        if refused[0] != 0 {
+            throw IOError(.unsupportedType, file: path, dataset: info.name,
+                          "value \(String(cString: refused)) (\(info.typeName)) does not fit in \(type.rawValue)")
         }
         if status < 0 {
             throw IOError(.corrupt, file: path, dataset: info.name, "read failed: truncated or corrupt data")
@@ -266,8 +316,16 @@ public final class HDF5File: @unchecked Sendable {
         return (dims, out)
     }
 
-    /// Writes an array of any rank, chunked and gzip-compressed when `chunks` is given.
-    /// `fileType` sets the stored element type (e.g. float16 for probabilities).
+    /// Writes an array of any rank as a new dataset (replacing one of that name), creating the
+    /// groups on its path.
+    ///
+    /// - Parameters:
+    ///   - dims: The extent of every axis; their product is `data.count`.
+    ///   - memoryType: The element type of `data`.
+    ///   - fileType: The stored element type (e.g. float16 for probabilities); `memoryType` when nil.
+    ///   - chunks: The chunk shape (clipped to `dims`), or nil for contiguous storage.
+    ///   - gzip: The deflate level (with shuffle) of chunked data; 0 for none.
+    /// - Throws: `IOError(.writeFailed)` when HDF5 cannot create or write it.
     public func writeArray<T>(_ name: String, dims: [Int], data: [T], memoryType: ScalarType,
                               fileType: ScalarType? = nil, chunks: [Int]? = nil, gzip: Int = 1) throws(IOError) {
         precondition(dims.reduce(1, *) == data.count)
@@ -291,6 +349,8 @@ public final class HDF5File: @unchecked Sendable {
         case .int32: fileT = H5Tcopy(dc_h5t_native_int32())
         case .float32: fileT = H5Tcopy(dc_h5t_native_float())
         case .float16: fileT = H5Tcopy(dc_h5t_ieee_f16le())
+        case .int64: fileT = H5Tcopy(dc_h5t_native_int64())
+        case .float64: fileT = H5Tcopy(dc_h5t_native_double())
         }
         defer { H5Tclose(fileT) }
         let d = H5Dcreate2(id, n, fileT, space, dc_h5p_default(), dcpl, dc_h5p_default())
@@ -302,7 +362,15 @@ public final class HDF5File: @unchecked Sendable {
         if status < 0 { throw IOError(.writeFailed, file: path, dataset: n, "write failed") }
     }
 
-    /// Creates an empty chunked dataset to be filled slab by slab with `writeSlab`.
+    /// Creates an all-zero chunked dataset (replacing one of that name) to be filled slab by slab
+    /// with `writeSlab`.
+    ///
+    /// - Parameters:
+    ///   - dims: The extent of every axis.
+    ///   - fileType: The stored element type.
+    ///   - chunks: The chunk shape, clipped to `dims`.
+    ///   - gzip: The deflate level (with shuffle); 0 for none.
+    /// - Throws: `IOError(.writeFailed)` when HDF5 cannot create it.
     public func createDataset(_ name: String, dims: [Int], fileType: ScalarType, chunks: [Int], gzip: Int = 1) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let n = Self.normalize(name)
@@ -318,7 +386,10 @@ public final class HDF5File: @unchecked Sendable {
         H5Dclose(d)
     }
 
-    /// Writes `data` into the hyperslab `start`/`count` of an existing dataset.
+    /// Writes `data` (C order, `memoryType` elements) into the hyperslab `start`/`count` of an
+    /// existing dataset.
+    ///
+    /// - Throws: `IOError(.missingDataset)` when there is no such dataset, `.writeFailed` when HDF5 fails.
     public func writeSlab<T>(_ name: String, start: [Int], count: [Int], data: [T], memoryType: ScalarType) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let d = try openDataset(name); defer { H5Dclose(d) }
@@ -333,6 +404,9 @@ public final class HDF5File: @unchecked Sendable {
 
     // MARK: Attributes
 
+    /// Sets (or replaces) attribute `name` of a dataset or group (`/` for the file).
+    ///
+    /// - Throws: `IOError(.missingDataset)` when there is no such object, `.writeFailed` when HDF5 fails.
     public func setAttribute(_ object: String, _ name: String, _ value: AttributeValue) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let o = H5Oopen(id, Self.normalize(object), dc_h5p_default())
@@ -382,7 +456,24 @@ public final class HDF5File: @unchecked Sendable {
         }
     }
 
-    /// Reads an attribute written by densecell or by h5py (strings fixed or variable, numbers of any width).
+    /// Names of the attributes of `object`, in name order.
+    public func attributeNames(_ object: String) -> [String] {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        let o = H5Oopen(id, Self.normalize(object), dc_h5p_default())
+        guard o >= 0 else { return [] }
+        defer { H5Oclose(o) }
+        final class Names { var list: [String] = [] }
+        let names = Names()
+        var idx: hsize_t = 0
+        H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, { _, name, _, data in
+            Unmanaged<Names>.fromOpaque(data!).takeUnretainedValue().list.append(String(cString: name!))
+            return 0
+        }, Unmanaged.passUnretained(names).toOpaque())
+        return names.list
+    }
+
+    /// Reads an attribute written by densecell or by h5py (strings fixed or variable, numbers of
+    /// any width); nil when there is no such object or attribute or its type is not one of these.
     public func attribute(_ object: String, _ name: String) -> AttributeValue? {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let o = H5Oopen(id, Self.normalize(object), dc_h5p_default())

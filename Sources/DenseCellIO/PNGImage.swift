@@ -4,33 +4,38 @@ import Foundation
 
 /// An 8-bit image with 1–4 interleaved channels, as read from or written to PNG.
 public struct PNGImage: Equatable, Sendable {
+    /// Size in pixels, and samples per pixel (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA).
     public var width: Int, height: Int, channels: Int
+    /// Row-major samples, `channels` per pixel.
     public var pixels: [UInt8]
+    /// - Precondition: `pixels.count == width * height * channels`.
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * channels)
         self.width = width; self.height = height; self.channels = channels; self.pixels = pixels
     }
 
+    /// The samples of pixel (x, y).
     public func pixel(x: Int, y: Int) -> [UInt8] {
         let i = (y * width + x) * channels
         return Array(pixels[i..<(i + channels)])
     }
 
-    /// Writes through libpng; the file appears under its final name only when complete.
+    /// Writes the image through libpng; the file appears under its final name only when complete.
+    ///
+    /// - Throws: `IOError(.writeFailed)` naming `path` with libpng's reason.
     public func write(path: String) throws(IOError) {
-        let tmp = path + ".partial-\(getpid())"
-        var err = [CChar](repeating: 0, count: 256)
-        let rc = pixels.withUnsafeBufferPointer {
-            dc_png_write(tmp, $0.baseAddress, UInt32(width), UInt32(height), Int32(channels), &err, 256)
+        try AtomicFile.write(to: path) { (tmp: String) throws(IOError) in
+            var err = [CChar](repeating: 0, count: 256)
+            let rc = pixels.withUnsafeBufferPointer {
+                dc_png_write(tmp, $0.baseAddress, UInt32(width), UInt32(height), Int32(channels), &err, 256)
+            }
+            if rc != 0 { throw IOError(.writeFailed, file: path, String(cString: err)) }
         }
-        if rc != 0 {
-            unlink(tmp)
-            throw IOError(.writeFailed, file: path, String(cString: err))
-        }
-        if rename(tmp, path) != 0 { unlink(tmp); throw IOError(.writeFailed, file: path, "cannot rename into place") }
     }
 
     /// Reads a PNG as 8-bit; palette images give their indices when `keepPalette` (label PNGs).
+    ///
+    /// - Throws: `IOError(.missingFile)` or `.corrupt` with libpng's reason.
     public static func read(path: String, keepPalette: Bool = false) throws(IOError) -> PNGImage {
         guard FileManager.default.fileExists(atPath: path) else { throw IOError(.missingFile, file: path, "no such file") }
         var buf: UnsafeMutablePointer<UInt8>? = nil
@@ -45,9 +50,9 @@ public struct PNGImage: Equatable, Sendable {
     }
 }
 
-/// A directory of PNG files, one z-slice each in name order (grayscale or palette).
-public enum PNGStack {
-    public static func read(directory: String) throws(IOError) -> AnyVolume {
+/// A directory of PNG files, one z-slice each in natural name order (grayscale or palette).
+enum PNGStack {
+    static func read(directory: String) throws(IOError) -> AnyVolume {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
             throw IOError(.missingFile, file: directory, "cannot list directory")

@@ -3,11 +3,17 @@ import Foundation
 
 /// A volume named on the command line: `file.h5:/dataset`, `stack.tif`, or a directory of PNGs.
 public struct VolumeReference: Hashable, Sendable, CustomStringConvertible {
+    /// The file format, from the path: a directory holds PNG slices, `.tif`/`.tiff` is a TIFF
+    /// stack, anything else HDF5.
     public enum Kind: Sendable, Equatable { case hdf5(dataset: String?), tiff, pngDirectory }
+    /// The file or directory, as the user wrote it.
     public var path: String
+    /// The HDF5 dataset, normalized to start with `/`, when one was named.
     public var dataset: String?
+    /// The file format.
     public var kind: Kind
 
+    /// `PATH:DATASET` or `PATH`, for messages.
     public var description: String { dataset.map { "\(path):\($0)" } ?? path }
 
     public static func == (a: Self, b: Self) -> Bool { a.path == b.path && a.dataset == b.dataset }
@@ -15,6 +21,8 @@ public struct VolumeReference: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `PATH` or `PATH:DATASET`. The split is at the first `:` whose prefix is an
     /// existing file, so paths with colons still work.
+    ///
+    /// - Throws: `IOError(.missingFile)` naming the file part when no such file exists.
     public static func parse(_ text: String) throws(IOError) -> VolumeReference {
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -40,10 +48,14 @@ public struct VolumeReference: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Reads volume references into memory, squeezing singleton axes to (z, y, x).
+/// Reads volume references into memory, squeezing singleton axes to (z, y, x)
+/// (see docs/ARCHITECTURE.md, "Volumes and files").
 public enum VolumeReader {
     /// Reads the volume, optionally binned on read (`bin` = factors per axis; mean for
     /// images, mode for labels when `labels` is true).
+    ///
+    /// - Throws: `IOError` naming the file (and dataset) when it is missing, corrupt, not a 3-D
+    ///   volume, of an unsupported type, or an HDF5 file without a dataset named.
     public static func read(_ ref: VolumeReference, bin: Shape3? = nil, labels: Bool = false) throws(IOError) -> AnyVolume {
         var v: AnyVolume
         switch ref.kind {
@@ -66,6 +78,8 @@ public enum VolumeReader {
     }
 
     /// Reads labels and checks them against the schema's class count.
+    ///
+    /// - Throws: `IOError(.badLabels)` naming the first value outside 0..<classCount, or the errors of `read`.
     public static func readLabels(_ ref: VolumeReference, classCount: Int, bin: Shape3? = nil) throws(IOError) -> Volume<UInt8> {
         let v = try read(ref, bin: bin, labels: true)
         do { return try v.asLabels(classCount: classCount) } catch {
@@ -84,6 +98,11 @@ public enum VolumeReader {
         return Shape3(d[0], d[1], d[2])
     }
 
+    /// Reads a whole HDF5 dataset as a volume, every value exactly: wide integers and doubles come
+    /// back as `.int32`/`.float32` when those hold every value, else as `.int64`/`.float64`.
+    ///
+    /// - Throws: `IOError` for an unsupported dtype, a dataset that is not 3-D after squeezing, or
+    ///   a uint64 value above 2^63 − 1 (named in the message).
     public static func readHDF5(_ file: HDF5File, _ dataset: String) throws(IOError) -> AnyVolume {
         let info = try file.info(dataset)
         guard let scalar = info.scalarType else {
@@ -98,10 +117,26 @@ public enum VolumeReader {
         case .uint16: return .uint16(Volume(shape: shape, data: try file.readArray(dataset, as: .uint16, of: UInt16.self).data))
         case .int32: return .int32(Volume(shape: shape, data: try file.readArray(dataset, as: .int32, of: Int32.self).data))
         case .float32, .float16: return .float32(Volume(shape: shape, data: try file.readArray(dataset, as: .float32, of: Float.self).data))
+        case .int64:
+            // Wide integers are read exactly; int32 holds them when every value fits (half the memory).
+            let data = try file.readArray(dataset, as: .int64, of: Int64.self).data
+            if data.allSatisfy({ Int64(Int32.min)...Int64(Int32.max) ~= $0 }) {
+                return .int32(Volume(shape: shape, data: data.map { Int32($0) }))
+            }
+            return .int64(Volume(shape: shape, data: data))
+        case .float64:
+            // Doubles are read exactly; float32 holds them when every value survives the round trip.
+            let data = try file.readArray(dataset, as: .float64, of: Double.self).data
+            if data.allSatisfy({ Double(Float($0)) == $0 || $0.isNaN }) {
+                return .float32(Volume(shape: shape, data: data.map { Float($0) }))
+            }
+            return .float64(Volume(shape: shape, data: data))
         }
     }
 
     /// Reads z-slices `z` of a 3-D HDF5 dataset as float (for streaming large images).
+    ///
+    /// - Throws: `IOError` when the dataset is not a volume, or holds a value float cannot (beyond ±3.4e38).
     public static func readSlab(_ file: HDF5File, _ dataset: String, z: Range<Int>) throws(IOError) -> Volume<Float> {
         let info = try file.info(dataset)
         guard let shape = volumeShape(dims: info.dims) else {

@@ -91,6 +91,35 @@ final class LayoutAndNavigationTests: XCTestCase {
         XCTAssertEqual(a, b)
         XCTAssertEqual(before.z, 0)
         XCTAssertNotEqual(a, before)
+
+        // A long script of every kind of user action, folded through reduce twice from the same
+        // state: the same result each time (nothing hidden carried between calls), the start state
+        // untouched, and exactly what the session reaches by sending the same actions.
+        let script: [Action] = [
+            .nextSlice, .nextSlice, .pageDown, .previousSlice, .zoomIn, .zoomIn, .pan(dy: 1, dx: -2),
+            .toggleClass(2), .toggleClass(4), .toggleClass(2), .cycleAlpha, .cycleAlpha, .cyclePair,
+            .toggleDisagreementMap, .cycleMetricsTab, .toggleMetricsScope, .click(row: 5, col: 7),
+            .scroll(-3), .toggleHelp, .zoomOut, .resize(cols: 100, rows: 30), .goToSlice(4), .notice("x"),
+        ]
+        let first = script.reduce(before, reduce)
+        let second = script.reduce(before, reduce)
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(first.center.y, second.center.y); XCTAssertEqual(first.center.x, second.center.x)
+        XCTAssertEqual(before, TestStudies.session().state, "reduce never changes the state it is given")
+        for action in script { s.send(action) }
+        XCTAssertEqual(s.state, first)
+
+        // The script's effects, worked out by hand from the actions.
+        XCTAssertEqual(first.z, 4)
+        XCTAssertEqual(first.hiddenClasses, [4])
+        XCTAssertEqual(first.alphaIndex, 2)
+        XCTAssertEqual(first.pair, SourcePair(a: 0, b: 2))
+        XCTAssertTrue(first.disagreementMap)
+        XCTAssertEqual(first.metricsTab, .pairwise)
+        XCTAssertEqual(first.metricsScope, .volume)
+        XCTAssertTrue(first.helpVisible)
+        XCTAssertEqual(first.terminal.cols, 100); XCTAssertEqual(first.terminal.rows, 30)
+        XCTAssertEqual(first.notice, "x")
     }
 
     func testZoomPanAndFit() {

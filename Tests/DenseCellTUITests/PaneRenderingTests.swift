@@ -20,6 +20,41 @@ final class PaneRenderingTests: XCTestCase {
         return PixelPoint(y: y, x: x)
     }
 
+    /// The platelet schema's class colors as documented (#RRGGBB), written down here rather than
+    /// taken from the code under test.
+    static let documentedColors: [UInt8: RGB] = [
+        1: RGB(0x5B, 0x8D, 0xB8),   // cell
+        2: RGB(0x3B, 0xAA, 0x5C),   // mitochondrion
+        3: RGB(0xF2, 0xC1, 0x4E),   // canalicular channel
+        4: RGB(0xE0, 0x62, 0x9B),   // alpha granule
+        5: RGB(0x9B, 0x59, 0xD0),   // dense granule
+        6: RGB(0xFF, 0x7F, 0x0E),   // dense granule core
+    ]
+
+    /// The disagreement map's documented colors per kind (organelles = classes 2–6).
+    static func documentedDisagreement(_ a: UInt8, _ b: UInt8) -> RGB? {
+        let ao = (2...6).contains(a), bo = (2...6).contains(b)
+        if a == b { return nil }
+        switch (ao, bo) {
+        case (true, false): return RGB(0xE8, 0x41, 0x3C)    // organelle only in A
+        case (false, true): return RGB(0x2B, 0xB5, 0xE8)    // organelle only in B
+        case (true, true): return RGB(0xFF, 0xD4, 0x00)     // different organelles
+        case (false, false): return RGB(0xB0, 0x8C, 0xFF)   // cell vs background
+        }
+    }
+
+    /// `color` laid over gray `g` at opacity `alpha`.
+    func over(_ g: UInt8, _ color: RGB, _ alpha: Double) -> RGB {
+        func c(_ v: UInt8) -> Double { Double(g) + (Double(v) - Double(g)) * alpha }
+        return RGB(UInt8(c(color.r).rounded()), UInt8(c(color.g).rounded()), UInt8(c(color.b).rounded()))
+    }
+
+    /// Each channel within 1 (rounding may differ in the last step).
+    func assertClose(_ shown: RGB, _ expected: RGB, _ message: @autoclosure () -> String, line: UInt = #line) {
+        let d = [Int(shown.r) - Int(expected.r), Int(shown.g) - Int(expected.g), Int(shown.b) - Int(expected.b)]
+        XCTAssertTrue(d.allSatisfy { abs($0) <= 1 }, "\(shown) vs \(expected): \(message())", line: line)
+    }
+
     func gray(_ s: ViewerSession, _ z: Int, _ p: PixelPoint) -> UInt8 {
         let r = s.data.displayRange
         return Overlay.gray(s.data.image[z, p.y, p.x], lo: r.lo, hi: r.hi)
@@ -30,6 +65,7 @@ final class PaneRenderingTests: XCTestCase {
         let grid = s.frame()
         let layout = Layout(s.state)
         var checked = 0
+        var painted: Set<UInt8> = []
         for pane in layout.panes {
             let r = pane.pixels
             for row in r.row..<(r.row + r.height) { for col in r.col..<(r.col + r.width) {
@@ -41,20 +77,22 @@ final class PaneRenderingTests: XCTestCase {
                         XCTAssertEqual(shown, PaneRenderer.outside); continue
                     }
                     let g = gray(s, s.state.z, p)
-                    let expected: RGB
                     switch pane.kind {
-                    case .image: expected = RGB(g, g, g)
+                    case .image: XCTAssertEqual(shown.rgb, RGB(g, g, g), "\(pane.kind) at \(p)")
                     case .source(let i):
                         let label = s.data.sources[i].labels[s.state.z, p.y, p.x]
-                        expected = Overlay.blend(gray: g, label: label, schema: .platelet, alpha: s.state.alpha)
+                        let expected = Self.documentedColors[label].map { over(g, $0, s.state.alpha) } ?? RGB(g, g, g)
+                        assertClose(shown.rgb, expected, "\(pane.kind) label \(label) at \(p)")
+                        if label != 0 { painted.insert(label) }
                     case .disagreement: continue
                     }
-                    XCTAssertEqual(shown.rgb, expected, "\(pane.kind) at \(p)")
                     checked += 1
                 }
             } }
         }
         XCTAssertGreaterThan(checked, 3000)
+        XCTAssertEqual(painted, [1, 2, 4], "cell, mitochondrion and alpha granule are on screen")
+        XCTAssertEqual(LabelSchema.platelet.classes.compactMap(\.color), (1...6).map { Self.documentedColors[UInt8($0)]! })
     }
 
     func testDisagreementMapColorsKindsOfOverlayModule() {
@@ -69,8 +107,14 @@ final class PaneRenderingTests: XCTestCase {
         for row in r.row..<(r.row + r.height) { for col in r.col..<(r.col + r.width) where grid[row, col].char == Cell.upperHalf {
             guard let p = pixel(s, pane: pane, row: row, col: col, lower: false) else { continue }
             let a = s.data.sources[0].labels[5, p.y, p.x], b = s.data.sources[1].labels[5, p.y, p.x]
-            let expected = Overlay.disagreementPixel(gray: gray(s, 5, p), a: a, b: b, organelles: Set(LabelSchema.platelet.organelles))
-            XCTAssertEqual(grid[row, col].fg.rgb, expected)
+            let g = gray(s, 5, p)
+            // Agreement shows the image dimmed to 60 %; each kind of disagreement its color at 85 %.
+            if let color = Self.documentedDisagreement(a, b) {
+                assertClose(grid[row, col].fg.rgb, over(g, color, 0.85), "\(a) vs \(b) at \(p)")
+            } else {
+                let d = UInt8(Double(g) * 0.6)
+                assertClose(grid[row, col].fg.rgb, RGB(d, d, d), "agreeing at \(p)")
+            }
             kinds.insert(Overlay.disagreement(a, b, organelles: Set(LabelSchema.platelet.organelles)))
         } }
         XCTAssertTrue(kinds.isSuperset(of: [.agree, .missed, .extra]), "\(kinds)")

@@ -48,9 +48,7 @@ struct Bench: ParsableCommand {
         let log: (String) -> Void = { message in
             if !json { FileHandle.standardError.write(Data("densecell bench: \(message)\n".utf8)) }
         }
-        let r: BenchmarkResult
-        do { r = try Benchmark.run(width: width, window: shape, precision: p, seconds: seconds, log: log) }
-        catch let e as EngineError { throw WorkError(e.description) }
+        let r = try Benchmark.run(width: width, window: shape, precision: p, seconds: seconds, log: log)
         if json {
             let object: [String: Any] = [
                 "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,

@@ -133,6 +133,8 @@ enum MetricsInput {
         case .uint16(let v): return v.map { $0 != 0 ? 1 : 0 }
         case .int32(let v): return v.map { $0 != 0 ? 1 : 0 }
         case .float32(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .int64(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .float64(let v): return v.map { $0 != 0 ? 1 : 0 }
         }
     }
 
@@ -158,7 +160,7 @@ enum MetricsInput {
     }
 }
 
-/// Aligned tables and the JSON of DESIGN §3.
+/// Aligned tables and the JSON of `evaluate` (key order: docs/ARCHITECTURE.md, "Reports").
 enum MetricsReport {
     static func percent(_ v: Double?) -> String { v.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a" }
     static func decimal(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "n/a" }
@@ -218,7 +220,7 @@ enum MetricsReport {
         return table(rows)
     }
 
-    // MARK: JSON (hand-written to keep the key order of DESIGN §3)
+    // MARK: JSON (hand-written to keep the documented key order: docs/ARCHITECTURE.md, "Reports")
 
     static func json(_ s: String) -> String {
         var out = "\""

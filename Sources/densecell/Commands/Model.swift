@@ -21,7 +21,7 @@ struct ModelInit: ParsableCommand {
         commandName: "init",
         abstract: "Write a new, untrained model file with Xavier-uniform weights from a seed.",
         discussion: """
-        The file has the layout of a trained model (DESIGN §4) with steps = 0 and no evaluation \
+        The file has the layout of a trained model (docs/ARCHITECTURE.md, "Model file") with steps = 0 and no evaluation \
         scores, so it ranks last in a Top-k ensemble. Useful to try `segment` and `bench`, and as \
         the starting point of training.
 
@@ -52,10 +52,7 @@ struct ModelInit: ParsableCommand {
         let arch = Architecture(width: width, conv333: !noConv333, pyramid: !noPyramid)
         let model = NetworkModel.random(arch, seed: seed)
         let dir = (output as NSString).deletingLastPathComponent
-        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            catch { throw IOError(.writeFailed, file: dir, "cannot create directory") }
-        }
+        if !dir.isEmpty { try OutputDirectory.create(dir) }
         try model.write(path: output)
         print("wrote \(output): width \(width), \(arch.parameterCount) parameters, seed \(seed)")
     }
