@@ -33,7 +33,7 @@ public final class StudyLabelReader {
                           "shape \(info.dims.map(String.init).joined(separator: "×")) is not a 3-D volume")
         }
         shape = s
-        role = file.attribute(dataset, "role")?.stringValue.flatMap(SourceRole.init(rawValue:)) ?? StudyFile.roleGuess(name)
+        role = file.attribute(dataset, "role")?.stringValue.flatMap(SourceRole.init(rawValue:)) ?? SourceRole(guessingFrom: name)
         maskDataset = file.attribute(dataset, "mask")?.stringValue
         if let maskDataset {
             let m = try file.info(maskDataset)

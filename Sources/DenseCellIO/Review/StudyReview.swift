@@ -135,57 +135,26 @@ public final class StudyReview {
     }
 
     /// Streams labels and an undecided mask, slab by slab, into `/labels/NAME` and
-    /// `/masks/NAME-undecided` of a new file built under a temporary name; then renames it into
-    /// place, or, when `out` exists, copies both datasets into it in one short write.
+    /// `/masks/NAME-undecided` through the study writer: a new file appears complete or not at
+    /// all; an existing one gets both datasets (replacing earlier ones of the name) at the end.
     static func writeLabels(out: String, name: String, shape: Shape3, role: SourceRole,
                             progress: ((Int, Int) -> Void)?,
                             slab: (Range<Int>) throws(IOError) -> (Volume<UInt8>, Volume<UInt8>)) throws(IOError) {
-        let labels = "/labels/" + name, mask = "/masks/" + name + "-undecided"
-        let dims = [shape.z, shape.y, shape.x]
-        let chunks = [min(shape.z, 4), min(shape.y, 256), min(shape.x, 256)]
-        let exists = FileManager.default.fileExists(atPath: out)
-        if exists {
-            let target = try HDF5File(path: out)
-            for d in [labels, mask] where target.exists(d) {
-                throw IOError(.badReference, file: out, dataset: d, "already exists; choose another --name")
-            }
+        let writer = try StudyWriter(path: out, shape: shape, existing: .addTo)
+        let maskName = name + "-undecided"
+        try writer.createLabels(name, role: role)
+        try writer.createMask(maskName)
+        var z = 0
+        while z < shape.z {
+            let zs = z..<min(shape.z, z + slabDepth)
+            let (labels, undecided) = try slab(zs)
+            let box = Box3(z: zs, y: 0..<shape.y, x: 0..<shape.x)
+            try writer.writeLabels(name, box: box, labels.data)
+            try writer.writeMask(maskName, box: box, undecided.data)
+            z = zs.upperBound
+            progress?(z, shape.z)
         }
-        let build = exists ? out + ".consensus-partial-\(getpid()).h5" : out
-        func fill(_ path: String) throws(IOError) {
-            let f = try HDF5File(path: path, mode: .truncate)
-            try f.createDataset(labels, dims: dims, fileType: .uint8, chunks: chunks)
-            try f.createDataset(mask, dims: dims, fileType: .uint8, chunks: chunks)
-            var z = 0
-            while z < shape.z {
-                let zs = z..<min(shape.z, z + slabDepth)
-                let (l, u) = try slab(zs)
-                try f.writeSlab(labels, start: [zs.lowerBound, 0, 0], count: [zs.count, shape.y, shape.x], data: l.data, memoryType: .uint8)
-                try f.writeSlab(mask, start: [zs.lowerBound, 0, 0], count: [zs.count, shape.y, shape.x], data: u.data, memoryType: .uint8)
-                z = zs.upperBound
-                progress?(z, shape.z)
-            }
-            try f.setAttribute(labels, "role", .string(role.rawValue))
-            try f.setAttribute(labels, "mask_undecided", .string(mask))
-        }
-        if !exists {
-            try AtomicFile.write(to: out) { (tmp: String) throws(IOError) in try fill(tmp) }
-            return
-        }
-        defer { unlink(build) }
-        try fill(build)
-        let source = try HDF5File(path: build)
-        let target = try HDF5File(path: out, mode: .readWrite)
-        for d in [labels, mask] {
-            try target.createDataset(d, dims: dims, fileType: .uint8, chunks: chunks)
-            var z = 0
-            while z < shape.z {
-                let zs = z..<min(shape.z, z + slabDepth * 8)
-                let r = try source.readArray(d, as: .uint8, of: UInt8.self, start: [zs.lowerBound, 0, 0], count: [zs.count, shape.y, shape.x])
-                try target.writeSlab(d, start: [zs.lowerBound, 0, 0], count: [zs.count, shape.y, shape.x], data: r.data, memoryType: .uint8)
-                z = zs.upperBound
-            }
-        }
-        try target.setAttribute(labels, "role", .string(role.rawValue))
-        try target.setAttribute(labels, "mask_undecided", .string(mask))
+        try writer.setAttribute("/labels/" + name, "undecided", .string("/masks/" + maskName))
+        try writer.commit()
     }
 }

@@ -14,7 +14,8 @@ struct ConsensusCommand: ParsableCommand {
         The regions are found again in the study; a decision about a region the study no longer
         has as it was (labels changed since the review) is refused.
         With --vote A,B,C…: the voxelwise majority of three or more sources; ties are undecided.
-        OUT is created atomically; when it exists, the two datasets are added to it at the end.
+        OUT is created atomically; when it exists, the two datasets are added to it at the end
+        (replacing earlier ones of the same name).
 
         Examples:
           densecell consensus study.h5 --pair annotator-1,annotator-2 --out consensus.h5

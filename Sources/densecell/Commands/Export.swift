@@ -156,7 +156,7 @@ struct Export: ParsableCommand {
         if let warning = contents.warning { FileHandle.standardError.write(Data("densecell: \(warning)\n".utf8)) }
         let items = ReviewState(records: contents.records).items
         guard !items.isEmpty else { throw UsageError("\(logPath): no review items to export") }
-        try FigureExport.makeDirectory(out)
+        try OutputDirectory.create(out)
         let name = ((subject as NSString).lastPathComponent as NSString).deletingPathExtension
         let sources = study.labels.map(\.name)
         let progress = ProgressBar("export", total: items.count, unit: "items")
