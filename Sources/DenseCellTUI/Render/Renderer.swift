@@ -173,7 +173,7 @@ public final class Renderer {
         let room = max(0, r.col + r.width - 16 - col)
         if let notice = state.notice {
             col = grid.put(Format.fit(notice, room - 2) + "  ", row: r.row, col: col, fg: .accent, bg: bg, attrs: .bold)
-        } else if let line = ReviewOverlay.regionLine(state) {
+        } else if let line = ReviewOverlay.regionLine(state, width: room - 2) {
             col = grid.put(Format.fit(line, room - 2) + "  ", row: r.row, col: col, fg: .warning, bg: bg, attrs: .bold)
         } else if let status = state.status, state.job == nil {
             col = grid.put(Format.fit(status, room - 2) + "  ", row: r.row, col: col, fg: .warning, bg: bg)

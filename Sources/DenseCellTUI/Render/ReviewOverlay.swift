@@ -33,13 +33,21 @@ enum ReviewOverlay {
     }
 
     /// `region 3/412: A alpha granule vs B cell · 1,240 voxels · z 12–15`, and the decision if any.
-    static func regionLine(_ state: ViewState) -> String? {
+    /// Class names are shortened when the long line does not fit `width`.
+    static func regionLine(_ state: ViewState, width: Int = .max) -> String? {
         guard state.regionMode, let q = state.regionQueue, q.pair == state.pair, let r = q.current else { return nil }
-        func name(_ c: UInt8) -> String { Int(c) < state.classNames.count ? state.classNames[Int(c)] : "class \(c)" }
         let m = r.mainPair
-        var line = "region \(r.id)/\(q.regions.count): A \(name(m.a)) vs B \(name(m.b)) · \(ReviewListing.grouped(r.voxels)) voxels · z \(r.box.z.lowerBound)–\(r.box.z.upperBound - 1)"
-        if let take = q.decided[r.id] { line += " · decided: \(take.rawValue)" }
-        return line
+        func line(short: Bool) -> String {
+            func name(_ c: UInt8) -> String {
+                guard Int(c) < state.classNames.count else { return "class \(c)" }
+                return short ? Format.shortName(state.classNames[Int(c)]) : state.classNames[Int(c)]
+            }
+            var text = "region \(r.id)/\(q.regions.count): A \(name(m.a)) vs B \(name(m.b)) · \(ReviewListing.grouped(r.voxels)) \(short ? "vox" : "voxels") · z \(r.box.z.lowerBound)–\(r.box.z.upperBound - 1)"
+            if let take = q.decided[r.id] { text += " · decided: \(take.rawValue)" }
+            return text
+        }
+        let long = line(short: false)
+        return long.count <= width ? long : line(short: true)
     }
 
     static let reviewHints = "a/b take A/B  E ensemble  x neither  u undo  n/N region  f flag  F list  r off"
