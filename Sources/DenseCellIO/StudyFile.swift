@@ -56,7 +56,8 @@ public enum StudyFile {
         return LabelSource(name: name, role: role, labels: labels, mask: mask)
     }
 
-    static func roleGuess(_ name: String) -> SourceRole {
+    /// The role of a source without a `role` attribute, from its name.
+    public static func roleGuess(_ name: String) -> SourceRole {
         if name == "truth" || name.hasPrefix("truth") { return .truth }
         if name.hasPrefix("annotator") { return .annotator }
         return .algorithm
