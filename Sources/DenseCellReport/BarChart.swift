@@ -33,9 +33,10 @@ public struct BarChart {
         let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1
         let format: (Double) -> String = yMaximum == nil ? { ChartStyle.tickLabel($0, step: step) } : yFormat
         let left = 12 + 18 + ValueAxis.labelWidth(ticks, format) + 12
-        let bar = series.count > 4 ? 12.0 : 18.0
+        // Bars as wide as a plot of about 480 units allows, between 8 and 22 units.
+        let bar = max(8, min(22, (480 / Double(max(1, groups.count)) - 18) / Double(max(1, series.count))))
         let groupWidth = Double(series.count) * bar + 18
-        let plotWidth = max(200, Double(groups.count) * groupWidth)
+        let plotWidth = max(240, Double(groups.count) * groupWidth)
         let angle = 30.0 * Double.pi / 180
         let labelHeight = (groups.map { ChartStyle.textWidth($0) }.max() ?? 0) * sin(angle) + 14
         let top = 40.0, plotHeight = 240.0

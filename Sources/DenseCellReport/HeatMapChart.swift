@@ -8,7 +8,7 @@ public struct HeatMapChart {
     public var description: String
     public var rowLabels: [String]
     public var columnLabels: [String]
-    /// Colors drawn as small squares before the labels (class colors), nil for none.
+    /// Colors drawn as small squares beside the row labels (class colors), nil for none.
     public var labelSwatches: [String?]? = nil
     public var rowAxisTitle: String
     public var columnAxisTitle: String
@@ -38,7 +38,7 @@ public struct HeatMapChart {
         let swatch = labelSwatches == nil ? 0.0 : 16.0
         let angle = 40.0 * Double.pi / 180
         let rowLabelWidth = (rowLabels.map { ChartStyle.textWidth($0) }.max() ?? 0) + swatch
-        let columnLabelWidth = (columnLabels.map { ChartStyle.textWidth($0) }.max() ?? 0) + swatch
+        let columnLabelWidth = columnLabels.map { ChartStyle.textWidth($0) }.max() ?? 0
         let columnLabelHeight = columnLabelWidth * sin(angle) + ChartStyle.fontSize * cos(angle) + 10
         let left = max(12 + 18 + rowLabelWidth + 10, columnLabelWidth * cos(angle) - cell / 2 + 12)
         let top = 52.0
@@ -98,11 +98,6 @@ public struct HeatMapChart {
             xAxis += Markup.text("text", [("class", "tick-label"), ("x", Markup.number(x)), ("y", Markup.number(anchorY)),
                                           ("text-anchor", "end"),
                                           ("transform", "rotate(-40 \(Markup.number(x)) \(Markup.number(anchorY)))")], label)
-            if let color = labelSwatches?[c] {
-                xAxis += Markup.element("rect", [("x", Markup.number(x + 2)), ("y", Markup.number(anchorY - 9)), ("width", "11"),
-                                                 ("height", "11"), ("fill", color), ("stroke", "#6E6E6E"), ("stroke-width", "0.5"),
-                                                 ("transform", "rotate(-40 \(Markup.number(x)) \(Markup.number(anchorY)))")])
-            }
         }
         xAxis += Markup.text("text", [("class", "axis-title"), ("x", Markup.number(left + plotWidth / 2)),
                                       ("y", Markup.number(bottom + columnLabelHeight + 16)), ("text-anchor", "middle"),

@@ -54,7 +54,10 @@ struct ReportDocument {
                 description: "Share of each \(pair[0]) class (rows) that \(pair[1]) labels as each class (columns).",
                 rowLabels: classNames, columnLabels: classNames, labelSwatches: swatches,
                 rowAxisTitle: "\(pair[0]) class", columnAxisTitle: "\(pair[1]) class",
-                values: rows, cellText: rows.map { $0.map { ReportNumber.percent($0, digits: 1) } },
+                // An empty cell reads "0", so the few confusions stand out from the exact zeros.
+                values: rows, cellText: (0..<c.classes).map { t in (0..<c.classes).map { q in
+                    c[t, q] == 0 && c.truthCount(t) > 0 ? "0" : ReportNumber.percent(rows[t][q], digits: 1)
+                } },
                 cellTags: (0..<c.classes).map { t in (0..<c.classes).map { q in
                     ReportNumber.tag("confusion_row_share", ReportNumber.exact(rows[t][q]),
                                      [("pair", pair.joined(separator: ",")), ("row", String(t)), ("column", String(q))])
@@ -131,7 +134,7 @@ struct ReportDocument {
         let head = Markup.element("meta", [("charset", "utf-8")])
             + Markup.element("meta", [("name", "generator"), ("content", ReportDirectory.generatorMarker)])
             + Markup.text("title", [], "Segmentation report: \(studyName)")
-            + Markup.text("style", [], Self.css)
+            + Markup.element("style", [], Self.css)   // CSS is raw text in HTML: kept free of <, & and quotes
         return "<!DOCTYPE html>\n" + Markup.element("html", [("xmlns", "http://www.w3.org/1999/xhtml"), ("lang", "en")],
                                                     Markup.element("head", [], head) + Markup.element("body", [], body)) + "\n"
     }
@@ -258,8 +261,8 @@ struct ReportDocument {
                                + cell(ReportNumber.count(c.predictedCount(j)), ReportNumber.tag("prediction_voxels", String(c.predictedCount(j)), [("pair", key), ("class", String(j))]))
                                + cell(ReportNumber.score(iou[j]), ReportNumber.tag("iou", ReportNumber.exact(iou[j]), [("pair", key), ("class", String(j))])))
             }
-            html += table(["class", "\(pair[0]) voxels", "\(pair[1]) voxels", "IoU"], iouRows,
-                          caption: "Per-class IoU (* not an organelle; n/a: class absent from both)")
+            let iouTable = table(["class", "\(pair[0]) voxels", "\(pair[1]) voxels", "IoU"], iouRows,
+                                 caption: "Per-class IoU (* not an organelle; n/a: class absent from both)")
             let countRows = (0..<c.classes).map { t in
                 Markup.element("tr", [], Markup.text("th", [], "\(t) \(schema.classes[t].name)") + (0..<c.classes).map { q in
                     cell(ReportNumber.count(c[t, q]), ReportNumber.tag("confusion", String(c[t, q]), [("pair", key), ("row", String(t)), ("column", String(q))]))
@@ -267,8 +270,10 @@ struct ReportDocument {
             }
             html += table(["\(pair[0]) \\ \(pair[1])"] + (0..<c.classes).map { "\($0) \(schema.classes[$0].name)" }, countRows,
                           caption: "Confusion matrix in voxels (rows \(pair[0]), columns \(pair[1]))")
-            html += figure(Self.confusionFile(pair), alt: "Row-normalized confusion matrix, \(Self.pairText(pair))",
-                           caption: "Confusion matrix of \(Self.pairText(pair)), each row divided by its total.")
+            html += Markup.element("div", [("class", "row")],
+                                   figure(Self.confusionFile(pair), alt: "Row-normalized confusion matrix, \(Self.pairText(pair))",
+                                          caption: "Confusion matrix of \(Self.pairText(pair)), each row divided by its total.")
+                                   + iouTable)
         }
         return Markup.element("section", [], html)
     }
@@ -283,7 +288,6 @@ struct ReportDocument {
         html += Markup.text("p", [], "The non-background probability 1 − p(background) thresholded at t, against \(plan.truth!) binarized "
                             + "(every class but background), scored by MIoU over the two classes. Dashed: the label source of the same "
                             + "name, binarized the same way.")
-        html += figure("threshold-sweep.svg", alt: "Binary MIoU against threshold", caption: "Binary MIoU against the threshold t.", wide: true)
         let rows = ReportStatistics.thresholds.indices.map { i in
             Markup.element("tr", [], cell(String(format: "%.1f", ReportStatistics.thresholds[i]), numeric: true)
                            + plan.probabilities.indices.map { k in
@@ -292,7 +296,9 @@ struct ReportDocument {
                                                                     [("source", plan.probabilities[k].name), ("threshold", String(ReportStatistics.thresholds[i]))]))
             }.joined())
         }
-        html += table(["t"] + plan.probabilities.map { "\($0.name) MIoU" }, rows, caption: "Binary MIoU at each threshold")
+        html += Markup.element("div", [("class", "row")],
+                               figure("threshold-sweep.svg", alt: "Binary MIoU against threshold", caption: "Binary MIoU against the threshold t.")
+                               + table(["t"] + plan.probabilities.map { "\($0.name) MIoU" }, rows, caption: "Binary MIoU"))
         for (k, p) in plan.probabilities.enumerated() {
             if let labels = p.labels, let v = stats.binarizedLabels[k] {
                 html += Markup.element("p", [], Markup.escape("\(labels) labels, binarized: MIoU ")
@@ -380,7 +386,7 @@ struct ReportDocument {
     }
 
     static let css = """
-    body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #1e1e1e; background: #fff;
+    body { font-family: DejaVu Sans, Helvetica, Arial, sans-serif; color: #1e1e1e; background: #fff;
            max-width: 1180px; margin: 2em auto; padding: 0 1.5em; line-height: 1.45; font-size: 15px; }
     h1 { font-size: 1.7em; margin-bottom: .2em; }
     h2 { font-size: 1.3em; border-bottom: 1px solid #bbb; margin-top: 2em; padding-bottom: .15em; }
@@ -389,7 +395,7 @@ struct ReportDocument {
     p.warning { color: #8a4b00; }
     code { font-size: .9em; background: #f3f3f3; padding: 0 .25em; }
     table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .9em; }
-    caption { text-align: left; font-weight: bold; padding-bottom: .3em; }
+    caption { text-align: left; font-weight: bold; padding-bottom: .3em; white-space: nowrap; }
     th, td { border: 1px solid #c8c8c8; padding: .22em .55em; vertical-align: top; }
     thead th { background: #f2f2f2; }
     tbody th { text-align: left; font-weight: normal; background: #fafafa; }

@@ -116,7 +116,8 @@ public struct ReviewLog: Sendable {
     }
 
     static func integer(_ value: Any?) -> Int? {
-        guard let n = value as? NSNumber, !(value is Bool) else { return nil }
+        // `is Bool` holds for any NSNumber of 0 or 1; JSON's true and false come as a boolean class.
+        guard let n = value as? NSNumber, !String(describing: type(of: value)).contains("Bool") else { return nil }
         let d = n.doubleValue
         return d == d.rounded() ? Int(d) : nil
     }
