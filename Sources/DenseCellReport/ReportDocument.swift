@@ -289,7 +289,8 @@ struct ReportDocument {
                             + "(every class but background), scored by MIoU over the two classes. Dashed: the label source of the same "
                             + "name, binarized the same way.")
         let rows = ReportStatistics.thresholds.indices.map { i in
-            Markup.element("tr", [], cell(String(format: "%.1f", ReportStatistics.thresholds[i]), numeric: true)
+            Markup.element("tr", [], cell(String(format: "%.1f", ReportStatistics.thresholds[i]),
+                                          ReportNumber.tag("threshold", String(ReportStatistics.thresholds[i])))
                            + plan.probabilities.indices.map { k in
                 let v = stats.sweeps[k][i].miou
                 return cell(ReportNumber.score(v), ReportNumber.tag("binary_sweep", ReportNumber.exact(v),
@@ -351,7 +352,7 @@ struct ReportDocument {
                                + ReviewSummary.takes.map { take in
                     cell(String(row.takes[take] ?? 0), [("data-metric", "review_decisions"), ("data-value", String(row.takes[take] ?? 0)),
                                                         ("data-pair", row.pair), ("data-classes", row.classes.joined(separator: ",")), ("data-take", take)])
-                }.joined() + cell(String(row.total)))
+                }.joined() + cell(String(row.total), ReportNumber.tag("review_regions", String(row.total))))
             }
             html += table(["pair", "classes (A / B)", "took A", "took B", "took ensemble", "neither", "regions"], rows,
                           caption: "Decisions in effect per class pair")
@@ -361,7 +362,7 @@ struct ReportDocument {
         } else {
             let rows = summary.flags.map { flag in
                 let r = flag.record
-                return Markup.element("tr", [], cell(String(r.line)) + Markup.text("td", [], r.time ?? "—") + Markup.text("td", [], r.reviewer ?? "—")
+                return Markup.element("tr", [], cell(String(r.line), ReportNumber.tag("review_line", String(r.line))) + Markup.text("td", [], r.time ?? "—") + Markup.text("td", [], r.reviewer ?? "—")
                                       + Markup.text("td", [], r.location.map { $0.map(String.init).joined(separator: ", ") } ?? "—")
                                       + Markup.text("td", [], r.pair?.joined(separator: " vs ") ?? "—")
                                       + Markup.text("td", [("class", "note")], r.note ?? "")
