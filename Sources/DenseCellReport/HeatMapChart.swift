@@ -34,7 +34,7 @@ public struct HeatMapChart {
 
     public func svg() -> String {
         let rows = rowLabels.count, columns = columnLabels.count
-        let cell = rows <= 4 && columns <= 4 ? 72.0 : 58.0
+        let cell = rows <= 4 && columns <= 4 ? 72.0 : 50.0
         let swatch = labelSwatches == nil ? 0.0 : 16.0
         let angle = 40.0 * Double.pi / 180
         let rowLabelWidth = (rowLabels.map { ChartStyle.textWidth($0) }.max() ?? 0) + swatch

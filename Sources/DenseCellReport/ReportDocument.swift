@@ -62,7 +62,7 @@ struct ReportDocument {
                     ReportNumber.tag("confusion_row_share", ReportNumber.exact(rows[t][q]),
                                      [("pair", pair.joined(separator: ",")), ("row", String(t)), ("column", String(q))])
                 } },
-                legendTitle: "share of row", legendFormat: { String(format: "%.0f%%", 100 * $0) })
+                legendTitle: "% of row", legendFormat: { String(format: "%.0f%%", 100 * $0) })
             out.append((Self.confusionFile(pair), chart.svg()))
         }
         if !plan.pairs.isEmpty {
@@ -123,14 +123,11 @@ struct ReportDocument {
         body += Markup.element("p", [("class", "meta")],
                                Markup.escape("Written \(Self.timestamp()) by \(options.generator).")
                                + (options.commandLine.isEmpty ? "" : " " + Markup.text("code", [], options.commandLine)))
-        body += studySection()
-        body += agreementSection()
-        body += fractionSection()
-        body += pairSections()
-        body += sweepSection()
-        body += sliceSection()
-        body += reviewSection()
-        body += methodsSection()
+        // A line per section keeps the file readable and diffable.
+        for section in [studySection(), agreementSection(), fractionSection(), pairSections(), sweepSection(),
+                        sliceSection(), reviewSection(), methodsSection()] {
+            body += "\n" + section
+        }
         let head = Markup.element("meta", [("charset", "utf-8")])
             + Markup.element("meta", [("name", "generator"), ("content", ReportDirectory.generatorMarker)])
             + Markup.text("title", [], "Segmentation report: \(studyName)")
@@ -262,7 +259,7 @@ struct ReportDocument {
                                + cell(ReportNumber.score(iou[j]), ReportNumber.tag("iou", ReportNumber.exact(iou[j]), [("pair", key), ("class", String(j))])))
             }
             let iouTable = table(["class", "\(pair[0]) voxels", "\(pair[1]) voxels", "IoU"], iouRows,
-                                 caption: "Per-class IoU (* not an organelle; n/a: class absent from both)")
+                                 caption: "Per-class IoU (* not an organelle)")
             let countRows = (0..<c.classes).map { t in
                 Markup.element("tr", [], Markup.text("th", [], "\(t) \(schema.classes[t].name)") + (0..<c.classes).map { q in
                     cell(ReportNumber.count(c[t, q]), ReportNumber.tag("confusion", String(c[t, q]), [("pair", key), ("row", String(t)), ("column", String(q))]))
@@ -396,7 +393,7 @@ struct ReportDocument {
     p.warning { color: #8a4b00; }
     code { font-size: .9em; background: #f3f3f3; padding: 0 .25em; }
     table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .9em; }
-    caption { text-align: left; font-weight: bold; padding-bottom: .3em; white-space: nowrap; }
+    caption { text-align: left; font-weight: bold; padding-bottom: .3em; }
     th, td { border: 1px solid #c8c8c8; padding: .22em .55em; vertical-align: top; }
     thead th { background: #f2f2f2; }
     tbody th { text-align: left; font-weight: normal; background: #fafafa; }
@@ -407,6 +404,7 @@ struct ReportDocument {
     figure img { max-width: 100%; height: auto; display: block; }
     figcaption { font-size: .88em; color: #444; margin-top: .3em; }
     .row { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
+    .row figcaption { max-width: 36em; }
     @media print {
       body { max-width: none; margin: 0; padding: 0; font-size: 10.5pt; }
       a { color: inherit; text-decoration: none; }

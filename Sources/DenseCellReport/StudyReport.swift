@@ -145,7 +145,7 @@ public enum StudyReport {
         let image = try FigureExport.render(study: study, z: 0, panes: panes, options: options)
         let digits = max(3, String(max(0, reader.shape.z - 1)).count)
         let index = String(repeating: "0", count: max(0, digits - String(z).count)) + String(z)
-        let name = "slice-\(Pane.disagreement(pair[0], pair[1]).fileNameComponent)-z\(index).png"
+        let name = "slice-\(ReportDocument.safe(pair[0]))-vs-\(ReportDocument.safe(pair[1]))-z\(index).png"
         try image.write(path: (directory as NSString).appendingPathComponent(name))
         return name
     }

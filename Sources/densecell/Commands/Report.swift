@@ -65,6 +65,7 @@ struct Report: ParsableCommand {
                 let bar = bars[phase] ?? ProgressBar("report: \(phase)", total: total, unit: phase == "counting" ? "slices" : "figures")
                 bars[phase] = bar
                 bar.update(done)
+                if done >= total { bar.finish() }
             }
         } catch let error as ReportOptionError {
             throw UsageError(error.description)
