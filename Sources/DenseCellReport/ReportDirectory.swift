@@ -27,6 +27,7 @@ enum ReportDirectory {
     static func begin(_ directory: String) throws(IOError) -> String {
         let parent = (directory as NSString).deletingLastPathComponent
         if !parent.isEmpty { try FigureExport.makeDirectory(parent) }
+        removeStale(directory)
         let temporary = sibling(directory, "partial")
         try? FileManager.default.removeItem(atPath: temporary)
         do { try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: false) } catch {
@@ -53,6 +54,25 @@ enum ReportDirectory {
             throw IOError(.writeFailed, file: directory, "cannot move the finished report into place: \(reason)")
         }
         if let old { try? fm.removeItem(atPath: old) }
+    }
+
+    /// Removes what earlier runs that were killed (Ctrl-C, out of memory) left beside
+    /// `directory`: temporary siblings whose process is gone.
+    static func removeStale(_ directory: String) {
+        let parent = (directory as NSString).deletingLastPathComponent
+        let name = (directory as NSString).lastPathComponent
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? [] {
+            for what in ["partial", "replaced"] {
+                let prefix = ".\(name).\(what)-"
+                guard entry.hasPrefix(prefix), let pid = Int32(entry.dropFirst(prefix.count)), pid != getpid() else { continue }
+                guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
+                let path = (parent.isEmpty ? "" : parent + "/") + entry
+                // Killed between moving the old report aside and the new one in: put the old one back.
+                if what == "replaced" && !fm.fileExists(atPath: directory) && rename(path, directory) == 0 { continue }
+                try? fm.removeItem(atPath: path)
+            }
+        }
     }
 
     /// Removes a temporary directory after a failure.

@@ -59,3 +59,32 @@ final class StreamingStatisticsTests: XCTestCase {
         }
     }
 }
+
+final class ReportDirectoryTests: XCTestCase {
+    /// What a killed run left beside the report is cleaned up by the next run; a report moved
+    /// aside by a run killed mid-replacement is put back.
+    func testLeftoversOfKilledRunsAreCleanedUp() throws {
+        let dir = NSTemporaryDirectory() + "report-dir-\(UUID().uuidString)"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        // A process id that is not running: a child that has exited and been reaped.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run(); child.waitUntilExit()
+        let dead = child.processIdentifier
+        try fm.createDirectory(atPath: "\(dir)/.rep.partial-\(dead)", withIntermediateDirectories: false)
+        try fm.createDirectory(atPath: "\(dir)/.rep.replaced-\(dead)", withIntermediateDirectories: false)
+        try "old".write(toFile: "\(dir)/.rep.replaced-\(dead)/index.html", atomically: true, encoding: .utf8)
+        try fm.createDirectory(atPath: "\(dir)/.other.partial-\(dead)", withIntermediateDirectories: false)
+
+        let temporary = try ReportDirectory.begin(dir + "/rep")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/rep/index.html", encoding: .utf8), "old")
+        XCTAssertEqual(Set(try fm.contentsOfDirectory(atPath: dir)),
+                       ["rep", ".other.partial-\(dead)", (temporary as NSString).lastPathComponent])
+        try "new".write(toFile: temporary + "/index.html", atomically: true, encoding: .utf8)
+        try ReportDirectory.commit(temporary, to: dir + "/rep")
+        XCTAssertEqual(try String(contentsOfFile: dir + "/rep/index.html", encoding: .utf8), "new")
+        XCTAssertEqual(Set(try fm.contentsOfDirectory(atPath: dir)), ["rep", ".other.partial-\(dead)"])
+    }
+}
