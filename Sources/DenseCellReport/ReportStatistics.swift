@@ -50,7 +50,7 @@ public struct ReportStatistics: Sendable {
     ///   - slabBytes: bound on the bytes of one slab of every dataset read together.
     ///   - progress: called with (slices done, slices in total) after each slab.
     /// - Throws: `IOError` for unreadable data or labels outside the schema.
-    static func count(_ reader: StudySlabReader, plan: ReportPlan, slabBytes: Int = 256 << 20,
+    static func count(_ reader: StudySlabReader, plan: ReportPlan, slabBytes: Int = 64 << 20,
                       progress: (Int, Int) -> Void) throws(IOError) -> ReportStatistics {
         let schema = reader.schema, shape = reader.shape
         let classes = schema.count
@@ -81,6 +81,7 @@ public struct ReportStatistics: Sendable {
         let bytesPerSlice = shape.planeCount * (needed.count + masks + 4 + 4 * plan.probabilities.count)
         var slabDepth = max(1, slabBytes / max(1, bytesPerSlice))
         if slabDepth >= 4 { slabDepth -= slabDepth % 4 }   // whole chunks of the study layout (4 slices)
+        progress(0, shape.z)
         var z0 = 0
         while z0 < shape.z {
             let z = z0..<min(shape.z, z0 + slabDepth)
@@ -112,10 +113,18 @@ public struct ReportStatistics: Sendable {
                     for i in c.indices { sweepCounts[k][i] = sweepCounts[k][i] + c[i] }
                 }
             }
-            let image = try reader.image(z: z)
-            let offset = z.lowerBound * shape.planeCount
-            var i = (offset + stride - 1) / stride * stride
-            while i < offset + image.data.count { sample.append(image.data[i - offset]); i += stride }
+            // Sampled in the stored type: converting the whole slab to float would cost more than the read.
+            let offset = z.lowerBound * shape.planeCount, end = offset + z.count * shape.planeCount
+            func take<T>(_ data: [T], _ float: (T) -> Float) {
+                var i = (offset + stride - 1) / stride * stride
+                while i < end { sample.append(float(data[i - offset])); i += stride }
+            }
+            switch try reader.slab("/image", z: z) {
+            case .uint8(let v): take(v.data) { Float($0) }
+            case .uint16(let v): take(v.data) { Float($0) }
+            case .int32(let v): take(v.data) { Float($0) }
+            case .float32(let v): take(v.data) { $0 }
+            }
             progress(z.upperBound, shape.z)
             z0 = z.upperBound
         }

@@ -64,7 +64,7 @@ struct Report: ParsableCommand {
             warnings = try StudyReport.write(options) { phase, done, total in
                 let bar = bars[phase] ?? ProgressBar("report: \(phase)", total: total, unit: phase == "counting" ? "slices" : "figures")
                 bars[phase] = bar
-                bar.update(done)
+                if done > 0 { bar.update(done) }
                 if done >= total { bar.finish() }
             }
         } catch let error as ReportOptionError {
