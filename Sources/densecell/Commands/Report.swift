@@ -8,23 +8,14 @@ struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write an HTML report of a study with the paper's figures, ready to print or to put in a paper.",
         discussion: """
-        Writes DIR/index.html with its charts (SVG) and slice figures (PNG): the study's shape,
-        voxel size and sources; pairwise MIoU(org) and MIoU(all) heat maps; for each compared
-        pair the confusion matrix in voxels and row-normalized, and per-class IoU; organelle
-        volume fractions per source; the binary threshold test (1 − p(background) ≥ t for
-        t = 0, 0.1, …, 1 against truth ≠ 0) when the study holds /probabilities; the slices of
-        most disagreement of each pair; and a summary of the review log (STUDY.review.jsonl
-        beside the study, or --review) when there is one. Every number equals what
-        `compare --json` and `evaluate --json` print for the same sources.
+        Writes DIR/index.html with its charts (SVG) and slice figures (PNG): the study's shape, voxel size and sources; pairwise MIoU(org) and MIoU(all) heat maps; for each compared pair the confusion matrix in voxels and row-normalized, and per-class IoU; organelle volume fractions per source; the binary threshold test (1 − p(background) ≥ t for t = 0, 0.1, …, 1 against truth ≠ 0) when the study holds /probabilities; the slices of most disagreement of each pair; and a summary of the review log (STUDY.review.jsonl beside the study, or --review) when there is one. Every number equals what `compare --json` and `evaluate --json` print for the same sources.
 
-        The page has no scripts and fetches nothing. DIR appears complete or not at all: the
-        report is built beside it and renamed into place; an earlier report in DIR is replaced
-        only when the new one is finished, and a directory that is not a report is never replaced.
+        The page has no scripts and fetches nothing. DIR appears complete or not at all: the report is built beside it and renamed into place; an earlier report in DIR is replaced only when the new one is finished, and a directory that is not a report is never replaced.
 
         Examples:
           densecell report study.h5 --out study-report
-          densecell report study.h5 --sources truth,annotator-1,annotator-2,ensemble --pair annotator-1,annotator-2 --pair truth,ensemble --out report
-          densecell report study.h5 --slices 5 --review study.review.jsonl --out report
+          densecell report study.h5 --pair annotator-1,annotator-2 --pair truth,ensemble --out report
+          densecell report study.h5 --sources truth,ensemble --slices 5 --review study.review.jsonl --out report
         """
     )
 
