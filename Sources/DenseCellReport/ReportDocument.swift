@@ -309,6 +309,7 @@ struct ReportDocument {
 
     func sliceSection() -> String {
         var html = Markup.text("h2", [("id", "slices")], "6 Slices of most disagreement")
+        guard plan.slices > 0 else { return Markup.element("section", [], html + Markup.text("p", [], "Not drawn (--slices 0).")) }
         html += Markup.text("p", [], "For each pair, the slices where the two sources disagree on the most voxels: the image, each "
                             + "source over it, and the disagreement map (red: organelle only in A, blue: only in B, yellow: "
                             + "different organelles, violet: cell against background).")
