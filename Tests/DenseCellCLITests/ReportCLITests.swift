@@ -88,6 +88,24 @@ final class ReportCLITests: XCTestCase {
             XCTAssertGreaterThan(image.width, 4 * 128)
             XCTAssertEqual(image.channels, 3)
         }
+        // The slice figures come from the export raster: apart from the heading line, each is
+        // pixel for pixel what `densecell export` draws of the same slice and panes.
+        let figure = try XCTUnwrap(pngs.sorted().first { $0.hasPrefix("slice-annotator-1-vs-annotator-2-z") })
+        let z = try XCTUnwrap(Int(figure.dropFirst("slice-annotator-1-vs-annotator-2-z".count).dropLast(4)))
+        let exported = try CLI.run(["export", study, "--z", String(z), "--panes", "image,annotator-1,annotator-2,diff:annotator-1/annotator-2",
+                                    "--out", dir + "/export"])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        let exportFile = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir + "/export").first)
+        let mine = try PNGImage.read(path: out + "/" + figure), theirs = try PNGImage.read(path: dir + "/export/" + exportFile)
+        XCTAssertEqual(mine.width, theirs.width)
+        XCTAssertEqual(mine.height, theirs.height)
+        if mine.width == theirs.width && mine.height == theirs.height {
+            let row = mine.width * 3
+            let differing = (0..<mine.height).filter { y in mine.pixels[y * row..<(y + 1) * row] != theirs.pixels[y * row..<(y + 1) * row] }
+            XCTAssertFalse(differing.isEmpty, "the headings should differ")
+            XCTAssertLessThan(differing.max() ?? 0, 24, "rows below the heading differ: \(differing)")
+        }
+
         // Nothing but the page and what it references.
         let files = try FileManager.default.contentsOfDirectory(atPath: out)
         XCTAssertEqual(Set(files), Set(references).union(["index.html"]))
