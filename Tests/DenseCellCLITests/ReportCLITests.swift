@@ -1,5 +1,6 @@
 import XCTest
 import DenseCellCore
+import TestSupport
 import DenseCellIO
 
 /// `densecell report` read back: every number it shows equals `compare --json` /
@@ -60,7 +61,7 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("skipped an incomplete last record"), r.stderr)
 
         // Page and charts parse as XML; nothing is fetched or scripted.
-        let page = try XMLNode.parse(try Data(contentsOf: URL(fileURLWithPath: out + "/index.html")))
+        let page = try MarkupNode.parse(try Data(contentsOf: URL(fileURLWithPath: out + "/index.html")))
         XCTAssertFalse(page.all.contains { $0.name == "script" })
         let references = page.all.compactMap { $0.attributes["src"] ?? $0.attributes["href"] }
         XCTAssertFalse(references.isEmpty)
@@ -68,9 +69,9 @@ final class ReportCLITests: XCTestCase {
             XCTAssertFalse(ref.contains("://") || ref.hasPrefix("/"), "\(ref) is not a file beside the page")
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + ref), "\(ref) missing")
         }
-        var charts: [String: XMLNode] = [:]
+        var charts: [String: MarkupNode] = [:]
         for ref in Set(references) where ref.hasSuffix(".svg") {
-            let svg = try XMLNode.parse(try Data(contentsOf: URL(fileURLWithPath: out + "/" + ref)))
+            let svg = try MarkupNode.parse(try Data(contentsOf: URL(fileURLWithPath: out + "/" + ref)))
             let groups = svg.all.filter { $0.name == "g" }.map { $0.classes() }
             XCTAssertTrue(groups.contains { $0.contains("x-axis") }, "\(ref): no x axis")
             XCTAssertTrue(groups.contains { $0.contains("y-axis") }, "\(ref): no y axis")
@@ -129,7 +130,7 @@ final class ReportCLITests: XCTestCase {
         let truthVolume = try StudyFile.read(path: study)
         let names = LabelSchema.platelet.names
 
-        func expectText(_ node: XMLNode, _ expected: String, _ what: String) {
+        func expectText(_ node: MarkupNode, _ expected: String, _ what: String) {
             if node.name == "rect" || node.name == "circle" || node.name == "line" { return }   // marks, not text
             XCTAssertEqual(node.fullText, expected, what)
         }

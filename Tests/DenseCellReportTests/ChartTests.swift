@@ -1,5 +1,6 @@
 import XCTest
 import DenseCellCore
+import TestSupport
 @testable import DenseCellReport
 
 final class ChartTests: XCTestCase {
@@ -17,8 +18,8 @@ final class ChartTests: XCTestCase {
     }
 
     /// Parses a chart and checks the parts every chart must have.
-    func parseChart(_ svg: String, file: StaticString = #filePath, line: UInt = #line) throws -> XMLNode {
-        let root = try XMLNode.parse(Data(svg.utf8))
+    func parseChart(_ svg: String, file: StaticString = #filePath, line: UInt = #line) throws -> MarkupNode {
+        let root = try MarkupNode.parse(Data(svg.utf8))
         XCTAssertEqual(root.name, "svg", file: file, line: line)
         let groups = root.all.filter { $0.name == "g" }.map { $0.classes() }
         XCTAssertTrue(groups.contains { $0.contains("x-axis") }, "no x axis", file: file, line: line)

@@ -4,29 +4,29 @@ import FoundationXML
 #endif
 
 /// A parsed XML element, for reading the report's XHTML and SVG back in tests.
-final class XMLNode {
-    let name: String
-    let attributes: [String: String]
-    var children: [XMLNode] = []
-    var text = ""
+public final class MarkupNode {
+    public let name: String
+    public let attributes: [String: String]
+    public var children: [MarkupNode] = []
+    public var text = ""
     init(name: String, attributes: [String: String]) { self.name = name; self.attributes = attributes }
 
     /// This element and every element below it, in document order.
-    var all: [XMLNode] { [self] + children.flatMap(\.all) }
+    public var all: [MarkupNode] { [self] + children.flatMap(\.all) }
 
     /// Text of this element and its descendants.
-    var fullText: String { text + children.map(\.fullText).joined() }
+    public var fullText: String { text + children.map(\.fullText).joined() }
 
-    func classes() -> Set<String> { Set((attributes["class"] ?? "").split(separator: " ").map(String.init)) }
+    public func classes() -> Set<String> { Set((attributes["class"] ?? "").split(separator: " ").map(String.init)) }
 
     /// Parses well-formed XML; throws with the parser's message otherwise.
-    static func parse(_ data: Data) throws -> XMLNode {
+    public static func parse(_ data: Data) throws -> MarkupNode {
         final class Builder: NSObject, XMLParserDelegate {
-            var stack: [XMLNode] = []
-            var root: XMLNode?
+            var stack: [MarkupNode] = []
+            var root: MarkupNode?
             func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                         attributes: [String: String] = [:]) {
-                let node = XMLNode(name: name, attributes: attributes)
+                let node = MarkupNode(name: name, attributes: attributes)
                 stack.last?.children.append(node)
                 if root == nil { root = node }
                 stack.append(node)
