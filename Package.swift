@@ -28,8 +28,10 @@ let package = Package(
         .target(name: "DenseCellEngine", dependencies: ["DenseCellCore", "DenseCellIO", "CDNNL"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .target(name: "DenseCellTUI", dependencies: ["DenseCellCore", "DenseCellIO", "DenseCellEngine", "CNcurses"]),
+        // HTML reports with SVG charts: reads studies through IO, counts with Core's metrics.
+        .target(name: "DenseCellReport", dependencies: ["DenseCellCore", "DenseCellIO"]),
         .executableTarget(name: "densecell", dependencies: [
-            "DenseCellCore", "DenseCellIO", "DenseCellEngine", "DenseCellTUI",
+            "DenseCellCore", "DenseCellIO", "DenseCellEngine", "DenseCellTUI", "DenseCellReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -39,7 +41,10 @@ let package = Package(
         .testTarget(name: "DenseCellEngineTests", dependencies: ["DenseCellEngine", "DenseCellIO", "DenseCellCore"],
                     exclude: ["Fixtures"]),   // read by path: scipy reference weights and their script
         .testTarget(name: "DenseCellTUITests", dependencies: ["DenseCellTUI", "DenseCellCore", "CNcurses"]),
-        .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore"]),
+        // Reading XHTML and SVG back, shared by the report's unit and command-line tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "DenseCellReportTests", dependencies: ["DenseCellReport", "DenseCellIO", "DenseCellCore", "TestSupport"]),
+        .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore", "TestSupport"]),
         // Each C library links and answers a real call, so a missing one fails loudly.
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "CPNG", "CTIFF", "CNcurses", "CDNNL"]),
     ],

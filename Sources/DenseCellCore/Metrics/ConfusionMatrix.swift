@@ -59,6 +59,16 @@ public struct ConfusionMatrix: Equatable, Sendable {
         return defined.isEmpty ? nil : defined.reduce(0, +) / Double(defined.count)
     }
 
+    /// The 2×2 matrix of background (class 0) against everything else, as the paper's binary
+    /// test binarizes both truth and segmentation.
+    public func binarized() -> ConfusionMatrix {
+        var b = ConfusionMatrix(classes: 2)
+        for t in 0..<classes {
+            for p in 0..<classes { b[t == 0 ? 0 : 1, p == 0 ? 0 : 1] += self[t, p] }
+        }
+        return b
+    }
+
     /// Element-wise sum, e.g. to combine slabs or volumes.
     public static func + (a: ConfusionMatrix, b: ConfusionMatrix) -> ConfusionMatrix {
         precondition(a.classes == b.classes, "adding confusion matrices of \(a.classes) and \(b.classes) classes")

@@ -177,11 +177,21 @@ public enum Metrics {
     /// when the denominator is 0.
     public static func volumeFractions(_ labels: Volume<UInt8>, schema: LabelSchema, cellMask: Volume<UInt8>? = nil,
                                        masks: [Volume<UInt8>] = [], z: Range<Int>? = nil) -> [Double?] {
-        let h = histogram(labels, masks: masks + (cellMask.map { [$0] } ?? []), z: z)
-        let cellVoxels = (1..<max(1, min(schema.count, 256))).reduce(0) { $0 + h[$1] }
+        volumeFractions(histogram: histogram(labels, masks: masks + (cellMask.map { [$0] } ?? []), z: z), schema: schema)
+    }
+
+    /// Organelle volume fractions from a label histogram (as `histogram` returns it), so that
+    /// histograms summed over z-slabs give the same fractions as one pass over the volume.
+    ///
+    /// Returns
+    /// -------
+    /// `f[j] = h[j] / Σ_{0 < l < classes} h[l]` for organelle classes j; nil for other classes
+    /// and when the denominator is 0.
+    public static func volumeFractions(histogram h: [Int], schema: LabelSchema) -> [Double?] {
+        let cellVoxels = (1..<max(1, min(schema.count, h.count))).reduce(0) { $0 + h[$1] }
         let organelles = Set(schema.organelles)
         return (0..<schema.count).map { j in
-            guard organelles.contains(j), j < 256, cellVoxels > 0 else { return nil }
+            guard organelles.contains(j), j < h.count, cellVoxels > 0 else { return nil }
             return Double(h[j]) / Double(cellVoxels)
         }
     }
@@ -200,20 +210,28 @@ public enum Metrics {
     /// source j, D = organelles or all classes. IoU is symmetric, so the matrices are too; the
     /// diagonal is 1 wherever a class is present.
     public static func pairwise(_ sources: [LabelSource], schema: LabelSchema, z: Range<Int>? = nil) -> PairwiseComparison {
-        let n = sources.count
+        pairwise(names: sources.map(\.name), schema: schema) { i, j in
+            let masks = [sources[i].mask, sources[j].mask].compactMap { $0 }
+            return confusion(truth: sources[i].labels, prediction: sources[j].labels, classes: schema.count, masks: masks, z: z)
+        }
+    }
+
+    /// The pairwise matrices from the confusion matrix of each pair i ≤ j (source i as truth),
+    /// however those were counted (in one pass, or summed over z-slabs).
+    public static func pairwise(names: [String], schema: LabelSchema,
+                                confusion: (_ i: Int, _ j: Int) -> ConfusionMatrix) -> PairwiseComparison {
+        let n = names.count
         var org = [[Double?]](repeating: [Double?](repeating: nil, count: n), count: n)
         var all = org
         let allClasses = Array(0..<schema.count)
         for i in 0..<n {
             for j in i..<n {
-                let masks = [sources[i].mask, sources[j].mask].compactMap { $0 }
-                let c = confusion(truth: sources[i].labels, prediction: sources[j].labels, classes: schema.count,
-                                  masks: masks, z: z)
+                let c = confusion(i, j)
                 org[i][j] = c.miou(over: schema.organelles); org[j][i] = org[i][j]
                 all[i][j] = c.miou(over: allClasses); all[j][i] = all[i][j]
             }
         }
-        return PairwiseComparison(names: sources.map(\.name), miouOrg: org, miouAll: all)
+        return PairwiseComparison(names: names, miouOrg: org, miouAll: all)
     }
 
     /// Binary foreground test of a probability volume (the paper's CDeep3M comparison).
@@ -233,6 +251,16 @@ public enum Metrics {
     /// passes, and the counts for every t follow from cumulative sums.
     public static func binarySweep(probabilities: ProbabilitySource, truth: Volume<UInt8>,
                                    thresholds: [Double], masks: [Volume<UInt8>] = []) -> [(threshold: Double, miou: Double?)] {
+        let matrices = binaryConfusions(probabilities: probabilities, truth: truth, thresholds: thresholds, masks: masks)
+        return zip(thresholds, matrices).map { (threshold: $0, miou: $1.miou(over: [0, 1])) }
+    }
+
+    /// The 2×2 confusion matrices behind `binarySweep`, one per threshold in the order given
+    /// (rows: truth ≠ 0, columns: 1 − p0 ≥ t). They add up over z-slabs, so a sweep can stream.
+    /// Only channel 0 (background) of `probabilities` is read: a source holding just that
+    /// channel (`classes` = 1) is enough.
+    public static func binaryConfusions(probabilities: ProbabilitySource, truth: Volume<UInt8>,
+                                        thresholds: [Double], masks: [Volume<UInt8>] = []) -> [ConfusionMatrix] {
         precondition(probabilities.shape == truth.shape, "probabilities \(probabilities.shape) and truth \(truth.shape) differ in shape")
         for m in masks { precondition(m.shape == truth.shape, "mask \(m.shape) does not match labels \(truth.shape)") }
         let sorted = thresholds.sorted()
@@ -267,16 +295,16 @@ public enum Metrics {
         }
         var counts = [Int](repeating: 0, count: 2 * bins)
         for part in parts { for i in 0..<counts.count { counts[i] += part[i] } }
-        var results: [Double: Double?] = [:]
+        var results: [Double: ConfusionMatrix] = [:]
         for (m, threshold) in sorted.enumerated() {
             // Predicted foreground at sorted threshold m ⇔ the voxel passed more than m thresholds.
             var c = ConfusionMatrix(classes: 2)
             for b in 0..<2 {
                 for k in 0..<bins { c[b, k > m ? 1 : 0] += counts[b * bins + k] }
             }
-            results[threshold] = c.miou(over: [0, 1])
+            results[threshold] = c
         }
-        return thresholds.map { (threshold: $0, miou: results[$0] ?? nil) }
+        return thresholds.map { results[$0]! }
     }
 
     // MARK: - Helpers

@@ -1,0 +1,149 @@
+import DenseCellCore
+import DenseCellIO
+import Foundation
+
+/// What a report shows, decided from the study and the options before any voxel is read.
+public struct ReportPlan: Sendable {
+    /// Sources of the pairwise matrices and the volume fractions, in display order.
+    public var sources: [String]
+    /// Pairs (A, B) whose confusion matrix, IoU and slices are shown.
+    public var pairs: [[String]]
+    /// The source the binary sweep is scored against (the first truth among the sources).
+    public var truth: String?
+    /// Probability sources swept, each with the label source of the same name when there is one.
+    public var probabilities: [(name: String, labels: String?)]
+    /// Slices of most disagreement shown per pair.
+    public var slices: Int
+}
+
+/// The numbers behind a report, counted in one streaming pass over the study.
+public struct ReportStatistics: Sendable {
+    public var pairwise: PairwiseComparison
+    /// Organelle volume fractions of each source within its own labeled region, indexed by class.
+    public var fractions: [String: [Double?]]
+    /// Labeled voxels of each source (inside its mask).
+    public var labeledVoxels: [String: Int]
+    /// Confusion matrix of each chosen pair (rows A, columns B), counted where both are labeled.
+    public var confusion: [ConfusionMatrix]
+    /// Disagreeing voxels per slice of each chosen pair.
+    public var disagreement: [[Int]]
+    /// Binary sweep of each probability source: (threshold, MIoU).
+    public var sweeps: [[(threshold: Double, miou: Double?)]]
+    /// MIoU of each probability source's label source, binarized, against the binarized truth.
+    public var binarizedLabels: [Double?]
+    /// Image intensities shown black and white in the slice figures.
+    public var grayWindow: (lo: Float, hi: Float)
+
+    /// The thresholds of the paper's binary test.
+    public static let thresholds = (0...10).map { Double($0) / 10 }
+
+    /// Slices of a pair ordered by disagreement, most first (ties by z), at most `count`.
+    public func worstSlices(pair: Int, count: Int) -> [Int] {
+        let d = disagreement[pair]
+        return Array(d.indices.filter { d[$0] > 0 }.sorted { d[$0] != d[$1] ? d[$0] > d[$1] : $0 < $1 }.prefix(count))
+    }
+
+    /// Counts everything in one pass over z-slabs of at most `slabBytes` of input each.
+    /// - Parameters:
+    ///   - reader: the open study.
+    ///   - plan: what to count.
+    ///   - slabBytes: bound on the bytes of one slab of every dataset read together.
+    ///   - progress: called with (slices done, slices in total) after each slab.
+    /// - Throws: `IOError` for unreadable data or labels outside the schema.
+    static func count(_ reader: StudySlabReader, plan: ReportPlan, slabBytes: Int = 64 << 20,
+                      progress: (Int, Int) -> Void) throws(IOError) -> ReportStatistics {
+        let schema = reader.schema, shape = reader.shape
+        let classes = schema.count
+        // Every ordered pair whose confusion matrix is needed, each counted once.
+        var keys: [[String]] = []
+        func need(_ a: String, _ b: String) { if !keys.contains([a, b]) { keys.append([a, b]) } }
+        for i in plan.sources.indices { for j in i..<plan.sources.count { need(plan.sources[i], plan.sources[j]) } }
+        if let truth = plan.truth { for p in plan.probabilities { if let l = p.labels { need(truth, l) } } }
+        let perSlicePairs = plan.pairs
+        var needed: [String] = []
+        for name in plan.sources + plan.pairs.joined() + keys.joined() where !needed.contains(name) { needed.append(name) }
+        if let truth = plan.truth, !plan.probabilities.isEmpty, !needed.contains(truth) { needed.append(truth) }
+
+        var confusion = [[String]: ConfusionMatrix]()
+        for k in keys + perSlicePairs { confusion[k] = ConfusionMatrix(classes: classes) }
+        var disagreement = [[Int]](repeating: [Int](repeating: 0, count: shape.z), count: perSlicePairs.count)
+        var histograms = [String: [Int]]()
+        for s in plan.sources { histograms[s] = [Int](repeating: 0, count: 256) }
+        var sweepCounts = [[ConfusionMatrix]](repeating: thresholds.map { _ in ConfusionMatrix(classes: 2) },
+                                              count: plan.probabilities.count)
+        // The same strided sample of the image that `Overlay.displayRange` takes of a whole volume.
+        let total = shape.count
+        let stride = max(1, total / 262_144)
+        var sample: [Float] = []
+        sample.reserveCapacity(total / stride + 1)
+
+        let masks = needed.filter { reader.maskDataset($0) != nil }.count
+        let bytesPerSlice = shape.planeCount * (needed.count + masks + 4 + 4 * plan.probabilities.count)
+        var slabDepth = max(1, slabBytes / max(1, bytesPerSlice))
+        if slabDepth >= 4 { slabDepth -= slabDepth % 4 }   // whole chunks of the study layout (4 slices)
+        progress(0, shape.z)
+        var z0 = 0
+        while z0 < shape.z {
+            let z = z0..<min(shape.z, z0 + slabDepth)
+            var sources = [String: LabelSource]()
+            for name in needed { sources[name] = try reader.labels(name, z: z) }
+            func masks(_ a: String, _ b: String) -> [Volume<UInt8>] { [sources[a]!.mask, sources[b]!.mask].compactMap { $0 } }
+            for (p, pair) in perSlicePairs.enumerated() {
+                let slices = Metrics.confusionPerSlice(truth: sources[pair[0]]!.labels, prediction: sources[pair[1]]!.labels,
+                                                       classes: classes, masks: masks(pair[0], pair[1]))
+                for (i, c) in slices.enumerated() {
+                    confusion[pair] = confusion[pair]! + c
+                    disagreement[p][z.lowerBound + i] = c.total - (0..<classes).reduce(0) { $0 + c[$1, $1] }
+                }
+            }
+            for key in keys where !perSlicePairs.contains(key) {
+                confusion[key] = confusion[key]! + Metrics.confusion(truth: sources[key[0]]!.labels, prediction: sources[key[1]]!.labels,
+                                                                     classes: classes, masks: masks(key[0], key[1]))
+            }
+            for name in plan.sources {
+                let h = Metrics.histogram(sources[name]!.labels, masks: [sources[name]!.mask].compactMap { $0 })
+                for l in 0..<256 { histograms[name]![l] += h[l] }
+            }
+            if let truth = plan.truth {
+                for (k, p) in plan.probabilities.enumerated() {
+                    let background = try reader.backgroundProbability(p.name, z: z)
+                    let t = sources[truth]!
+                    let m = [t.mask, p.labels.flatMap { sources[$0]?.mask }].compactMap { $0 }
+                    let c = Metrics.binaryConfusions(probabilities: background, truth: t.labels, thresholds: thresholds, masks: m)
+                    for i in c.indices { sweepCounts[k][i] = sweepCounts[k][i] + c[i] }
+                }
+            }
+            // Sampled in the stored type: converting the whole slab to float would cost more than the read.
+            let offset = z.lowerBound * shape.planeCount, end = offset + z.count * shape.planeCount
+            func take<T>(_ data: [T], _ float: (T) -> Float) {
+                var i = (offset + stride - 1) / stride * stride
+                while i < end { sample.append(float(data[i - offset])); i += stride }
+            }
+            switch try reader.slab("/image", z: z) {
+            case .uint8(let v): take(v.data) { Float($0) }
+            case .uint16(let v): take(v.data) { Float($0) }
+            case .int32(let v): take(v.data) { Float($0) }
+            case .float32(let v): take(v.data) { $0 }
+            case .int64(let v): take(v.data) { Float($0) }
+            case .float64(let v): take(v.data) { Float($0) }
+            }
+            progress(z.upperBound, shape.z)
+            z0 = z.upperBound
+        }
+
+        let pairwise = Metrics.pairwise(names: plan.sources, schema: schema) { i, j in confusion[[plan.sources[i], plan.sources[j]]]! }
+        var fractions = [String: [Double?]](), labeled = [String: Int]()
+        for name in plan.sources {
+            fractions[name] = Metrics.volumeFractions(histogram: histograms[name]!, schema: schema)
+            labeled[name] = histograms[name]!.reduce(0, +)
+        }
+        let sweeps = sweepCounts.map { matrices in zip(thresholds, matrices).map { (threshold: $0, miou: $1.miou(over: [0, 1])) } }
+        let binarized: [Double?] = plan.probabilities.map { p in
+            guard let truth = plan.truth, let l = p.labels else { return nil }
+            return confusion[[truth, l]]!.binarized().miou(over: [0, 1])
+        }
+        return ReportStatistics(pairwise: pairwise, fractions: fractions, labeledVoxels: labeled,
+                                confusion: perSlicePairs.map { confusion[$0]! }, disagreement: disagreement,
+                                sweeps: sweeps, binarizedLabels: binarized, grayWindow: Overlay.displayRange(sample[...]))
+    }
+}

@@ -1,0 +1,65 @@
+import DenseCellCore
+import DenseCellIO
+import Foundation
+
+/// What a review log amounts to for the report: the decisions in effect per class pair, and the
+/// flags with their notes (the log's records replayed by Core's `ReviewState`).
+public struct ReviewSummary: Sendable {
+    public struct DecisionRow: Sendable, Equatable {
+        public var pair: String            // "A vs B", or "" when not recorded
+        public var classes: [String]       // (A class, B class), or empty when not recorded
+        public var takes: [String: Int]    // take → regions
+        public var total: Int { takes.values.reduce(0, +) }
+    }
+    public struct Flag: Sendable, Equatable {
+        public var record: ReviewRecord
+        /// The record's line in the log, from 1.
+        public var line: Int
+        public var resolved: Bool
+    }
+    public static let takes = ReviewRecord.Take.allCases.map(\.rawValue)
+
+    public var path: String
+    public var decisions: [DecisionRow]
+    public var flags: [Flag]
+    /// Decisions taken back by an undo, or replaced by a later decision on the same region.
+    public var withdrawn: Int
+    public var records: Int
+    public var reviewers: [String]
+    public var warnings: [String]
+
+    /// Reads and replays a log.
+    /// - Throws: `IOError` for a malformed line before the last, or a log of another study.
+    public static func read(path: String, shape: Shape3, schema: LabelSchema) throws(IOError) -> ReviewSummary {
+        let contents = try ReviewLog.read(path: path, shape: shape)
+        return ReviewSummary(path: path, records: contents.records, warnings: contents.warning.map { [$0] } ?? [], schema: schema)
+    }
+
+    public init(path: String, records: [ReviewRecord], warnings: [String] = [], schema: LabelSchema) {
+        self.path = path
+        self.warnings = warnings
+        let state = ReviewState(records: records)
+        let active = state.items.filter { $0.kind == .decision }
+        withdrawn = records.filter { $0.kind == .decision }.count - active.count
+        func className(_ c: Int) -> String { c >= 0 && c < schema.count ? schema.classes[c].name : "class \(c)" }
+        var rows: [DecisionRow] = []
+        for r in active {
+            let pair = r.pair.map { $0.joined(separator: " vs ") } ?? ""
+            let classes = r.region.map { $0.main.map(className) } ?? []
+            let take = (r.take ?? .neither).rawValue
+            if let i = rows.firstIndex(where: { $0.pair == pair && $0.classes == classes }) {
+                rows[i].takes[take, default: 0] += 1
+            } else {
+                rows.append(DecisionRow(pair: pair, classes: classes, takes: [take: 1]))
+            }
+        }
+        rows.sort { ($0.total, $1.pair, $1.classes.joined()) > ($1.total, $0.pair, $0.classes.joined()) }
+        decisions = rows
+        let lines = Dictionary(records.enumerated().map { ($0.element.id, $0.offset + 1) }, uniquingKeysWith: { a, _ in a })
+        flags = state.items.filter { $0.kind == .flag }.map { Flag(record: $0, line: lines[$0.id] ?? 0, resolved: state.resolved.contains($0.id)) }
+        self.records = records.count
+        var seen: [String] = []
+        for r in records where !seen.contains(r.reviewer) { seen.append(r.reviewer) }
+        reviewers = seen
+    }
+}

@@ -1,0 +1,155 @@
+import DenseCellCore
+import DenseCellIO
+import Foundation
+
+/// Bad report options (exit status 2 at the command line).
+public struct ReportOptionError: DenseCellError {
+    public var description: String
+    public var exitStatus: ExitStatus { .badInput }
+    init(_ description: String) { self.description = description }
+}
+
+/// What `densecell report` was asked for.
+public struct ReportOptions: Sendable {
+    public var studyPath: String
+    /// Sources to compare (nil: every label source, truth first, then annotators, then algorithms).
+    public var sources: [String]?
+    /// Pairs (A, B) to show in detail (empty: the first source against each of the others).
+    public var pairs: [[String]]
+    /// Slices of most disagreement shown per pair.
+    public var slices: Int
+    public var schema: LabelSchema
+    /// The review log (nil: `STUDY.review.jsonl` beside the study, when it exists).
+    public var reviewLog: String?
+    public var outputDirectory: String
+    /// Who wrote the report and how, for its footer (`densecell 0.1.0`, the command line).
+    public var generator: String
+    public var commandLine: String
+
+    public init(studyPath: String, sources: [String]? = nil, pairs: [[String]] = [], slices: Int = 3,
+                schema: LabelSchema = .platelet, reviewLog: String? = nil, outputDirectory: String,
+                generator: String = "densecell", commandLine: String = "") {
+        self.studyPath = studyPath; self.sources = sources; self.pairs = pairs; self.slices = slices
+        self.schema = schema; self.reviewLog = reviewLog; self.outputDirectory = outputDirectory
+        self.generator = generator; self.commandLine = commandLine
+    }
+}
+
+/// The HTML report of a study (docs/ARCHITECTURE.md, Reports): metrics counted in one
+/// streaming pass, charts as SVG, slices of most disagreement as PNG, written atomically.
+public enum StudyReport {
+    /// The review log beside a study: `dir/study.h5` → `dir/study.review.jsonl`.
+    public static func defaultReviewLogPath(studyPath: String) -> String { ReviewLog.defaultPath(forStudy: studyPath) }
+
+    /// Writes the report directory.
+    /// - Parameters:
+    ///   - options: the study, what to show and where.
+    ///   - progress: called with a phase name, work done and work in total.
+    /// - Returns: warnings worth telling the user (a torn review-log line).
+    /// - Throws: `IOError` for unreadable or inconsistent input and output problems,
+    ///   `ReportOptionError` for options that do not fit the study; nothing is left behind.
+    @discardableResult
+    public static func write(_ options: ReportOptions, progress: (String, Int, Int) -> Void = { _, _, _ in }) throws -> [String] {
+        var out = options.outputDirectory
+        while out.count > 1 && out.hasSuffix("/") { out.removeLast() }
+        guard options.slices >= 0 else { throw ReportOptionError("--slices must be 0 or more, not \(options.slices)") }
+        let reader = try StudySlabReader(path: options.studyPath, schema: options.schema)
+        let plan = try makePlan(reader, options)
+        try reader.checkShapes(labels: Array(Set(plan.sources + plan.pairs.joined() + (plan.truth.map { [$0] } ?? []))),
+                               probabilities: plan.probabilities.map(\.name))
+        var log: ReviewSummary? = nil
+        if let path = options.reviewLog {
+            log = try ReviewSummary.read(path: path, shape: reader.shape, schema: options.schema)
+        } else {
+            let path = defaultReviewLogPath(studyPath: options.studyPath)
+            if FileManager.default.fileExists(atPath: path) { log = try ReviewSummary.read(path: path, shape: reader.shape, schema: options.schema) }
+        }
+        try ReportDirectory.checkTarget(out)
+
+        let temporary = try ReportDirectory.begin(out)
+        do {
+            let stats = try ReportStatistics.count(reader, plan: plan) { progress("counting", $0, $1) }
+            var document = ReportDocument(options: options, reader: reader, plan: plan, stats: stats, log: log)
+            let figures = plan.pairs.indices.map { stats.worstSlices(pair: $0, count: plan.slices) }
+            let totalFigures = figures.reduce(0) { $0 + $1.count }
+            var done = 0
+            for (p, slices) in figures.enumerated() {
+                for z in slices {
+                    let name = try writeSlice(reader, pair: plan.pairs[p], z: z, disagreeing: stats.disagreement[p][z],
+                                              window: stats.grayWindow, into: temporary)
+                    document.sliceFiles[[p, z]] = name
+                    done += 1
+                    progress("figures", done, totalFigures)
+                }
+            }
+            for (name, svg) in document.charts() {
+                try writeText(svg, to: (temporary as NSString).appendingPathComponent(name))
+            }
+            try writeText(document.html(), to: (temporary as NSString).appendingPathComponent("index.html"))
+            try ReportDirectory.commit(temporary, to: out)
+        } catch {
+            ReportDirectory.discard(temporary)
+            throw error
+        }
+        return log?.warnings ?? []
+    }
+
+    /// Decides sources, pairs and sweeps, naming the first problem found.
+    static func makePlan(_ reader: StudySlabReader, _ options: ReportOptions) throws -> ReportPlan {
+        let available = reader.labelNames
+        func check(_ name: String, _ what: String) throws {
+            guard available.contains(name) else {
+                throw IOError(.missingDataset, file: reader.path, dataset: "/labels/" + name,
+                              "no such label source\(what) (have: \(available.isEmpty ? "none" : available.joined(separator: ", ")))")
+            }
+        }
+        let order: [SourceRole] = [.truth, .annotator, .algorithm]
+        let byRole = available.enumerated().sorted {
+            (order.firstIndex(of: reader.role($0.element))!, $0.offset) < (order.firstIndex(of: reader.role($1.element))!, $1.offset)
+        }.map(\.element)
+        let sources = options.sources ?? byRole
+        guard !sources.isEmpty else {
+            throw IOError(.missingDataset, file: reader.path, dataset: "/labels", "no label sources in this study")
+        }
+        for s in sources { try check(s, "") }
+        guard Set(sources).count == sources.count else { throw ReportOptionError("--sources names a source twice") }
+        var pairs = options.pairs
+        for pair in pairs {
+            guard pair.count == 2, pair[0] != pair[1] else {
+                throw ReportOptionError("--pair \(pair.joined(separator: ",")): expected two different source names as A,B")
+            }
+            for name in pair { try check(name, " for --pair") }
+        }
+        if pairs.isEmpty { pairs = sources.dropFirst().map { [sources[0], $0] } }
+        let truth = sources.first { reader.role($0) == .truth }
+        let probabilities = truth == nil ? [] : reader.probabilityNames.map { (name: $0, labels: available.contains($0) ? $0 : nil) }
+        return ReportPlan(sources: sources, pairs: pairs, truth: truth, probabilities: probabilities, slices: options.slices)
+    }
+
+    /// Draws one slice of a pair with the export raster: image, A, B and their disagreement.
+    static func writeSlice(_ reader: StudySlabReader, pair: [String], z: Int, disagreeing: Int,
+                           window: (lo: Float, hi: Float), into directory: String) throws -> String {
+        let a = try reader.labels(pair[0], z: z..<(z + 1)), b = try reader.labels(pair[1], z: z..<(z + 1))
+        let study = Study(image: try reader.image(z: z..<(z + 1)), resolutionNM: reader.resolutionNM, labels: [a, b],
+                          schema: reader.schema)
+        let side = max(reader.shape.y, reader.shape.x)
+        // Panels of at most 512 pixels keep a four-panel figure printable on one page width.
+        let scale = side > 512 ? 512 / Double(side) : 1
+        let file = (reader.path as NSString).lastPathComponent
+        let heading = "\(file)  ·  z \(z) of \(reader.shape.z)  ·  \(pair[0]) vs \(pair[1]): \(ReportNumber.count(disagreeing)) voxels differ"
+        let options = FigureOptions(alpha: 0.5, scale: scale, heading: heading, grayWindow: window)
+        let panes: [Pane] = [.image, .labels(pair[0]), .labels(pair[1]), .disagreement(pair[0], pair[1])]
+        let image = try FigureExport.render(study: study, z: 0, panes: panes, options: options)
+        let digits = max(3, String(max(0, reader.shape.z - 1)).count)
+        let index = String(repeating: "0", count: max(0, digits - String(z).count)) + String(z)
+        let name = "slice-\(ReportDocument.safe(pair[0]))-vs-\(ReportDocument.safe(pair[1]))-z\(index).png"
+        try image.write(path: (directory as NSString).appendingPathComponent(name))
+        return name
+    }
+
+    static func writeText(_ text: String, to path: String) throws(IOError) {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
+            throw IOError(.writeFailed, file: path, "cannot write")
+        }
+    }
+}
