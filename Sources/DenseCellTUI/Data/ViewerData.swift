@@ -29,6 +29,9 @@ public final class ViewerData {
 
     public func sourceIndex(_ name: String) -> Int? { sources.firstIndex { $0.name == name } }
 
+    /// The image and the sources as they stand, for figure export and pane rasters.
+    public var study: Study { Study(image: image, labels: sources, schema: schema) }
+
     // MARK: Display
 
     /// The slice through the display window, 0…255; the last few slices are kept.

@@ -1,0 +1,64 @@
+import DenseCellCore
+
+extension PaneKind {
+    /// The figure pane (as `export` names it) that shows the same thing.
+    func figurePane(_ state: ViewState) -> Pane {
+        switch self {
+        case .image: .image
+        case .source(let i): .labels(state.sources[i])
+        case .disagreement(let p): .disagreement(state.sources[p.a], state.sources[p.b])
+        }
+    }
+}
+
+/// A pane at its full pixel size, for the image protocols: the export's raster
+/// (`PanelRaster`) of the visible part of the slice, resized as `export --scale` resizes it to
+/// the screen pixels that part covers, on the viewer's dark surround, with the cursor marked.
+enum PaneImage {
+    static let surround = PaneRenderer.outside.rgb
+
+    /// - Returns: the raster of `pane`, `Layout.pixelSize` large.
+    static func render(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData) -> RGBCanvas {
+        let size = layout.pixelSize(state, pane: pane)
+        var canvas = RGBCanvas(width: max(1, size.width), height: max(1, size.height), fill: surround)
+        let zoom = layout.zoom(state), o = layout.origin(state, pane: pane)
+        let shape = data.shape
+        // Whole voxels that are at least partly visible, and where their edges land on screen.
+        let y0 = max(0, Int(o.y.rounded(.down))), x0 = max(0, Int(o.x.rounded(.down)))
+        let y1 = min(shape.y, Int((o.y + Double(size.height) / zoom).rounded(.up)))
+        let x1 = min(shape.x, Int((o.x + Double(size.width) / zoom).rounded(.up)))
+        guard y1 > y0, x1 > x0 else { return canvas }
+        let py0 = Int(((Double(y0) - o.y) * zoom).rounded()), py1 = Int(((Double(y1) - o.y) * zoom).rounded())
+        let px0 = Int(((Double(x0) - o.x) * zoom).rounded()), px1 = Int(((Double(x1) - o.x) * zoom).rounded())
+        guard py1 > py0, px1 > px0,
+              let raster = try? PanelRaster.render(pane.kind.figurePane(state), study: data.study, z: state.z, y: y0..<y1, x: x0..<x1,
+                                                   window: data.displayRange, alpha: state.alpha, hidden: state.hiddenClasses)
+        else { return canvas }
+        canvas.paste(raster.resampled(width: px1 - px0, height: py1 - py0), x: px0, y: py0)
+        markCursor(&canvas, at: (x: (Double(state.cursor.x) + 0.5 - o.x) * zoom, y: (Double(state.cursor.y) + 0.5 - o.y) * zoom))
+        return canvas
+    }
+
+    /// The cursor as a small cross, black or white against what is under it, with a gap at its
+    /// centre so the voxel itself stays visible.
+    static func markCursor(_ canvas: inout RGBCanvas, at p: (x: Double, y: Double)) {
+        let cx = Int(p.x.rounded(.down)), cy = Int(p.y.rounded(.down))
+        guard cx >= 0, cy >= 0, cx < canvas.width, cy < canvas.height else { return }
+        let under = canvas[cx, cy]
+        let light = 299 * Int(under.r) + 587 * Int(under.g) + 114 * Int(under.b) > 128_000
+        let ink = light ? RGB(0, 0, 0) : RGB(255, 255, 255)
+        for d in cursorGap...(cursorGap + cursorArm) {
+            canvas.fill(PixelRect(x: cx - d, y: cy, width: 1, height: 1), with: ink)
+            canvas.fill(PixelRect(x: cx + d, y: cy, width: 1, height: 1), with: ink)
+            canvas.fill(PixelRect(x: cx, y: cy - d, width: 1, height: 1), with: ink)
+            canvas.fill(PixelRect(x: cx, y: cy + d, width: 1, height: 1), with: ink)
+        }
+    }
+    static let cursorGap = 2, cursorArm = 5
+
+    /// The top `height` rows of `canvas`.
+    static func cropped(_ canvas: RGBCanvas, height: Int) -> RGBCanvas {
+        guard height < canvas.height else { return canvas }
+        return RGBCanvas(width: canvas.width, height: height, pixels: Array(canvas.pixels[0..<(canvas.width * height * 3)]))
+    }
+}

@@ -1,0 +1,85 @@
+import DenseCellCore
+
+/// Decides, after each frame, which image panes the terminal must be sent and encodes them:
+/// only panes whose content changed; none under the help overlay (cleared there, sent again
+/// when it closes); everything again from a cleared screen when the layout changes. Knows no
+/// terminal: it returns bytes, so the viewer writes them and `--measure-frames` counts them.
+public final class PaneImageSender {
+    public let mode: GraphicsMode
+    /// What each pane on screen shows, by its cell rectangle.
+    private var shown: [Rect: Content] = [:]
+    private var lastLayout: [Rect] = []
+    private var lastSize = (cols: 0, rows: 0)
+    /// Bytes and panes of the last update.
+    public private(set) var bytesLastFrame = 0
+    public private(set) var panesSentLastFrame = 0
+
+    /// Everything a pane's pixels depend on.
+    struct Content: Hashable {
+        var kind: PaneKind, sources: [String], z: Int, zoom: Double, originY: Double, originX: Double
+        var cursor: PixelPoint, alpha: Double, hidden: Set<Int>, revision: Int, cell: CellSize
+    }
+
+    public init(mode: GraphicsMode) { self.mode = mode }
+
+    /// The terminal's screen was wiped (a resize): every pane must be sent again.
+    public func forget() { shown.removeAll(); lastLayout = [] }
+
+    /// - Returns: whether the text screen must be cleared before it is drawn (sixel and iTerm2
+    ///   images vanish only with the text under them), and the bytes to write after it is drawn.
+    public func update(state: ViewState, data: ViewerData) -> (clearScreen: Bool, bytes: [UInt8]) {
+        guard mode.isPixels, state.graphics == mode else { return (false, []) }
+        let layout = Layout(state)
+        let panes = layout.tooSmall ? [] : layout.panes
+        var out: [UInt8] = []
+        var clearScreen = false
+        if panes.map(\.pixels) != lastLayout || state.terminal != lastSize {
+            // Panes moved: start over from an empty screen.
+            if mode == .kitty { out += Self.kittyDeleteAll } else { clearScreen = true }
+            shown.removeAll()
+            lastLayout = panes.map(\.pixels)
+            lastSize = state.terminal
+        }
+        let covered = Renderer.overlayBoxes(state)
+        var sent = 0
+        for pane in panes {
+            let rect = pane.pixels
+            guard rect.width > 0, rect.height > 0 else { continue }
+            if covered.contains(where: { $0.intersection(rect).width > 0 && $0.intersection(rect).height > 0 }) {
+                if shown.removeValue(forKey: rect) != nil, mode == .kitty { out += Self.kittyDelete(at: rect) }
+                continue
+            }
+            let o = layout.origin(state, pane: pane)
+            let content = Content(kind: pane.kind, sources: state.sources, z: state.z, zoom: layout.zoom(state), originY: o.y, originX: o.x,
+                                  cursor: state.cursor, alpha: state.alpha, hidden: state.hiddenClasses, revision: data.revision,
+                                  cell: state.cellPixels)
+            if shown[rect] == content { continue }
+            if shown[rect] != nil, mode == .kitty { out += Self.kittyDelete(at: rect) }
+            out += Self.image(pane, layout: layout, state: state, data: data, mode: mode)
+            shown[rect] = content
+            sent += 1
+        }
+        bytesLastFrame = out.count
+        panesSentLastFrame = sent
+        return (clearScreen, out)
+    }
+
+    /// The pane's image at its origin, the cursor saved before and restored after (so ncurses
+    /// still knows where it is).
+    static func image(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData, mode: GraphicsMode) -> [UInt8] {
+        let rect = pane.pixels
+        let size = PixelEncoder.imageSize(mode, cols: rect.width, rows: rect.height, cell: state.cellPixels)
+        let raster = PaneImage.cropped(PaneImage.render(pane, layout: layout, state: state, data: data), height: size.height)
+        let encoded = PixelEncoder.encode(raster, mode: mode, cols: rect.width, rows: rect.height, cell: state.cellPixels)
+        guard !encoded.isEmpty else { return [] }
+        return Array("\u{1B}7\u{1B}[\(rect.row + 1);\(rect.col + 1)H".utf8) + encoded + Array("\u{1B}8".utf8)
+    }
+
+    /// Deletes every kitty image placement on screen (quietly: `q=2` asks for no reply).
+    static let kittyDeleteAll = Array("\u{1B}_Ga=d,d=A,q=2\u{1B}\\".utf8)
+
+    /// Deletes the kitty images over a pane's first cell and frees their data.
+    static func kittyDelete(at rect: Rect) -> [UInt8] {
+        Array("\u{1B}_Ga=d,d=P,x=\(rect.col + 1),y=\(rect.row + 1),q=2\u{1B}\\".utf8)
+    }
+}
