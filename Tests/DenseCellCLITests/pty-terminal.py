@@ -41,7 +41,7 @@ mark = 0
 
 def images_in(data):
     # Complete image sequences: sixel DCS ... q ... ST, or the final kitty chunk (m=0).
-    return data.count(b"\x1bP0;1;0q") + data.count(b"\x1b_Gm=0;")
+    return data.count(b"\x1bP0;1;0q") + data.count(b"\x1b_Gm=0")
 
 def pump(wait):
     ready, _, _ = select.select([master], [], [], wait)
@@ -78,7 +78,8 @@ def wait_until(condition, what):
             pump(0.1)
             if condition():
                 return
-            raise SystemExit(json.dumps({"error": "timed out waiting for " + what, "bytes": len(out)}))
+            print(json.dumps({"error": "timed out waiting for " + what, "bytes": len(out)}))
+            raise SystemExit(1)
         pump(0.05)
 
 try:
