@@ -105,7 +105,7 @@ public struct Layout: Equatable, Sendable {
     }
 
     /// Narrowest terminal on which the metrics may stand beside the panes.
-    static let metricsBesideMinimumCols = 150
+    static let metricsBesideMinimumCols = 180
 
     /// Panes in order of importance: the image, the disagreement map, the compared pair, the rest.
     static func paneKinds(_ state: ViewState) -> [PaneKind] {
