@@ -140,10 +140,12 @@ final class ViewGraphicsTests: XCTestCase {
         let x0 = try XCTUnwrap(columns.first, file: file, line: line), x1 = columns.last! + 1
         let y0 = try XCTUnwrap(rows.first, file: file, line: line), y1 = rows.last! + 1
         let w = x1 - x0, h = y1 - y0
-        // Full pixel size: the slice fills the pane's width or height, at the slice's aspect.
-        XCTAssertTrue(w == decoded.width || h >= decoded.height - 5, "fit: \(w)×\(h) in \(decoded.width)×\(decoded.height)", file: file, line: line)
-        XCTAssertEqual(Double(w) / 128, Double(h) / 96, accuracy: 0.02, "aspect of \(w)×\(h)", file: file, line: line)
-        XCTAssertGreaterThan(w, 2 * 128, "enlarged past the image resolution, not drawn with characters", file: file, line: line)
+        // Full pixel size: the slice enlarged by the largest whole factor that fits the pane.
+        let factor = w / 128
+        XCTAssertEqual(w, 128 * factor, file: file, line: line)
+        XCTAssertEqual(h, 96 * factor, "aspect of \(w)×\(h)", file: file, line: line)
+        XCTAssertTrue(128 * (factor + 1) > decoded.width || 96 * (factor + 1) > decoded.height, "fit: \(w)×\(h) in \(decoded.width)×\(decoded.height)", file: file, line: line)
+        XCTAssertGreaterThanOrEqual(factor, 2, "enlarged past the image resolution, not drawn with characters", file: file, line: line)
         let expected = panel.resampled(width: w, height: h)
         // The cursor's cross at the slice centre is the viewer's own mark, left out.
         let zoom = Double(w) / 128

@@ -141,8 +141,11 @@ final class GraphicsTests: XCTestCase {
             s.send(.setGraphics(mode, cell: CellSize(width: 10, height: 20)))
             let layout = Layout(s.state)
             XCTAssertEqual(layout.panes.count, 4, "\(mode)")
-            let onePixel = mode == .blocks ? 1.0 : 10.0   // screen pixels per cell column
-            XCTAssertGreaterThan(layout.fitZoom / onePixel, 1 / 7.5, "\(mode): larger than 1/7.8")
+            if mode == .blocks {
+                XCTAssertGreaterThan(layout.fitZoom, 1 / 7.5, "larger than the 1/7.8 of before")
+            } else {
+                XCTAssertEqual(layout.fitZoom, 1, "\(mode): every voxel a screen pixel")
+            }
             // The panes reach down to the legend, which sits just above the footer, or the
             // metrics below them hold their tables and nothing more.
             let grid = s.frame()

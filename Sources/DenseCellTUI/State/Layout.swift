@@ -83,7 +83,9 @@ public struct Layout: Equatable, Sendable {
             if let b = beside, let l = below, b.count < l.count || b.zoom < l.zoom * 1.05 { beside = nil }
         }
         let chosen = beside ?? below ?? (1, 1, 1, cols, 1)
-        fitZoom = chosen.zoom
+        // Real pixels enlarge by whole factors: every voxel the same size on screen, and no
+        // bytes spent on pixels that only repeat their neighbours.
+        fitZoom = state.graphics.isPixels && chosen.zoom >= 1 ? chosen.zoom.rounded(.down) : chosen.zoom
         let paneTop = 1
         let paneHeight = chosen.imageRows + 1
         panes = kinds.prefix(chosen.count).enumerated().map { i, kind in

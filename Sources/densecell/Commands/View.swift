@@ -108,17 +108,19 @@ struct View: ParsableCommand {
             print("\(mode.rawValue), cells of \(cell[0])×\(cell[1]) pixels, \(panes.count) panes of \(panes.first ?? "")")
         }
         func time(_ label: String, _ actions: [Action]) {
-            var times: [Double] = [], bytes: [Int] = []
+            var times: [Double] = [], bytes: [Int] = [], panesSent = 0
             for i in 0..<(mode.isPixels ? 20 : 60) {
                 session.send(actions[i % actions.count])
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 _ = session.frame()
                 bytes.append(images.update(state: session.state, data: session.data).bytes.count)
+                panesSent += images.panesSentLastFrame
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
             }
             times.sort(); bytes.sort()
-            let sent = mode.isPixels ? String(format: "; %@ sent: median %.0f KB, max %.0f KB per frame", mode.rawValue,
-                                              Double(bytes[bytes.count / 2]) / 1000, Double(bytes.last!) / 1000) : ""
+            let sent = mode.isPixels ? String(format: "; %@ sent: median %.0f KB, max %.0f KB per frame, %.0f KB per pane", mode.rawValue,
+                                              Double(bytes[bytes.count / 2]) / 1000, Double(bytes.last!) / 1000,
+                                              Double(bytes.reduce(0, +)) / 1000 / Double(max(1, panesSent))) : ""
             print(String(format: "frame %@ on a %d×%d slice, %@: median %.2f ms, p90 %.2f ms, max %.2f ms (%d frames)%@",
                          size, session.data.shape.y, session.data.shape.x, label, times[times.count / 2],
                          times[times.count * 9 / 10], times.last!, times.count, sent))
