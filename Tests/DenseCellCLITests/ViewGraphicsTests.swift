@@ -55,17 +55,16 @@ final class ViewGraphicsTests: XCTestCase {
 
     /// Every `ESC 7 ESC [ row ; col H image ESC 8` in the output, in order.
     static func placedImages(_ out: [UInt8]) -> [Placed] {
+        let data = Data(out)
+        let start = Data("\u{1B}7\u{1B}[".utf8), end = Data("\u{1B}8".utf8)
         var images: [Placed] = []
-        var i = 0
-        while i + 3 < out.count {
-            guard out[i] == 0x1B, out[i + 1] == UInt8(ascii: "7"), out[i + 2] == 0x1B, out[i + 3] == UInt8(ascii: "[") else { i += 1; continue }
-            var j = i + 4
-            while j < out.count, out[j] != UInt8(ascii: "H") { j += 1 }
-            let numbers = String(decoding: out[(i + 4)..<j], as: UTF8.self).split(separator: ";").compactMap { Int($0) }
-            var k = j + 1
-            while k + 1 < out.count, !(out[k] == 0x1B && out[k + 1] == UInt8(ascii: "8")) { k += 1 }
-            if numbers.count == 2 { images.append(Placed(row: numbers[0], col: numbers[1], bytes: Array(out[(j + 1)..<k]))) }
-            i = k + 2
+        var from = data.startIndex
+        while let s = data.range(of: start, in: from..<data.endIndex),
+              let h = data[s.upperBound...].firstIndex(of: UInt8(ascii: "H")),
+              let e = data.range(of: end, in: h..<data.endIndex) {
+            let numbers = String(decoding: data[s.upperBound..<h], as: UTF8.self).split(separator: ";").compactMap { Int($0) }
+            if numbers.count == 2 { images.append(Placed(row: numbers[0], col: numbers[1], bytes: [UInt8](data[(h + 1)..<e.lowerBound]))) }
+            from = e.upperBound
         }
         return images
     }
@@ -89,19 +88,18 @@ final class ViewGraphicsTests: XCTestCase {
     static func decodeKitty(_ bytes: [UInt8]) throws -> RGBCanvas {
         var keys: [String: String] = [:]
         var data: [UInt8] = []
-        var i = 0
-        while i + 2 < bytes.count {
-            guard bytes[i] == 0x1B, bytes[i + 1] == UInt8(ascii: "_"), bytes[i + 2] == UInt8(ascii: "G") else { i += 1; continue }
-            var j = i + 3
-            while j + 1 < bytes.count, !(bytes[j] == 0x1B && bytes[j + 1] == UInt8(ascii: "\\")) { j += 1 }
-            let body = String(decoding: bytes[(i + 3)..<j], as: UTF8.self)
+        let all = Data(bytes)
+        let open = Data("\u{1B}_G".utf8), close = Data("\u{1B}\\".utf8)
+        var from = all.startIndex
+        while let o = all.range(of: open, in: from..<all.endIndex), let c = all.range(of: close, in: o.upperBound..<all.endIndex) {
+            let body = String(decoding: all[o.upperBound..<c.lowerBound], as: UTF8.self)
             let parts = body.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
             for kv in parts[0].split(separator: ",") {
                 let pair = kv.split(separator: "=", maxSplits: 1)
                 if pair.count == 2, keys[String(pair[0])] == nil { keys[String(pair[0])] = String(pair[1]) }
             }
             if parts.count == 2 { data += [UInt8](try XCTUnwrap(Data(base64Encoded: String(parts[1])), "base64 chunk")) }
-            i = j + 2
+            from = c.upperBound
         }
         let width = try XCTUnwrap(keys["s"].flatMap { Int($0) }), height = try XCTUnwrap(keys["v"].flatMap { Int($0) })
         let channels = keys["f"] == "24" ? 3 : 4
@@ -181,7 +179,7 @@ final class ViewGraphicsTests: XCTestCase {
             XCTAssertLessThan(mean, 3, "within the 256-color palette's quantization")
             XCTAssertLessThanOrEqual(worst, 24)
         }
-        XCTAssertTrue(String(decoding: out, as: UTF8.self).contains("sixel"), "the header names the mode")
+        XCTAssertNotNil(Self.find("sixel", in: out), "the header names the mode")
     }
 
     func testKittyPanesMatchTheExportRasterExactly() throws {
@@ -199,18 +197,27 @@ final class ViewGraphicsTests: XCTestCase {
             XCTAssertEqual(worst, 0, "kitty carries the raster losslessly")
         }
         // The old pane is deleted before the new one is placed; all images go when the viewer quits.
-        let text = String(decoding: out, as: UTF8.self)
-        XCTAssertTrue(text.contains("\u{1B}_Ga=d,d=P,x=1,y=3,q=2\u{1B}\\"))
-        let deleteAll = "\u{1B}_Ga=d,d=A,q=2\u{1B}\\"
-        let lastDelete = try XCTUnwrap(text.range(of: deleteAll, options: .backwards))
-        let lastImage = try XCTUnwrap(text.range(of: "\u{1B}_Gm=0", options: .backwards))
-        XCTAssertGreaterThan(lastDelete.lowerBound, lastImage.lowerBound, "images deleted on the way out")
+        XCTAssertNotNil(Self.find("\u{1B}_Ga=d,d=P,x=1,y=3,q=2\u{1B}\\", in: out))
+        let lastDelete = try XCTUnwrap(Self.find("\u{1B}_Ga=d,d=A,q=2\u{1B}\\", in: out, last: true))
+        let lastImage = try XCTUnwrap(Self.find("\u{1B}_Gm=0", in: out, last: true))
+        XCTAssertGreaterThan(lastDelete, lastImage, "images deleted on the way out")
+    }
+
+    /// Where `text` occurs in `bytes` (first or last), searched natively: captures run to megabytes.
+    static func find(_ text: String, in bytes: [UInt8], last: Bool = false) -> Int? {
+        Data(bytes).range(of: Data(text.utf8), options: last ? [.backwards] : [])?.lowerBound
+    }
+
+    func testBadGraphicsModeIsRefused() throws {
+        let r = try CLI.run(["view", dir + "/p.h5", "--graphics", "retina"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("retina") && r.stderr.contains("sixel"), r.stderr)
     }
 
     func testAutoPicksWhatTheTerminalAnswers() throws {
         let (kittyOut, _) = try runViewer(answer: "kitty", steps: ["image", "key:q"], extra: ["--graphics", "auto"])
         XCTAssertTrue(Self.placedImages(kittyOut).allSatisfy { $0.bytes.starts(with: Array("\u{1B}_G".utf8)) })
-        XCTAssertTrue(String(decoding: kittyOut, as: UTF8.self).contains("kitty"))
+        XCTAssertNotNil(Self.find("kitty", in: kittyOut), "the header names the mode")
         let (sixelOut, _) = try runViewer(answer: "sixel", steps: ["image", "key:q"], extra: [])
         XCTAssertTrue(Self.placedImages(sixelOut).allSatisfy { $0.bytes.starts(with: Array("\u{1B}P".utf8)) })
     }
