@@ -214,6 +214,25 @@ final class ViewGraphicsTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("retina") && r.stderr.contains("sixel"), r.stderr)
     }
 
+    func testResizeAsksForTheCellSizeAgainAndSendsEveryPane() throws {
+        let (out, report) = try runViewer(answer: "sixel", steps: ["image", "resize:160x50", "image", "sleep:0.5", "key:q"],
+                                          extra: ["--graphics", "sixel"])
+        XCTAssertEqual(report["status"] as? Int, 0)
+        let answered = try XCTUnwrap(report["answered"] as? [String: Int])
+        XCTAssertEqual(answered["cell"], 2, "CSI 16 t at start and again after the resize")
+        let images = Self.placedImages(out)
+        // Every pane sent again, at the new layout's places.
+        let panesBefore = Set(images.prefix(4).map { "\($0.row);\($0.col)" })   // 2×2 panes at 120×40
+        let placesAfter = Set(images.suffix(images.count - panesBefore.count).map { "\($0.row);\($0.col)" })
+        XCTAssertFalse(placesAfter.isSubset(of: panesBefore), "new places after the resize: \(panesBefore) then \(placesAfter)")
+        // After the resize the panes are wider: the first pane's image grows with them.
+        let first = images.filter { $0.row == 3 && $0.col == 1 }
+        XCTAssertGreaterThanOrEqual(first.count, 2)
+        let small = try decodeSixel(first[0].bytes), large = try decodeSixel(first.last!.bytes)
+        XCTAssertGreaterThan(large.width, small.width)
+        XCTAssertEqual(large.width % Self.cell.width, 0)
+    }
+
     func testAutoPicksWhatTheTerminalAnswers() throws {
         let (kittyOut, _) = try runViewer(answer: "kitty", steps: ["image", "key:q"], extra: ["--graphics", "auto"])
         XCTAssertTrue(Self.placedImages(kittyOut).allSatisfy { $0.bytes.starts(with: Array("\u{1B}_G".utf8)) })

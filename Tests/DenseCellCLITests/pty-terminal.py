@@ -7,9 +7,10 @@ steps, and saves everything the command wrote. Prints one JSON line with what it
 
 Steps: `image` waits until one more complete image sequence has arrived than at the last
 mark, `text:STRING` waits until STRING appears in the output written since the last mark,
-`key:X` types X and sets the mark, `sleep:SECONDS` waits.
+`key:X` types X and sets the mark, `resize:COLSxROWS` changes the window size (SIGWINCH) and
+sets the mark, `sleep:SECONDS` waits.
 """
-import argparse, fcntl, json, os, select, struct, subprocess, sys, termios, time
+import argparse, fcntl, json, os, select, signal, struct, subprocess, sys, termios, time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--cols", type=int, default=120)
@@ -105,6 +106,12 @@ try:
         elif kind == "key":
             mark = len(out)
             os.write(master, value.encode())
+        elif kind == "resize":
+            mark = len(out)
+            cols, rows = (int(v) for v in value.split("x"))
+            pixels = (cols * cw, rows * ch) if args.winsize_pixels else (0, 0)
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, *pixels))
+            os.killpg(proc.pid, signal.SIGWINCH)
         elif kind == "sleep":
             end = time.monotonic() + float(value)
             while time.monotonic() < end:
