@@ -91,6 +91,23 @@ final class GraphicsTests: XCTestCase {
         XCTAssertEqual(sender.bytesLastFrame, u.bytes.count)
     }
 
+    func testArrivingEnsembleResultsResendOnlyTheEnsemblePane() {
+        let s = pixelSession(.sixel, cols: 160, rows: 40)
+        let sender = PaneImageSender(mode: .sixel)
+        let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
+        s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
+        s.send(.addSource(ViewerData.ensembleName))
+        _ = sender.update(state: s.state, data: s.data)
+        let showing = Layout(s.state).panes.filter { pane in
+            if case .source(let i) = pane.kind { return s.state.sources[i] == ViewerData.ensembleName }
+            return false
+        }
+        XCTAssertEqual(showing.count, 1, "the ensemble has a pane at 160×40")
+        s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 16..<32, x: 0..<16))
+        let u = sender.update(state: s.state, data: s.data)
+        XCTAssertEqual(placements(u.bytes), showing.map { "\($0.pixels.row + 1);\($0.pixels.col + 1)" })
+    }
+
     func testHelpOverlayTakesImagesAwayAndBringsThemBack() {
         let s = pixelSession(.kitty)
         let sender = PaneImageSender(mode: .kitty)

@@ -50,13 +50,16 @@ public final class PaneImageSender {
                 continue
             }
             let o = layout.origin(state, pane: pane)
-            // Only label overlays depend on opacity and hidden classes; the image on no source.
+            // Only label overlays depend on opacity and hidden classes, only panes of the
+            // ensemble on the results arriving, the image on no source.
             var overlay = false
             if case .source = pane.kind { overlay = true }
             let image = pane.kind == .image
+            let names = pane.kind.figurePane(state).sourceNames
             let content = Content(kind: pane.kind, sources: image ? [] : state.sources, z: state.z, zoom: layout.zoom(state),
                                   originY: o.y, originX: o.x, cursor: state.cursor, alpha: overlay ? state.alpha : 0,
-                                  hidden: overlay ? state.hiddenClasses : [], revision: image ? 0 : data.revision, cell: state.cellPixels)
+                                  hidden: overlay ? state.hiddenClasses : [],
+                                  revision: names.contains(ViewerData.ensembleName) ? data.revision : 0, cell: state.cellPixels)
             if shown[rect] == content { continue }
             if shown[rect] != nil, mode == .kitty { out += Self.kittyDelete(at: rect) }
             out += Self.image(pane, layout: layout, state: state, data: data, mode: mode)
