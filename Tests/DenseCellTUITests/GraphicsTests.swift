@@ -91,6 +91,19 @@ final class GraphicsTests: XCTestCase {
         XCTAssertEqual(sender.bytesLastFrame, u.bytes.count)
     }
 
+    func testEveryProtocolPlacesItsOwnSequenceAtThePaneOrigin() {
+        let expected: [GraphicsMode: String] = [.sixel: "\u{1B}P", .kitty: "\u{1B}_Ga=T,", .iterm2: "\u{1B}]1337;File="]
+        for (mode, start) in expected {
+            let s = pixelSession(mode)
+            let pane = Layout(s.state).panes[0]
+            let out = String(decoding: PaneImageSender(mode: mode).update(state: s.state, data: s.data).bytes, as: UTF8.self)
+            XCTAssertTrue(out.contains("\u{1B}7\u{1B}[\(pane.pixels.row + 1);\(pane.pixels.col + 1)H" + start), "\(mode)")
+        }
+        // Half blocks send nothing.
+        let s = TestStudies.session(cols: 120, rows: 40)
+        XCTAssertEqual(PaneImageSender(mode: .blocks).update(state: s.state, data: s.data).bytes, [])
+    }
+
     func testArrivingEnsembleResultsResendOnlyTheEnsemblePane() {
         let s = pixelSession(.sixel, cols: 160, rows: 40)
         let sender = PaneImageSender(mode: .sixel)
