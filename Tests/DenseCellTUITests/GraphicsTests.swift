@@ -96,8 +96,16 @@ final class GraphicsTests: XCTestCase {
         for (mode, start) in expected {
             let s = pixelSession(mode)
             let pane = Layout(s.state).panes[0]
-            let out = String(decoding: PaneImageSender(mode: mode).update(state: s.state, data: s.data).bytes, as: UTF8.self)
-            XCTAssertTrue(out.contains("\u{1B}7\u{1B}[\(pane.pixels.row + 1);\(pane.pixels.col + 1)H" + start), "\(mode)")
+            let bytes = PaneImageSender(mode: mode).update(state: s.state, data: s.data).bytes
+            let out = String(decoding: bytes, as: UTF8.self)
+            XCTAssertTrue(out.contains("H" + start), "\(mode)")
+            // Sixel and iTerm2 cover the pane from its origin; kitty the cells the slice shows in.
+            let rc = placements(bytes)[0].split(separator: ";").map { Int($0)! - 1 }
+            if mode == .kitty {
+                XCTAssertTrue(pane.pixels.contains(row: rc[0], col: rc[1]))
+            } else {
+                XCTAssertEqual(rc, [pane.pixels.row, pane.pixels.col], "\(mode)")
+            }
         }
         // Half blocks send nothing.
         let s = TestStudies.session(cols: 120, rows: 40)
@@ -126,18 +134,27 @@ final class GraphicsTests: XCTestCase {
         let sender = PaneImageSender(mode: .kitty)
         let first = sender.update(state: s.state, data: s.data)
         XCTAssertTrue(String(decoding: first.bytes, as: UTF8.self).hasPrefix("\u{1B}_Ga=d,d=A,q=2\u{1B}\\"), "kitty: old images deleted")
+        // Kitty images cover the cells the slice shows in, inside their panes.
+        let panes = Layout(s.state).panes
+        let placed = placements(first.bytes)
+        XCTAssertEqual(placed.count, panes.count)
+        for (place, pane) in zip(placed, panes) {
+            let rc = place.split(separator: ";").map { Int($0)! - 1 }
+            XCTAssertTrue(pane.pixels.contains(row: rc[0], col: rc[1]), "\(place) inside \(pane.pixels)")
+        }
         s.send(.toggleHelp)
         let box = Renderer.helpBox(s.state)
-        let covered = Layout(s.state).panes.filter { $0.pixels.intersection(box).width > 0 && $0.pixels.intersection(box).height > 0 }
+        let covered = panes.indices.filter { panes[$0].pixels.intersection(box).width > 0 && panes[$0].pixels.intersection(box).height > 0 }
         XCTAssertFalse(covered.isEmpty)
         let open = String(decoding: sender.update(state: s.state, data: s.data).bytes, as: UTF8.self)
-        for pane in covered {
-            XCTAssertTrue(open.contains("\u{1B}_Ga=d,d=P,x=\(pane.pixels.col + 1),y=\(pane.pixels.row + 1),q=2\u{1B}\\"))
+        for i in covered {
+            let rc = placed[i].split(separator: ";")
+            XCTAssertTrue(open.contains("\u{1B}_Ga=d,d=P,x=\(rc[1]),y=\(rc[0]),q=2\u{1B}\\"), "the image of pane \(i) deleted")
         }
         XCTAssertFalse(open.contains("\u{1B}7"), "no image drawn over the help")
         s.send(.toggleHelp)
         let closed = sender.update(state: s.state, data: s.data).bytes
-        XCTAssertEqual(Set(placements(closed)), Set(covered.map { "\($0.pixels.row + 1);\($0.pixels.col + 1)" }), "restored")
+        XCTAssertEqual(Set(placements(closed)), Set(covered.map { placed[$0] }), "restored")
     }
 
     func testPaneImageIsTheExportRasterOfTheVisibleRegion() throws {

@@ -19,6 +19,11 @@ enum PaneImage {
 
     /// - Returns: the raster of `pane`, `Layout.pixelSize` large.
     static func render(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData) -> RGBCanvas {
+        renderWithSlice(pane, layout: layout, state: state, data: data).canvas
+    }
+
+    /// - Returns: the raster of `pane` and the part of it the slice covers (nil when none).
+    static func renderWithSlice(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData) -> (canvas: RGBCanvas, slice: PixelRect?) {
         let size = layout.pixelSize(state, pane: pane)
         var canvas = RGBCanvas(width: max(1, size.width), height: max(1, size.height), fill: surround)
         let zoom = layout.zoom(state), o = layout.origin(state, pane: pane)
@@ -27,16 +32,17 @@ enum PaneImage {
         let y0 = max(0, Int(o.y.rounded(.down))), x0 = max(0, Int(o.x.rounded(.down)))
         let y1 = min(shape.y, Int((o.y + Double(size.height) / zoom).rounded(.up)))
         let x1 = min(shape.x, Int((o.x + Double(size.width) / zoom).rounded(.up)))
-        guard y1 > y0, x1 > x0 else { return canvas }
+        guard y1 > y0, x1 > x0 else { return (canvas, nil) }
         let py0 = Int(((Double(y0) - o.y) * zoom).rounded()), py1 = Int(((Double(y1) - o.y) * zoom).rounded())
         let px0 = Int(((Double(x0) - o.x) * zoom).rounded()), px1 = Int(((Double(x1) - o.x) * zoom).rounded())
         guard py1 > py0, px1 > px0,
               let raster = try? PanelRaster.render(pane.kind.figurePane(state), study: data.study, z: state.z, y: y0..<y1, x: x0..<x1,
                                                    window: data.displayRange, alpha: state.alpha, hidden: state.hiddenClasses)
-        else { return canvas }
+        else { return (canvas, nil) }
         canvas.paste(raster.resampled(width: px1 - px0, height: py1 - py0), x: px0, y: py0)
         markCursor(&canvas, at: (x: (Double(state.cursor.x) + 0.5 - o.x) * zoom, y: (Double(state.cursor.y) + 0.5 - o.y) * zoom))
-        return canvas
+        let sx0 = max(0, px0), sy0 = max(0, py0), sx1 = min(canvas.width, px1), sy1 = min(canvas.height, py1)
+        return (canvas, sx1 > sx0 && sy1 > sy0 ? PixelRect(x: sx0, y: sy0, width: sx1 - sx0, height: sy1 - sy0) : nil)
     }
 
     /// The cursor as a small cross, black or white against what is under it, with a gap at its
@@ -56,9 +62,15 @@ enum PaneImage {
     }
     static let cursorGap = 2, cursorArm = 5
 
-    /// The top `height` rows of `canvas`.
-    static func cropped(_ canvas: RGBCanvas, height: Int) -> RGBCanvas {
-        guard height < canvas.height else { return canvas }
-        return RGBCanvas(width: canvas.width, height: height, pixels: Array(canvas.pixels[0..<(canvas.width * height * 3)]))
+    /// The part `rect` of `canvas` (which must lie inside it).
+    static func cropped(_ canvas: RGBCanvas, to rect: PixelRect) -> RGBCanvas {
+        if rect.x == 0 && rect.y == 0 && rect.width == canvas.width && rect.height == canvas.height { return canvas }
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(rect.width * rect.height * 3)
+        for y in rect.y..<rect.maxY {
+            let start = 3 * (y * canvas.width + rect.x)
+            pixels += canvas.pixels[start..<(start + 3 * rect.width)]
+        }
+        return RGBCanvas(width: rect.width, height: rect.height, pixels: pixels)
     }
 }

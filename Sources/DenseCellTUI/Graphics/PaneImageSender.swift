@@ -6,8 +6,8 @@ import DenseCellCore
 /// terminal: it returns bytes, so the viewer writes them and `--measure-frames` counts them.
 public final class PaneImageSender {
     public let mode: GraphicsMode
-    /// What each pane on screen shows, by its cell rectangle.
-    private var shown: [Rect: Content] = [:]
+    /// What each pane on screen shows, by its cell rectangle, and the cell its image starts at.
+    private var shown: [Rect: (content: Content, origin: Rect)] = [:]
     private var lastLayout: [Rect] = []
     private var lastSize = (cols: 0, rows: 0)
     /// Bytes and panes of the last update.
@@ -46,7 +46,7 @@ public final class PaneImageSender {
             let rect = pane.pixels
             guard rect.width > 0, rect.height > 0 else { continue }
             if covered.contains(where: { $0.intersection(rect).width > 0 && $0.intersection(rect).height > 0 }) {
-                if shown.removeValue(forKey: rect) != nil, mode == .kitty { out += Self.kittyDelete(at: rect) }
+                if let old = shown.removeValue(forKey: rect), mode == .kitty { out += Self.kittyDelete(at: old.origin) }
                 continue
             }
             let o = layout.origin(state, pane: pane)
@@ -60,10 +60,11 @@ public final class PaneImageSender {
                                   originY: o.y, originX: o.x, cursor: state.cursor, alpha: overlay ? state.alpha : 0,
                                   hidden: overlay ? state.hiddenClasses : [],
                                   revision: names.contains(ViewerData.ensembleName) ? data.revision : 0, cell: state.cellPixels)
-            if shown[rect] == content { continue }
-            if shown[rect] != nil, mode == .kitty { out += Self.kittyDelete(at: rect) }
-            out += Self.image(pane, layout: layout, state: state, data: data, mode: mode)
-            shown[rect] = content
+            if shown[rect]?.content == content { continue }
+            if let old = shown[rect], mode == .kitty { out += Self.kittyDelete(at: old.origin) }
+            let (bytes, origin) = Self.image(pane, layout: layout, state: state, data: data, mode: mode)
+            out += bytes
+            shown[rect] = (content, origin)
             sent += 1
         }
         bytesLastFrame = out.count
@@ -71,21 +72,31 @@ public final class PaneImageSender {
         return (clearScreen, out)
     }
 
-    /// The pane's image at its origin, the cursor saved before and restored after (so ncurses
-    /// still knows where it is).
-    static func image(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData, mode: GraphicsMode) -> [UInt8] {
-        let rect = pane.pixels
-        let size = PixelEncoder.imageSize(mode, cols: rect.width, rows: rect.height, cell: state.cellPixels)
-        let raster = PaneImage.cropped(PaneImage.render(pane, layout: layout, state: state, data: data), height: size.height)
-        let encoded = PixelEncoder.encode(raster, mode: mode, cols: rect.width, rows: rect.height, cell: state.cellPixels)
-        guard !encoded.isEmpty else { return [] }
-        return Array("\u{1B}7\u{1B}[\(rect.row + 1);\(rect.col + 1)H".utf8) + encoded + Array("\u{1B}8".utf8)
+    /// The pane's image at its place, the cursor saved before and restored after (so ncurses
+    /// still knows where it is). Sixel and iTerm2 images cover the whole pane, so each new one
+    /// paints over the last; kitty images, deleted before they are replaced, cover only the
+    /// cells the slice shows in, as kitty sends every pixel uncompressed.
+    /// - Returns: the bytes, and the cells the image covers.
+    static func image(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData, mode: GraphicsMode) -> (bytes: [UInt8], cells: Rect) {
+        let rect = pane.pixels, cell = state.cellPixels
+        let (canvas, slice) = PaneImage.renderWithSlice(pane, layout: layout, state: state, data: data)
+        var cells = rect
+        if mode == .kitty, let slice {
+            let c0 = slice.x / cell.width, r0 = slice.y / cell.height
+            let c1 = (slice.maxX + cell.width - 1) / cell.width, r1 = (slice.maxY + cell.height - 1) / cell.height
+            cells = Rect(row: rect.row + r0, col: rect.col + c0, width: c1 - c0, height: r1 - r0)
+        }
+        let size = PixelEncoder.imageSize(mode, cols: cells.width, rows: cells.height, cell: cell)
+        let part = PixelRect(x: (cells.col - rect.col) * cell.width, y: (cells.row - rect.row) * cell.height, width: size.width, height: size.height)
+        let encoded = PixelEncoder.encode(PaneImage.cropped(canvas, to: part), mode: mode, cols: cells.width, rows: cells.height, cell: cell)
+        guard !encoded.isEmpty else { return ([], cells) }
+        return (Array("\u{1B}7\u{1B}[\(cells.row + 1);\(cells.col + 1)H".utf8) + encoded + Array("\u{1B}8".utf8), cells)
     }
 
     /// Deletes every kitty image placement on screen (quietly: `q=2` asks for no reply).
     static let kittyDeleteAll = Array("\u{1B}_Ga=d,d=A,q=2\u{1B}\\".utf8)
 
-    /// Deletes the kitty images over a pane's first cell and frees their data.
+    /// Deletes the kitty images over an image's first cell and frees their data.
     static func kittyDelete(at rect: Rect) -> [UInt8] {
         Array("\u{1B}_Ga=d,d=P,x=\(rect.col + 1),y=\(rect.row + 1),q=2\u{1B}\\".utf8)
     }
