@@ -22,7 +22,7 @@ public final class ViewerSession {
     private var reviewer = "unknown"
     /// Regions smaller than this are left out of the queue (as `densecell regions` does by default).
     public static let regionMinVoxels = 20
-    public static let consensusName = "consensus"
+    public static let consensusName = ViewerData.consensusName
 
     /// - Parameters:
     ///   - fileName: shown in the header.
@@ -271,14 +271,8 @@ public final class ViewerSession {
     private func exportView() {
         let layout = Layout(state)
         guard let region = layout.visibleRegion(state) else { state = reduce(state, .notice("nothing visible to export")); return }
-        let panes: [Pane] = layout.panes.map { pane in
-            switch pane.kind {
-            case .image: .image
-            case .source(let i): .labels(state.sources[i])
-            case .disagreement(let p): .disagreement(state.sources[p.a], state.sources[p.b])
-            }
-        }
-        let study = Study(image: data.image, labels: data.sources, schema: data.schema)
+        let panes = layout.panes.map { $0.kind.figurePane(state) }
+        let study = data.study
         var options = FigureOptions(alpha: state.alpha, roiY: region.y, roiX: region.x, hiddenClasses: state.hiddenClasses,
                                     grayWindow: data.displayRange)
         options.heading = FigureExport.defaultHeading(studyPath: studyPath, study: study, z: state.z, options: options)

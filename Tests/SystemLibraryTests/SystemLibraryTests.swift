@@ -4,6 +4,7 @@ import CPNG
 import CTIFF
 import CNcurses
 import CDNNL
+import CChafa
 
 /// One real call into each C library densecell links, through its shim.
 final class SystemLibraryTests: XCTestCase {
@@ -12,6 +13,19 @@ final class SystemLibraryTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(H5get_libversion(&major, &minor, &release), 0)
         XCTAssertGreaterThanOrEqual(major * 100 + minor, 110, "HDF5 1.10 or newer")
         XCTAssertEqual(H5Tget_size(dc_h5t_ieee_f16le()), 2)
+    }
+
+    func testLibChafaEncodesASixelImage() throws {
+        // 2×1 cells of 4×6 pixels: an 8×6 raster, left half black, right half white.
+        var rgb = [UInt8](repeating: 0, count: 8 * 6 * 3)
+        for y in 0..<6 { for x in 4..<8 { for c in 0..<3 { rgb[(y * 8 + x) * 3 + c] = 255 } } }
+        var length = 0
+        let encoded = try XCTUnwrap(dc_chafa_encode(rgb, 8, 6, dc_chafa_pixel_mode_sixels(), 2, 1, 4, 6, &length))
+        defer { dc_chafa_free(encoded) }
+        let text = String(decoding: UnsafeRawBufferPointer(start: encoded, count: length), as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("\u{1B}P"), "a DCS sixel sequence: \(text.debugDescription)")
+        XCTAssertTrue(text.contains("\"1;1;8;6"), "raster attributes give the 8×6 size: \(text.debugDescription)")
+        XCTAssertTrue(text.hasSuffix("\u{1B}\\"))
     }
 
     func testLibPNG() {

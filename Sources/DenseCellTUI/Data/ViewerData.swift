@@ -12,6 +12,10 @@ public final class ViewerData {
     public private(set) var revision = 0
     public let displayRange: (lo: Float, hi: Float)
     public static let ensembleName = "ensemble"
+    /// The live consensus of the review loop: A with the decisions applied.
+    public static let consensusName = "consensus"
+    /// Sources the viewer computes while it runs, whose pixels change under a pane.
+    static let derivedSources: Set<String> = [ensembleName, consensusName]
 
     private var grayCache: [Int: [UInt8]] = [:]
     private var grayOrder: [Int] = []
@@ -28,6 +32,9 @@ public final class ViewerData {
     public var organelles: Set<Int> { Set(schema.organelles) }
 
     public func sourceIndex(_ name: String) -> Int? { sources.firstIndex { $0.name == name } }
+
+    /// The image and the sources as they stand, for figure export and pane rasters.
+    public var study: Study { Study(image: image, labels: sources, schema: schema) }
 
     // MARK: Display
 

@@ -38,6 +38,25 @@ enum Format {
         return String(words[0].prefix(1)) + words.dropFirst().joined()
     }
 
+    /// A source name shortened to `width` for a column header, keeping what tells sources apart:
+    /// "annotator-1" becomes "annot-1" or "ann-1", other names are cut with an ellipsis.
+    static func abbreviate(_ name: String, _ width: Int) -> String {
+        guard width > 0 else { return "" }
+        if name.count <= width { return name }
+        let words = name.split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "_" })
+        if words.count >= 2, let last = words.last, last.allSatisfy(\.isNumber), width >= last.count + 2 {
+            let head = words.dropLast().joined(separator: "-")
+            return String(head.prefix(width - last.count - 1)) + "-" + last
+        }
+        return fit(name, width)
+    }
+
+    /// A right-aligned column header that always keeps one space before it, so neighbouring
+    /// headers never run together.
+    static func header(_ name: String, _ width: Int) -> String {
+        pad(abbreviate(name, width - 1), width, right: true)
+    }
+
     /// Fits a name into `width`, marking a cut with an ellipsis.
     static func fit(_ s: String, _ width: Int) -> String {
         guard width > 0 else { return "" }

@@ -25,8 +25,38 @@ struct MetricsPane {
             draw(state.metricsTab, in: Rect(row: body.row, col: body.col, width: half - 2, height: body.height), &grid)
             for y in body.row..<(body.row + body.height) { grid[y, body.col + half - 1] = Cell("│", fg: .dim) }
             draw(companion, in: Rect(row: body.row, col: body.col + half + 1, width: body.width - half - 1, height: body.height), &grid)
+        } else if !tablesBelow.isEmpty {
+            // A tall pane (beside the images, or below slices that leave rows free): the next
+            // tables underneath the chosen one, each after a rule.
+            var row = body.row
+            for (i, tab) in ([state.metricsTab] + tablesBelow).enumerated() {
+                if i > 0 {
+                    grid.put(String(repeating: "─", count: body.width), row: row, col: body.col, fg: .dim)
+                    row += 1
+                }
+                let isLast = i == tablesBelow.count
+                let height = isLast ? body.row + body.height - row : rowsNeeded(tab, width: body.width)
+                draw(tab, in: Rect(row: row, col: body.col, width: body.width, height: height), &grid)
+                row += height
+            }
         } else {
             draw(state.metricsTab, in: body, &grid)
+        }
+    }
+
+    /// Rows a table needs below the tab line at `width` columns.
+    func rowsNeeded(_ tab: MetricsTab, width: Int) -> Int {
+        let classes = state.classNames.count, sources = state.sources.count
+        switch tab {
+        case .confusion, .classIoU: return classes + 2
+        case .pairwise:
+            // Side by side when both matrices fit in half the width each (as drawPairwise decides).
+            let half = (width - 2) / 2
+            let nameWidth = min(16, max(9, half / (sources + 2)))
+            let cellWidth = max(6, min(12, (half - nameWidth) / max(1, sources)))
+            return nameWidth + sources * cellWidth <= half ? sources + 1 : 2 * (sources + 1)
+        case .fractions: return max(1, classes - 2) + 1
+        case .small: return 1
         }
     }
 
@@ -37,6 +67,21 @@ struct MetricsPane {
     var companion: MetricsTab? {
         guard rect.width >= Self.companionWidth, state.metricsTab != .small else { return nil }
         return MetricsTab(rawValue: (state.metricsTab.rawValue + 1) % MetricsTab.small.rawValue)
+    }
+
+    /// Tables shown below the chosen one when the pane has the rows: the next tabs in order.
+    var tablesBelow: [MetricsTab] {
+        guard companion == nil, state.metricsTab != .small else { return [] }
+        var left = rect.height - 1 - rowsNeeded(state.metricsTab, width: rect.width)
+        var tabs: [MetricsTab] = []
+        var tab = state.metricsTab
+        for _ in 1..<MetricsTab.small.rawValue {
+            tab = MetricsTab(rawValue: (tab.rawValue + 1) % MetricsTab.small.rawValue)!
+            let need = rowsNeeded(tab, width: rect.width) + 1
+            guard left >= need else { break }
+            tabs.append(tab); left -= need
+        }
+        return tabs
     }
 
     private func draw(_ tab: MetricsTab, in body: Rect, _ grid: inout ScreenGrid) {
@@ -52,11 +97,11 @@ struct MetricsPane {
     private func drawTabs(_ grid: inout ScreenGrid) {
         var col = rect.col
         grid.fill(Rect(row: rect.row, col: rect.col, width: rect.width, height: 1), with: Cell(" ", bg: .barBackground))
-        let second = companion
+        let alsoShown = Set([companion].compactMap { $0 } + tablesBelow)
         for tab in MetricsTab.allCases {
             let active = tab == state.metricsTab
-            col = grid.put(" \(tab.title) ", row: rect.row, col: col, fg: active ? TermColor(0, 0, 0) : (tab == second ? .accent : .white),
-                           bg: active ? .accent : .barBackground, attrs: active ? .bold : (tab == second ? .underline : []))
+            col = grid.put(" \(tab.title) ", row: rect.row, col: col, fg: active ? TermColor(0, 0, 0) : (alsoShown.contains(tab) ? .accent : .white),
+                           bg: active ? .accent : .barBackground, attrs: active ? .bold : (alsoShown.contains(tab) ? .underline : []))
             col = grid.put(" ", row: rect.row, col: col, bg: .barBackground)
         }
         let scope = state.metricsScope == .slice ? "slice \(state.z)" : "volume"
@@ -126,13 +171,13 @@ struct MetricsPane {
         let p = data.pairwise(z: scopeZ)
         let n = indices.count
         let half = (r.width - 2) / 2
-        let nameWidth = min(16, max(6, half / (n + 2)))
+        let nameWidth = min(16, max(9, half / (n + 2)))   // "MIoU(org)" fits
         let cellWidth = max(6, min(12, (half - nameWidth) / max(1, n)))
         func matrix(_ title: String, _ values: [[Double?]], at col0: Int, row0: Int) {
             var col = grid.put(Format.pad(title, nameWidth), row: row0, col: col0, fg: .accent, attrs: .bold)
-            for j in 0..<n { col = grid.put(Format.pad(p.names[indices[j]], cellWidth, right: true), row: row0, col: col, attrs: .bold) }
+            for j in 0..<n { col = grid.put(Format.header(p.names[indices[j]], cellWidth), row: row0, col: col, attrs: .bold) }
             for i in 0..<n where row0 + 1 + i < r.row + r.height {
-                col = grid.put(Format.pad(p.names[indices[i]], nameWidth), row: row0 + 1 + i, col: col0, attrs: .bold)
+                col = grid.put(Format.pad(Format.abbreviate(p.names[indices[i]], nameWidth - 1), nameWidth), row: row0 + 1 + i, col: col0, attrs: .bold)
                 for j in 0..<n {
                     let v = values[indices[i]][indices[j]]
                     let selected = (i == state.pair.a && j == state.pair.b) || (i == state.pair.b && j == state.pair.a)
@@ -164,7 +209,7 @@ struct MetricsPane {
         var ious: [[Double?]] = []
         var matrices: [ConfusionMatrix] = []
         for o in others {
-            col = grid.put(Format.pad(name(o), colWidth, right: true), row: r.row, col: col,
+            col = grid.put(Format.header(name(o), colWidth), row: r.row, col: col,
                            fg: o == state.pair.b ? .warning : .terminalDefault, attrs: .bold)
             let m = dataIndex(o).map { data.confusion(a, $0, z: scopeZ) } ?? ConfusionMatrix(classes: n)
             matrices.append(m)
@@ -193,7 +238,7 @@ struct MetricsPane {
         var col = grid.put(Format.pad("of cell voxels", nameWidth), row: r.row, col: r.col, fg: .accent, attrs: .bold)
         var fractions: [[Double?]] = []
         for i in indices {
-            col = grid.put(Format.pad(name(i), colWidth, right: true), row: r.row, col: col, attrs: .bold)
+            col = grid.put(Format.header(name(i), colWidth), row: r.row, col: col, attrs: .bold)
             fractions.append(dataIndex(i).map { data.fractions($0, z: scopeZ) } ?? [])
         }
         var y = r.row + 1

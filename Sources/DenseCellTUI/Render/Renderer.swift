@@ -21,7 +21,8 @@ public final class Renderer {
         drawHeader(layout.header, state: state, data: data)
         for pane in layout.panes {
             drawTitle(pane, state: state, data: data)
-            panes.draw(pane, layout: layout, state: state, data: data, grid: &grid)
+            // With an image protocol the pane's cells stay blank: its image is sent over them.
+            if !state.graphics.isPixels { panes.draw(pane, layout: layout, state: state, data: data, grid: &grid) }
         }
         ReviewOverlay.drawOutline(state, layout: layout, grid: &grid)
         drawLegend(layout.legend, state: state, data: data)
@@ -54,6 +55,7 @@ public final class Renderer {
         col = grid.put("\(state.z)/\(state.shape.z)", row: r.row, col: col, fg: .warning, bg: bg, attrs: .bold)
         col = grid.put("  zoom ", row: r.row, col: col, fg: .dim, bg: bg)
         col = grid.put(zoomText + (state.zoom == nil ? " fit" : ""), row: r.row, col: col, fg: .white, bg: bg)
+        col = grid.put("  " + state.graphics.rawValue, row: r.row, col: col, fg: .dim, bg: bg)
         let p = state.cursor
         col = grid.put("  (\(state.z),\(p.y),\(p.x)) ", row: r.row, col: col, fg: .accent, bg: bg)
         let index = data.image.index(state.z, p.y, p.x)
@@ -191,13 +193,27 @@ public final class Renderer {
 
     // MARK: Help overlay
 
-    private func drawHelp(_ state: ViewState) {
+    /// The help box, centred on the screen.
+    static func helpBox(_ state: ViewState) -> Rect {
         let lines = KeyMap.help
         let keyWidth = lines.map { $0.0.count }.max()! + 2
         let width = min(state.terminal.cols - 2, max(44, keyWidth + lines.map { $0.1.count }.max()! + 4))
         let height = min(state.terminal.rows - 2, lines.count + 4)
         let top = max(0, (state.terminal.rows - height) / 2), left = max(0, (state.terminal.cols - width) / 2)
-        let box = Rect(row: top, col: left, width: width, height: height)
+        return Rect(row: top, col: left, width: width, height: height)
+    }
+
+    /// Boxes drawn over the panes (the help overlay): images beneath them are taken away.
+    static func overlayBoxes(_ state: ViewState) -> [Rect] {
+        guard !Layout(state).tooSmall else { return [] }
+        return (state.helpVisible ? [helpBox(state)] : []) + (state.reviewList.map { [ReviewOverlay.listBox($0, state: state)] } ?? [])
+    }
+
+    private func drawHelp(_ state: ViewState) {
+        let lines = KeyMap.help
+        let keyWidth = lines.map { $0.0.count }.max()! + 2
+        let box = Self.helpBox(state)
+        let top = box.row, left = box.col, width = box.width, height = box.height
         let bg = TermColor(0x1C, 0x1C, 0x1C)
         grid.fill(box, with: Cell(" ", bg: bg))
         for x in left..<(left + width) {

@@ -5,11 +5,17 @@ import DenseCellCore
 enum ReviewOverlay {
     static let outlineColor = TermColor(0xFF, 0xEB, 0x3B)
 
-    /// Outlines the region's bounding box one image pixel outside it, in every image pane, on
-    /// the slices it spans.
-    static func drawOutline(_ state: ViewState, layout: Layout, grid: inout ScreenGrid) {
+    /// The review region to outline on the current slice, if any.
+    static func outlinedRegion(_ state: ViewState) -> DisagreementRegion? {
         guard state.regionMode, let region = state.regionQueue?.current, state.regionQueue?.pair == state.pair,
-              region.box.z.contains(state.z) else { return }
+              region.box.z.contains(state.z) else { return nil }
+        return region
+    }
+
+    /// Outlines the region's bounding box one image pixel outside it, in every half-block image
+    /// pane, on the slices it spans (pixel panes draw it into their raster).
+    static func drawOutline(_ state: ViewState, layout: Layout, grid: inout ScreenGrid) {
+        guard let region = outlinedRegion(state) else { return }
         let zoom = layout.zoom(state)
         for pane in layout.panes {
             let rect = pane.pixels
@@ -67,12 +73,18 @@ enum ReviewOverlay {
         if col + hint.count <= r.col + r.width { grid.put(hint, row: r.row, col: r.col + r.width - hint.count, fg: .dim, bg: bg) }
     }
 
-    /// The `F` list: items newest first, the selected one highlighted.
-    static func drawList(_ list: ReviewList, state: ViewState, grid: inout ScreenGrid) {
+    /// Where the `F` list goes: centred, as wide as its longest item allows.
+    static func listBox(_ list: ReviewList, state: ViewState) -> Rect {
         let cols = state.terminal.cols, rows = state.terminal.rows
         let width = min(cols - 2, max(50, (list.items.map { $0.summary.count }.max() ?? 0) + 6))
         let height = min(rows - 2, list.items.count + 4)
-        let top = max(0, (rows - height) / 2), left = max(0, (cols - width) / 2)
+        return Rect(row: max(0, (rows - height) / 2), col: max(0, (cols - width) / 2), width: width, height: height)
+    }
+
+    /// The `F` list: items newest first, the selected one highlighted.
+    static func drawList(_ list: ReviewList, state: ViewState, grid: inout ScreenGrid) {
+        let box = listBox(list, state: state)
+        let top = box.row, left = box.col, width = box.width, height = box.height
         let bg = TermColor(0x1C, 0x1C, 0x1C)
         grid.fill(Rect(row: top, col: left, width: width, height: height), with: Cell(" ", bg: bg))
         for x in left..<(left + width) {

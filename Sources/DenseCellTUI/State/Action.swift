@@ -21,6 +21,8 @@ public enum Action: Equatable, Sendable {
     case toggleHelp
     case quit
     case resize(cols: Int, rows: Int)
+    /// The terminal's graphics mode and cell size in pixels, once probed (again after a resize).
+    case setGraphics(GraphicsMode, cell: CellSize)
     case click(row: Int, col: Int)
     case scroll(Int)
 

@@ -11,7 +11,7 @@ public struct PaneLayout: Hashable, Sendable {
     public var kind: PaneKind
     /// Title row.
     public var title: Rect
-    /// The pixel area: each cell holds two image rows (upper half block).
+    /// The pixel area: `ViewState.cellPixels` screen pixels per cell (two rows per cell with half blocks).
     public var pixels: Rect
 }
 
@@ -38,50 +38,76 @@ public struct Layout: Equatable, Sendable {
         footer = Rect(row: rows - 1, col: 0, width: cols, height: 1)
         tooSmall = cols < Self.minimumSize.cols || rows < Self.minimumSize.rows
         let kinds = Layout.paneKinds(state)
+        let cell = state.cellPixels
+        // The rows the metrics tables need (tab line, column header, a row per class or source,
+        // a summary); every other row goes to the images.
         let classRows = max(state.classNames.count, state.sources.count + 1)
-        let metricsMinimum = state.metricsTab == .small ? 2 : max(Self.minimumMetricsHeight, min(classRows + 3, rows / 3))
-        let paneRowsMax = max(2, rows - 3 - metricsMinimum)           // header, legend, footer
-        // Panes in one or more rows, whichever shows the slice largest; they get the rows the
-        // slice needs at that zoom and the metrics pane takes the rest, so a large terminal
-        // shows bigger slices and longer tables.
+        let metricsNeeded = state.metricsTab == .small ? 2 : max(Self.minimumMetricsHeight, classRows + 3)
         let s = state.shape
-        let widest = max(1, min(kinds.count, (cols + 1) / (Self.minimumPaneWidth + 1)))
-        // One row of 3…widest panes (the image and the pair at least), or every pane in two or three rows.
-        var candidates: [(rows: Int, count: Int)] = (min(3, widest)...widest).map { (1, $0) }
-        candidates += [(2, kinds.count), (3, kinds.count)]
         typealias Arrangement = (zoom: Double, count: Int, perRow: Int, width: Int, imageRows: Int)
-        var arrangements: [Arrangement] = []
-        for (paneRows, count) in candidates {
-            let perRow = (count + paneRows - 1) / paneRows
-            guard perRow <= widest, (paneRows - 1) * perRow < count || paneRows == 1 else { continue }
-            let width = max(1, (cols - (perRow - 1)) / perRow)
-            let imageRowsMax = (paneRowsMax / paneRows) - 1
-            guard imageRowsMax >= 2 || paneRows == 1 else { continue }
-            let zoom = min(Double(width) / Double(s.x), Double(2 * max(1, imageRowsMax)) / Double(s.y))
-            let rowsNeeded = min(max(1, imageRowsMax), max(1, Int((Double(s.y) * zoom / 2).rounded(.up))))
-            arrangements.append((zoom, count, perRow, width, rowsNeeded))
+        // Panes in one or more rows inside an area, each arrangement with the zoom that fits the slice.
+        func arrangements(cols areaCols: Int, rows areaRows: Int) -> [Arrangement] {
+            let widest = max(1, min(kinds.count, (areaCols + 1) / (Self.minimumPaneWidth + 1)))
+            // One row of 3…widest panes (the image and the pair at least), or every pane in two or three rows.
+            var candidates: [(rows: Int, count: Int)] = (min(3, widest)...widest).map { (1, $0) }
+            candidates += [(2, kinds.count), (3, kinds.count)]
+            var result: [Arrangement] = []
+            for (paneRows, count) in candidates {
+                let perRow = (count + paneRows - 1) / paneRows
+                guard perRow <= widest, (paneRows - 1) * perRow < count || paneRows == 1 else { continue }
+                let width = max(1, (areaCols - (perRow - 1)) / perRow)
+                let imageRowsMax = (areaRows / paneRows) - 1
+                guard imageRowsMax >= 2 || paneRows == 1 else { continue }
+                let zoom = min(Double(width * cell.width) / Double(s.x), Double(cell.height * max(1, imageRowsMax)) / Double(s.y))
+                let rowsNeeded = min(max(1, imageRowsMax), max(1, Int((Double(s.y) * zoom / Double(cell.height)).rounded(.up))))
+                result.append((zoom, count, perRow, width, rowsNeeded))
+            }
+            return result
         }
         // Every pane when that keeps the slice at least 60 % of the largest zoom on offer;
-        // otherwise trade panes for zoom (magnifying past 1:1 adds nothing).
-        let largest = arrangements.map(\.zoom).max() ?? 1
-        func score(_ a: Arrangement) -> Double { min(a.zoom, 1) * (1 + 0.4 * Double(a.count - 1)) }
-        let complete = arrangements.filter { $0.count == kinds.count && $0.zoom >= 0.6 * min(largest, 1) }
-        let pool = complete.isEmpty ? arrangements : complete
-        let best = pool.max { score($0) < score($1) } ?? (1, 1, 1, cols, 1)
-        fitZoom = best.zoom
-        let paneTop = 1
-        let paneHeight = best.imageRows + 1
-        panes = kinds.prefix(best.count).enumerated().map { i, kind in
-            let col = (i % best.perRow) * (best.width + 1)
-            let row = paneTop + (i / best.perRow) * paneHeight
-            return PaneLayout(kind: kind, title: Rect(row: row, col: col, width: best.width, height: 1),
-                              pixels: Rect(row: row + 1, col: col, width: best.width, height: best.imageRows))
+        // otherwise trade panes for zoom (magnifying past 1:1 adds nothing); then the largest zoom.
+        func best(_ options: [Arrangement]) -> Arrangement? {
+            let largest = options.map(\.zoom).max() ?? 1
+            func score(_ a: Arrangement) -> Double { min(a.zoom, 1) * (1 + 0.4 * Double(a.count - 1)) }
+            let complete = options.filter { $0.count == kinds.count && $0.zoom >= 0.6 * min(largest, 1) }
+            let pool = complete.isEmpty ? options : complete
+            return pool.max { (score($0), $0.zoom) < (score($1), $1.zoom) }
         }
-        let paneRowsUsed = (best.count + best.perRow - 1) / best.perRow
-        legend = Rect(row: paneTop + paneRowsUsed * paneHeight, col: 0, width: cols, height: 1)
-        let metricsTop = legend.row + 1
-        metrics = Rect(row: metricsTop, col: 0, width: cols, height: max(0, rows - 1 - metricsTop))
+        // Below the panes, the metrics take the rows the panes leave; on a wide terminal they may
+        // stand beside the panes instead, when that shows the slices clearly larger.
+        let below = best(arrangements(cols: cols, rows: max(2, rows - 3 - metricsNeeded)))
+        let sideWidth = min(84, max(60, cols * 2 / 5))
+        var beside: Arrangement? = nil
+        if cols >= Self.metricsBesideMinimumCols, kinds.count > 1 {
+            beside = best(arrangements(cols: cols - sideWidth - 1, rows: rows - 3))
+            if let b = beside, let l = below, b.count < l.count || b.zoom < l.zoom * 1.05 { beside = nil }
+        }
+        let chosen = beside ?? below ?? (1, 1, 1, cols, 1)
+        // Real pixels enlarge by whole factors: every voxel the same size on screen, and no
+        // bytes spent on pixels that only repeat their neighbours.
+        fitZoom = state.graphics.isPixels && chosen.zoom >= 1 ? chosen.zoom.rounded(.down) : chosen.zoom
+        let paneTop = 1
+        let paneHeight = chosen.imageRows + 1
+        panes = kinds.prefix(chosen.count).enumerated().map { i, kind in
+            let col = (i % chosen.perRow) * (chosen.width + 1)
+            let row = paneTop + (i / chosen.perRow) * paneHeight
+            return PaneLayout(kind: kind, title: Rect(row: row, col: col, width: chosen.width, height: 1),
+                              pixels: Rect(row: row + 1, col: col, width: chosen.width, height: chosen.imageRows))
+        }
+        let paneRowsUsed = (chosen.count + chosen.perRow - 1) / chosen.perRow
+        if beside != nil {
+            let panesWidth = cols - sideWidth - 1
+            legend = Rect(row: paneTop + paneRowsUsed * paneHeight, col: 0, width: panesWidth, height: 1)
+            metrics = Rect(row: 1, col: panesWidth + 1, width: sideWidth, height: rows - 2)
+        } else {
+            legend = Rect(row: paneTop + paneRowsUsed * paneHeight, col: 0, width: cols, height: 1)
+            let metricsTop = legend.row + 1
+            metrics = Rect(row: metricsTop, col: 0, width: cols, height: max(0, rows - 1 - metricsTop))
+        }
     }
+
+    /// Narrowest terminal on which the metrics may stand beside the panes.
+    static let metricsBesideMinimumCols = 180
 
     /// Panes in order of importance: the image, the disagreement map, the compared pair, the rest.
     static func paneKinds(_ state: ViewState) -> [PaneKind] {
@@ -100,11 +126,17 @@ public struct Layout: Equatable, Sendable {
     /// The zoom in effect.
     public func zoom(_ state: ViewState) -> Double { state.zoom ?? fitZoom }
 
+    /// A pane's size in screen pixels.
+    public func pixelSize(_ state: ViewState, pane: PaneLayout) -> (width: Int, height: Int) {
+        (pane.pixels.width * state.cellPixels.width, pane.pixels.height * state.cellPixels.height)
+    }
+
     /// Maps pane pixels to image coordinates: image y of pixel row `py` is `origin.y + py / zoom`.
     public func origin(_ state: ViewState, pane: PaneLayout) -> (y: Double, x: Double) {
         let z = zoom(state)
         let center = state.zoom == nil ? (Double(state.shape.y) / 2, Double(state.shape.x) / 2) : state.center
-        return (center.0 - Double(pane.pixels.height * 2) / (2 * z), center.1 - Double(pane.pixels.width) / (2 * z))
+        let size = pixelSize(state, pane: pane)
+        return (center.0 - Double(size.height) / (2 * z), center.1 - Double(size.width) / (2 * z))
     }
 
     /// The part of the slice visible in the panes (y and x ranges), clamped to the image.
@@ -112,18 +144,20 @@ public struct Layout: Equatable, Sendable {
         guard let pane = panes.first else { return nil }
         let o = origin(state, pane: pane), z = zoom(state)
         let y0 = max(0, Int(o.y.rounded(.down))), x0 = max(0, Int(o.x.rounded(.down)))
-        let y1 = min(state.shape.y, Int((o.y + Double(pane.pixels.height * 2) / z).rounded(.up)))
-        let x1 = min(state.shape.x, Int((o.x + Double(pane.pixels.width) / z).rounded(.up)))
+        let size = pixelSize(state, pane: pane)
+        let y1 = min(state.shape.y, Int((o.y + Double(size.height) / z).rounded(.up)))
+        let x1 = min(state.shape.x, Int((o.x + Double(size.width) / z).rounded(.up)))
         guard y1 > y0, x1 > x0 else { return nil }
         return (y0..<y1, x0..<x1)
     }
 
-    /// The image pixel under a screen cell (its upper half), if the cell shows the image.
+    /// The image pixel under a screen cell (its upper half block, or its middle with pixel graphics).
     public func imagePoint(_ state: ViewState, row: Int, col: Int) -> PixelPoint? {
         guard let pane = panes.first(where: { $0.pixels.contains(row: row, col: col) }) else { return nil }
-        let o = origin(state, pane: pane), z = zoom(state)
-        let y = Int((o.y + (Double((row - pane.pixels.row) * 2) + 0.5) / z).rounded(.down))
-        let x = Int((o.x + (Double(col - pane.pixels.col) + 0.5) / z).rounded(.down))
+        let o = origin(state, pane: pane), z = zoom(state), cell = state.cellPixels
+        let inCell = (y: state.graphics.isPixels ? Double(cell.height) / 2 : 0.5, x: Double(cell.width) / 2)
+        let y = Int((o.y + (Double((row - pane.pixels.row) * cell.height) + inCell.y) / z).rounded(.down))
+        let x = Int((o.x + (Double((col - pane.pixels.col) * cell.width) + inCell.x) / z).rounded(.down))
         guard y >= 0, y < state.shape.y, x >= 0, x < state.shape.x else { return nil }
         return PixelPoint(y: y, x: x)
     }

@@ -8,7 +8,7 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
     var s = state
     // A notice answers the key that caused it; the next key clears it.
     switch action {
-    case .jobProgress, .addSource, .setRanking, .notice, .status, .resize, .setRegionQueue, .promptInput, .promptBackspace: break
+    case .jobProgress, .addSource, .setRanking, .notice, .status, .resize, .setRegionQueue, .promptInput, .promptBackspace, .setGraphics: break
     default: s.notice = nil
     }
     let lastZ = max(0, s.shape.z - 1)
@@ -27,7 +27,7 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         let zoom = layout.zoom(s)
         if s.zoom == nil { s.zoom = zoom; s.center = (Double(s.shape.y) / 2, Double(s.shape.x) / 2) }
         let pane = layout.panes[0].pixels
-        let stepY = Double(pane.height * 2) / zoom / 4, stepX = Double(pane.width) / zoom / 4
+        let stepY = Double(pane.height * s.cellPixels.height) / zoom / 4, stepX = Double(pane.width * s.cellPixels.width) / zoom / 4
         s.center.y = min(Double(s.shape.y), max(0, s.center.y + Double(dy) * stepY))
         s.center.x = min(Double(s.shape.x), max(0, s.center.x + Double(dx) * stepX))
 
@@ -188,6 +188,9 @@ public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
     case .toggleHelp: s.helpVisible.toggle()
     case .quit: s.quitRequested = true
     case .resize(let cols, let rows): s.terminal = (max(1, cols), max(1, rows))
+    case .setGraphics(let mode, let cell):
+        s.graphics = mode
+        s.cellPixels = mode.isPixels ? CellSize(width: max(1, cell.width), height: max(1, cell.height)) : .halfBlock
 
     case .click(let row, let col):
         if s.helpVisible { s.helpVisible = false; break }
@@ -249,9 +252,10 @@ func focus(_ s: inout ViewState, on index: Int) {
     let cx = min(max(r.box.x.lowerBound, Int(r.centroid.x)), r.box.x.upperBound - 1)
     s.cursor = PixelPoint(y: cy, x: cx)
     let layout = Layout(s)
-    guard let pane = layout.panes.first?.pixels else { return }
-    let want = min(Double(pane.width) * 0.5 / Double(max(8, r.box.x.count)),
-                   Double(pane.height * 2) * 0.5 / Double(max(8, r.box.y.count)))
+    guard let pane = layout.panes.first else { return }
+    let size = layout.pixelSize(s, pane: pane)
+    let want = min(Double(size.width) * 0.5 / Double(max(8, r.box.x.count)),
+                   Double(size.height) * 0.5 / Double(max(8, r.box.y.count)))
     let step = zoomSteps.last { $0 <= min(want, 8) } ?? zoomSteps[0]
     if step <= layout.fitZoom * 1.001 {
         s.zoom = nil

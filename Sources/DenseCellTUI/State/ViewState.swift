@@ -88,6 +88,9 @@ public struct ViewState: Equatable, Sendable {
     public var metricsTab: MetricsTab = .confusion
     public var metricsScope: MetricsScope = .slice
     public var helpVisible: Bool = false
+    /// How panes are drawn, and the screen pixels of a cell in that mode (1×2 with half blocks).
+    public var graphics: GraphicsMode = .blocks
+    public var cellPixels: CellSize = .halfBlock
 
     public var job: JobStatus? = nil
     /// A one-line message for the footer (cleared by the next key).
@@ -125,7 +128,7 @@ public struct ViewState: Equatable, Sendable {
         l.terminal == r.terminal && l.z == r.z && l.zoom == r.zoom && l.center == r.center && l.cursor == r.cursor &&
         l.pair == r.pair && l.hiddenClasses == r.hiddenClasses && l.alphaIndex == r.alphaIndex &&
         l.disagreementMap == r.disagreementMap && l.metricsTab == r.metricsTab && l.metricsScope == r.metricsScope &&
-        l.helpVisible == r.helpVisible && l.job == r.job && l.notice == r.notice && l.status == r.status &&
+        l.helpVisible == r.helpVisible && l.graphics == r.graphics && l.cellPixels == r.cellPixels && l.job == r.job && l.notice == r.notice && l.status == r.status &&
         l.ranking == r.ranking && l.rankPosition == r.rankPosition && l.quitRequested == r.quitRequested &&
         l.regionMode == r.regionMode && l.regionQueue == r.regionQueue && l.prompt == r.prompt && l.reviewList == r.reviewList
     }

@@ -23,6 +23,9 @@ public final class TerminalScreen {
     private var pairs: ColorPairs!
     private var open = true
     public private(set) var cellsDrawnLastFrame = 0
+    private var clearBeforeNextDraw = false
+    /// Written just before the screen closes (e.g. deleting kitty images).
+    public var lastWords: [UInt8] = []
 
     /// - Parameter colors: nil picks the best the terminal offers: 24-bit when terminfo says so,
     ///   or when COLORTERM announces it and a direct-color terminfo of the same family exists.
@@ -87,6 +90,7 @@ public final class TerminalScreen {
     public func close() {
         guard open else { return }
         open = false
+        if !lastWords.isEmpty { writeRaw(lastWords) }
         curs_set(1)
         endwin()
     }
@@ -135,11 +139,27 @@ public final class TerminalScreen {
         }
     }
 
+    /// Makes the next `draw` clear the whole screen first (which also wipes sixel images).
+    public func clearBeforeDraw() { clearBeforeNextDraw = true }
+
+    /// Writes bytes straight to the terminal, after ncurses has sent its own (image sequences).
+    public func writeRaw(_ bytes: [UInt8]) {
+        var offset = 0
+        bytes.withUnsafeBytes { b in
+            while offset < b.count {
+                let n = write(1, b.baseAddress! + offset, b.count - offset)
+                if n < 0 { if errno == EINTR || errno == EAGAIN { continue } else { return } }
+                offset += n
+            }
+        }
+    }
+
     /// Draws the grid, sending only cells whose content or color pair changed.
     public func draw(_ grid: ScreenGrid) {
         frame += 1
         let n = grid.width * grid.height
-        if grid.width != size.cols || grid.height != size.rows || previous.count != n {
+        if grid.width != size.cols || grid.height != size.rows || previous.count != n || clearBeforeNextDraw {
+            clearBeforeNextDraw = false
             size = (grid.width, grid.height)
             previous = [Cell](repeating: Cell("\u{0}"), count: n)
             previousPair = [Int32](repeating: -1, count: n)

@@ -4,23 +4,45 @@ import Foundation
 public enum ViewerApp {
     /// Runs until `q`, Ctrl-C, SIGINT/SIGTERM/SIGHUP or an error; the terminal is restored on
     /// every one of these ways out. Returns the signal that ended the viewer, if one did.
+    /// - Parameters:
+    ///   - colors: nil picks the best the terminal offers.
+    ///   - graphics: how image panes are drawn; `auto` asks the terminal before the screen opens.
     @discardableResult
-    public static func run(_ session: ViewerSession, colors: ColorMode? = nil) throws -> Int32? {
+    public static func run(_ session: ViewerSession, colors: ColorMode? = nil, graphics: GraphicsChoice = .fixed(.blocks)) throws -> Int32? {
+        var chosen: (mode: GraphicsMode, cell: CellSize, remark: String?) = (.blocks, .halfBlock, nil)
+        if isatty(0) != 0 && isatty(1) != 0 {
+            chosen = TerminalProbe.choose(graphics, environment: ProcessInfo.processInfo.environment) { TerminalProbe.probe(protocols: $0) }
+        }
         let screen = try TerminalScreen(colors: colors)
+        let images = PaneImageSender(mode: chosen.mode)
+        // Kitty keeps images until told otherwise; take them off before the shell comes back.
+        if chosen.mode == .kitty { screen.lastWords = PaneImageSender.kittyDeleteAll }
         defer { screen.close() }
         session.send(.resize(cols: screen.cols, rows: screen.rows))
+        session.send(.setGraphics(chosen.mode, cell: chosen.cell))
+        if let remark = chosen.remark { session.send(.notice(remark)) }
         var dirty = true
         while !session.state.quitRequested && !screen.signalled {
             if session.processJobEvents() { dirty = true }
             if dirty {
-                screen.draw(session.frame())
+                let grid = session.frame()
+                let update = images.update(state: session.state, data: session.data)
+                if update.clearScreen { screen.clearBeforeDraw() }
+                screen.draw(grid)
+                screen.writeRaw(update.bytes)
                 dirty = false
             }
             // Short waits while a job reports, so tiles appear as they finish.
             guard let event = screen.read(timeoutMs: session.isJobRunning ? 60 : 200) else { continue }
             dirty = true
             switch event {
-            case .resize: session.send(.resize(cols: screen.cols, rows: screen.rows))
+            case .resize:
+                session.send(.resize(cols: screen.cols, rows: screen.rows))
+                if chosen.mode.isPixels {
+                    // A new font size changes the cells too.
+                    if let cell = TerminalProbe.probe(protocols: false).cellSize { session.send(.setGraphics(chosen.mode, cell: cell)) }
+                    images.forget()
+                }
             case .key(let key):
                 if let action = KeyMap.action(for: key, in: session.state) { session.send(action) }
                 else { session.send(.notice("unbound key (? lists the keys)")) }

@@ -14,11 +14,14 @@ struct Demo: ParsableCommand {
         Examples:
           densecell demo
           densecell demo --dir /tmp/platelets
+          densecell demo --graphics kitty
         """
     )
 
     @Option(help: "Folder for the demo study.")
     var dir = "densecell-demo"
+
+    @OptionGroup var graphicsOption: GraphicsOption
 
     func run() throws {
         if isatty(0) == 0 || isatty(1) == 0 { throw UsageError("demo opens the viewer and needs a terminal") }
@@ -37,7 +40,7 @@ struct Demo: ParsableCommand {
                                     cachePath: SidecarCache.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir,
                                     withoutModels: "no demo models shipped yet (Assets/models/demo is empty): ensemble inference is off")
         let signal: Int32?
-        do { signal = try ViewerApp.run(session) } catch let e as TerminalError { throw UsageError(e.description) }
+        do { signal = try ViewerApp.run(session, graphics: try graphicsOption.choice()) } catch let e as TerminalError { throw UsageError(e.description) }
         // Ended by a signal: the terminal is restored; exit as the shell expects (128 + signal).
         if let signal { throw ExitCode(128 + signal) }
     }

@@ -22,6 +22,9 @@ struct View: ParsableCommand {
           densecell view study.h5 --models models/ --top 3
           densecell view study.h5 --out figures
           densecell view study.h5 --reviewer ana --review shared/study.review.jsonl
+          densecell view study.h5 --graphics sixel
+
+        Graphics: with --graphics auto (the default, or DENSECELL_GRAPHICS) the viewer asks the terminal at start whether it draws kitty or sixel images and how large its cells are, waits at most 150 ms for the answer, and otherwise draws half-block characters (always inside tmux). With an image protocol the panes show the slice at the terminal's full pixel resolution, as sharp as a PNG export, even over SSH; the header names the mode in use.
         """
     )
 
@@ -42,6 +45,8 @@ struct View: ParsableCommand {
 
     @OptionGroup var schemaOption: SchemaOption
 
+    @OptionGroup var graphicsOption: GraphicsOption
+
     @Option(help: ArgumentHelp("Folder for the PNG figures the e key writes.", valueName: "DIR"))
     var out = "."
 
@@ -54,9 +59,13 @@ struct View: ParsableCommand {
     @Option(help: ArgumentHelp("Colors: auto, 24bit, 256 or ascii (characters for 8-color terminals).", valueName: "MODE"))
     var colors = "auto"
 
-    @Option(help: ArgumentHelp("Render frames of this size without a terminal and print the time per frame.", valueName: "COLSxROWS",
-                               visibility: .hidden))
+    @Option(help: ArgumentHelp("Render frames of this size without a terminal and print the time and, with --graphics sixel, kitty or iterm2, the bytes per frame.",
+                               valueName: "COLSxROWS", visibility: .hidden))
     var measureFrames: String?
+
+    @Option(help: ArgumentHelp("Cell size in pixels assumed by --measure-frames with an image protocol.", valueName: "WxH",
+                               visibility: .hidden))
+    var cellPixels = "10x20"
 
     func validate() throws {
         if study == nil && image == nil { throw ValidationError("give a study file or --image REF") }
@@ -80,34 +89,53 @@ struct View: ParsableCommand {
         }
         if let measureFrames { return try measure(session, size: measureFrames) }
         let signal: Int32?
-        do { signal = try ViewerApp.run(session, colors: ViewerInput.colorMode(colors)) } catch let e as TerminalError { throw UsageError(e.description) }
+        do {
+            signal = try ViewerApp.run(session, colors: ViewerInput.colorMode(colors), graphics: try graphicsOption.choice())
+        } catch let e as TerminalError { throw UsageError(e.description) }
         // Ended by a signal: the terminal is restored; exit as the shell expects (128 + signal).
         if let signal { throw ExitCode(128 + signal) }
     }
 
-    /// Frame build time at a given size, as `bench` would report it, for tuning by hand.
+    /// Frame build time at a given size, as `bench` would report it, for tuning by hand; with an
+    /// image protocol also the panes' rasters, their encoding and the bytes sent per frame.
     func measure(_ session: ViewerSession, size: String) throws {
         let parts = size.split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2 else { throw UsageError("--measure-frames takes COLSxROWS, e.g. 200x60") }
+        let cell = cellPixels.split(separator: "x").compactMap { Int($0) }
+        guard cell.count == 2, cell[0] > 0, cell[1] > 0 else { throw UsageError("--cell-pixels takes WxH, e.g. 10x20") }
+        var mode = GraphicsMode.blocks
+        if case .fixed(let m) = try graphicsOption.choice() { mode = m }
         session.send(.resize(cols: parts[0], rows: parts[1]))
+        session.send(.setGraphics(mode, cell: CellSize(width: cell[0], height: cell[1])))
+        let images = PaneImageSender(mode: mode)
         // Every kind of pane: image, overlays and the disagreement map of the pair.
         if session.state.hasPair { session.send(.toggleDisagreementMap) }
         // Warm up once: slice grays, color tables and whole-volume metrics are computed once
         // and cached; then time frames that change what is drawn.
         _ = session.frame()
+        _ = images.update(state: session.state, data: session.data)
         session.send(.toggleMetricsScope); _ = session.frame(); session.send(.toggleMetricsScope)
+        if mode.isPixels {
+            let panes = Layout(session.state).panes.map { "\($0.pixels.width)×\($0.pixels.height) cells" }
+            print("\(mode.rawValue), cells of \(cell[0])×\(cell[1]) pixels, \(panes.count) panes of \(panes.first ?? "")")
+        }
         func time(_ label: String, _ actions: [Action]) {
-            var times: [Double] = []
-            for i in 0..<60 {
+            var times: [Double] = [], bytes: [Int] = [], panesSent = 0
+            for i in 0..<(mode.isPixels ? 20 : 60) {
                 session.send(actions[i % actions.count])
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 _ = session.frame()
+                bytes.append(images.update(state: session.state, data: session.data).bytes.count)
+                panesSent += images.panesSentLastFrame
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
             }
-            times.sort()
-            print(String(format: "frame %@ on a %d×%d slice, %@: median %.2f ms, p90 %.2f ms, max %.2f ms (%d frames)",
+            times.sort(); bytes.sort()
+            let sent = mode.isPixels ? String(format: "; %@ sent: median %.0f KB, max %.0f KB per frame, %.0f KB per pane", mode.rawValue,
+                                              Double(bytes[bytes.count / 2]) / 1000, Double(bytes.last!) / 1000,
+                                              Double(bytes.reduce(0, +)) / 1000 / Double(max(1, panesSent))) : ""
+            print(String(format: "frame %@ on a %d×%d slice, %@: median %.2f ms, p90 %.2f ms, max %.2f ms (%d frames)%@",
                          size, session.data.shape.y, session.data.shape.x, label, times[times.count / 2],
-                         times[times.count * 9 / 10], times.last!, times.count))
+                         times[times.count * 9 / 10], times.last!, times.count, sent))
         }
         time("pan and metrics tabs", [.pan(dy: 0, dx: 1), .pan(dy: 0, dx: -1), .cycleMetricsTab, .toggleMetricsScope])
         time("zoom", [.zoomIn, .zoomOut])

@@ -1,0 +1,106 @@
+import DenseCellCore
+
+/// Decides, after each frame, which image panes the terminal must be sent and encodes them:
+/// only panes whose content changed; none under the help overlay (cleared there, sent again
+/// when it closes); everything again from a cleared screen when the layout changes. Knows no
+/// terminal: it returns bytes, so the viewer writes them and `--measure-frames` counts them.
+public final class PaneImageSender {
+    public let mode: GraphicsMode
+    /// What each pane on screen shows, by its cell rectangle, and the cell its image starts at.
+    private var shown: [Rect: (content: Content, origin: Rect)] = [:]
+    private var lastLayout: [Rect] = []
+    private var lastSize = (cols: 0, rows: 0)
+    /// Bytes and panes of the last update.
+    public private(set) var bytesLastFrame = 0
+    public private(set) var panesSentLastFrame = 0
+
+    /// Everything a pane's pixels depend on.
+    struct Content: Hashable {
+        var kind: PaneKind, sources: [String], z: Int, zoom: Double, originY: Double, originX: Double
+        var cursor: PixelPoint, alpha: Double, hidden: Set<Int>, revision: Int, cell: CellSize
+        /// The review region outlined on this slice, if any.
+        var outline: Box3?
+    }
+
+    public init(mode: GraphicsMode) { self.mode = mode }
+
+    /// The terminal's screen was wiped (a resize): every pane must be sent again.
+    public func forget() { shown.removeAll(); lastLayout = [] }
+
+    /// - Returns: whether the text screen must be cleared before it is drawn (sixel and iTerm2
+    ///   images vanish only with the text under them), and the bytes to write after it is drawn.
+    public func update(state: ViewState, data: ViewerData) -> (clearScreen: Bool, bytes: [UInt8]) {
+        guard mode.isPixels, state.graphics == mode else { return (false, []) }
+        let layout = Layout(state)
+        let panes = layout.tooSmall ? [] : layout.panes
+        var out: [UInt8] = []
+        var clearScreen = false
+        if panes.map(\.pixels) != lastLayout || state.terminal != lastSize {
+            // Panes moved: start over from an empty screen.
+            if mode == .kitty { out += Self.kittyDeleteAll } else { clearScreen = true }
+            shown.removeAll()
+            lastLayout = panes.map(\.pixels)
+            lastSize = state.terminal
+        }
+        let covered = Renderer.overlayBoxes(state)
+        var sent = 0
+        for pane in panes {
+            let rect = pane.pixels
+            guard rect.width > 0, rect.height > 0 else { continue }
+            if covered.contains(where: { $0.intersection(rect).width > 0 && $0.intersection(rect).height > 0 }) {
+                if let old = shown.removeValue(forKey: rect), mode == .kitty { out += Self.kittyDelete(at: old.origin) }
+                continue
+            }
+            let o = layout.origin(state, pane: pane)
+            // Only label overlays depend on opacity and hidden classes, only panes of the
+            // ensemble on the results arriving, the image on no source.
+            var overlay = false
+            if case .source = pane.kind { overlay = true }
+            let image = pane.kind == .image
+            let names = pane.kind.figurePane(state).sourceNames
+            let content = Content(kind: pane.kind, sources: image ? [] : state.sources, z: state.z, zoom: layout.zoom(state),
+                                  originY: o.y, originX: o.x, cursor: state.cursor, alpha: overlay ? state.alpha : 0,
+                                  hidden: overlay ? state.hiddenClasses : [],
+                                  revision: names.contains(where: ViewerData.derivedSources.contains) ? data.revision : 0,
+                                  cell: state.cellPixels, outline: ReviewOverlay.outlinedRegion(state)?.box)
+            if shown[rect]?.content == content { continue }
+            if let old = shown[rect], mode == .kitty { out += Self.kittyDelete(at: old.origin) }
+            let (bytes, origin) = Self.image(pane, layout: layout, state: state, data: data, mode: mode)
+            out += bytes
+            shown[rect] = (content, origin)
+            sent += 1
+        }
+        bytesLastFrame = out.count
+        panesSentLastFrame = sent
+        return (clearScreen, out)
+    }
+
+    /// The pane's image at its place, the cursor saved before and restored after (so ncurses
+    /// still knows where it is). Sixel and iTerm2 images cover the whole pane, so each new one
+    /// paints over the last; kitty images, deleted before they are replaced, cover only the
+    /// cells the slice shows in, as kitty sends every pixel uncompressed.
+    /// - Returns: the bytes, and the cells the image covers.
+    static func image(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData, mode: GraphicsMode) -> (bytes: [UInt8], cells: Rect) {
+        let rect = pane.pixels, cell = state.cellPixels
+        let (canvas, slice) = PaneImage.renderWithSlice(pane, layout: layout, state: state, data: data)
+        var cells = rect
+        if mode == .kitty, let slice {
+            let c0 = slice.x / cell.width, r0 = slice.y / cell.height
+            let c1 = (slice.maxX + cell.width - 1) / cell.width, r1 = (slice.maxY + cell.height - 1) / cell.height
+            cells = Rect(row: rect.row + r0, col: rect.col + c0, width: c1 - c0, height: r1 - r0)
+        }
+        let size = PixelEncoder.imageSize(mode, cols: cells.width, rows: cells.height, cell: cell)
+        let part = PixelRect(x: (cells.col - rect.col) * cell.width, y: (cells.row - rect.row) * cell.height, width: size.width, height: size.height)
+        let encoded = PixelEncoder.encode(PaneImage.cropped(canvas, to: part), mode: mode, cols: cells.width, rows: cells.height, cell: cell)
+        guard !encoded.isEmpty else { return ([], cells) }
+        return (Array("\u{1B}7\u{1B}[\(cells.row + 1);\(cells.col + 1)H".utf8) + encoded + Array("\u{1B}8".utf8), cells)
+    }
+
+    /// Deletes every kitty image placement on screen (quietly: `q=2` asks for no reply).
+    static let kittyDeleteAll = Array("\u{1B}_Ga=d,d=A,q=2\u{1B}\\".utf8)
+
+    /// Deletes the kitty images over an image's first cell and frees their data.
+    static func kittyDelete(at rect: Rect) -> [UInt8] {
+        Array("\u{1B}_Ga=d,d=P,x=\(rect.col + 1),y=\(rect.row + 1),q=2\u{1B}\\".utf8)
+    }
+}

@@ -1,0 +1,239 @@
+import DenseCellCore
+@testable import DenseCellTUI
+import XCTest
+
+/// Pixel graphics without a terminal: probe replies, the choice of mode, which panes are sent,
+/// and the layout in screen pixels.
+final class GraphicsTests: XCTestCase {
+    func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    func testProbeRepliesAreRead() {
+        let all = TerminalProbe.parse(bytes("\u{1B}_Gi=31;OK\u{1B}\\\u{1B}[6;20;10t\u{1B}[?62;4;22c"))
+        XCTAssertEqual(all, TerminalCapabilities(kitty: true, sixel: true, cellSize: CellSize(width: 10, height: 20), answered: true))
+        // A terminal without sixel (no attribute 4), keys typed meanwhile ignored.
+        let plain = TerminalProbe.parse(bytes("jk\u{1B}[?64;1;2;6;9;15;22c"))
+        XCTAssertEqual(plain, TerminalCapabilities(answered: true))
+        // Attribute 42 is not attribute 4; a kitty error is not support.
+        let near = TerminalProbe.parse(bytes("\u{1B}_Gi=31;ENOTSUPPORTED:no\u{1B}\\\u{1B}[?62;42c"))
+        XCTAssertFalse(near.sixel); XCTAssertFalse(near.kitty); XCTAssertTrue(near.answered)
+        XCTAssertEqual(TerminalProbe.parse([]), TerminalCapabilities())
+        // A cut-off reply is no reply.
+        XCTAssertFalse(TerminalProbe.parse(bytes("\u{1B}[?62;4")).answered)
+    }
+
+    func testModeChoice() {
+        let both = TerminalCapabilities(kitty: true, sixel: true, cellSize: CellSize(width: 9, height: 18), answered: true)
+        var asked: [Bool] = []
+        func choose(_ c: GraphicsChoice, _ caps: TerminalCapabilities, env: [String: String] = [:]) -> (GraphicsMode, CellSize, String?) {
+            let r = TerminalProbe.choose(c, environment: env) { asked.append($0); return caps }
+            return (r.mode, r.cell, r.remark)
+        }
+        XCTAssertEqual(choose(.auto, both).0, .kitty, "kitty first")
+        XCTAssertEqual(choose(.auto, both).1, CellSize(width: 9, height: 18))
+        var sixelOnly = both; sixelOnly.kitty = false
+        XCTAssertEqual(choose(.auto, sixelOnly).0, .sixel)
+        XCTAssertEqual(choose(.auto, TerminalCapabilities()).0, .blocks, "no answer: half blocks")
+        var noCell = both; noCell.cellSize = nil
+        let fallback = choose(.auto, noCell)
+        XCTAssertEqual(fallback.0, .blocks); XCTAssertNotNil(fallback.2)
+        asked = []
+        XCTAssertEqual(choose(.auto, both, env: ["TMUX": "/tmp/tmux-0/default,1,0"]).0, .blocks, "tmux passes neither protocol")
+        XCTAssertEqual(asked, [], "inside tmux nothing is asked")
+        XCTAssertEqual(choose(.fixed(.sixel), TerminalCapabilities(cellSize: CellSize(width: 8, height: 16))).0, .sixel)
+        XCTAssertEqual(asked.last, false, "a fixed mode asks only for the cell size")
+        XCTAssertEqual(choose(.fixed(.iterm2), TerminalCapabilities()).0, .blocks)
+        asked = []
+        XCTAssertEqual(choose(.fixed(.blocks), both).0, .blocks)
+        XCTAssertEqual(asked, [])
+        XCTAssertEqual(GraphicsChoice("SIXEL"), .fixed(.sixel))
+        XCTAssertEqual(GraphicsChoice("auto"), .auto)
+        XCTAssertNil(GraphicsChoice("ascii"))
+    }
+
+    func pixelSession(_ mode: GraphicsMode, cols: Int = 120, rows: Int = 40) -> ViewerSession {
+        let s = TestStudies.session(cols: cols, rows: rows)
+        s.send(.setGraphics(mode, cell: CellSize(width: 10, height: 20)))
+        return s
+    }
+
+    /// Images in the sender's output, by the cell they are placed at ("row;col", 1-based).
+    func placements(_ out: [UInt8]) -> [String] {
+        let text = String(decoding: out, as: UTF8.self)
+        return text.components(separatedBy: "\u{1B}7\u{1B}[").dropFirst().map { String($0.prefix { $0 != "H" }) }
+    }
+
+    func testOnlyChangedPanesAreSentAgain() {
+        let s = pixelSession(.sixel)
+        let sender = PaneImageSender(mode: .sixel)
+        let panes = Layout(s.state).panes
+        var u = sender.update(state: s.state, data: s.data)
+        XCTAssertTrue(u.clearScreen, "the first frame starts from a clear screen")
+        XCTAssertEqual(placements(u.bytes), panes.map { "\($0.pixels.row + 1);\($0.pixels.col + 1)" })
+        XCTAssertTrue(s.frame().text(row: panes[0].pixels.row).trimmingCharacters(in: .whitespaces).isEmpty,
+                      "the text screen leaves the pane blank for the image")
+        u = sender.update(state: s.state, data: s.data)
+        XCTAssertEqual(u.bytes, [], "nothing changed, nothing sent")
+        s.send(.cycleMetricsTab)
+        XCTAssertEqual(sender.update(state: s.state, data: s.data).bytes, [], "the metrics tab is text")
+        // Hiding a class changes the label panes, not the image.
+        s.send(.toggleClass(2))
+        u = sender.update(state: s.state, data: s.data)
+        XCTAssertFalse(u.clearScreen)
+        XCTAssertEqual(placements(u.bytes).count, panes.count - 1)
+        XCTAssertFalse(placements(u.bytes).contains("\(panes[0].pixels.row + 1);\(panes[0].pixels.col + 1)"))
+        s.send(.nextSlice)
+        XCTAssertEqual(placements(sender.update(state: s.state, data: s.data).bytes).count, panes.count)
+        // A new layout (the disagreement map adds a pane) wipes the screen and sends every pane.
+        s.send(.toggleDisagreementMap)
+        u = sender.update(state: s.state, data: s.data)
+        XCTAssertTrue(u.clearScreen)
+        XCTAssertEqual(placements(u.bytes).count, Layout(s.state).panes.count)
+        XCTAssertEqual(sender.bytesLastFrame, u.bytes.count)
+    }
+
+    func testEveryProtocolPlacesItsOwnSequenceAtThePaneOrigin() {
+        let expected: [GraphicsMode: String] = [.sixel: "\u{1B}P", .kitty: "\u{1B}_Ga=T,", .iterm2: "\u{1B}]1337;File="]
+        for (mode, start) in expected {
+            let s = pixelSession(mode)
+            let pane = Layout(s.state).panes[0]
+            let bytes = PaneImageSender(mode: mode).update(state: s.state, data: s.data).bytes
+            let out = String(decoding: bytes, as: UTF8.self)
+            XCTAssertTrue(out.contains("H" + start), "\(mode)")
+            // Sixel and iTerm2 cover the pane from its origin; kitty the cells the slice shows in.
+            let rc = placements(bytes)[0].split(separator: ";").map { Int($0)! - 1 }
+            if mode == .kitty {
+                XCTAssertTrue(pane.pixels.contains(row: rc[0], col: rc[1]))
+            } else {
+                XCTAssertEqual(rc, [pane.pixels.row, pane.pixels.col], "\(mode)")
+            }
+        }
+        // Half blocks send nothing.
+        let s = TestStudies.session(cols: 120, rows: 40)
+        XCTAssertEqual(PaneImageSender(mode: .blocks).update(state: s.state, data: s.data).bytes, [])
+    }
+
+    func testArrivingEnsembleResultsResendOnlyTheEnsemblePane() {
+        let s = pixelSession(.sixel, cols: 160, rows: 40)
+        let sender = PaneImageSender(mode: .sixel)
+        let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
+        s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
+        s.send(.addSource(ViewerData.ensembleName))
+        _ = sender.update(state: s.state, data: s.data)
+        let showing = Layout(s.state).panes.filter { pane in
+            if case .source(let i) = pane.kind { return s.state.sources[i] == ViewerData.ensembleName }
+            return false
+        }
+        XCTAssertEqual(showing.count, 1, "the ensemble has a pane at 160×40")
+        s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 16..<32, x: 0..<16))
+        let u = sender.update(state: s.state, data: s.data)
+        XCTAssertEqual(placements(u.bytes), showing.map { "\($0.pixels.row + 1);\($0.pixels.col + 1)" })
+    }
+
+    func testHelpOverlayTakesImagesAwayAndBringsThemBack() {
+        let s = pixelSession(.kitty)
+        let sender = PaneImageSender(mode: .kitty)
+        let first = sender.update(state: s.state, data: s.data)
+        XCTAssertTrue(String(decoding: first.bytes, as: UTF8.self).hasPrefix("\u{1B}_Ga=d,d=A,q=2\u{1B}\\"), "kitty: old images deleted")
+        // Kitty images cover the cells the slice shows in, inside their panes.
+        let panes = Layout(s.state).panes
+        let placed = placements(first.bytes)
+        XCTAssertEqual(placed.count, panes.count)
+        for (place, pane) in zip(placed, panes) {
+            let rc = place.split(separator: ";").map { Int($0)! - 1 }
+            XCTAssertTrue(pane.pixels.contains(row: rc[0], col: rc[1]), "\(place) inside \(pane.pixels)")
+        }
+        s.send(.toggleHelp)
+        let box = Renderer.helpBox(s.state)
+        let covered = panes.indices.filter { panes[$0].pixels.intersection(box).width > 0 && panes[$0].pixels.intersection(box).height > 0 }
+        XCTAssertFalse(covered.isEmpty)
+        let open = String(decoding: sender.update(state: s.state, data: s.data).bytes, as: UTF8.self)
+        for i in covered {
+            let rc = placed[i].split(separator: ";")
+            XCTAssertTrue(open.contains("\u{1B}_Ga=d,d=P,x=\(rc[1]),y=\(rc[0]),q=2\u{1B}\\"), "the image of pane \(i) deleted")
+        }
+        XCTAssertFalse(open.contains("\u{1B}7"), "no image drawn over the help")
+        s.send(.toggleHelp)
+        let closed = sender.update(state: s.state, data: s.data).bytes
+        XCTAssertEqual(Set(placements(closed)), Set(covered.map { placed[$0] }), "restored")
+    }
+
+    func testPaneImageIsTheExportRasterOfTheVisibleRegion() throws {
+        let s = pixelSession(.sixel)
+        let layout = Layout(s.state)
+        let pane = layout.panes[1]   // truth over the image
+        let image = PaneImage.render(pane, layout: layout, state: s.state, data: s.data)
+        let size = layout.pixelSize(s.state, pane: pane)
+        XCTAssertEqual(image.width, size.width); XCTAssertEqual(image.height, size.height)
+        XCTAssertEqual(size.width, pane.pixels.width * 10)
+        // At fit the whole 48×64 slice shows, centred, at the fitting zoom.
+        let zoom = layout.fitZoom
+        let w = Int((64 * zoom).rounded()), h = Int((48 * zoom).rounded())
+        let x0 = Int(((Double(size.width) - 64 * zoom) / 2).rounded()), y0 = Int(((Double(size.height) - 48 * zoom) / 2).rounded())
+        let export = try PanelRaster.render(.labels("truth"), study: s.data.study, z: 0, y: 0..<48, x: 0..<64,
+                                            window: s.data.displayRange, alpha: s.state.alpha).resampled(width: w, height: h)
+        let cx = Int(32.5 * zoom), cy = Int(24.5 * zoom)   // the cursor mark, slice-relative
+        var differing = 0
+        for y in 0..<h { for x in 0..<w where (abs(x - cx) > 8 || abs(y - cy) > 8) && image[x0 + x, y0 + y] != export[x, y] { differing += 1 } }
+        XCTAssertEqual(differing, 0)
+        XCTAssertEqual(image[0, 0], PaneImage.surround, "outside the slice")
+        XCTAssertNotEqual(image[x0 + cx + 4, y0 + cy], export[cx + 4, cy], "the cursor is marked")
+    }
+
+    /// The demo's 384×384 slices on a 200×60 terminal: the metrics get the rows their tables
+    /// need and no more; the slices are larger than the 1/7.8 they were drawn at before.
+    func testLargeTerminalGivesTheSlicesTheRows() {
+        let study = TestStudies.make(shape: Shape3(2, 384, 384))
+        for mode in [GraphicsMode.blocks, .sixel] {
+            let s = TestStudies.session(study, cols: 200, rows: 60)
+            s.send(.setGraphics(mode, cell: CellSize(width: 10, height: 20)))
+            let layout = Layout(s.state)
+            XCTAssertEqual(layout.panes.count, 4, "\(mode)")
+            if mode == .blocks {
+                XCTAssertGreaterThan(layout.fitZoom, 1 / 7.5, "larger than the 1/7.8 of before")
+            } else {
+                XCTAssertEqual(layout.fitZoom, 1, "\(mode): every voxel a screen pixel")
+            }
+            // The panes reach down to the legend, which sits just above the footer, or the
+            // metrics below them hold their tables and nothing more.
+            let grid = s.frame()
+            let metrics = layout.metrics
+            let bottom = layout.panes.map { $0.pixels.row + $0.pixels.height }.max()!
+            XCTAssertEqual(layout.legend.row, bottom)
+            if metrics.col > 0 {
+                XCTAssertGreaterThanOrEqual(layout.legend.row, 60 - 3, "\(mode): the panes take every row beside the metrics")
+            } else {
+                let emptyRows = (metrics.row..<(metrics.row + metrics.height)).filter { r in grid.text(row: r).allSatisfy { $0 == " " } }
+                XCTAssertLessThanOrEqual(emptyRows.count, 2, "\(mode): metrics rows left empty: \(emptyRows)\n\(grid.text)")
+            }
+            // Beside the panes, the metrics show more than one table.
+            XCTAssertTrue(grid.contains("A↓ B→") && grid.contains("MIoU(org)"), "\(mode)\n\(grid.text)")
+        }
+        // Legible at 80×24 in pixel mode too: the image and the pair, every class of the matrix.
+        let small = TestStudies.session(study, cols: 80, rows: 24)
+        small.send(.setGraphics(.sixel, cell: CellSize(width: 8, height: 16)))
+        XCTAssertGreaterThanOrEqual(Layout(small.state).panes.count, 3)
+        XCTAssertTrue(small.frame().contains("dense granule c"))
+        XCTAssertTrue(small.frame().text(row: 0).contains("sixel"), "the header names the mode")
+    }
+
+    func testPairwiseHeadersStaySeparate() {
+        let study = TestStudies.make()
+        for cols in [80, 100, 120] {
+            let s = TestStudies.session(study, cols: cols, rows: 30)
+            s.send(.cycleMetricsTab)
+            let grid = s.frame()
+            let row = try! XCTUnwrap(grid.row(containing: "MIoU("), grid.text)
+            let header = grid.text(row: row)
+            XCTAssertFalse(header.contains("truthann"), header)
+            XCTAssertFalse(header.contains("…ann"), header)
+            let words = header.split(separator: " ").map(String.init)
+            XCTAssertTrue(words.contains("truth"), header)
+            XCTAssertTrue(words.contains { $0.hasSuffix("-1") } && words.contains { $0.hasSuffix("-2") }, "annotators stay apart: \(header)")
+        }
+        XCTAssertEqual(Format.abbreviate("annotator-1", 7), "annot-1")
+        XCTAssertEqual(Format.abbreviate("annotator-12", 5), "an-12")
+        XCTAssertEqual(Format.abbreviate("ensemble", 5), "ense…")
+        XCTAssertEqual(Format.header("truth", 6), " truth")
+        XCTAssertEqual(Format.header("annotator-1", 6), " ann-1")
+    }
+}
