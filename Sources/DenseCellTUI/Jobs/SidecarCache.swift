@@ -36,7 +36,7 @@ public enum SidecarCache {
 
     public static func write(path: String, key: String, labels: Volume<UInt8>, done: Volume<UInt8>) throws(IOError) {
         let s = labels.shape
-        let chunks = [min(s.z, 4), min(s.y, 256), min(s.x, 256)]
+        let chunks = StudyWriter.chunks(for: s)
         try AtomicFile.write(to: path) { (tmp: String) throws(IOError) in
             let file = try HDF5File(path: tmp, mode: .truncate)
             try file.writeArray(labelsDataset, dims: [s.z, s.y, s.x], data: labels.data, memoryType: .uint8, chunks: chunks, gzip: 1)
