@@ -20,12 +20,3 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
         return e.kind == pattern.kind && (pattern.kind == .cancelled || e.message == pattern.message)
     }
 }
-
-/// Cooperative cancellation, checked between windows.
-public final class CancelToken: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    public init() {}
-    public func cancel() { lock.lock(); flag = true; lock.unlock() }
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return flag }
-}

@@ -46,7 +46,7 @@ public enum Metrics {
             prediction.data.withUnsafeBufferPointer { pb in
                 withPointers(masks) { maskPointers in
                     let t = tb.baseAddress!, p = pb.baseAddress!
-                    return ZSlabParallel.map(planes) { slab in
+                    return Parallel.map(slabsOf: planes) { slab in
                         // Four interleaved tables: neighbouring voxels usually share a class, and
                         // incrementing one counter back to back stalls on the store before it.
                         let c2 = c * c
@@ -98,7 +98,7 @@ public enum Metrics {
     public static func confusionPerSlice(truth: Volume<UInt8>, prediction: Volume<UInt8>, classes: Int,
                                          masks: [Volume<UInt8>] = []) -> [ConfusionMatrix] {
         precondition(truth.shape == prediction.shape, "truth \(truth.shape) and prediction \(prediction.shape) differ in shape")
-        let slabs = ZSlabParallel.map(0..<truth.shape.z) { slab in
+        let slabs = Parallel.map(slabsOf: 0..<truth.shape.z) { slab in
             slab.map { z in confusionOfSlice(truth, prediction, classes: classes, masks: masks, z: z) }
         }
         return slabs.flatMap { $0 }
@@ -138,7 +138,7 @@ public enum Metrics {
         let parts: [[Int]] = labels.data.withUnsafeBufferPointer { lb in
             withPointers(masks) { maskPointers in
                 let l = lb.baseAddress!
-                return ZSlabParallel.map(planes) { slab in
+                return Parallel.map(slabsOf: planes) { slab in
                     var counts = [Int](repeating: 0, count: 256)
                     counts.withUnsafeMutableBufferPointer { cb in
                         let counts = cb.baseAddress!
@@ -243,7 +243,7 @@ public enum Metrics {
                 sorted.withUnsafeBufferPointer { sb in
                     withPointers(masks) { maskPointers in
                         let p0 = pb.baseAddress!, t = tb.baseAddress!
-                        return ZSlabParallel.map(0..<truth.shape.z) { slab in
+                        return Parallel.map(slabsOf: 0..<truth.shape.z) { slab in
                             // counts[b * bins + k]: truth class b, passes the k smallest thresholds.
                             var counts = [Int](repeating: 0, count: 2 * bins)
                             counts.withUnsafeMutableBufferPointer { cb in

@@ -75,7 +75,7 @@ enum PhantomRaster {
         let plane = s.planeCount
         let best = UnsafeMutablePointer<Float>.allocate(capacity: s.count)
         defer { best.deallocate() }
-        ZSlabParallel.forEach(0..<s.z) { slab in
+        Parallel.forEach(slabsOf: 0..<s.z) { slab in
             for z in slab {
                 let base = z * plane
                 for i in 0..<plane { labels[base + i] = 0; cellID[base + i] = 0; best[base + i] = .infinity }

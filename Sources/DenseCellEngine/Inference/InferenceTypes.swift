@@ -53,7 +53,7 @@ public struct InputNormalization: Sendable, Equatable {
             values.withUnsafeBufferPointer { v in
                 partial.withUnsafeMutableBufferPointer { out in
                     let out = out
-                    DispatchQueueConcurrent.perform(parts) { p in
+                    Parallel.forEach(parts) { p in
                         let lo = v.count * p / parts, hi = v.count * (p + 1) / parts
                         var s = 0.0, q = 0.0
                         for i in lo..<hi { let x = Double(v[i]); s += x; q += x * x }

@@ -59,13 +59,4 @@ struct TileGrid {
             return Float(max(exp(-d * d / (2 * sigma * sigma)), 1e-6))
         }
     }
-
-    /// Mirror index into 0..<n without repeating the edge (numpy's "reflect").
-    static func reflect(_ i: Int, _ n: Int) -> Int {
-        if n == 1 { return 0 }
-        let period = 2 * (n - 1)
-        var m = i % period
-        if m < 0 { m += period }
-        return m < n ? m : period - m
-    }
 }

@@ -1,20 +1,6 @@
 import DenseCellCore
 import Foundation
 
-/// Gaussian samples from any generator (Box–Muller), so augmentation is reproducible for a seed.
-public struct NormalSampler {
-    var spare: Double?
-    public init() {}
-    public mutating func next(using rng: inout some RandomNumberGenerator) -> Double {
-        if let s = spare { spare = nil; return s }
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng)
-        let u2 = Double.random(in: 0..<1, using: &rng)
-        let r = (-2 * log(u1)).squareRoot()
-        spare = r * sin(2 * .pi * u2)
-        return r * cos(2 * .pi * u2)
-    }
-}
-
 /// The paper's elastic deformation: a coarse grid of i.i.d. N(0, σ) displacement vectors,
 /// bilinearly up-sampled to the xy plane, applied to every z-slice of image and labels.
 public struct ElasticDeformation: Sendable {
@@ -61,7 +47,7 @@ public struct ElasticDeformation: Sendable {
                     let y0 = Int(sy.rounded(.down)), x0 = Int(sx.rounded(.down))
                     let ty = sy - Float(y0), tx = sx - Float(x0)
                     func p(_ yy: Int, _ xx: Int) -> Float {
-                        image.data[base + GaussianBlur.reflect(yy, height) * width + GaussianBlur.reflect(xx, width)]
+                        image.data[base + BoundaryMode.symmetric.index(yy, count: height) * width + BoundaryMode.symmetric.index(xx, count: width)]
                     }
                     out.data[base + i] = (p(y0, x0) * (1 - tx) + p(y0, x0 + 1) * tx) * (1 - ty)
                         + (p(y0 + 1, x0) * (1 - tx) + p(y0 + 1, x0 + 1) * tx) * ty
@@ -80,7 +66,7 @@ public struct ElasticDeformation: Sendable {
                 for x in 0..<width {
                     let i = y * width + x
                     let sy = Int((Float(y) + field[2 * i]).rounded()), sx = Int((Float(x) + field[2 * i + 1]).rounded())
-                    out.data[base + i] = labels.data[base + GaussianBlur.reflect(sy, height) * width + GaussianBlur.reflect(sx, width)]
+                    out.data[base + i] = labels.data[base + BoundaryMode.symmetric.index(sy, count: height) * width + BoundaryMode.symmetric.index(sx, count: width)]
                 }
             }
         }

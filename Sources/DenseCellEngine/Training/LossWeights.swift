@@ -64,7 +64,7 @@ public enum LossWeights {
         var out = [Float](repeating: 0, count: s.count)
         out.withUnsafeMutableBufferPointer { dst in
             let base = dst.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: s.z) { z in
+            Parallel.forEach(s.z) { z in
                 let ep = edgePreserving(slice: labels.plane(z), height: s.y, width: s.x, terms: terms, sigma: sigma)
                 let offset = z * s.planeCount
                 for i in 0..<s.planeCount {
@@ -74,49 +74,5 @@ public enum LossWeights {
             }
         }
         return Volume(shape: s, data: out)
-    }
-}
-
-/// Separable Gaussian filtering with reflected edges (scipy.ndimage's default "reflect" mode),
-/// truncated at 4σ as scipy does.
-public enum GaussianBlur {
-    public static func kernel(sigma: Double, truncate: Double = 4) -> [Float] {
-        let radius = Int(truncate * sigma + 0.5)
-        var k = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
-        let s = k.reduce(0, +)
-        k = k.map { $0 / s }
-        return k.map { Float($0) }
-    }
-
-    /// Index reflection `d c b a | a b c d | d c b a` (the edge sample repeats).
-    @inlinable static func reflect(_ i: Int, _ n: Int) -> Int {
-        guard n > 1 else { return 0 }
-        var i = i
-        let period = 2 * n
-        i = ((i % period) + period) % period
-        return i < n ? i : period - 1 - i
-    }
-
-    public static func blur2D(_ image: [Float], height: Int, width: Int, sigma: Double) -> [Float] {
-        let k = kernel(sigma: sigma)
-        let r = k.count / 2
-        var tmp = [Float](repeating: 0, count: image.count)
-        var out = [Float](repeating: 0, count: image.count)
-        for y in 0..<height {
-            let row = y * width
-            for x in 0..<width {
-                var s: Float = 0
-                for j in -r...r { s += k[j + r] * image[row + reflect(x + j, width)] }
-                tmp[row + x] = s
-            }
-        }
-        for y in 0..<height {
-            for x in 0..<width {
-                var s: Float = 0
-                for j in -r...r { s += k[j + r] * tmp[reflect(y + j, height) * width + x] }
-                out[y * width + x] = s
-            }
-        }
-        return out
     }
 }
