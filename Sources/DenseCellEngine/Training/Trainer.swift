@@ -64,8 +64,45 @@ public enum TrainingOutcome: Sendable, Equatable {
     case cancelled
 }
 
+/// Where a run stands between two steps: all the trainer needs besides the weights and the
+/// optimizer's moments to continue it exactly as if it had not stopped.
+public struct TrainingPosition: Sendable, Equatable {
+    /// Steps done.
+    public var step = 0
+    /// The epoch the next step belongs to (0-based).
+    public var epoch = 0
+    /// The generator's state when `epoch` began, before its deformation and window order were
+    /// drawn: replaying from here rebuilds the epoch.
+    public var epochGenerator: UInt64
+    /// Windows of `epoch` already trained on.
+    public var windowsDone = 0
+    /// The generator's state after the last step's draws.
+    public var generator: UInt64
+    /// The best evaluation MIoU(all) so far (the one the checkpoint holds).
+    public var bestMIoUAll: Double?
+
+    /// The start of a run seeded with `seed`.
+    public init(seed: UInt64) { epochGenerator = seed; generator = seed }
+
+    /// - Parameters:
+    ///   - step: steps done.
+    ///   - epoch: the epoch of the next step.
+    ///   - epochGenerator: generator state at the start of `epoch`.
+    ///   - windowsDone: windows of `epoch` done.
+    ///   - generator: generator state after the last step.
+    ///   - bestMIoUAll: best evaluation so far.
+    public init(step: Int, epoch: Int, epochGenerator: UInt64, windowsDone: Int, generator: UInt64, bestMIoUAll: Double?) {
+        self.step = step; self.epoch = epoch; self.epochGenerator = epochGenerator; self.windowsDone = windowsDone
+        self.generator = generator; self.bestMIoUAll = bestMIoUAll
+    }
+}
+
 /// Trains one instance: per-epoch elastic deformation of image, labels and weights; shuffled
 /// windows with reflections and intensity jitter; the weighted multi-loss with L2 terms; Adam.
+///
+/// Every random draw comes from one seeded generator in a fixed order (each epoch: deformation,
+/// window order, then each window's augmentation), so a run is reproducible for its seed and can
+/// be continued from a `TrainingPosition`. See docs/ARCHITECTURE.md, "Training".
 public final class Trainer {
     public let config: TrainingConfig
     public let network: TrainableNetwork
@@ -73,7 +110,6 @@ public final class Trainer {
     let labels: Volume<UInt8>
     let weights: Volume<Float>
     var adam: [AdamState]
-    var rng: SplitMix64
 
     /// `evaluate` returns (MIoU all, MIoU org) of the network on held-out data; `checkpoint` is
     /// called with each new best.
@@ -82,18 +118,22 @@ public final class Trainer {
     public var log: ((TrainingRecord) -> Void)?
     /// Called after every step with the step count and that step's loss.
     public var stepDone: ((Int, Double) -> Void)?
-    /// Called at every evaluation (after `checkpoint`) to save the state `--resume` continues from.
-    public var saveState: ((Trainer, Int) throws -> Void)?
+    /// Called at every evaluation (after `checkpoint`) to save the state `--resume` continues
+    /// from: `position` and `optimizerState` are then those after the evaluated step.
+    public var saveState: ((Trainer) throws -> Void)?
     public var cancel: CancelToken?
 
-    /// Where a resumed run continues: steps done, best MIoU so far, and epochs done.
-    public var startStep = 0
-    public var bestMIoUAll: Double?
-    public var startEpoch = 0
-    /// Adam moments per parameter (in `network.parameters` order) and the generator, for resuming.
+    /// Where the run stands: set it before `run()` to continue a run; updated at every evaluation.
+    public var position: TrainingPosition
+    /// Adam moments per parameter (in `network.parameters` order), for resuming.
     public var optimizerState: [AdamState] { get { adam } set { precondition(newValue.count == adam.count); adam = newValue } }
-    public var generatorState: UInt64 { get { rng.state } set { rng = SplitMix64(seed: newValue) } }
 
+    /// - Parameters:
+    ///   - network: the network to train, holding its starting weights.
+    ///   - image: the training volume (normalized here to mean 0, standard deviation 1).
+    ///   - labels: its classes, same shape.
+    ///   - schema: the classes, for the loss weights.
+    ///   - config: steps, windows, augmentation, loss and schedule.
     public init(network: TrainableNetwork, image: Volume<Float>, labels: Volume<UInt8>, schema: LabelSchema,
                 config: TrainingConfig) {
         precondition(image.shape == labels.shape)
@@ -104,24 +144,36 @@ public final class Trainer {
         self.labels = labels
         self.weights = LossWeights.weights(for: labels, schema: schema)
         adam = network.parameters.map { AdamState(count: $0.values.count) }
-        rng = SplitMix64(seed: config.seed)
+        position = TrainingPosition(seed: config.seed)
     }
 
+    /// Trains from `position` until `config.steps`, an early stop or cancellation.
+    /// - Returns: how the run ended, with the best evaluation.
+    /// - Throws: what the network, `evaluate`, `checkpoint` or `saveState` throw.
     public func run() throws -> TrainingOutcome {
         let s = image.shape
         let sampler = WindowSampler(volume: s, window: Shape3(min(config.window.z, s.z), min(config.window.y, s.y), min(config.window.x, s.x)),
                                     stride: config.stride)
-        var step = startStep, epoch = startEpoch
-        var best: Double? = bestMIoUAll
+        let startStep = position.step
+        var step = position.step, epoch = position.epoch
+        var best: Double? = position.bestMIoUAll
+        var rng = SplitMix64(seed: position.epochGenerator)
+        // A resumed run replays its epoch's draws, then skips the windows already done.
+        var resume: (windows: Int, generator: UInt64)? = position.windowsDone > 0 ? (position.windowsDone, position.generator) : nil
         var lossSum = 0.0, lossCount = 0
         let start = Date()
         while step < config.steps {
+            let epochGenerator = rng.state
             let deform = ElasticDeformation(height: s.y, width: s.x, grid: config.elasticGrid, sigma: config.elasticSigma, using: &rng)
             let epochImage = deform.apply(image: image)
             let epochLabels = deform.apply(labels: labels)
             let epochWeights = deform.apply(image: weights)
-            for box in sampler.epoch(using: &rng) {
+            let boxes = sampler.epoch(using: &rng)
+            var first = 0
+            if let r = resume { first = min(r.windows, boxes.count); rng = SplitMix64(seed: r.generator); resume = nil }
+            for index in first..<boxes.count {
                 if cancel?.isCancelled == true { return .cancelled }
+                let box = boxes[index]
                 let aug = WindowAugmentation.random(using: &rng)
                 let window = aug.apply(image: epochImage.extract(box))
                 let target = aug.flip(epochLabels.extract(box))
@@ -144,9 +196,9 @@ public final class Trainer {
                             try checkpoint?(network, record)
                         }
                     }
-                    bestMIoUAll = best
-                    startEpoch = epoch
-                    try saveState?(self, step)
+                    position = TrainingPosition(step: step, epoch: epoch, epochGenerator: epochGenerator, windowsDone: index + 1,
+                                                generator: rng.state, bestMIoUAll: best)
+                    try saveState?(self)
                     log?(record)
                 }
                 if step >= config.steps { break }
