@@ -2,10 +2,16 @@ import Foundation
 
 /// A failure inside the engine: a bad model file, bad input, a oneDNN error, or a cancelled run.
 public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What went wrong: a cancelled run, a model file that is not usable, input the user can
+    /// fix, or a failure inside oneDNN.
     public enum Kind: Sendable, Equatable { case cancelled, badModel, badInput, library }
     public var kind: Kind
+    /// One line for the user, naming the file or value at fault.
     public var message: String
 
+    /// - Parameters:
+    ///   - kind: the class of failure.
+    ///   - message: one line for the user.
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
 
     /// The run was cancelled through its `CancelToken`; not a failure the user needs explained.

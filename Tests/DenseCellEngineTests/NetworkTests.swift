@@ -118,7 +118,7 @@ final class NetworkTests: XCTestCase {
             XCTAssertEqual(b.kernel.map(\.bitPattern), w.kernel.map(\.bitPattern), name)
             XCTAssertEqual(b.bias.map(\.bitPattern), w.bias.map(\.bitPattern), name)
         }
-        // The file holds the §4 layout.
+        // The file holds the layout of docs/ARCHITECTURE.md, "Model file".
         let file = try HDF5File(path: path)
         XCTAssertEqual(file.attribute("/", "format")?.stringValue, "densecell-model")
         XCTAssertEqual(try file.info("/weights/enc0.conv0/kernel").dims, [4, 1, 1, 3, 3])

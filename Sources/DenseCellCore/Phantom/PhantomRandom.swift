@@ -3,9 +3,12 @@ import Foundation
 /// SplitMix64: a small, fast generator with the same output on every platform, so a phantom
 /// seed means the same study everywhere (Swift's system generator is neither seedable nor stable).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The whole state: a generator made with `init(seed: state)` continues the same sequence.
     public private(set) var state: UInt64
+    /// - Parameter seed: the initial state (any value).
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         return Self.mix(state)

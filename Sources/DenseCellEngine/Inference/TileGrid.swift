@@ -1,7 +1,7 @@
 import DenseCellCore
 import Foundation
 
-/// Where windows go and how much each voxel of a window counts (DESIGN §4 tiled inference).
+/// Where windows go and how much each voxel of a window counts (docs/ARCHITECTURE.md, "Inference").
 struct TileGrid {
     let volume: Shape3
     let roi: Box3

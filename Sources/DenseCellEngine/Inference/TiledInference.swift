@@ -25,7 +25,7 @@ struct SlabResult {
     var probabilities: [Float]?       // (classes, z.count, roi y, roi x)
 }
 
-/// Whole-volume inference by overlapping windows (DESIGN §4): each window's probabilities, averaged
+/// Whole-volume inference by overlapping windows (docs/ARCHITECTURE.md, "Inference"): each window's probabilities, averaged
 /// over the predictors (the ensemble) and the flips (test-time augmentation), are weighted by a
 /// Gaussian importance map and accumulated; the weighted mean is final for a slice once no later
 /// window reaches it, and is emitted slab by slab, so only about one window's depth of slices is

@@ -52,7 +52,7 @@ public struct Architecture: Sendable, Equatable {
     /// The network as a graph of operations, switches applied: a 2-D U-Net (1×3×3 convolutions,
     /// two 1×2×2 poolings, transposed up-convolutions, skip concatenations) whose softmax output
     /// and last features feed a two-level 3-D pyramid of 3×3×3 convolutions summed at full resolution.
-    public var graph: NetworkGraph {
+    var graph: NetworkGraph {
         let w = width, c = classes
         let k3 = [3, 3, 3], k2 = [1, 3, 3], k1 = [1, 1, 1]
         let first = conv333 ? k3 : k2

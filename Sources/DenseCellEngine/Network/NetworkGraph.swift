@@ -3,9 +3,9 @@
 /// The inference plan (`CompiledNetwork`) and the training network (`TrainingNetwork`) both walk
 /// these nodes, so the topology is written once, with the ablation switches already applied.
 /// See docs/ARCHITECTURE.md, "Network graph".
-public struct NetworkGraph: Sendable, Equatable {
+struct NetworkGraph: Sendable, Equatable {
     /// What a node computes.
-    public enum Operation: Sendable, Equatable {
+    enum Operation: Sendable, Equatable {
         /// The one-channel image window.
         case input
         /// A weighted layer: same-padded convolution or 1×2×2 transposed convolution, bias, and
@@ -23,39 +23,39 @@ public struct NetworkGraph: Sendable, Equatable {
 
     /// One node: its operation, the nodes it reads, a name for plans and profiles (the model-file
     /// name for weighted layers), and the channels and resolution level of its result.
-    public struct Node: Sendable, Equatable {
-        public var operation: Operation
+    struct Node: Sendable, Equatable {
+        var operation: Operation
         /// Indices of the nodes read, all smaller than this node's own.
-        public var inputs: [Int]
-        public var name: String
-        public var channels: Int
+        var inputs: [Int]
+        var name: String
+        var channels: Int
         /// 0 is full resolution; each level halves y and x.
-        public var scale: Int
+        var scale: Int
 
         /// The weighted layer of this node, if it is one.
-        public var layer: Architecture.Layer? {
+        var layer: Architecture.Layer? {
             if case .layer(let l) = operation { return l }
             return nil
         }
     }
 
     /// Every node in execution order.
-    public private(set) var nodes: [Node] = []
+    private(set) var nodes: [Node] = []
     /// The node with the logits of the 2-D head.
-    public internal(set) var logits2D = 0
+    var logits2D = 0
     /// The node with the logits of the 3-D head; nil without the pyramid.
-    public internal(set) var logits3D: Int?
+    var logits3D: Int?
     /// The node with the network's output probabilities (softmax of the last head).
-    public internal(set) var probabilities = 0
+    var probabilities = 0
 
     /// The weighted layers in execution order, which is also the order of training parameters
     /// and of the optimizer state in resume files.
-    public var layers: [Architecture.Layer] { nodes.compactMap(\.layer) }
+    var layers: [Architecture.Layer] { nodes.compactMap(\.layer) }
 
     /// The nodes that the results of `targets` depend on, `targets` included.
     /// - Parameter targets: node indices.
     /// - Returns: the indices of every node computed on the way to them.
-    public func ancestors(of targets: [Int]) -> Set<Int> {
+    func ancestors(of targets: [Int]) -> Set<Int> {
         var needed = Set<Int>(), stack = targets
         while let n = stack.popLast() {
             guard needed.insert(n).inserted else { continue }
@@ -65,7 +65,7 @@ public struct NetworkGraph: Sendable, Equatable {
     }
 
     /// The nodes that read node `index`.
-    public func consumers(of index: Int) -> [Int] {
+    func consumers(of index: Int) -> [Int] {
         nodes.indices.filter { nodes[$0].inputs.contains(index) }
     }
 

@@ -2,26 +2,37 @@ import DenseCellCore
 import DenseCellIO
 import Foundation
 
-/// One training instance of `densecell train` (DESIGN §5): a network initialized from its seed,
+/// One training instance of `densecell train` (docs/ARCHITECTURE.md, "Training"): a network initialized from its seed,
 /// trained on one volume and evaluated on a held-out one; the best checkpoint is a model file
 /// with its evaluation MIoU in the attributes, every evaluation a CSV line, and the state at the
 /// last evaluation a resume file.
 public final class TrainingRun {
     public let architecture: Architecture
+    /// Seeds the initial weights (and names the files); `config.seed` seeds the augmentation.
     public let seed: Int
     public let config: TrainingConfig
+    /// Where the model file, the log and the resume state go.
     public let directory: String
     public let schema: LabelSchema
 
+    /// The best checkpoint.
     public var modelPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).h5") }
+    /// One CSV line per evaluation.
     public var logPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).csv") }
     /// Not `.h5`, so a directory of models given to `segment` does not pick it up.
     public var statePath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).resume") }
 
     /// Called after every step: step, loss of that step, and the last evaluation record.
     public var progress: ((Int, Double, TrainingRecord?) -> Void)?
+    /// Checked before every step; a cancelled run returns `.cancelled` and keeps its last resume state.
     public var cancel: CancelToken?
 
+    /// - Parameters:
+    ///   - architecture: the network to train.
+    ///   - seed: seeds the initial weights and names the files.
+    ///   - config: steps, windows, augmentation and loss.
+    ///   - directory: an existing directory for the files.
+    ///   - schema: the classes (names, organelles for MIoU(org) and the loss weights).
     public init(architecture: Architecture, seed: Int, config: TrainingConfig, directory: String,
                 schema: LabelSchema = .platelet) {
         self.architecture = architecture; self.seed = seed; self.config = config
@@ -29,6 +40,14 @@ public final class TrainingRun {
     }
 
     /// MIoU(all) and MIoU(org) of `model` segmenting `image` against `truth`.
+    /// - Parameters:
+    ///   - model: the model to evaluate.
+    ///   - image: the held-out volume.
+    ///   - truth: its labels.
+    ///   - schema: the classes; its organelles make MIoU(org).
+    ///   - window: the inference window (its z shrinks to the volume's).
+    /// - Returns: both MIoUs; nil where no class of the set occurs.
+    /// - Throws: `EngineError` when inference fails.
     public static func evaluate(_ model: NetworkModel, image: Volume<Float>, truth: Volume<UInt8>, schema: LabelSchema,
                                 window: Shape3) throws -> (all: Double?, org: Double?) {
         let ensemble = try Ensemble(models: [model])
@@ -39,7 +58,16 @@ public final class TrainingRun {
     }
 
     /// Trains from the seed's initialization, or from the resume file when `resume` is set and
-    /// one exists. Returns how the run ended.
+    /// one exists, continuing exactly where the saved run stood.
+    /// - Parameters:
+    ///   - trainImage: the training volume.
+    ///   - trainLabels: its labels.
+    ///   - evalImage: the held-out volume evaluated every `config.evalInterval` steps.
+    ///   - evalLabels: its labels.
+    ///   - resume: continue from `statePath` when it exists.
+    /// - Returns: how the run ended.
+    /// - Throws: `EngineError` for a resume state of another architecture or a failing network,
+    ///   `IOError` when a file cannot be written.
     public func run(trainImage: Volume<Float>, trainLabels: Volume<UInt8>, evalImage: Volume<Float>,
                     evalLabels: Volume<UInt8>, resume: Bool) throws -> TrainingOutcome {
         let classNames = schema.classes.map(\.name)
@@ -119,7 +147,10 @@ struct ResumeState {
     func write(path: String) throws {
         let tmp = path + ".tmp.h5"
         try model.write(path: tmp)
-        do {
+        // Nothing half-written is left behind.
+        var done = false
+        defer { if !done { unlink(tmp) } }
+        do {   // the file closes at the end of this scope, before the rename
             let file = try HDF5File(path: tmp, mode: .readWrite)
             let p = position
             try file.setAttribute("/", "resume_step", .ints([p.step]))
@@ -135,6 +166,7 @@ struct ResumeState {
             try file.flush()
         }
         guard rename(tmp, path) == 0 else { throw IOError(.writeFailed, file: path, "cannot rename the resume state into place") }
+        done = true
     }
 
     /// Reads a resume file. Files written before the position within the epoch was kept continue

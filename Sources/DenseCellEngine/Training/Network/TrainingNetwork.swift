@@ -5,11 +5,11 @@ import Foundation
 /// The 2D–3D network for training on one window shape: the architecture's graph, as inference
 /// walks it, on plain float32 layouts, keeping every activation for the backward pass.
 /// Parameters are the model-file kernels (out, in, kd, kh, kw) and biases of every layer.
-public final class TrainingNetwork: TrainableNetwork {
-    public let architecture: Architecture
-    public let window: Shape3
-    public var classes: Int { architecture.classes }
-    public private(set) var parameters: [TrainableParameter] = []
+final class TrainingNetwork: TrainableNetwork {
+    let architecture: Architecture
+    let window: Shape3
+    var classes: Int { architecture.classes }
+    private(set) var parameters: [TrainableParameter] = []
 
     private let plan: Plan
     private var ops: [TrainingOp] = []
@@ -25,7 +25,7 @@ public final class TrainingNetwork: TrainableNetwork {
     ///   - model: the starting weights (validated here).
     ///   - window: the training window; y and x multiples of 4.
     /// - Throws: `EngineError` for a bad model or window, or a oneDNN failure.
-    public init(model: NetworkModel, window: Shape3) throws(EngineError) {
+    init(model: NetworkModel, window: Shape3) throws(EngineError) {
         guard window.y % 4 == 0, window.x % 4 == 0, window.z >= 1 else {
             throw EngineError(.badInput, "training window \(window): y and x must be multiples of 4 (two 2×2 poolings)")
         }
@@ -99,10 +99,10 @@ public final class TrainingNetwork: TrainableNetwork {
         }
     }
 
-    public func parametersDidChange() { for i in layers.indices { load(i) } }
+    func parametersDidChange() { for i in layers.indices { load(i) } }
 
     /// Runs the graph on a normalized window (shape `window`).
-    public func forwardForTraining(_ image: Volume<Float>) throws -> (logits2D: [Float]?, logits3D: [Float]) {
+    func forwardForTraining(_ image: Volume<Float>) throws -> (logits2D: [Float]?, logits3D: [Float]) {
         try forward(image)
         let l2 = Array(UnsafeBufferPointer(start: logits2D.v, count: logits2D.count))
         guard let logits3D else { return (nil, l2) }
@@ -119,7 +119,7 @@ public final class TrainingNetwork: TrainableNetwork {
 
     /// Back-propagates logit gradients of the last forward pass into every parameter's gradient.
     /// Without the pyramid the network's only output is the 2-D head, which receives `grad3D`.
-    public func backward(grad2D: [Float]?, grad3D: [Float]) throws {
+    func backward(grad2D: [Float]?, grad3D: [Float]) throws {
         for n in nodes { n.zeroGrad() }
         func set(_ node: TrainingNode, _ g: [Float]) {
             precondition(g.count == node.count)
@@ -144,7 +144,7 @@ public final class TrainingNetwork: TrainableNetwork {
     }
 
     /// The current parameters as a model (for checkpoints and evaluation).
-    public func model(seed: Int, steps: Int, classNames: [String], evalMiouAll: Double = .nan,
+    func model(seed: Int, steps: Int, classNames: [String], evalMiouAll: Double = .nan,
                       evalMiouOrg: Double = .nan) -> NetworkModel {
         var weights: [String: LayerWeights] = [:]
         for l in layers {
