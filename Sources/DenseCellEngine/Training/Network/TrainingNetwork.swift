@@ -59,24 +59,16 @@ final class TrainingNetwork: TrainableNetwork {
         var values = [TrainingNode?](repeating: nil, count: graph.nodes.count)
         for (i, node) in graph.nodes.enumerated() where needed.contains(i) {
             func x(_ k: Int) -> TrainingNode { values[node.inputs[k]]! }
+            let op: (TrainingOp, TrainingNode)
             switch node.operation {
-            case .input:
-                values[i] = input
-            case .layer(let l):
-                values[i] = try layer(x(0), l)
-            case .maxPool:
-                let op = try MaxPoolOp(input: x(0))
-                values[i] = add(op, op.output)
-            case .concatenate:
-                let op = try ConcatOp(x(0), x(1))
-                values[i] = add(op, op.output)
-            case .softmax:
-                let op = try SoftmaxOp(input: x(0))
-                values[i] = add(op, op.output)
-            case .sum:
-                let op = try SumOp(x(0), x(1))
-                values[i] = add(op, op.output)
+            case .input: values[i] = input; continue
+            case .layer(let l): values[i] = try layer(x(0), l); continue
+            case .maxPool: let o = try MaxPoolOp(input: x(0)); op = (o, o.output)
+            case .concatenate: let o = try ConcatOp(x(0), x(1)); op = (o, o.output)
+            case .softmax: let o = try SoftmaxOp(input: x(0)); op = (o, o.output)
+            case .sum: let o = try SumOp(x(0), x(1)); op = (o, o.output)
             }
+            values[i] = add(op.0, op.1)
         }
         logits2D = values[graph.logits2D]!
         logits3D = graph.logits3D.map { values[$0]! }
