@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers point one way: Core ← IO, Engine ← TUI ← densecell (see DESIGN §1).
+// Layers point one way: Core ← IO, Engine ← TUI ← densecell (docs/ARCHITECTURE.md, "Layers").
 // Swift 5 language mode: the engine and the viewer share buffers across threads through
 // explicit locks and unsafe pointers; strict Sendable checking would add ceremony, not safety.
 let package = Package(
@@ -27,8 +27,10 @@ let package = Package(
         // Shipped files (bitmap font, demo models), reached through Assets.url(_:).
         .target(name: "DenseCellAssets", path: "Assets", resources: [.copy("font"), .copy("models")]),
         .target(name: "DenseCellIO", dependencies: ["DenseCellCore", "DenseCellAssets", "CHDF5", "CPNG", "CTIFF"]),
+        // The engine's inner loops run without bounds checks in release builds only; debug and
+        // test builds keep every check.
         .target(name: "DenseCellEngine", dependencies: ["DenseCellCore", "DenseCellIO", "CDNNL"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(name: "DenseCellTUI", dependencies: ["DenseCellCore", "DenseCellIO", "DenseCellEngine", "CNcurses", "CChafa"]),
         // HTML reports with SVG charts: reads studies through IO, counts with Core's metrics.
         .target(name: "DenseCellReport", dependencies: ["DenseCellCore", "DenseCellIO"]),

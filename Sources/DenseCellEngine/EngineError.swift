@@ -3,10 +3,16 @@ import Foundation
 
 /// A failure inside the engine: a bad model file, bad input, a oneDNN error, or a cancelled run.
 public struct EngineError: DenseCellError, Equatable, Sendable {
+    /// What went wrong: a cancelled run, a model file that is not usable, input the user can
+    /// fix, or a failure inside oneDNN.
     public enum Kind: Sendable, Equatable { case cancelled, badModel, badInput, library }
     public var kind: Kind
+    /// One line for the user, naming the file or value at fault.
     public var message: String
 
+    /// - Parameters:
+    ///   - kind: the class of failure.
+    ///   - message: one line for the user.
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
 
     /// The run was cancelled through its `CancelToken`; not a failure the user needs explained.
@@ -22,13 +28,4 @@ public struct EngineError: DenseCellError, Equatable, Sendable {
         guard let e = value as? EngineError else { return false }
         return e.kind == pattern.kind && (pattern.kind == .cancelled || e.message == pattern.message)
     }
-}
-
-/// Cooperative cancellation, checked between windows.
-public final class CancelToken: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    public init() {}
-    public func cancel() { lock.lock(); flag = true; lock.unlock() }
-    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }

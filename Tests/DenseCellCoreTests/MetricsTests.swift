@@ -221,7 +221,7 @@ final class MetricsTests: XCTestCase {
 
     func testSlabsCoverTheRangeOnce() {
         for n in [0, 1, 3, 8, 50, 251] {
-            let slabs = ZSlabParallel.slabs(5..<(5 + n))
+            let slabs = Parallel.slabs(5..<(5 + n))
             XCTAssertEqual(slabs.reduce(0) { $0 + $1.count }, n)
             XCTAssertTrue(slabs.allSatisfy { !$0.isEmpty })
             for (a, b) in zip(slabs, slabs.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }

@@ -14,6 +14,50 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(Architecture(width: 64, pyramid: false).layers.last?.name, "pred2d")
     }
 
+    /// The graph in the order plans, training parameters and resume files depend on, with the
+    /// channels each skip and the pyramid receive; the ablations only drop or shrink nodes.
+    func testGraphOrderChannelsAndAblations() {
+        let twoD = ["enc0.conv0", "enc0.conv1", "enc0.conv2", "pool0", "enc1.conv0", "enc1.conv1", "enc1.conv2", "pool1",
+                    "bottom.conv0", "bottom.conv1", "up1", "concat1", "dec1.conv0", "dec1.conv1", "dec1.conv2", "up0",
+                    "concat0", "dec0.conv0", "dec0.conv1", "dec0.conv2", "pred2d", "softmax2d"]
+        let pyramid = ["concat-h", "p0.conv0", "p0.conv1", "p0.conv2", "pool-h", "p1.conv0", "p1.conv1", "p1.conv2",
+                       "p1.conv3", "p1.conv4", "p1end", "p1up", "sum-p", "pred3d", "softmax3d"]
+        let full = Architecture(width: 8).graph
+        XCTAssertEqual(full.nodes.map(\.name), ["input"] + twoD + pyramid)
+        let flat = Architecture(width: 8, pyramid: false).graph
+        XCTAssertEqual(flat.nodes.map(\.name), ["input"] + twoD)
+        XCTAssertNil(flat.logits3D)
+        XCTAssertEqual(flat.nodes[flat.probabilities].name, "softmax2d")
+        XCTAssertEqual(full.nodes[full.logits2D].name, "pred2d")
+        XCTAssertEqual(full.nodes[full.logits3D!].name, "pred3d")
+        XCTAssertEqual(full.nodes[full.probabilities].name, "softmax3d")
+
+        let node = Dictionary(uniqueKeysWithValues: full.nodes.map { ($0.name, $0) })
+        func inputs(_ name: String) -> [String] { node[name]!.inputs.map { full.nodes[$0].name } }
+        XCTAssertEqual(inputs("concat1"), ["up1", "enc1.conv2"])
+        XCTAssertEqual(node["concat1"]!.channels, 2 * 8 + 2 * 8)
+        XCTAssertEqual(node["concat1"]!.scale, 1)
+        XCTAssertEqual(inputs("concat-h"), ["dec0.conv2", "softmax2d"])
+        XCTAssertEqual(node["concat-h"]!.channels, 8 + 7)
+        XCTAssertEqual(inputs("pool-h"), ["concat-h"])
+        XCTAssertEqual(node["p1.conv0"]!.layer?.inChannels, 8 + 7)
+        XCTAssertEqual(node["p1.conv0"]!.scale, 1)
+        XCTAssertEqual(inputs("sum-p"), ["p0.conv2", "p1up"])
+        XCTAssertEqual(node["p1up"]!.scale, 0)
+        // Training needs the heads' logits, not the final softmax.
+        XCTAssertFalse(full.ancestors(of: [full.logits2D, full.logits3D!]).contains(full.probabilities))
+        XCTAssertFalse(flat.ancestors(of: [flat.logits2D]).contains(flat.probabilities))
+
+        // 1×3×3 block-initial convolutions change only the kernels of the four block starts.
+        let thin = Architecture(width: 8, conv333: false).layers, thick = Architecture(width: 8).layers
+        XCTAssertEqual(thin.map(\.name), thick.map(\.name))
+        let starts = ["enc0.conv0", "enc1.conv0", "dec1.conv0", "dec0.conv0"]
+        for (a, b) in zip(thin, thick) {
+            XCTAssertEqual(a.kernel, starts.contains(a.name) ? [1, 3, 3] : b.kernel, a.name)
+            XCTAssertEqual(b.kernel, starts.contains(b.name) ? [3, 3, 3] : a.kernel, b.name)
+        }
+    }
+
     /// The compiled network against the nested-loop reference, for every ablation.
     func testWholeNetworkMatchesReference() throws {
         var r = TestRandom(10)
@@ -74,7 +118,7 @@ final class NetworkTests: XCTestCase {
             XCTAssertEqual(b.kernel.map(\.bitPattern), w.kernel.map(\.bitPattern), name)
             XCTAssertEqual(b.bias.map(\.bitPattern), w.bias.map(\.bitPattern), name)
         }
-        // The file holds the §4 layout.
+        // The file holds the layout of docs/ARCHITECTURE.md, "Model file".
         let file = try HDF5File(path: path)
         XCTAssertEqual(file.attribute("/", "format")?.stringValue, "densecell-model")
         XCTAssertEqual(try file.info("/weights/enc0.conv0/kernel").dims, [4, 1, 1, 3, 3])

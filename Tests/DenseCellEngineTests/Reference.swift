@@ -89,7 +89,8 @@ enum Reference {
         RefTensor(c: a.c, z: a.z, y: a.y, x: a.x, data: zip(a.data, b.data).map { $0 + $1 })
     }
 
-    /// The whole network of DESIGN §4, layer by layer.
+    /// The whole network (docs/ARCHITECTURE.md, "Network graph"), layer by layer, written out
+    /// here rather than walked from `Architecture.graph`, so a mistake in the graph shows.
     static func network(_ model: NetworkModel, image: RefTensor) -> RefTensor {
         let arch = model.architecture
         func c(_ t: RefTensor, _ name: String) -> RefTensor {

@@ -212,8 +212,8 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(TileGrid.starts(10..<12, window: 5, step: 2, length: 48), [9])
         XCTAssertEqual(TileGrid.starts(0..<2, window: 5, step: 2, length: 48), [0])
         XCTAssertEqual(TileGrid.starts(0..<2, window: 5, step: 2, length: 2), [-1])
-        XCTAssertEqual((-3..<6).map { TileGrid.reflect($0, 3) }, [1, 2, 1, 0, 1, 2, 1, 0, 1])
-        XCTAssertEqual(TileGrid.reflect(-4, 1), 0)
+        XCTAssertEqual((-3..<6).map { BoundaryMode.mirror.index($0, count: 3) }, [1, 2, 1, 0, 1, 2, 1, 0, 1])
+        XCTAssertEqual(BoundaryMode.mirror.index(-4, count: 1), 0)
     }
 
     func testWeightTotalsAreTheSumOverWindows() {

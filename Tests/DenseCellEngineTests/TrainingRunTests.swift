@@ -70,4 +70,61 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertThrowsError(try other.run(trainImage: trainImage, trainLabels: trainLabels, evalImage: evalImage,
                                            evalLabels: evalLabels, resume: true))
     }
+
+    /// Stopping at an evaluation in the middle of an epoch and resuming gives bit for bit the
+    /// weights, optimizer state, checkpoint and log of the run that never stopped: window order,
+    /// augmentation draws, the epoch's elastic deformation, Adam's step and the learning-rate
+    /// schedule all continue where they were.
+    func testResumedRunEqualsUninterruptedRun() throws {
+        let base = NSTemporaryDirectory() + "densecell-resume-\(getpid())"
+        try? FileManager.default.removeItem(atPath: base)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let (trainImage, trainLabels) = phantom(Shape3(6, 48, 48), seed: 4)
+        let (evalImage, evalLabels) = phantom(Shape3(5, 32, 32), seed: 5)
+        var config = TrainingConfig()
+        // 2 × 3 × 3 = 18 windows an epoch; 24 steps cross into a second epoch (a new deformation),
+        // and the stop at step 10 falls in the middle of the first.
+        config.window = Shape3(5, 24, 24); config.stride = Shape3(1, 12, 12)
+        config.steps = 24; config.evalInterval = 10; config.seed = 11
+        config.schedule.decaySteps = 7   // the rate changes on both sides of the stop
+        let arch = Architecture(width: 4)
+        func run(_ name: String, steps: [Int]) throws -> (ResumeState, NetworkModel, [String]) {
+            let dir = base + "/" + name
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            var last: TrainingRun!
+            for (i, n) in steps.enumerated() {
+                var c = config
+                c.steps = n
+                last = TrainingRun(architecture: arch, seed: 3, config: c, directory: dir)
+                _ = try last.run(trainImage: trainImage, trainLabels: trainLabels, evalImage: evalImage,
+                                 evalLabels: evalLabels, resume: i > 0)
+            }
+            let log = try String(contentsOfFile: last.logPath, encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",").dropLast().joined(separator: ",") }   // all but steps/s
+            return (try ResumeState.read(path: last.statePath), try NetworkModel.load(path: last.modelPath), log)
+        }
+        let (straight, straightBest, straightLog) = try run("straight", steps: [24])
+        let (resumed, resumedBest, resumedLog) = try run("resumed", steps: [10, 24])
+
+        XCTAssertEqual(straight.step, 24)
+        XCTAssertEqual(resumed.position, straight.position)
+        XCTAssertEqual(Set(resumed.model.weights.keys), Set(arch.layers.map(\.name)))
+        for layer in arch.layers {
+            let a = straight.model.weights[layer.name]!, b = resumed.model.weights[layer.name]!
+            XCTAssertEqual(a.kernel.map(\.bitPattern), b.kernel.map(\.bitPattern), layer.name)
+            XCTAssertEqual(a.bias.map(\.bitPattern), b.bias.map(\.bitPattern), layer.name)
+        }
+        XCTAssertEqual(straight.adam.count, resumed.adam.count)
+        for (a, b) in zip(straight.adam, resumed.adam) {
+            XCTAssertEqual(a.m.map(\.bitPattern), b.m.map(\.bitPattern))
+            XCTAssertEqual(a.v.map(\.bitPattern), b.v.map(\.bitPattern))
+        }
+        // The best checkpoint and the log: the same evaluations at the same steps.
+        XCTAssertEqual(straightBest.steps, resumedBest.steps)
+        XCTAssertEqual(straightBest.evalMiouAll, resumedBest.evalMiouAll)
+        XCTAssertEqual(straightBest.weights["pred3d"]!.kernel, resumedBest.weights["pred3d"]!.kernel)
+        XCTAssertEqual(straightLog, resumedLog)
+        XCTAssertEqual(straightLog.count, 4)   // header, steps 10, 20, 24
+    }
+
 }

@@ -1,7 +1,13 @@
 #ifndef CDNNL_H
 #define CDNNL_H
 #include <dnnl.h>
+#include <dnnl_version.h>
 #include <stdint.h>
+/* The shims use oneDNN 2.x's C API (operation descriptors, dnnl_memory_desc_t as a struct);
+   3.x removed it, so any other major version fails here rather than in a confusing call. */
+#if !defined(DNNL_VERSION_MAJOR) || DNNL_VERSION_MAJOR != 2
+#error "densecell needs oneDNN 2.x (Debian/Ubuntu: libdnnl-dev 2.x); the oneDNN headers found are not version 2"
+#endif
 /* oneDNN's C API is plain functions and enums; the shim pins the header and wraps the calls that
    take dnnl_dims_t arrays or macros, which Swift imports awkwardly. Every descriptor here uses
    batch size 1 and 5-D (n, c, d, h, w) tensors. */

@@ -5,16 +5,20 @@ import Foundation
 /// `counts[t * classes + p]` is the number of voxels whose first source (truth, or source A of
 /// a pair) says class `t` and whose second source (prediction, or B) says class `p`.
 public struct ConfusionMatrix: Equatable, Sendable {
+    /// Rows and columns.
     public let classes: Int
     /// Row-major: `counts[t * classes + p]`, rows are truth (A), columns prediction (B).
     public var counts: [Int]
 
+    /// An all-zero matrix.
+    /// - Parameter classes: rows and columns, at least 1.
     public init(classes: Int) {
         precondition(classes > 0, "a confusion matrix needs at least one class")
         self.classes = classes
         self.counts = [Int](repeating: 0, count: classes * classes)
     }
 
+    /// Voxels that the truth calls `t` and the prediction `p`.
     public subscript(t: Int, p: Int) -> Int {
         get { counts[t * classes + p] }
         set { counts[t * classes + p] = newValue }
@@ -31,10 +35,8 @@ public struct ConfusionMatrix: Equatable, Sendable {
 
     /// Per-class intersection over union (Jaccard index).
     ///
-    /// Returns
-    /// -------
-    /// `iou[j] = C[j][j] / (Σ_t C[t][j] + Σ_p C[j][p] − C[j][j])`, or nil when the denominator is
-    /// 0 (class j is absent from both sources, so its IoU is undefined, not 0 or 1).
+    /// - Returns: `iou[j] = C[j][j] / (Σ_t C[t][j] + Σ_p C[j][p] − C[j][j])`, or nil when the denominator is
+    ///   0 (class j is absent from both sources, so its IoU is undefined, not 0 or 1).
     public func iou() -> [Double?] {
         (0..<classes).map { j in
             let union = truthCount(j) + predictedCount(j) - self[j, j]
@@ -44,15 +46,11 @@ public struct ConfusionMatrix: Equatable, Sendable {
 
     /// Unweighted mean IoU over a set of classes, the paper's MIoU(D).
     ///
-    /// Parameters
-    /// ----------
-    /// classes : the class set D (all classes for MIoU(all), the organelles for MIoU(org)).
-    /// Indices outside the matrix are ignored.
-    ///
-    /// Returns
-    /// -------
-    /// `(1/|D'|) Σ_{j ∈ D'} IoU_j` where D' ⊆ D are the classes whose IoU is defined; nil when
-    /// D' is empty.
+    /// - Parameters:
+    ///   - classes: the class set D (all classes for MIoU(all), the organelles for MIoU(org)).
+    ///     Indices outside the matrix are ignored.
+    /// - Returns: `(1/|D'|) Σ_{j ∈ D'} IoU_j` where D' ⊆ D are the classes whose IoU is defined; nil when
+    ///   D' is empty.
     public func miou(over classes: [Int]) -> Double? {
         let all = iou()
         let defined = classes.filter { $0 >= 0 && $0 < self.classes }.compactMap { all[$0] }

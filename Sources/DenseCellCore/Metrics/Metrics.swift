@@ -2,17 +2,22 @@ import Foundation
 
 /// The N×N agreement matrices of a set of label sources.
 public struct PairwiseComparison: Sendable {
+    /// The sources, in row and column order.
     public var names: [String]
     /// `miouOrg[i][j]` = MIoU over the organelle classes of source i (rows, truth) against j.
     public var miouOrg: [[Double?]]
     /// `miouAll[i][j]` = MIoU over all classes of source i against j.
     public var miouAll: [[Double?]]
+    /// - Parameters:
+    ///   - names: the sources.
+    ///   - miouOrg: MIoU(org) of every ordered pair.
+    ///   - miouAll: MIoU(all) of every ordered pair.
     public init(names: [String], miouOrg: [[Double?]], miouAll: [[Double?]]) {
         self.names = names; self.miouOrg = miouOrg; self.miouAll = miouAll
     }
 }
 
-/// The paper's segmentation metrics (DESIGN §3) as pure functions over label volumes.
+/// The paper's segmentation metrics as pure functions over label volumes (docs/ARCHITECTURE.md, "Reports").
 ///
 /// Every function makes one pass over the voxels, in parallel over z-slabs, with per-slab
 /// counters merged at the end: nothing is allocated per voxel. Voxels outside the labeled region
@@ -24,17 +29,13 @@ public enum Metrics {
 
     /// Confusion matrix of two label volumes.
     ///
-    /// Parameters
-    /// ----------
-    /// truth : labels of the reference (rows, t).
-    /// prediction : labels compared against it (columns, p); same shape as `truth`.
-    /// classes : number of classes; labels ≥ `classes` are skipped.
-    /// masks : volumes of the same shape; only voxels where every mask is nonzero are counted.
-    /// z : the z-slices to count (nil = all).
-    ///
-    /// Returns
-    /// -------
-    /// `C[t][p] = #{v : truth(v) = t, prediction(v) = p, mask_k(v) ≠ 0 ∀k}`.
+    /// - Parameters:
+    ///   - truth: labels of the reference (rows, t).
+    ///   - prediction: labels compared against it (columns, p); same shape as `truth`.
+    ///   - classes: number of classes; labels ≥ `classes` are skipped.
+    ///   - masks: volumes of the same shape; only voxels where every mask is nonzero are counted.
+    ///   - z: the z-slices to count (nil = all).
+    /// - Returns: `C[t][p] = #{v : truth(v) = t, prediction(v) = p, mask_k(v) ≠ 0 ∀k}`.
     public static func confusion(truth: Volume<UInt8>, prediction: Volume<UInt8>, classes: Int,
                                  masks: [Volume<UInt8>] = [], z: Range<Int>? = nil) -> ConfusionMatrix {
         precondition(truth.shape == prediction.shape, "truth \(truth.shape) and prediction \(prediction.shape) differ in shape")
@@ -46,7 +47,7 @@ public enum Metrics {
             prediction.data.withUnsafeBufferPointer { pb in
                 withPointers(masks) { maskPointers in
                     let t = tb.baseAddress!, p = pb.baseAddress!
-                    return ZSlabParallel.map(planes) { slab in
+                    return Parallel.map(slabsOf: planes) { slab in
                         // Four interleaved tables: neighbouring voxels usually share a class, and
                         // incrementing one counter back to back stalls on the store before it.
                         let c2 = c * c
@@ -92,13 +93,11 @@ public enum Metrics {
     /// One confusion matrix per z-slice, in one parallel pass (for slice metrics and for ranking
     /// slices by disagreement).
     ///
-    /// Returns
-    /// -------
-    /// `result[z]` = `confusion(truth:prediction:classes:masks:z: z..<z+1)` for every slice z.
+    /// - Returns: `result[z]` = `confusion(truth:prediction:classes:masks:z: z..<z+1)` for every slice z.
     public static func confusionPerSlice(truth: Volume<UInt8>, prediction: Volume<UInt8>, classes: Int,
                                          masks: [Volume<UInt8>] = []) -> [ConfusionMatrix] {
         precondition(truth.shape == prediction.shape, "truth \(truth.shape) and prediction \(prediction.shape) differ in shape")
-        let slabs = ZSlabParallel.map(0..<truth.shape.z) { slab in
+        let slabs = Parallel.map(slabsOf: 0..<truth.shape.z) { slab in
             slab.map { z in confusionOfSlice(truth, prediction, classes: classes, masks: masks, z: z) }
         }
         return slabs.flatMap { $0 }
@@ -128,9 +127,7 @@ public enum Metrics {
 
     /// Number of voxels of each label value 0…255 inside the region where every mask is nonzero.
     ///
-    /// Returns
-    /// -------
-    /// `h[l] = #{v : labels(v) = l, mask_k(v) ≠ 0 ∀k}` for l in 0…255.
+    /// - Returns: `h[l] = #{v : labels(v) = l, mask_k(v) ≠ 0 ∀k}` for l in 0…255.
     public static func histogram(_ labels: Volume<UInt8>, masks: [Volume<UInt8>] = [], z: Range<Int>? = nil) -> [Int] {
         for m in masks { precondition(m.shape == labels.shape, "mask \(m.shape) does not match labels \(labels.shape)") }
         let planes = clampedZ(z, labels.shape)
@@ -138,7 +135,7 @@ public enum Metrics {
         let parts: [[Int]] = labels.data.withUnsafeBufferPointer { lb in
             withPointers(masks) { maskPointers in
                 let l = lb.baseAddress!
-                return ZSlabParallel.map(planes) { slab in
+                return Parallel.map(slabsOf: planes) { slab in
                     var counts = [Int](repeating: 0, count: 256)
                     counts.withUnsafeMutableBufferPointer { cb in
                         let counts = cb.baseAddress!
@@ -161,20 +158,16 @@ public enum Metrics {
 
     /// Organelle volume fractions of one label source.
     ///
-    /// Parameters
-    /// ----------
-    /// labels : the source's labels.
-    /// schema : class count and organelle set.
-    /// cellMask : the cell region (nonzero voxels); nil = the source's own non-background voxels.
-    /// masks : labeled-region masks; only voxels where every mask is nonzero count.
-    /// z : the z-slices to count (nil = all).
-    ///
-    /// Returns
-    /// -------
-    /// Indexed by class (count = `schema.count`):
-    /// `f[j] = #{v ∈ R : labels(v) = j} / #{v ∈ R : 0 < labels(v) < classes}` for organelle
-    /// classes j, with R = the masks' region ∩ the cell mask; nil for non-organelle classes and
-    /// when the denominator is 0.
+    /// - Parameters:
+    ///   - labels: the source's labels.
+    ///   - schema: class count and organelle set.
+    ///   - cellMask: the cell region (nonzero voxels); nil = the source's own non-background voxels.
+    ///   - masks: labeled-region masks; only voxels where every mask is nonzero count.
+    ///   - z: the z-slices to count (nil = all).
+    /// - Returns: Indexed by class (count = `schema.count`):
+    ///   `f[j] = #{v ∈ R : labels(v) = j} / #{v ∈ R : 0 < labels(v) < classes}` for organelle
+    ///   classes j, with R = the masks' region ∩ the cell mask; nil for non-organelle classes and
+    ///   when the denominator is 0.
     public static func volumeFractions(_ labels: Volume<UInt8>, schema: LabelSchema, cellMask: Volume<UInt8>? = nil,
                                        masks: [Volume<UInt8>] = [], z: Range<Int>? = nil) -> [Double?] {
         volumeFractions(histogram: histogram(labels, masks: masks + (cellMask.map { [$0] } ?? []), z: z), schema: schema)
@@ -198,17 +191,13 @@ public enum Metrics {
 
     /// MIoU(org) and MIoU(all) of every ordered pair of label sources.
     ///
-    /// Parameters
-    /// ----------
-    /// sources : label volumes of one shape; each source's own `mask` restricts every pair it is in.
-    /// schema : class count and organelle set.
-    /// z : the z-slices to count (nil = all).
-    ///
-    /// Returns
-    /// -------
-    /// N×N matrices with `[i][j]` = MIoU(D) of the confusion matrix of source i (truth) against
-    /// source j, D = organelles or all classes. IoU is symmetric, so the matrices are too; the
-    /// diagonal is 1 wherever a class is present.
+    /// - Parameters:
+    ///   - sources: label volumes of one shape; each source's own `mask` restricts every pair it is in.
+    ///   - schema: class count and organelle set.
+    ///   - z: the z-slices to count (nil = all).
+    /// - Returns: N×N matrices with `[i][j]` = MIoU(D) of the confusion matrix of source i (truth) against
+    ///   source j, D = organelles or all classes. IoU is symmetric, so the matrices are too; the
+    ///   diagonal is 1 wherever a class is present.
     public static func pairwise(_ sources: [LabelSource], schema: LabelSchema, z: Range<Int>? = nil) -> PairwiseComparison {
         pairwise(names: sources.map(\.name), schema: schema) { i, j in
             let masks = [sources[i].mask, sources[j].mask].compactMap { $0 }
@@ -236,19 +225,15 @@ public enum Metrics {
 
     /// Binary foreground test of a probability volume (the paper's CDeep3M comparison).
     ///
-    /// Parameters
-    /// ----------
-    /// probabilities : per-class probabilities (classes, z, y, x); channel 0 is background.
-    /// truth : labels of the same (z, y, x) shape, binarized as `truth ≠ 0`.
-    /// thresholds : values t; a voxel is predicted foreground when `1 − p0 ≥ t`.
-    /// masks : only voxels where every mask is nonzero count.
-    ///
-    /// Returns
-    /// -------
-    /// For each t, in the order given, the MIoU over the two classes (background, foreground)
-    /// of the binarized truth against the thresholded prediction; nil when neither class is
-    /// defined (an empty volume). One pass: each voxel is binned by how many thresholds it
-    /// passes, and the counts for every t follow from cumulative sums.
+    /// - Parameters:
+    ///   - probabilities: per-class probabilities (classes, z, y, x); channel 0 is background.
+    ///   - truth: labels of the same (z, y, x) shape, binarized as `truth ≠ 0`.
+    ///   - thresholds: values t; a voxel is predicted foreground when `1 − p0 ≥ t`.
+    ///   - masks: only voxels where every mask is nonzero count.
+    /// - Returns: For each t, in the order given, the MIoU over the two classes (background, foreground)
+    ///   of the binarized truth against the thresholded prediction; nil when neither class is
+    ///   defined (an empty volume). One pass: each voxel is binned by how many thresholds it
+    ///   passes, and the counts for every t follow from cumulative sums.
     public static func binarySweep(probabilities: ProbabilitySource, truth: Volume<UInt8>,
                                    thresholds: [Double], masks: [Volume<UInt8>] = []) -> [(threshold: Double, miou: Double?)] {
         let matrices = binaryConfusions(probabilities: probabilities, truth: truth, thresholds: thresholds, masks: masks)
@@ -271,7 +256,7 @@ public enum Metrics {
                 sorted.withUnsafeBufferPointer { sb in
                     withPointers(masks) { maskPointers in
                         let p0 = pb.baseAddress!, t = tb.baseAddress!
-                        return ZSlabParallel.map(0..<truth.shape.z) { slab in
+                        return Parallel.map(slabsOf: 0..<truth.shape.z) { slab in
                             // counts[b * bins + k]: truth class b, passes the k smallest thresholds.
                             var counts = [Int](repeating: 0, count: 2 * bins)
                             counts.withUnsafeMutableBufferPointer { cb in

@@ -1,18 +1,20 @@
 import Foundation
 
-/// The synthetic SBF-SEM platelet study of DESIGN §2b: resting platelets with mitochondria,
+/// The synthetic SBF-SEM platelet study (docs/ARCHITECTURE.md, "Volumes and files"): resting platelets with mitochondria,
 /// alpha granules, dense granules with cores and canalicular channels, imaged as backscatter
 /// SBF-SEM at 50 × 20 × 20 nm, with ground truth and two hurried annotators.
 ///
 /// Deterministic: the same shape and seed give the same study on every platform and core count
 /// (per-voxel randomness is hashed from the voxel index, not drawn in thread order).
 public enum Phantom {
+    /// The shape `densecell phantom` makes unless told otherwise.
     public static let defaultShape = Shape3(48, 384, 384)
     /// Voxel size (z, y, x) in nanometres.
     public static let resolutionNM: [Double] = [50, 20, 20]
     /// Names of the label sources written, in order.
     public static let sourceNames = ["truth", "annotator-1", "annotator-2"]
 
+    /// How far a generation has come, reported as it works.
     public struct Progress: Sendable {
         /// Fraction of the whole generation done, 0…1.
         public var fraction: Double

@@ -9,7 +9,7 @@ enum PhantomImaging {
     static func membranes(shape s: Shape3, labels: UnsafePointer<UInt8>, cellID: UnsafePointer<UInt16>,
                           shade: UnsafeMutablePointer<Float>, planeDone: () -> Void) {
         let plane = s.planeCount
-        ZSlabParallel.forEach(0..<s.z) { slab in
+        Parallel.forEach(slabsOf: 0..<s.z) { slab in
             for z in slab {
                 for y in 0..<s.y {
                     for x in 0..<s.x {
@@ -31,41 +31,20 @@ enum PhantomImaging {
         }
     }
 
-    /// Gaussian point-spread function in y and x (σ in pixels), slice by slice, in place.
+    /// Gaussian point-spread function in y and x (σ in pixels), slice by slice, in place; edges
+    /// clamp. The kernel is built in single precision, as phantoms have always been made.
     static func blurXY(shape s: Shape3, _ v: UnsafeMutablePointer<Float>, sigma: Float, planeDone: () -> Void) {
         let radius = max(1, Int((3 * sigma).rounded(.up)))
         var kernel = (-radius...radius).map { expf(-Float($0 * $0) / (2 * sigma * sigma)) }
         let sum = kernel.reduce(0, +)
         kernel = kernel.map { $0 / sum }
         let k = kernel
-        ZSlabParallel.forEach(0..<s.z) { slab in
+        Parallel.forEach(slabsOf: 0..<s.z) { slab in
             let tmp = UnsafeMutablePointer<Float>.allocate(capacity: s.planeCount)
             defer { tmp.deallocate() }
             k.withUnsafeBufferPointer { kb in
                 for z in slab {
-                    let p = v + z * s.planeCount
-                    // Along x into tmp, then along y back into the volume; edges clamp.
-                    for y in 0..<s.y {
-                        let row = y * s.x
-                        for x in 0..<s.x {
-                            var acc: Float = 0
-                            for j in -radius...radius {
-                                let xx = min(max(x + j, 0), s.x - 1)
-                                acc += kb[j + radius] * p[row + xx]
-                            }
-                            tmp[row + x] = acc
-                        }
-                    }
-                    for y in 0..<s.y {
-                        for x in 0..<s.x {
-                            var acc: Float = 0
-                            for j in -radius...radius {
-                                let yy = min(max(y + j, 0), s.y - 1)
-                                acc += kb[j + radius] * tmp[yy * s.x + x]
-                            }
-                            p[y * s.x + x] = acc
-                        }
-                    }
+                    GaussianBlur.blurPlane(v + z * s.planeCount, height: s.y, width: s.x, kernel: kb, boundary: .clamp, scratch: tmp)
                     planeDone()
                 }
             }
@@ -90,7 +69,7 @@ enum PhantomImaging {
         let tiltY = rng.uniform(-0.04, 0.04), tiltX = rng.uniform(-0.04, 0.04)
         let plane = s.planeCount
         let shotGain: Float = 0.4, readNoise: Float = 4
-        ZSlabParallel.forEach(0..<s.z) { slab in
+        Parallel.forEach(slabsOf: 0..<s.z) { slab in
             for z in slab {
                 let below = z > 0 ? z - 1 : z, above = z + 1 < s.z ? z + 1 : z
                 for y in 0..<s.y {

@@ -3,9 +3,12 @@ import Foundation
 /// SplitMix64: a small, fast generator with the same output on every platform, so a phantom
 /// seed means the same study everywhere (Swift's system generator is neither seedable nor stable).
 public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The whole state: a generator made with `init(seed: state)` continues the same sequence.
     public private(set) var state: UInt64
+    /// - Parameter seed: the initial state (any value).
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         return Self.mix(state)
@@ -34,7 +37,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// Standard normal (Box–Muller).
     public mutating func normal() -> Float {
         let u1 = max(unit(), 1e-7), u2 = unit()
-        return (-2 * logf(u1)).squareRoot() * cosf(2 * .pi * u2)
+        return NormalSampler.boxMuller(u1, u2).0
     }
     /// A random direction.
     mutating func direction() -> PhantomVector {
@@ -56,8 +59,7 @@ enum VoxelHash {
         let h = SplitMix64.mix(seed &+ UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15)
         let u1 = max(Float(h >> 40) * (1.0 / 16_777_216.0), 1e-7)
         let u2 = Float((h >> 8) & 0xFF_FFFF) * (1.0 / 16_777_216.0)
-        let r = (-2 * logf(u1)).squareRoot()
-        return (r * cosf(2 * .pi * u2), r * sinf(2 * .pi * u2))
+        return NormalSampler.boxMuller(u1, u2)
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How one annotator's drawing departs from the geometry (DESIGN §2b). The identity
+/// How one annotator's drawing departs from the geometry (docs/ARCHITECTURE.md, "Volumes and files"). The identity
 /// perturbation rasterizes the truth.
 struct PhantomPerturbation: Sendable {
     var cellGrow: [Float]                               // nm, by cell index
@@ -75,7 +75,7 @@ enum PhantomRaster {
         let plane = s.planeCount
         let best = UnsafeMutablePointer<Float>.allocate(capacity: s.count)
         defer { best.deallocate() }
-        ZSlabParallel.forEach(0..<s.z) { slab in
+        Parallel.forEach(slabsOf: 0..<s.z) { slab in
             for z in slab {
                 let base = z * plane
                 for i in 0..<plane { labels[base + i] = 0; cellID[base + i] = 0; best[base + i] = .infinity }

@@ -3,7 +3,7 @@ import DenseCellCore
 import Foundation
 
 /// Throughput of the compiled network on one window, and the machine's convolution peak measured
-/// in the same run (DESIGN §8).
+/// in the same run (docs/ARCHITECTURE.md, "Performance").
 public struct BenchmarkResult: Sendable {
     public var width: Int
     public var window: Shape3
@@ -25,8 +25,17 @@ public struct BenchmarkResult: Sendable {
     public var steps: [(label: String, implementation: String, seconds: Double)]
 }
 
+/// `densecell bench`: the compiled network's speed against the machine's convolution peak.
 public enum Benchmark {
     /// Times `Architecture(width:)` on random weights and a random window for at least `seconds`.
+    /// - Parameters:
+    ///   - width: the network width w.
+    ///   - window: the window (z, y, x); y and x multiples of 4.
+    ///   - precision: float32 or bfloat16.
+    ///   - seconds: the least time spent timing (at least three runs).
+    ///   - log: receives a line per stage.
+    /// - Returns: speed, the peak measured alongside, and a per-step profile.
+    /// - Throws: `EngineError` when oneDNN cannot build or run the network.
     public static func run(width: Int, window: Shape3, precision: Precision, seconds: Double = 3,
                            log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
         let arch = Architecture(width: width)

@@ -2,9 +2,10 @@ import DenseCellCore
 import DenseCellIO
 import Foundation
 
-/// Top-k models whose class probabilities are averaged per voxel (DESIGN §4), with their compiled
+/// Top-k models whose class probabilities are averaged per voxel (docs/ARCHITECTURE.md, "Inference"), with their compiled
 /// plans kept for reuse between calls.
 public final class Ensemble: @unchecked Sendable {
+    /// The models, best first when loaded with `load(paths:top:)`.
     public let models: [NetworkModel]
     /// Content checksums of the model files (FNV-1a 64 of the bytes), for result caches.
     public let checksums: [String]
@@ -14,6 +15,11 @@ public final class Ensemble: @unchecked Sendable {
     /// One run at a time: the compiled plans own their activation buffers.
     private let runLock = NSLock()
 
+    /// - Parameters:
+    ///   - models: at least one model; all with the same classes.
+    ///   - checksums: the models' file checksums, when they came from files; computed from the
+    ///     weights otherwise.
+    /// - Throws: `EngineError` for an empty list or models that disagree on the classes.
     public init(models: [NetworkModel], checksums: [String]? = nil) throws(EngineError) {
         guard let first = models.first else { throw EngineError(.badInput, "an ensemble needs at least one model") }
         for m in models where m.architecture.classes != first.architecture.classes {
@@ -28,6 +34,11 @@ public final class Ensemble: @unchecked Sendable {
 
     /// Loads model files (or every model file `*.h5` in a directory) and keeps the Top-k by
     /// `eval_miou_all` (nil = all; never-evaluated models rank last, ties by path).
+    /// - Parameters:
+    ///   - paths: model files or directories of them.
+    ///   - top: how many of the best to keep; nil keeps all.
+    /// - Returns: the ensemble, best model first.
+    /// - Throws: `IOError` for missing files, `EngineError` for files that are not usable models.
     public static func load(paths: [String], top: Int?) throws -> Ensemble {
         var files: [String] = []
         let fm = FileManager.default
@@ -94,6 +105,15 @@ public final class Ensemble: @unchecked Sendable {
 
     /// Segments `image` (or its region of interest) on the calling thread. Normalization statistics
     /// come from the whole `image`.
+    /// - Parameters:
+    ///   - image: the volume, raw intensities.
+    ///   - roi: the region to label; nil is the whole volume.
+    ///   - options: window, test-time augmentation and precision.
+    ///   - wantProbabilities: also return the averaged class probabilities.
+    ///   - cancel: checked between windows.
+    ///   - progress: called after every window and when slices become final.
+    /// - Returns: labels (and probabilities) of the region.
+    /// - Throws: `EngineError` (`.cancelled` when cancelled, `.badInput` for a bad window).
     public func segment(_ image: Volume<Float>, roi: Box3? = nil, options: InferenceOptions = InferenceOptions(),
                         wantProbabilities: Bool = false, cancel: CancelToken? = nil,
                         progress: ((InferenceProgress) -> Void)? = nil) throws -> Segmentation {
@@ -127,6 +147,17 @@ public final class Ensemble: @unchecked Sendable {
     /// Segments a volume that is read slice range by slice range (`read(z)` returns whole slices
     /// as float) and hands out final slabs in z order, so neither input nor output needs to fit
     /// in memory. `normalization` must come from the whole volume.
+    /// - Parameters:
+    ///   - volume: the shape of the whole volume.
+    ///   - normalization: its intensity statistics.
+    ///   - roi: the region to label.
+    ///   - options: window, test-time augmentation and precision.
+    ///   - wantProbabilities: also hand out probabilities with each slab.
+    ///   - cancel: checked between windows.
+    ///   - read: returns slices `z` of the volume as float.
+    ///   - emit: receives each final slab, in z order.
+    ///   - progress: called after every window and when slices become final.
+    /// - Throws: `EngineError`, or what `read` and `emit` throw.
     public func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
                                  wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,

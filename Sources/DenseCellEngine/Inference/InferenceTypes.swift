@@ -35,17 +35,23 @@ public struct Segmentation: Sendable {
     }
 }
 
-/// Intensity normalization of DESIGN §4 for inference: the segmented volume scaled to mean 0,
+/// Intensity normalization for inference (docs/ARCHITECTURE.md, "Inference"): the segmented volume scaled to mean 0,
 /// std 1 (population std, as in training), computable slab by slab for volumes larger than memory.
 public struct InputNormalization: Sendable, Equatable {
     public var mean: Float
+    /// Population standard deviation; 1 when the volume is constant.
     public var std: Float
+    /// - Parameters:
+    ///   - mean: the volume's mean intensity.
+    ///   - std: its standard deviation; zero or not finite stands for 1.
     public init(mean: Float, std: Float) { self.mean = mean; self.std = std > 0 && std.isFinite ? std : 1 }
 
     /// Running sums that can be fed slab by slab (for files larger than memory).
     public struct Accumulator: Sendable {
         var sum = 0.0, sumSquares = 0.0, count = 0
+        /// Nothing added yet.
         public init() {}
+        /// Adds the values of one slab.
         public mutating func add(_ values: [Float]) {
             // Per-slab partial sums in double, added in a fixed order: deterministic and parallel.
             let parts = max(1, min(16, values.count / 65536))
@@ -53,7 +59,7 @@ public struct InputNormalization: Sendable, Equatable {
             values.withUnsafeBufferPointer { v in
                 partial.withUnsafeMutableBufferPointer { out in
                     let out = out
-                    DispatchQueueConcurrent.perform(parts) { p in
+                    Parallel.forEach(parts) { p in
                         let lo = v.count * p / parts, hi = v.count * (p + 1) / parts
                         var s = 0.0, q = 0.0
                         for i in lo..<hi { let x = Double(v[i]); s += x; q += x * x }
@@ -64,6 +70,7 @@ public struct InputNormalization: Sendable, Equatable {
             for (s, q) in partial { sum += s; sumSquares += q }
             count += values.count
         }
+        /// The normalization of everything added.
         public var result: InputNormalization {
             guard count > 0 else { return InputNormalization(mean: 0, std: 1) }
             let mean = sum / Double(count)
@@ -72,6 +79,7 @@ public struct InputNormalization: Sendable, Equatable {
         }
     }
 
+    /// The normalization of a volume in memory.
     public static func of(_ image: Volume<Float>) -> InputNormalization {
         var a = Accumulator()
         a.add(image.data)

@@ -1,7 +1,7 @@
 import DenseCellCore
 import Foundation
 
-/// Where windows go and how much each voxel of a window counts (DESIGN §4 tiled inference).
+/// Where windows go and how much each voxel of a window counts (docs/ARCHITECTURE.md, "Inference").
 struct TileGrid {
     let volume: Shape3
     let roi: Box3
@@ -58,14 +58,5 @@ struct TileGrid {
             let d = Double(i) - centre
             return Float(max(exp(-d * d / (2 * sigma * sigma)), 1e-6))
         }
-    }
-
-    /// Mirror index into 0..<n without repeating the edge (numpy's "reflect").
-    static func reflect(_ i: Int, _ n: Int) -> Int {
-        if n == 1 { return 0 }
-        let period = 2 * (n - 1)
-        var m = i % period
-        if m < 0 { m += period }
-        return m < n ? m : period - m
     }
 }

@@ -25,7 +25,7 @@ struct SlabResult {
     var probabilities: [Float]?       // (classes, z.count, roi y, roi x)
 }
 
-/// Whole-volume inference by overlapping windows (DESIGN §4): each window's probabilities, averaged
+/// Whole-volume inference by overlapping windows (docs/ARCHITECTURE.md, "Inference"): each window's probabilities, averaged
 /// over the predictors (the ensemble) and the flips (test-time augmentation), are weighted by a
 /// Gaussian importance map and accumulated; the weighted mean is final for a slice once no later
 /// window reaches it, and is emitted slab by slab, so only about one window's depth of slices is
@@ -84,7 +84,7 @@ final class TiledInference {
         defer { timing.report() }
 
         for (group, zs) in grid.zStarts.enumerated() {
-            let zIndex = (0..<W.z).map { TileGrid.reflect(zs + $0, volume.z) }
+            let zIndex = (0..<W.z).map { BoundaryMode.mirror.index(zs + $0, count: volume.z) }
             let zLo = zIndex.min()!, zHi = zIndex.max()! + 1
             var t = DispatchTimeNanos.now()
             let slab = try read(zLo..<zHi)
@@ -96,13 +96,13 @@ final class TiledInference {
             for ys in grid.yStarts {
                 for xs in grid.xStarts {
                     if cancel?.isCancelled == true { throw EngineError.cancelled }
-                    let yIndex = (0..<W.y).map { TileGrid.reflect(ys + $0, volume.y) }
-                    let xIndex = (0..<W.x).map { TileGrid.reflect(xs + $0, volume.x) }
+                    let yIndex = (0..<W.y).map { BoundaryMode.mirror.index(ys + $0, count: volume.y) }
+                    let xIndex = (0..<W.x).map { BoundaryMode.mirror.index(xs + $0, count: volume.x) }
                     // Gather the window (reflected at the volume's edges) and normalize it.
                     slab.data.withUnsafeBufferPointer { src in
                         input.withUnsafeMutableBufferPointer { dst in
                             let dst = dst
-                            DispatchQueueConcurrent.perform(W.z) { k in
+                            Parallel.forEach(W.z) { k in
                                 let sz = (zIndex[k] - zLo) * volume.y
                                 for j in 0..<W.y {
                                     let row = (sz + yIndex[j]) * volume.x, out = (k * W.y + j) * W.x
@@ -176,7 +176,7 @@ final class TiledInference {
         let rxShare = (x0..<x1).map { x in grid.gx[x - xs] / grid.totalX[x - roi.x.lowerBound] }
         p.withUnsafeBufferPointer { p in
             let rows = y1 - y0
-            DispatchQueueConcurrent.perform(slices.count * rows) { task in
+            Parallel.forEach(slices.count * rows) { task in
                 let (k, s) = slices[task / rows]
                 let y = y0 + task % rows, j = y - ys
                 let fzy = rz[k] * ry[y - y0]
@@ -203,7 +203,7 @@ final class TiledInference {
         labels.withUnsafeMutableBufferPointer { labels in
           probabilities.withUnsafeMutableBufferPointer { probabilities in
             let labels = labels, pp = keep ? probabilities : nil
-            DispatchQueueConcurrent.perform(n) { s in
+            Parallel.forEach(n) { s in
                 let values = slices[s].values
                 for v in 0..<plane {
                     var best = 0
@@ -226,7 +226,7 @@ final class TiledInference {
         src.withUnsafeBufferPointer { s in
             dst.withUnsafeMutableBufferPointer { d in
                 let d = d
-                DispatchQueueConcurrent.perform(channels * W.z) { ck in
+                Parallel.forEach(channels * W.z) { ck in
                     for j in 0..<W.y {
                         let sj = y ? W.y - 1 - j : j
                         let inRow = (ck * W.y + sj) * W.x, outRow = (ck * W.y + j) * W.x

@@ -1,6 +1,13 @@
-/// The 2D–3D "+3×3×3" network of DESIGN §4 as a table of layers, for any width.
+/// The 2D–3D "+3×3×3" network for any width: its switches, its graph and its weighted layers.
+/// See docs/ARCHITECTURE.md, "Network graph".
 public struct Architecture: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case convolution, transposed }
+    /// How a weighted layer combines its input.
+    public enum Kind: Sendable, Equatable {
+        /// Same-padded convolution with stride 1.
+        case convolution
+        /// 1×2×2 transposed convolution with stride 1×2×2.
+        case transposed
+    }
 
     /// One weighted layer: model-file name, kind, channels, kernel and the scale it runs at
     /// (0 = full resolution, each scale halves y and x).
@@ -9,9 +16,12 @@ public struct Architecture: Sendable, Equatable {
         public var kind: Kind
         public var inChannels: Int
         public var outChannels: Int
-        public var kernel: [Int]          // kd, kh, kw
-        public var scale: Int             // scale of the layer's output
+        /// Kernel extent (kd, kh, kw).
+        public var kernel: [Int]
+        /// Scale of the layer's output.
+        public var scale: Int
         public var relu: Bool
+        /// Kernel and bias values.
         public var parameters: Int { outChannels * inChannels * kernel.reduce(1, *) + outChannels }
         /// Multiply-adds per voxel of the full-resolution output.
         public var macsPerOutputVoxel: Double {
@@ -22,63 +32,78 @@ public struct Architecture: Sendable, Equatable {
         }
     }
 
+    /// w: channels of the first full-resolution block (paper: 64).
     public var width: Int
     public var classes: Int
+    /// Block-initial convolutions are 3×3×3 (true, the paper's "+3×3×3") or 1×3×3 (ablation).
     public var conv333: Bool
+    /// The 3-D pyramid and its head follow the 2-D network (false: the 2-D head is the output).
     public var pyramid: Bool
 
+    /// - Parameters:
+    ///   - width: w, even and at least 2.
+    ///   - classes: output classes.
+    ///   - conv333: 3×3×3 block-initial convolutions.
+    ///   - pyramid: the 3-D pyramid and head.
     public init(width: Int, classes: Int = 7, conv333: Bool = true, pyramid: Bool = true) {
         self.width = width; self.classes = classes; self.conv333 = conv333; self.pyramid = pyramid
     }
 
-    /// Every weighted layer in execution order.
-    public var layers: [Layer] {
+    /// The network as a graph of operations, switches applied: a 2-D U-Net (1×3×3 convolutions,
+    /// two 1×2×2 poolings, transposed up-convolutions, skip concatenations) whose softmax output
+    /// and last features feed a two-level 3-D pyramid of 3×3×3 convolutions summed at full resolution.
+    var graph: NetworkGraph {
         let w = width, c = classes
-        let k3 = [3, 3, 3], k2 = [1, 3, 3], k1 = [1, 1, 1], up = [1, 2, 2]
+        let k3 = [3, 3, 3], k2 = [1, 3, 3], k1 = [1, 1, 1]
         let first = conv333 ? k3 : k2
-        func conv(_ n: String, _ i: Int, _ o: Int, _ k: [Int], _ s: Int, relu: Bool = true) -> Layer {
-            Layer(name: n, kind: .convolution, inChannels: i, outChannels: o, kernel: k, scale: s, relu: relu)
-        }
-        func tconv(_ n: String, _ i: Int, _ o: Int, _ s: Int) -> Layer {
-            Layer(name: n, kind: .transposed, inChannels: i, outChannels: o, kernel: up, scale: s, relu: true)
-        }
-        var l: [Layer] = [
-            conv("enc0.conv0", 1, w / 2, first, 0),
-            conv("enc0.conv1", w / 2, w, k2, 0),
-            conv("enc0.conv2", w, w, k2, 0),
-            conv("enc1.conv0", w, w, first, 1),
-            conv("enc1.conv1", w, 2 * w, k2, 1),
-            conv("enc1.conv2", 2 * w, 2 * w, k2, 1),
-            conv("bottom.conv0", 2 * w, 4 * w, k2, 2),
-            conv("bottom.conv1", 4 * w, 4 * w, k2, 2),
-            tconv("up1", 4 * w, 2 * w, 1),
-            conv("dec1.conv0", 4 * w, w, first, 1),
-            conv("dec1.conv1", w, 2 * w, k2, 1),
-            conv("dec1.conv2", 2 * w, 2 * w, k2, 1),
-            tconv("up0", 2 * w, w, 0),
-            conv("dec0.conv0", 2 * w, w / 2, first, 0),
-            conv("dec0.conv1", w / 2, w, k2, 0),
-            conv("dec0.conv2", w, w, k2, 0),
-            conv("pred2d", w, c, k1, 0, relu: false),
-        ]
-        guard pyramid else { return l }
-        l += [
-            conv("p0.conv0", w + c, w, k3, 0),
-            conv("p0.conv1", w, w, k3, 0),
-            conv("p0.conv2", w, w, k3, 0),
-            conv("p1.conv0", w + c, 2 * w, k3, 1),
-            conv("p1.conv1", 2 * w, 2 * w, k3, 1),
-            conv("p1.conv2", 2 * w, 2 * w, k3, 1),
-            conv("p1.conv3", 2 * w, 2 * w, k3, 1),
-            conv("p1.conv4", 2 * w, 2 * w, k3, 1),
-            conv("p1end", 2 * w, w, k1, 1),
-            tconv("p1up", w, w, 0),
-            conv("pred3d", w, c, k1, 0, relu: false),
-        ]
-        return l
+        var g = NetworkGraph()
+        let x = g.input()
+        var t = g.convolution("enc0.conv0", x, w / 2, first)
+        t = g.convolution("enc0.conv1", t, w, k2)
+        let enc0 = g.convolution("enc0.conv2", t, w, k2)
+        t = g.maxPool("pool0", enc0)
+        t = g.convolution("enc1.conv0", t, w, first)
+        t = g.convolution("enc1.conv1", t, 2 * w, k2)
+        let enc1 = g.convolution("enc1.conv2", t, 2 * w, k2)
+        t = g.maxPool("pool1", enc1)
+        t = g.convolution("bottom.conv0", t, 4 * w, k2)
+        t = g.convolution("bottom.conv1", t, 4 * w, k2)
+        t = g.upConvolution("up1", t, 2 * w)
+        t = g.concatenate("concat1", t, enc1)
+        t = g.convolution("dec1.conv0", t, w, first)
+        t = g.convolution("dec1.conv1", t, 2 * w, k2)
+        t = g.convolution("dec1.conv2", t, 2 * w, k2)
+        t = g.upConvolution("up0", t, w)
+        t = g.concatenate("concat0", t, enc0)
+        t = g.convolution("dec0.conv0", t, w / 2, first)
+        t = g.convolution("dec0.conv1", t, w, k2)
+        let dec0 = g.convolution("dec0.conv2", t, w, k2)
+        g.logits2D = g.convolution("pred2d", dec0, c, k1, relu: false)
+        g.probabilities = g.softmax("softmax2d", g.logits2D)
+        guard pyramid else { return g }
+        // Level 0 at full resolution, level 1 at half, both fed the 2-D features and probabilities.
+        let h = g.concatenate("concat-h", dec0, g.probabilities)
+        t = g.convolution("p0.conv0", h, w, k3)
+        t = g.convolution("p0.conv1", t, w, k3)
+        let p0 = g.convolution("p0.conv2", t, w, k3)
+        t = g.maxPool("pool-h", h)
+        t = g.convolution("p1.conv0", t, 2 * w, k3)
+        for i in 1..<5 { t = g.convolution("p1.conv\(i)", t, 2 * w, k3) }
+        t = g.convolution("p1end", t, w, k1)
+        let p1 = g.upConvolution("p1up", t, w)
+        let summed = g.sum("sum-p", p0, p1)
+        let logits3D = g.convolution("pred3d", summed, c, k1, relu: false)
+        g.logits3D = logits3D
+        g.probabilities = g.softmax("softmax3d", logits3D)
+        return g
     }
 
+    /// Every weighted layer in execution order.
+    public var layers: [Layer] { graph.layers }
+    /// Kernel and bias values of all layers.
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameters } }
+    /// Multiply-adds of the whole network per output voxel.
     public var macsPerOutputVoxel: Double { layers.reduce(0) { $0 + $1.macsPerOutputVoxel } }
+    /// The weighted layer called `name` in model files, if the architecture has one.
     public func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
 }

@@ -2,9 +2,9 @@ import CDNNL
 import DenseCellCore
 import Foundation
 
-/// A model compiled for one window shape: the plan of DESIGN §4's graph with activations kept in
-/// the library's blocked layouts, ReLU fused into every convolution, and the pyramid's sum fused
-/// into `p1up` as a sum post-op.
+/// A model compiled for one window shape: the plan of the architecture's graph with activations
+/// kept in the library's blocked layouts, ReLU fused into every convolution, and the pyramid's
+/// sum fused into `p1up` as a sum post-op. See docs/ARCHITECTURE.md, "Inference".
 final class CompiledNetwork {
     let shape: Shape3
     let classes: Int
@@ -12,6 +12,13 @@ final class CompiledNetwork {
     let input: Tensor      // plain (1, 1, z, y, x) float32
     let output: Tensor     // plain (1, classes, z, y, x) float32 probabilities
 
+    /// Compiles `model` for windows of `shape`.
+    /// - Parameters:
+    ///   - model: a validated model.
+    ///   - shape: the window; y and x multiples of 4.
+    ///   - precision: float32 or bfloat16 arithmetic.
+    ///   - pool: where the activations live (shared by networks run one at a time).
+    /// - Throws: `EngineError` for a bad window or a oneDNN failure.
     init(_ model: NetworkModel, shape: Shape3, precision: Precision, pool: ActivationPool = ActivationPool()) throws(EngineError) {
         guard shape.y % 4 == 0, shape.x % 4 == 0, shape.z >= 1 else {
             throw EngineError(.badInput, "window \(shape): y and x must be multiples of 4 (two 2×2 poolings)")
@@ -19,50 +26,47 @@ final class CompiledNetwork {
         self.shape = shape
         classes = model.architecture.classes
         let b = try PlanBuilder(precision: precision, pool: pool)
-        let arch = model.architecture
-        func conv(_ x: Tensor, _ name: String, sumInto: Tensor? = nil) throws(EngineError) -> Tensor {
-            let layer = arch.layer(name)!
-            return try b.convolution(x, model.weights[name]!, relu: layer.relu, transposed: layer.kind == .transposed,
-                                     sumInto: sumInto, label: name)
+        let graph = model.architecture.graph
+        func convolution(_ x: Tensor, _ layer: Architecture.Layer, sumInto: Tensor? = nil) throws(EngineError) -> Tensor {
+            try b.convolution(x, model.weights[layer.name]!, relu: layer.relu, transposed: layer.kind == .transposed,
+                              sumInto: sumInto, label: layer.name)
         }
-        let x = try b.input(channels: 1, shape: shape)
-        var t = try conv(x, "enc0.conv0")
-        t = try conv(t, "enc0.conv1")
-        let enc0 = try conv(t, "enc0.conv2")
-        t = try b.maxPool(enc0, label: "pool0")
-        t = try conv(t, "enc1.conv0")
-        t = try conv(t, "enc1.conv1")
-        let enc1 = try conv(t, "enc1.conv2")
-        t = try b.maxPool(enc1, label: "pool1")
-        t = try conv(t, "bottom.conv0")
-        t = try conv(t, "bottom.conv1")
-        t = try conv(t, "up1")
-        t = try b.concat(t, enc1, label: "concat1")
-        t = try conv(t, "dec1.conv0")
-        t = try conv(t, "dec1.conv1")
-        t = try conv(t, "dec1.conv2")
-        t = try conv(t, "up0")
-        t = try b.concat(t, enc0, label: "concat0")
-        t = try conv(t, "dec0.conv0")
-        t = try conv(t, "dec0.conv1")
-        let dec0 = try conv(t, "dec0.conv2")
-        let logits2D = try conv(dec0, "pred2d")
-        let probabilities2D = try b.softmax(logits2D, label: "softmax2d")
-        var result = probabilities2D
-        if arch.pyramid {
-            let h = try b.concat(dec0, probabilities2D, label: "concat-h")
-            t = try conv(h, "p0.conv0")
-            t = try conv(t, "p0.conv1")
-            let p0 = try conv(t, "p0.conv2")
-            t = try b.maxPool(h, label: "pool-h")
-            for i in 0..<5 { t = try conv(t, "p1.conv\(i)") }
-            t = try conv(t, "p1end")
-            let summed = try conv(t, "p1up", sumInto: p0)
-            let logits3D = try conv(summed, "pred3d")
-            result = try b.softmax(logits3D, label: "softmax3d")
+        // A layer read only by the sum right after it writes into the sum's other input (a fused
+        // sum post-op), which nothing else reads.
+        func fusedSum(_ i: Int) -> Int? {
+            let consumers = graph.consumers(of: i)
+            guard graph.nodes[i].layer != nil, consumers == [i + 1], graph.nodes[i + 1].operation == .sum,
+                  let other = graph.nodes[i + 1].inputs.first(where: { $0 != i }), graph.consumers(of: other) == [i + 1]
+            else { return nil }
+            return other
         }
-        input = x
-        output = try b.output(result)
+        var tensors = [Tensor?](repeating: nil, count: graph.nodes.count)
+        var deferred: (layer: Int, into: Int)? = nil
+        for (i, node) in graph.nodes.enumerated() {
+            func x(_ k: Int) -> Tensor { tensors[node.inputs[k]]! }
+            switch node.operation {
+            case .input:
+                tensors[i] = try b.input(channels: node.channels, shape: shape)
+            case .layer(let layer):
+                if let other = fusedSum(i) { deferred = (i, other); continue }
+                tensors[i] = try convolution(x(0), layer)
+            case .maxPool:
+                tensors[i] = try b.maxPool(x(0), label: node.name)
+            case .concatenate:
+                tensors[i] = try b.concat(x(0), x(1), label: node.name)
+            case .softmax:
+                tensors[i] = try b.softmax(x(0), label: node.name)
+            case .sum:
+                guard let d = deferred, node.inputs.contains(d.layer) else {
+                    preconditionFailure("\(node.name): the plan builder sums only as a fused post-op of the layer before")
+                }
+                let layerNode = graph.nodes[d.layer]
+                tensors[i] = try convolution(tensors[layerNode.inputs[0]]!, layerNode.layer!, sumInto: tensors[d.into]!)
+                deferred = nil
+            }
+        }
+        input = tensors[graph.nodes.firstIndex { $0.operation == .input }!]!
+        output = try b.output(tensors[graph.probabilities]!)
         plan = b.plan
     }
 

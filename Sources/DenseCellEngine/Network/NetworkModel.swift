@@ -3,23 +3,39 @@ import DenseCellIO
 import Foundation
 
 /// A trained (or freshly initialized) network: architecture switches, provenance attributes and
-/// the weights of every layer, as stored in a model file (DESIGN §4).
+/// the weights of every layer, as stored in a model file (docs/ARCHITECTURE.md, "Model file").
 public final class NetworkModel: @unchecked Sendable {
+    /// The `format` attribute of every model file.
     public static let format = "densecell-model"
+    /// The `format_version` this build reads and writes.
     public static let formatVersion = 1
 
     public var architecture: Architecture
+    /// One name per output class, in channel order.
     public var classNames: [String]
+    /// 3×3×3 convolutions per pyramid level (p0 has 3, p1 has 5), the file's `comps` attribute.
     public var comps: [Int]
+    /// The seed of the initial weights.
     public var seed: Int
+    /// Training steps behind these weights.
     public var steps: Int
     /// Evaluation MIoU written by training; NaN when the model was never evaluated.
     public var evalMiouAll: Double
     public var evalMiouOrg: Double
+    /// Kernel and bias of every layer, by model-file layer name.
     public var weights: [String: LayerWeights]
     /// The file the model was read from, if any.
     public internal(set) var path: String?
 
+    /// - Parameters:
+    ///   - architecture: width, classes and switches.
+    ///   - classNames: one per class.
+    ///   - comps: the `comps` attribute.
+    ///   - seed: the seed of the initial weights.
+    ///   - steps: training steps behind the weights.
+    ///   - evalMiouAll: evaluation MIoU(all), NaN when never evaluated.
+    ///   - evalMiouOrg: evaluation MIoU(org), NaN when never evaluated.
+    ///   - weights: every layer of the architecture.
     public init(architecture: Architecture, classNames: [String], comps: [Int] = [3, 5], seed: Int, steps: Int = 0,
                 evalMiouAll: Double = .nan, evalMiouOrg: Double = .nan, weights: [String: LayerWeights]) {
         self.architecture = architecture; self.classNames = classNames; self.comps = comps; self.seed = seed
@@ -27,6 +43,7 @@ public final class NetworkModel: @unchecked Sendable {
     }
 
     public var width: Int { architecture.width }
+    /// Kernel and bias values held.
     public var parameterCount: Int { weights.values.reduce(0) { $0 + $1.kernel.count + $1.bias.count } }
 
     /// A new model with Xavier-uniform kernels (limit √(6 / (fan_in + fan_out)), fans counting the
@@ -48,6 +65,8 @@ public final class NetworkModel: @unchecked Sendable {
     }
 
     /// Checks that every layer of the architecture is present with the right shape.
+    /// - Parameter file: names the model in messages.
+    /// - Throws: `EngineError(.badModel)` naming the first layer at fault.
     public func validate(file: String = "model") throws(EngineError) {
         for layer in architecture.layers {
             guard let w = weights[layer.name] else {
@@ -69,6 +88,10 @@ public final class NetworkModel: @unchecked Sendable {
     // MARK: Files
 
     /// Reads a model file, checking its format and every layer's shape.
+    /// - Parameter path: the model file.
+    /// - Returns: the model, with `path` set.
+    /// - Throws: `IOError` when the file cannot be read, `EngineError(.badModel)` when it is not a
+    ///   usable model.
     public static func load(path: String) throws -> NetworkModel {
         let file = try HDF5File(path: path)
         func attr(_ name: String) throws(EngineError) -> AttributeValue {
@@ -132,6 +155,8 @@ public final class NetworkModel: @unchecked Sendable {
     }
 
     /// Writes the model file atomically (temporary name, then rename).
+    /// - Parameter path: the model file to create or replace.
+    /// - Throws: `EngineError` for an inconsistent model, `IOError` when the file cannot be written.
     public func write(path: String) throws {
         try validate(file: path)
         try AtomicFile.write(to: path) { (tmp: String) throws(IOError) in

@@ -1,29 +1,15 @@
 import DenseCellCore
 import Foundation
 
-/// Gaussian samples from any generator (Box–Muller), so augmentation is reproducible for a seed.
-public struct NormalSampler {
-    var spare: Double?
-    public init() {}
-    public mutating func next(using rng: inout some RandomNumberGenerator) -> Double {
-        if let s = spare { spare = nil; return s }
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &rng)
-        let u2 = Double.random(in: 0..<1, using: &rng)
-        let r = (-2 * log(u1)).squareRoot()
-        spare = r * sin(2 * .pi * u2)
-        return r * cos(2 * .pi * u2)
-    }
-}
-
 /// The paper's elastic deformation: a coarse grid of i.i.d. N(0, σ) displacement vectors,
 /// bilinearly up-sampled to the xy plane, applied to every z-slice of image and labels.
-public struct ElasticDeformation: Sendable {
+struct ElasticDeformation: Sendable {
     /// Displacement per pixel, (dy, dx) interleaved, row-major over (height, width).
-    public var field: [Float]
-    public var height: Int, width: Int
+    var field: [Float]
+    var height: Int, width: Int
 
     /// `grid` control points per axis (paper: 20×20), `sigma` in pixels.
-    public init(height: Int, width: Int, grid: Int = 20, sigma: Double, using rng: inout some RandomNumberGenerator) {
+    init(height: Int, width: Int, grid: Int = 20, sigma: Double, using rng: inout some RandomNumberGenerator) {
         self.height = height; self.width = width
         var normal = NormalSampler()
         var coarse = [Float](repeating: 0, count: grid * grid * 2)
@@ -49,7 +35,7 @@ public struct ElasticDeformation: Sendable {
 
     /// Output(y, x) = input(y + dy, x + dx): bilinear for images, nearest for labels,
     /// reflected at the edges.
-    public func apply(image: Volume<Float>) -> Volume<Float> {
+    func apply(image: Volume<Float>) -> Volume<Float> {
         precondition(image.shape.y == height && image.shape.x == width)
         var out = image
         for z in 0..<image.shape.z {
@@ -61,7 +47,7 @@ public struct ElasticDeformation: Sendable {
                     let y0 = Int(sy.rounded(.down)), x0 = Int(sx.rounded(.down))
                     let ty = sy - Float(y0), tx = sx - Float(x0)
                     func p(_ yy: Int, _ xx: Int) -> Float {
-                        image.data[base + GaussianBlur.reflect(yy, height) * width + GaussianBlur.reflect(xx, width)]
+                        image.data[base + BoundaryMode.symmetric.index(yy, count: height) * width + BoundaryMode.symmetric.index(xx, count: width)]
                     }
                     out.data[base + i] = (p(y0, x0) * (1 - tx) + p(y0, x0 + 1) * tx) * (1 - ty)
                         + (p(y0 + 1, x0) * (1 - tx) + p(y0 + 1, x0 + 1) * tx) * ty
@@ -71,7 +57,7 @@ public struct ElasticDeformation: Sendable {
         return out
     }
 
-    public func apply<T>(labels: Volume<T>) -> Volume<T> {
+    func apply<T>(labels: Volume<T>) -> Volume<T> {
         precondition(labels.shape.y == height && labels.shape.x == width)
         var out = labels
         for z in 0..<labels.shape.z {
@@ -80,7 +66,7 @@ public struct ElasticDeformation: Sendable {
                 for x in 0..<width {
                     let i = y * width + x
                     let sy = Int((Float(y) + field[2 * i]).rounded()), sx = Int((Float(x) + field[2 * i + 1]).rounded())
-                    out.data[base + i] = labels.data[base + GaussianBlur.reflect(sy, height) * width + GaussianBlur.reflect(sx, width)]
+                    out.data[base + i] = labels.data[base + BoundaryMode.symmetric.index(sy, count: height) * width + BoundaryMode.symmetric.index(sx, count: width)]
                 }
             }
         }
@@ -89,7 +75,7 @@ public struct ElasticDeformation: Sendable {
 
     /// True when the mapping keeps pixel order (no folds): the Jacobian determinant of
     /// (y + dy, x + dx) is positive everywhere.
-    public var isFoldFree: Bool {
+    var isFoldFree: Bool {
         for y in 0..<(height - 1) {
             for x in 0..<(width - 1) {
                 let i = y * width + x
@@ -105,14 +91,14 @@ public struct ElasticDeformation: Sendable {
 }
 
 /// Per-window random reflections and intensity changes (paper: brightness ±12 %, contrast ±20 %).
-public struct WindowAugmentation: Sendable, Equatable {
-    public var flipZ = false, flipY = false, flipX = false
-    public var brightness: Float = 0   // added, as a fraction of the image's std (inputs are normalized)
-    public var contrast: Float = 1     // multiplied
+struct WindowAugmentation: Sendable, Equatable {
+    var flipZ = false, flipY = false, flipX = false
+    var brightness: Float = 0   // added, as a fraction of the image's std (inputs are normalized)
+    var contrast: Float = 1     // multiplied
 
-    public init() {}
+    init() {}
 
-    public static func random(using rng: inout some RandomNumberGenerator, brightness: Float = 0.12, contrast: Float = 0.20) -> WindowAugmentation {
+    static func random(using rng: inout some RandomNumberGenerator, brightness: Float = 0.12, contrast: Float = 0.20) -> WindowAugmentation {
         var a = WindowAugmentation()
         a.flipZ = Bool.random(using: &rng); a.flipY = Bool.random(using: &rng); a.flipX = Bool.random(using: &rng)
         a.brightness = Float.random(in: -brightness...brightness, using: &rng)
@@ -120,7 +106,7 @@ public struct WindowAugmentation: Sendable, Equatable {
         return a
     }
 
-    public func flip<T>(_ v: Volume<T>) -> Volume<T> {
+    func flip<T>(_ v: Volume<T>) -> Volume<T> {
         guard flipZ || flipY || flipX else { return v }
         let s = v.shape
         var out = v
@@ -131,7 +117,7 @@ public struct WindowAugmentation: Sendable, Equatable {
     }
 
     /// Applies flips and the intensity change to a normalized image window (mean 0, std 1).
-    public func apply(image: Volume<Float>) -> Volume<Float> {
+    func apply(image: Volume<Float>) -> Volume<Float> {
         var out = flip(image)
         for i in out.data.indices { out.data[i] = out.data[i] * contrast + brightness }
         return out

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The paper's weighted multi-loss (DESIGN §5), on logits laid out channels-first
+/// The paper's weighted multi-loss (docs/ARCHITECTURE.md, "Training"), on logits laid out channels-first
 /// (classes, voxels):
 ///
 ///     L = c2D·Σ_v W(v)·H(x_v, x̂2D_v) + Σ_v W(v)·H(x_v, x̂3D_v) + λ2D‖Θ2D‖² + λ3D‖Θ3D‖² + λP(‖θ2DP‖² + ‖θ3DP‖²)
@@ -8,7 +8,9 @@ import Foundation
 /// with H the cross-entropy of the softmax. The data terms are summed over voxels, as written;
 /// the L2 terms are added by `regularization(_:)`.
 public struct MultiLoss: Sendable {
+    /// Weight of the 2-D head's data term.
     public var c2D: Float = 0.33
+    /// L2 coefficients of the encoder–decoder, the pyramid and the predictors.
     public var lambda2D: Float = Float(pow(10, -4.7))
     public var lambda3D: Float = 1e-5
     public var lambdaP: Float = 1e-9
@@ -18,7 +20,7 @@ public struct MultiLoss: Sendable {
 
     /// Weighted softmax cross-entropy summed over voxels, and its gradient with respect to the
     /// logits (`scale` multiplies both; e.g. c2D for the 2D head).
-    public static func crossEntropy(logits: [Float], classes: Int, labels: [UInt8], weights: [Float],
+    static func crossEntropy(logits: [Float], classes: Int, labels: [UInt8], weights: [Float],
                                     scale: Float = 1) -> (loss: Double, gradient: [Float]) {
         let n = labels.count
         precondition(logits.count == classes * n && weights.count == n)
@@ -42,7 +44,7 @@ public struct MultiLoss: Sendable {
 
     /// Data terms of both heads. `logits2D` is nil when the network has no pyramid (its
     /// output is then the 2D head, weighted 1).
-    public func dataLoss(logits2D: [Float]?, logits3D: [Float], classes: Int, labels: [UInt8], weights: [Float])
+    func dataLoss(logits2D: [Float]?, logits3D: [Float], classes: Int, labels: [UInt8], weights: [Float])
         -> (loss: Double, grad2D: [Float]?, grad3D: [Float]) {
         let main = Self.crossEntropy(logits: logits3D, classes: classes, labels: labels, weights: weights)
         guard multiloss, let logits2D else { return (main.loss, nil, main.gradient) }
@@ -51,9 +53,9 @@ public struct MultiLoss: Sendable {
     }
 
     /// Which L2 coefficient applies to a parameter.
-    public enum Group: String, Sendable { case encoderDecoder, pyramid, predictor, unregularized }
+    enum Group: String, Sendable { case encoderDecoder, pyramid, predictor, unregularized }
 
-    public func lambda(_ g: Group) -> Float {
+    func lambda(_ g: Group) -> Float {
         switch g {
         case .encoderDecoder: lambda2D
         case .pyramid: lambda3D
@@ -63,7 +65,7 @@ public struct MultiLoss: Sendable {
     }
 
     /// λ‖θ‖² and its gradient 2λθ, added into `gradient`.
-    public func regularization(_ values: [Float], group: Group, gradient: inout [Float]) -> Double {
+    func regularization(_ values: [Float], group: Group, gradient: inout [Float]) -> Double {
         let l = lambda(group)
         guard l > 0 else { return 0 }
         var s = 0.0

@@ -1,14 +1,14 @@
 import DenseCellCore
 import Foundation
 
-/// The per-voxel error weights of the paper's loss (DESIGN §5):
+/// The per-voxel error weights of the paper's loss (docs/ARCHITECTURE.md, "Training"):
 /// `W = w_floor + W_cb + W_ep`.
-public enum LossWeights {
-    public static let floor: Float = 0.01
+enum LossWeights {
+    static let floor: Float = 0.01
 
     /// Class-balancing weights, one per class: proportional to 1/N_class over the whole training
     /// volume, scaled so the largest is 1. Absent classes get 0 (they never occur).
-    public static func classBalancing(_ labels: Volume<UInt8>, classes: Int) -> [Float] {
+    static func classBalancing(_ labels: Volume<UInt8>, classes: Int) -> [Float] {
         var counts = [Int](repeating: 0, count: classes)
         for l in labels.data where Int(l) < classes { counts[Int(l)] += 1 }
         let inverse = counts.map { $0 > 0 ? 1 / Double($0) : 0 }
@@ -17,13 +17,13 @@ public enum LossWeights {
     }
 
     /// The class sets of the edge-preserving terms (source → target).
-    public struct Term: Sendable {
-        public var source: Set<Int>, target: Set<Int>
-        public init(source: Set<Int>, target: Set<Int>) { self.source = source; self.target = target }
+    struct Term: Sendable {
+        var source: Set<Int>, target: Set<Int>
+        init(source: Set<Int>, target: Set<Int>) { self.source = source; self.target = target }
     }
 
     /// The paper's four terms with bkgd = {0}, cell = {1}, org = the schema's organelles.
-    public static func paperTerms(organelles: [Int]) -> [Term] {
+    static func paperTerms(organelles: [Int]) -> [Term] {
         let bkgd: Set<Int> = [0], cell: Set<Int> = [1], org = Set(organelles)
         return [Term(source: bkgd, target: cell), Term(source: cell, target: bkgd),
                 Term(source: org, target: cell), Term(source: cell, target: org)]
@@ -32,7 +32,7 @@ public enum LossWeights {
     /// Edge-preserving weights of one z-slice (`height`×`width` labels, row-major):
     /// for each term, `M = c·(k_σ ∗ 1[ℓ ∈ source])` taken on voxels whose class is in target;
     /// the sum is rectified by `R_α(W) = ReLU(W − α)·max W / (max W − α)`.
-    public static func edgePreserving(slice: ArraySlice<UInt8>, height: Int, width: Int, terms: [Term],
+    static func edgePreserving(slice: ArraySlice<UInt8>, height: Int, width: Int, terms: [Term],
                                       sigma: Double = 6, c: Float = 0.882, alpha: Float = 0.25) -> [Float] {
         let n = height * width
         var sum = [Float](repeating: 0, count: n)
@@ -49,7 +49,7 @@ public enum LossWeights {
     }
 
     /// `R_α(W) = ReLU(W − α)·max W / (max W − α)`; all zeros when max W ≤ α.
-    public static func rectify(_ w: [Float], alpha: Float) -> [Float] {
+    static func rectify(_ w: [Float], alpha: Float) -> [Float] {
         let top = w.max() ?? 0
         guard top > alpha else { return [Float](repeating: 0, count: w.count) }
         let scale = top / (top - alpha)
@@ -57,14 +57,14 @@ public enum LossWeights {
     }
 
     /// The full weight volume for a training label volume.
-    public static func weights(for labels: Volume<UInt8>, schema: LabelSchema, sigma: Double = 6) -> Volume<Float> {
+    static func weights(for labels: Volume<UInt8>, schema: LabelSchema, sigma: Double = 6) -> Volume<Float> {
         let cb = classBalancing(labels, classes: schema.count)
         let terms = paperTerms(organelles: schema.organelles)
         let s = labels.shape
         var out = [Float](repeating: 0, count: s.count)
         out.withUnsafeMutableBufferPointer { dst in
             let base = dst.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: s.z) { z in
+            Parallel.forEach(s.z) { z in
                 let ep = edgePreserving(slice: labels.plane(z), height: s.y, width: s.x, terms: terms, sigma: sigma)
                 let offset = z * s.planeCount
                 for i in 0..<s.planeCount {
@@ -74,49 +74,5 @@ public enum LossWeights {
             }
         }
         return Volume(shape: s, data: out)
-    }
-}
-
-/// Separable Gaussian filtering with reflected edges (scipy.ndimage's default "reflect" mode),
-/// truncated at 4σ as scipy does.
-public enum GaussianBlur {
-    public static func kernel(sigma: Double, truncate: Double = 4) -> [Float] {
-        let radius = Int(truncate * sigma + 0.5)
-        var k = (-radius...radius).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
-        let s = k.reduce(0, +)
-        k = k.map { $0 / s }
-        return k.map { Float($0) }
-    }
-
-    /// Index reflection `d c b a | a b c d | d c b a` (the edge sample repeats).
-    @inlinable static func reflect(_ i: Int, _ n: Int) -> Int {
-        guard n > 1 else { return 0 }
-        var i = i
-        let period = 2 * n
-        i = ((i % period) + period) % period
-        return i < n ? i : period - 1 - i
-    }
-
-    public static func blur2D(_ image: [Float], height: Int, width: Int, sigma: Double) -> [Float] {
-        let k = kernel(sigma: sigma)
-        let r = k.count / 2
-        var tmp = [Float](repeating: 0, count: image.count)
-        var out = [Float](repeating: 0, count: image.count)
-        for y in 0..<height {
-            let row = y * width
-            for x in 0..<width {
-                var s: Float = 0
-                for j in -r...r { s += k[j + r] * image[row + reflect(x + j, width)] }
-                tmp[row + x] = s
-            }
-        }
-        for y in 0..<height {
-            for x in 0..<width {
-                var s: Float = 0
-                for j in -r...r { s += k[j + r] * tmp[reflect(y + j, height) * width + x] }
-                out[y * width + x] = s
-            }
-        }
-        return out
     }
 }

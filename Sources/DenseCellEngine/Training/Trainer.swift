@@ -2,12 +2,12 @@ import DenseCellCore
 import Foundation
 
 /// One tensor of trainable values with its gradient and its L2 group.
-public final class TrainableParameter {
-    public let name: String
-    public let group: MultiLoss.Group
-    public var values: [Float]
-    public var gradient: [Float]
-    public init(name: String, group: MultiLoss.Group, values: [Float]) {
+final class TrainableParameter {
+    let name: String
+    let group: MultiLoss.Group
+    var values: [Float]
+    var gradient: [Float]
+    init(name: String, group: MultiLoss.Group, values: [Float]) {
         self.name = name; self.group = group; self.values = values
         gradient = [Float](repeating: 0, count: values.count)
     }
@@ -15,7 +15,7 @@ public final class TrainableParameter {
 
 /// What the trainer needs from a network: a forward pass that keeps what the backward pass
 /// needs, the backward pass, and its parameters.
-public protocol TrainableNetwork: AnyObject {
+protocol TrainableNetwork: AnyObject {
     var classes: Int { get }
     var parameters: [TrainableParameter] { get }
     /// Logits channels-first (classes, z, y, x) of both heads for one normalized window;
@@ -28,29 +28,43 @@ public protocol TrainableNetwork: AnyObject {
     func parametersDidChange()
 }
 
-/// The knobs of one training instance (DESIGN §5).
+/// The knobs of one training instance (docs/ARCHITECTURE.md, "Training").
 public struct TrainingConfig: Sendable {
+    /// Training steps (one window each).
     public var steps = 2000
+    /// Training window (z, y, x); y and x multiples of 4.
     public var window = Shape3(5, 300, 300)
+    /// Spacing of window corners within an epoch.
     public var stride = Shape3(2, 100, 100)
+    /// Steps between evaluations (and saves of the resume state).
     public var evalInterval = 250
+    /// Seeds the augmentation generator.
     public var seed: UInt64 = 0
+    /// Standard deviation in pixels of the elastic deformation's control-point displacements.
     public var elasticSigma = 3.0
+    /// Control points per axis of the elastic deformation.
     public var elasticGrid = 20
+    /// A run whose best MIoU(all) stays below this after `minimumMIoUEpochs` epochs stops early.
     public var minimumMIoU = 0.3
     public var minimumMIoUEpochs = 10
+    /// The loss's coefficients and the multi-loss switch.
     public var loss = MultiLoss()
-    public var schedule = AdamSchedule()
+    var schedule = AdamSchedule()
+    /// The paper's settings.
     public init() {}
 }
 
-/// A line of the training log.
+/// A line of the training log, written at every evaluation.
 public struct TrainingRecord: Sendable {
     public var step: Int, epoch: Int
+    /// Mean loss (L2 terms included) of the steps since the previous record.
     public var loss: Double
+    /// The learning rate of the last step.
     public var learningRate: Double
+    /// MIoU(all) and MIoU(org) on the held-out volume; nil without evaluation.
     public var evalMIoUAll: Double?, evalMIoUOrg: Double?
     public var stepsPerSecond: Double
+    /// The first line of a training log.
     public static let csvHeader = "step,epoch,loss,learning_rate,eval_miou_all,eval_miou_org,steps_per_second"
     public var csv: String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
@@ -58,43 +72,84 @@ public struct TrainingRecord: Sendable {
     }
 }
 
+/// How a training run ended.
 public enum TrainingOutcome: Sendable, Equatable {
     case finished(bestMIoUAll: Double?)
     case stoppedEarly(bestMIoUAll: Double?)   // below the minimum MIoU after the set number of epochs
     case cancelled
 }
 
+/// Where a run stands between two steps: all the trainer needs besides the weights and the
+/// optimizer's moments to continue it exactly as if it had not stopped.
+struct TrainingPosition: Sendable, Equatable {
+    /// Steps done.
+    var step = 0
+    /// The epoch the next step belongs to (0-based).
+    var epoch = 0
+    /// The generator's state when `epoch` began, before its deformation and window order were
+    /// drawn: replaying from here rebuilds the epoch.
+    var epochGenerator: UInt64
+    /// Windows of `epoch` already trained on.
+    var windowsDone = 0
+    /// The generator's state after the last step's draws.
+    var generator: UInt64
+    /// The best evaluation MIoU(all) so far (the one the checkpoint holds).
+    var bestMIoUAll: Double?
+
+    /// The start of a run seeded with `seed`.
+    init(seed: UInt64) { epochGenerator = seed; generator = seed }
+
+    /// - Parameters:
+    ///   - step: steps done.
+    ///   - epoch: the epoch of the next step.
+    ///   - epochGenerator: generator state at the start of `epoch`.
+    ///   - windowsDone: windows of `epoch` done.
+    ///   - generator: generator state after the last step.
+    ///   - bestMIoUAll: best evaluation so far.
+    init(step: Int, epoch: Int, epochGenerator: UInt64, windowsDone: Int, generator: UInt64, bestMIoUAll: Double?) {
+        self.step = step; self.epoch = epoch; self.epochGenerator = epochGenerator; self.windowsDone = windowsDone
+        self.generator = generator; self.bestMIoUAll = bestMIoUAll
+    }
+}
+
 /// Trains one instance: per-epoch elastic deformation of image, labels and weights; shuffled
 /// windows with reflections and intensity jitter; the weighted multi-loss with L2 terms; Adam.
-public final class Trainer {
-    public let config: TrainingConfig
-    public let network: TrainableNetwork
+///
+/// Every random draw comes from one seeded generator in a fixed order (each epoch: deformation,
+/// window order, then each window's augmentation), so a run is reproducible for its seed and can
+/// be continued from a `TrainingPosition`. See docs/ARCHITECTURE.md, "Training".
+final class Trainer {
+    let config: TrainingConfig
+    let network: TrainableNetwork
     let image: Volume<Float>          // normalized (mean 0, std 1)
     let labels: Volume<UInt8>
     let weights: Volume<Float>
     var adam: [AdamState]
-    var rng: SplitMix64
 
     /// `evaluate` returns (MIoU all, MIoU org) of the network on held-out data; `checkpoint` is
     /// called with each new best.
-    public var evaluate: ((TrainableNetwork) throws -> (Double?, Double?))?
-    public var checkpoint: ((TrainableNetwork, TrainingRecord) throws -> Void)?
-    public var log: ((TrainingRecord) -> Void)?
+    var evaluate: ((TrainableNetwork) throws -> (Double?, Double?))?
+    var checkpoint: ((TrainableNetwork, TrainingRecord) throws -> Void)?
+    var log: ((TrainingRecord) -> Void)?
     /// Called after every step with the step count and that step's loss.
-    public var stepDone: ((Int, Double) -> Void)?
-    /// Called at every evaluation (after `checkpoint`) to save the state `--resume` continues from.
-    public var saveState: ((Trainer, Int) throws -> Void)?
-    public var cancel: CancelToken?
+    var stepDone: ((Int, Double) -> Void)?
+    /// Called at every evaluation (after `checkpoint`) to save the state `--resume` continues
+    /// from: `position` and `optimizerState` are then those after the evaluated step.
+    var saveState: ((Trainer) throws -> Void)?
+    var cancel: CancelToken?
 
-    /// Where a resumed run continues: steps done, best MIoU so far, and epochs done.
-    public var startStep = 0
-    public var bestMIoUAll: Double?
-    public var startEpoch = 0
-    /// Adam moments per parameter (in `network.parameters` order) and the generator, for resuming.
-    public var optimizerState: [AdamState] { get { adam } set { precondition(newValue.count == adam.count); adam = newValue } }
-    public var generatorState: UInt64 { get { rng.state } set { rng = SplitMix64(seed: newValue) } }
+    /// Where the run stands: set it before `run()` to continue a run; updated at every evaluation.
+    var position: TrainingPosition
+    /// Adam moments per parameter (in `network.parameters` order), for resuming.
+    var optimizerState: [AdamState] { get { adam } set { precondition(newValue.count == adam.count); adam = newValue } }
 
-    public init(network: TrainableNetwork, image: Volume<Float>, labels: Volume<UInt8>, schema: LabelSchema,
+    /// - Parameters:
+    ///   - network: the network to train, holding its starting weights.
+    ///   - image: the training volume (normalized here to mean 0, standard deviation 1).
+    ///   - labels: its classes, same shape.
+    ///   - schema: the classes, for the loss weights.
+    ///   - config: steps, windows, augmentation, loss and schedule.
+    init(network: TrainableNetwork, image: Volume<Float>, labels: Volume<UInt8>, schema: LabelSchema,
                 config: TrainingConfig) {
         precondition(image.shape == labels.shape)
         self.network = network
@@ -104,24 +159,36 @@ public final class Trainer {
         self.labels = labels
         self.weights = LossWeights.weights(for: labels, schema: schema)
         adam = network.parameters.map { AdamState(count: $0.values.count) }
-        rng = SplitMix64(seed: config.seed)
+        position = TrainingPosition(seed: config.seed)
     }
 
-    public func run() throws -> TrainingOutcome {
+    /// Trains from `position` until `config.steps`, an early stop or cancellation.
+    /// - Returns: how the run ended, with the best evaluation.
+    /// - Throws: what the network, `evaluate`, `checkpoint` or `saveState` throw.
+    func run() throws -> TrainingOutcome {
         let s = image.shape
         let sampler = WindowSampler(volume: s, window: Shape3(min(config.window.z, s.z), min(config.window.y, s.y), min(config.window.x, s.x)),
                                     stride: config.stride)
-        var step = startStep, epoch = startEpoch
-        var best: Double? = bestMIoUAll
+        let startStep = position.step
+        var step = position.step, epoch = position.epoch
+        var best: Double? = position.bestMIoUAll
+        var rng = SplitMix64(seed: position.epochGenerator)
+        // A resumed run replays its epoch's draws, then skips the windows already done.
+        var resume: (windows: Int, generator: UInt64)? = position.windowsDone > 0 ? (position.windowsDone, position.generator) : nil
         var lossSum = 0.0, lossCount = 0
         let start = Date()
         while step < config.steps {
+            let epochGenerator = rng.state
             let deform = ElasticDeformation(height: s.y, width: s.x, grid: config.elasticGrid, sigma: config.elasticSigma, using: &rng)
             let epochImage = deform.apply(image: image)
             let epochLabels = deform.apply(labels: labels)
             let epochWeights = deform.apply(image: weights)
-            for box in sampler.epoch(using: &rng) {
+            let boxes = sampler.epoch(using: &rng)
+            var first = 0
+            if let r = resume { first = min(r.windows, boxes.count); rng = SplitMix64(seed: r.generator); resume = nil }
+            for index in first..<boxes.count {
                 if cancel?.isCancelled == true { return .cancelled }
+                let box = boxes[index]
                 let aug = WindowAugmentation.random(using: &rng)
                 let window = aug.apply(image: epochImage.extract(box))
                 let target = aug.flip(epochLabels.extract(box))
@@ -144,9 +211,9 @@ public final class Trainer {
                             try checkpoint?(network, record)
                         }
                     }
-                    bestMIoUAll = best
-                    startEpoch = epoch
-                    try saveState?(self, step)
+                    position = TrainingPosition(step: step, epoch: epoch, epochGenerator: epochGenerator, windowsDone: index + 1,
+                                                generator: rng.state, bestMIoUAll: best)
+                    try saveState?(self)
                     log?(record)
                 }
                 if step >= config.steps { break }

@@ -2,26 +2,37 @@ import DenseCellCore
 import DenseCellIO
 import Foundation
 
-/// One training instance of `densecell train` (DESIGN §5): a network initialized from its seed,
+/// One training instance of `densecell train` (docs/ARCHITECTURE.md, "Training"): a network initialized from its seed,
 /// trained on one volume and evaluated on a held-out one; the best checkpoint is a model file
 /// with its evaluation MIoU in the attributes, every evaluation a CSV line, and the state at the
 /// last evaluation a resume file.
 public final class TrainingRun {
     public let architecture: Architecture
+    /// Seeds the initial weights (and names the files); `config.seed` seeds the augmentation.
     public let seed: Int
     public let config: TrainingConfig
+    /// Where the model file, the log and the resume state go.
     public let directory: String
     public let schema: LabelSchema
 
+    /// The best checkpoint.
     public var modelPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).h5") }
+    /// One CSV line per evaluation.
     public var logPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).csv") }
     /// Not `.h5`, so a directory of models given to `segment` does not pick it up.
     public var statePath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).resume") }
 
     /// Called after every step: step, loss of that step, and the last evaluation record.
     public var progress: ((Int, Double, TrainingRecord?) -> Void)?
+    /// Checked before every step; a cancelled run returns `.cancelled` and keeps its last resume state.
     public var cancel: CancelToken?
 
+    /// - Parameters:
+    ///   - architecture: the network to train.
+    ///   - seed: seeds the initial weights and names the files.
+    ///   - config: steps, windows, augmentation and loss.
+    ///   - directory: an existing directory for the files.
+    ///   - schema: the classes (names, organelles for MIoU(org) and the loss weights).
     public init(architecture: Architecture, seed: Int, config: TrainingConfig, directory: String,
                 schema: LabelSchema = .platelet) {
         self.architecture = architecture; self.seed = seed; self.config = config
@@ -29,6 +40,14 @@ public final class TrainingRun {
     }
 
     /// MIoU(all) and MIoU(org) of `model` segmenting `image` against `truth`.
+    /// - Parameters:
+    ///   - model: the model to evaluate.
+    ///   - image: the held-out volume.
+    ///   - truth: its labels.
+    ///   - schema: the classes; its organelles make MIoU(org).
+    ///   - window: the inference window (its z shrinks to the volume's).
+    /// - Returns: both MIoUs; nil where no class of the set occurs.
+    /// - Throws: `EngineError` when inference fails.
     public static func evaluate(_ model: NetworkModel, image: Volume<Float>, truth: Volume<UInt8>, schema: LabelSchema,
                                 window: Shape3) throws -> (all: Double?, org: Double?) {
         let ensemble = try Ensemble(models: [model])
@@ -39,7 +58,16 @@ public final class TrainingRun {
     }
 
     /// Trains from the seed's initialization, or from the resume file when `resume` is set and
-    /// one exists. Returns how the run ended.
+    /// one exists, continuing exactly where the saved run stood.
+    /// - Parameters:
+    ///   - trainImage: the training volume.
+    ///   - trainLabels: its labels.
+    ///   - evalImage: the held-out volume evaluated every `config.evalInterval` steps.
+    ///   - evalLabels: its labels.
+    ///   - resume: continue from `statePath` when it exists.
+    /// - Returns: how the run ended.
+    /// - Throws: `EngineError` for a resume state of another architecture or a failing network,
+    ///   `IOError` when a file cannot be written.
     public func run(trainImage: Volume<Float>, trainLabels: Volume<UInt8>, evalImage: Volume<Float>,
                     evalLabels: Volume<UInt8>, resume: Bool) throws -> TrainingOutcome {
         let classNames = schema.classes.map(\.name)
@@ -57,11 +85,8 @@ public final class TrainingRun {
         let trainer = Trainer(network: network, image: trainImage, labels: trainLabels, schema: schema, config: config)
         if let state {
             guard state.adam.count == network.parameters.count else { throw EngineError(.badInput, "\(statePath): optimizer state does not match the network") }
-            trainer.startStep = state.step
-            trainer.startEpoch = state.epoch
-            trainer.bestMIoUAll = state.best
+            trainer.position = state.position
             trainer.optimizerState = state.adam
-            trainer.generatorState = state.generator
         }
         trainer.cancel = cancel
         let seed = seed, window = config.window, schema = schema
@@ -75,10 +100,9 @@ public final class TrainingRun {
                                   evalMiouAll: record.evalMIoUAll ?? .nan, evalMiouOrg: record.evalMIoUOrg ?? .nan)
             try m.write(path: modelPath)
         }
-        trainer.saveState = { [statePath] t, step in
-            let m = network.model(seed: seed, steps: step, classNames: classNames)
-            try ResumeState(model: m, step: step, epoch: t.startEpoch, best: t.bestMIoUAll, generator: t.generatorState,
-                            adam: t.optimizerState).write(path: statePath)
+        trainer.saveState = { [statePath] t in
+            let m = network.model(seed: seed, steps: t.position.step, classNames: classNames)
+            try ResumeState(model: m, position: t.position, adam: t.optimizerState).write(path: statePath)
         }
         let log = try CSVLog(path: logPath, header: TrainingRecord.csvHeader, append: state != nil)
         var last: TrainingRecord? = nil
@@ -106,25 +130,35 @@ final class CSVLog {
     deinit { try? handle.close() }
 }
 
-/// What `--resume` continues from: the weights at the last evaluation (a model file), the step,
-/// epoch and best MIoU so far, the generator and Adam's moments.
+/// What `--resume` continues from: the weights at the last evaluation (a model file), the
+/// trainer's position (step, epoch, where in the epoch, generator states, best MIoU) and Adam's
+/// moments.
 struct ResumeState {
     var model: NetworkModel
-    var step: Int, epoch: Int
-    var best: Double?
-    var generator: UInt64
+    var position: TrainingPosition
     var adam: [AdamState]
 
+    var step: Int { position.step }
+
+    /// Writes the state as a model file with the position in root attributes and the moments
+    /// under `/adam`, under a temporary name renamed into place.
+    /// - Parameter path: the resume file.
+    /// - Throws: `IOError` when the file cannot be written.
     func write(path: String) throws {
-        // A model file under a temporary name, the optimizer added, then renamed into place.
         let tmp = path + ".tmp.h5"
         try model.write(path: tmp)
-        do {
+        // Nothing half-written is left behind.
+        var done = false
+        defer { if !done { unlink(tmp) } }
+        do {   // the file closes at the end of this scope, before the rename
             let file = try HDF5File(path: tmp, mode: .readWrite)
-            try file.setAttribute("/", "resume_step", .ints([step]))
-            try file.setAttribute("/", "resume_epoch", .ints([epoch]))
-            try file.setAttribute("/", "resume_best_miou_all", .doubles([best ?? .nan]))
-            try file.setAttribute("/", "resume_generator", .ints([Int(bitPattern: UInt(generator))]))
+            let p = position
+            try file.setAttribute("/", "resume_step", .ints([p.step]))
+            try file.setAttribute("/", "resume_epoch", .ints([p.epoch]))
+            try file.setAttribute("/", "resume_best_miou_all", .doubles([p.bestMIoUAll ?? .nan]))
+            try file.setAttribute("/", "resume_generator", .ints([Int(bitPattern: UInt(p.generator))]))
+            try file.setAttribute("/", "resume_epoch_generator", .ints([Int(bitPattern: UInt(p.epochGenerator))]))
+            try file.setAttribute("/", "resume_windows_done", .ints([p.windowsDone]))
             for (i, a) in adam.enumerated() {
                 try file.writeArray("/adam/\(i)/m", dims: [a.m.count], data: a.m, memoryType: .float32)
                 try file.writeArray("/adam/\(i)/v", dims: [a.v.count], data: a.v, memoryType: .float32)
@@ -132,8 +166,14 @@ struct ResumeState {
             try file.flush()
         }
         guard rename(tmp, path) == 0 else { throw IOError(.writeFailed, file: path, "cannot rename the resume state into place") }
+        done = true
     }
 
+    /// Reads a resume file. Files written before the position within the epoch was kept continue
+    /// at the start of a new epoch drawn from the saved generator, as they always did.
+    /// - Parameter path: the resume file.
+    /// - Returns: the saved state.
+    /// - Throws: `EngineError` or `IOError` for a file that is not a resume file.
     static func read(path: String) throws -> ResumeState {
         let model = try NetworkModel.load(path: path)
         let file = try HDF5File(path: path)
@@ -143,9 +183,16 @@ struct ResumeState {
             }
             return v
         }
+        func generator(_ name: String) throws -> UInt64 { UInt64(UInt(bitPattern: try int(name))) }
         let step = try int("resume_step"), epoch = try int("resume_epoch")
-        let generator = UInt64(UInt(bitPattern: try int("resume_generator")))
-        let best = file.attribute("/", "resume_best_miou_all")?.doubleValues?.first
+        let current = try generator("resume_generator")
+        let best = file.attribute("/", "resume_best_miou_all")?.doubleValues?.first.flatMap { $0.isNaN ? nil : $0 }
+        var position = TrainingPosition(step: step, epoch: epoch, epochGenerator: current, windowsDone: 0,
+                                        generator: current, bestMIoUAll: best)
+        if file.attribute("/", "resume_windows_done") != nil {
+            position.epochGenerator = try generator("resume_epoch_generator")
+            position.windowsDone = try int("resume_windows_done")
+        }
         var adam: [AdamState] = []
         var i = 0
         while file.isDataset("/adam/\(i)/m") {
@@ -155,7 +202,6 @@ struct ResumeState {
             adam.append(a)
             i += 1
         }
-        return ResumeState(model: model, step: step, epoch: epoch, best: best.flatMap { $0.isNaN ? nil : $0 },
-                           generator: generator, adam: adam)
+        return ResumeState(model: model, position: position, adam: adam)
     }
 }

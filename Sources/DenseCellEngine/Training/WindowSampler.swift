@@ -2,9 +2,9 @@ import DenseCellCore
 
 /// Training windows of a fixed shape whose top-back-left corners are spaced by `stride`
 /// (paper: windows 5×300×300, corners every 2×100×100), the last one flush with the far edge.
-public struct WindowSampler: Sendable {
-    public var volume: Shape3, window: Shape3, stride: Shape3
-    public init(volume: Shape3, window: Shape3, stride: Shape3) {
+struct WindowSampler: Sendable {
+    var volume: Shape3, window: Shape3, stride: Shape3
+    init(volume: Shape3, window: Shape3, stride: Shape3) {
         self.volume = volume; self.window = window; self.stride = stride
     }
 
@@ -16,7 +16,7 @@ public struct WindowSampler: Sendable {
     }
 
     /// Every window corner, in z, y, x order.
-    public var corners: [(z: Int, y: Int, x: Int)] {
+    var corners: [(z: Int, y: Int, x: Int)] {
         var out: [(Int, Int, Int)] = []
         for z in Self.starts(volume.z, window.z, stride.z) {
             for y in Self.starts(volume.y, window.y, stride.y) {
@@ -27,7 +27,7 @@ public struct WindowSampler: Sendable {
     }
 
     /// One epoch's windows, shuffled by the generator.
-    public func epoch(using rng: inout some RandomNumberGenerator) -> [Box3] {
+    func epoch(using rng: inout some RandomNumberGenerator) -> [Box3] {
         corners.shuffled(using: &rng).map {
             Box3(z: $0.z..<min(volume.z, $0.z + window.z), y: $0.y..<min(volume.y, $0.y + window.y),
                  x: $0.x..<min(volume.x, $0.x + window.x))

@@ -158,7 +158,7 @@ public final class ViewerData {
             a.labels.data.withUnsafeBufferPointer { la in
                 b.labels.data.withUnsafeBufferPointer { lb in
                     let m0 = masks.count > 0 ? masks[0].data : nil, m1 = masks.count > 1 ? masks[1].data : nil
-                    DispatchQueue.concurrentPerform(iterations: shape.z) { z in
+                    Parallel.forEach(shape.z) { z in
                         var count = 0
                         let base = z * n
                         if m0 == nil {

@@ -1,5 +1,4 @@
 import DenseCellCore
-import DenseCellEngine
 import Foundation
 
 /// What a background job reports to the key-handling thread.

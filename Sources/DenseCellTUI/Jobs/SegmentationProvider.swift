@@ -1,5 +1,4 @@
 import DenseCellCore
-import DenseCellEngine
 import Foundation
 
 /// A region whose labels are final.

@@ -11,7 +11,7 @@ public enum MouseEvent: Hashable, Sendable {
     case click(row: Int, col: Int)
 }
 
-/// Keys of DESIGN §6, also listed in the `?` overlay.
+/// The viewer's keys (docs/ARCHITECTURE.md, Viewer), also listed in the `?` overlay.
 public enum KeyMap {
     /// The action of a key in the state's mode: typing into the note prompt, moving in the
     /// review list, or the viewer's keys.

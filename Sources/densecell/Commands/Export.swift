@@ -123,7 +123,7 @@ struct Export: ParsableCommand {
         var failure: Error? = nil
         var done = 0
         let studyPath = subject, heading = title, titles = self.titles
-        DispatchQueue.concurrentPerform(iterations: slices.count) { i in
+        Parallel.forEach(slices.count) { i in
             if lock.withLock({ failure != nil }) { return }
             let z = slices.lowerBound + i
             var sliceOptions = options

@@ -2,14 +2,14 @@ import CDNNL
 import DenseCellCore
 import Foundation
 
-/// The 2D–3D network of DESIGN §4 for training on one window shape: the same graph as
-/// inference, on plain float32 layouts, keeping every activation for the backward pass.
+/// The 2D–3D network for training on one window shape: the architecture's graph, as inference
+/// walks it, on plain float32 layouts, keeping every activation for the backward pass.
 /// Parameters are the model-file kernels (out, in, kd, kh, kw) and biases of every layer.
-public final class TrainingNetwork: TrainableNetwork {
-    public let architecture: Architecture
-    public let window: Shape3
-    public var classes: Int { architecture.classes }
-    public private(set) var parameters: [TrainableParameter] = []
+final class TrainingNetwork: TrainableNetwork {
+    let architecture: Architecture
+    let window: Shape3
+    var classes: Int { architecture.classes }
+    private(set) var parameters: [TrainableParameter] = []
 
     private let plan: Plan
     private var ops: [TrainingOp] = []
@@ -21,7 +21,11 @@ public final class TrainingNetwork: TrainableNetwork {
     private var layers: [(name: String, op: TrainingOp, kernel: Int, bias: Int)] = []
 
     /// Compiles the graph for `window` and loads the weights of `model`.
-    public init(model: NetworkModel, window: Shape3) throws(EngineError) {
+    /// - Parameters:
+    ///   - model: the starting weights (validated here).
+    ///   - window: the training window; y and x multiples of 4.
+    /// - Throws: `EngineError` for a bad model or window, or a oneDNN failure.
+    init(model: NetworkModel, window: Shape3) throws(EngineError) {
         guard window.y % 4 == 0, window.x % 4 == 0, window.z >= 1 else {
             throw EngineError(.badInput, "training window \(window): y and x must be multiples of 4 (two 2×2 poolings)")
         }
@@ -32,60 +36,42 @@ public final class TrainingNetwork: TrainableNetwork {
         let buffers = SharedBuffers()
         input = try TrainingNode(channels: 1, shape: window)
         nodes.append(input)
-        let arch = architecture
         func add(_ op: TrainingOp, _ out: TrainingNode) -> TrainingNode { ops.append(op); nodes.append(out); return out }
-        func conv(_ x: TrainingNode, _ name: String, inputGradient: Bool = true) throws(EngineError) -> TrainingNode {
-            let layer = arch.layer(name)!
-            let w = model.weights[name]!
+        func layer(_ x: TrainingNode, _ layer: Architecture.Layer) throws(EngineError) -> TrainingNode {
+            let w = model.weights[layer.name]!
             if layer.kind == .transposed {
-                let op = try TransposedConvolutionOp(plan: plan, buffers: buffers, input: x, outChannels: layer.outChannels, label: name)
-                register(name, op, w)
+                let op = try TransposedConvolutionOp(plan: plan, buffers: buffers, input: x, outChannels: layer.outChannels, label: layer.name)
+                register(layer.name, op, w)
                 nodes.append(op.pointwise.output)
                 return add(op, op.output)
             }
+            // The image needs no gradient.
             let op = try ConvolutionOp(plan: plan, buffers: buffers, input: x, outChannels: layer.outChannels, kernel: layer.kernel,
-                                       relu: layer.relu, inputGradient: inputGradient, label: name)
-            register(name, op, w)
+                                       relu: layer.relu, inputGradient: x !== input, label: layer.name)
+            register(layer.name, op, w)
             return add(op, op.output)
         }
-        func pool(_ x: TrainingNode) throws(EngineError) -> TrainingNode { let op = try MaxPoolOp(input: x); return add(op, op.output) }
-        func concat(_ a: TrainingNode, _ b: TrainingNode) throws(EngineError) -> TrainingNode { let op = try ConcatOp(a, b); return add(op, op.output) }
 
-        var t = try conv(input, "enc0.conv0", inputGradient: false)
-        t = try conv(t, "enc0.conv1")
-        let enc0 = try conv(t, "enc0.conv2")
-        t = try pool(enc0)
-        t = try conv(t, "enc1.conv0")
-        t = try conv(t, "enc1.conv1")
-        let enc1 = try conv(t, "enc1.conv2")
-        t = try pool(enc1)
-        t = try conv(t, "bottom.conv0")
-        t = try conv(t, "bottom.conv1")
-        t = try conv(t, "up1")
-        t = try concat(t, enc1)
-        t = try conv(t, "dec1.conv0")
-        t = try conv(t, "dec1.conv1")
-        t = try conv(t, "dec1.conv2")
-        t = try conv(t, "up0")
-        t = try concat(t, enc0)
-        t = try conv(t, "dec0.conv0")
-        t = try conv(t, "dec0.conv1")
-        let dec0 = try conv(t, "dec0.conv2")
-        logits2D = try conv(dec0, "pred2d")
-        if arch.pyramid {
-            let softmax = try SoftmaxOp(input: logits2D)
-            let p2D = add(softmax, softmax.output)
-            let h = try concat(dec0, p2D)
-            t = try conv(h, "p0.conv0")
-            t = try conv(t, "p0.conv1")
-            let p0 = try conv(t, "p0.conv2")
-            t = try pool(h)
-            for i in 0..<5 { t = try conv(t, "p1.conv\(i)") }
-            t = try conv(t, "p1end")
-            let p1 = try conv(t, "p1up")
-            let sum = try SumOp(p0, p1)
-            logits3D = try conv(add(sum, sum.output), "pred3d")
+        // The loss reads logits: the graph's final softmax is left out, the 2-D one feeds the pyramid.
+        let graph = architecture.graph
+        let heads = [graph.logits2D] + (graph.logits3D.map { [$0] } ?? [])
+        let needed = graph.ancestors(of: heads)
+        var values = [TrainingNode?](repeating: nil, count: graph.nodes.count)
+        for (i, node) in graph.nodes.enumerated() where needed.contains(i) {
+            func x(_ k: Int) -> TrainingNode { values[node.inputs[k]]! }
+            let op: (TrainingOp, TrainingNode)
+            switch node.operation {
+            case .input: values[i] = input; continue
+            case .layer(let l): values[i] = try layer(x(0), l); continue
+            case .maxPool: let o = try MaxPoolOp(input: x(0)); op = (o, o.output)
+            case .concatenate: let o = try ConcatOp(x(0), x(1)); op = (o, o.output)
+            case .softmax: let o = try SoftmaxOp(input: x(0)); op = (o, o.output)
+            case .sum: let o = try SumOp(x(0), x(1)); op = (o, o.output)
+            }
+            values[i] = add(op.0, op.1)
         }
+        logits2D = values[graph.logits2D]!
+        logits3D = graph.logits3D.map { values[$0]! }
     }
 
     private func register(_ name: String, _ op: TrainingOp, _ w: LayerWeights) {
@@ -105,10 +91,10 @@ public final class TrainingNetwork: TrainableNetwork {
         }
     }
 
-    public func parametersDidChange() { for i in layers.indices { load(i) } }
+    func parametersDidChange() { for i in layers.indices { load(i) } }
 
     /// Runs the graph on a normalized window (shape `window`).
-    public func forwardForTraining(_ image: Volume<Float>) throws -> (logits2D: [Float]?, logits3D: [Float]) {
+    func forwardForTraining(_ image: Volume<Float>) throws -> (logits2D: [Float]?, logits3D: [Float]) {
         try forward(image)
         let l2 = Array(UnsafeBufferPointer(start: logits2D.v, count: logits2D.count))
         guard let logits3D else { return (nil, l2) }
@@ -125,7 +111,7 @@ public final class TrainingNetwork: TrainableNetwork {
 
     /// Back-propagates logit gradients of the last forward pass into every parameter's gradient.
     /// Without the pyramid the network's only output is the 2-D head, which receives `grad3D`.
-    public func backward(grad2D: [Float]?, grad3D: [Float]) throws {
+    func backward(grad2D: [Float]?, grad3D: [Float]) throws {
         for n in nodes { n.zeroGrad() }
         func set(_ node: TrainingNode, _ g: [Float]) {
             precondition(g.count == node.count)
@@ -150,7 +136,7 @@ public final class TrainingNetwork: TrainableNetwork {
     }
 
     /// The current parameters as a model (for checkpoints and evaluation).
-    public func model(seed: Int, steps: Int, classNames: [String], evalMiouAll: Double = .nan,
+    func model(seed: Int, steps: Int, classNames: [String], evalMiouAll: Double = .nan,
                       evalMiouOrg: Double = .nan) -> NetworkModel {
         var weights: [String: LayerWeights] = [:]
         for l in layers {
