@@ -40,7 +40,7 @@ final class EvaluateCLITests: XCTestCase {
         let r = try CLI.run(["evaluate", dir + "/t.h5:/labels/truth", dir + "/p.h5:/labels/pred",
                              "--mask", dir + "/t.h5:/mask", "--cell-mask", dir + "/t.h5:/cell", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        // Exactly the documented keys (docs/ARCHITECTURE.md, "Reports"), in order.
+        // Exactly the documented keys (docs/ARCHITECTURE.md, "Metrics"), in order.
         let keys = ["classes", "voxels", "confusion", "iou", "miou_all", "miou_org", "volume_fractions"]
         let positions = keys.map { r.stdout.range(of: "\"\($0)\":")?.lowerBound }
         XCTAssertTrue(positions.allSatisfy { $0 != nil }, r.stdout)

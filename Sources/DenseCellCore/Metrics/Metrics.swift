@@ -17,7 +17,7 @@ public struct PairwiseComparison: Sendable {
     }
 }
 
-/// The paper's segmentation metrics as pure functions over label volumes (docs/ARCHITECTURE.md, "Reports").
+/// The paper's segmentation metrics as pure functions over label volumes (docs/ARCHITECTURE.md, "Metrics").
 ///
 /// Every function makes one pass over the voxels, in parallel over z-slabs, with per-slab
 /// counters merged at the end: nothing is allocated per voxel. Voxels outside the labeled region

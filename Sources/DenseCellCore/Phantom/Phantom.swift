@@ -1,6 +1,6 @@
 import Foundation
 
-/// The synthetic SBF-SEM platelet study (docs/ARCHITECTURE.md, "Volumes and files"): resting platelets with mitochondria,
+/// The synthetic SBF-SEM platelet study (docs/ARCHITECTURE.md, "Phantom"): resting platelets with mitochondria,
 /// alpha granules, dense granules with cores and canalicular channels, imaged as backscatter
 /// SBF-SEM at 50 × 20 × 20 nm, with ground truth and two hurried annotators.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How one annotator's drawing departs from the geometry (docs/ARCHITECTURE.md, "Volumes and files"). The identity
+/// How one annotator's drawing departs from the geometry (docs/ARCHITECTURE.md, "Phantom"). The identity
 /// perturbation rasterizes the truth.
 struct PhantomPerturbation: Sendable {
     var cellGrow: [Float]                               // nm, by cell index

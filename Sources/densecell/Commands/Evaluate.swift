@@ -160,7 +160,7 @@ enum MetricsInput {
     }
 }
 
-/// Aligned tables and the JSON of `evaluate` (key order: docs/ARCHITECTURE.md, "Reports").
+/// Aligned tables and the JSON of `evaluate` (key order: docs/ARCHITECTURE.md, "Metrics").
 enum MetricsReport {
     static func percent(_ v: Double?) -> String { v.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a" }
     static func decimal(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "n/a" }
@@ -220,7 +220,7 @@ enum MetricsReport {
         return table(rows)
     }
 
-    // MARK: JSON (hand-written to keep the documented key order: docs/ARCHITECTURE.md, "Reports")
+    // MARK: JSON (hand-written to keep the documented key order: docs/ARCHITECTURE.md, "Metrics")
 
     static func json(_ s: String) -> String {
         var out = "\""
