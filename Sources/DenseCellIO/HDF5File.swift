@@ -289,6 +289,14 @@ public final class HDF5File: @unchecked Sendable {
         }
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let d = try openDataset(name); defer { H5Dclose(d) }
+        let dims = count ?? info.dims
+        return (dims, try readChecked(d, info, as: type, of: T.self, start: start, count: count))
+    }
+
+    /// `H5Dread` of the hyperslab `start`/`count` (nil: everything) of an open dataset into a new
+    /// array, refusing values `type` cannot hold. The caller holds `hdf5Lock`.
+    func readChecked<T: Numeric>(_ d: hid_t, _ info: DatasetInfo, as type: ScalarType, of: T.Type,
+                                 start: [Int]?, count: [Int]?) throws(IOError) -> [T] {
         let fileSpace = H5Dget_space(d); defer { H5Sclose(fileSpace) }
         var dims = info.dims
         if let start, let count {
@@ -299,6 +307,7 @@ public final class HDF5File: @unchecked Sendable {
         }
         let n = dims.reduce(1, *)
         var out = [T](repeating: 0, count: n)
+        guard n > 0 else { return out }
         let mdims = dims.map { hsize_t($0) }
         let memSpace = dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), mdims, nil)
         defer { H5Sclose(memSpace) }
@@ -313,7 +322,7 @@ public final class HDF5File: @unchecked Sendable {
         if status < 0 {
             throw IOError(.corrupt, file: path, dataset: info.name, "read failed: truncated or corrupt data")
         }
-        return (dims, out)
+        return out
     }
 
     /// Writes an array of any rank as a new dataset (replacing one of that name), creating the

@@ -177,7 +177,18 @@ public enum Metrics {
     /// when the denominator is 0.
     public static func volumeFractions(_ labels: Volume<UInt8>, schema: LabelSchema, cellMask: Volume<UInt8>? = nil,
                                        masks: [Volume<UInt8>] = [], z: Range<Int>? = nil) -> [Double?] {
-        let h = histogram(labels, masks: masks + (cellMask.map { [$0] } ?? []), z: z)
+        volumeFractions(histogram: histogram(labels, masks: masks + (cellMask.map { [$0] } ?? []), z: z), schema: schema)
+    }
+
+    /// Organelle volume fractions from a label histogram, the finishing step of
+    /// `volumeFractions(_:schema:cellMask:masks:z:)`: histograms of slabs add up, so a streaming
+    /// pass sums `histogram` per slab and finishes here.
+    ///
+    /// Returns
+    /// -------
+    /// `f[j] = h[j] / Σ_{0<l<classes} h[l]` for organelle classes j; nil for the others and when
+    /// the denominator is 0.
+    public static func volumeFractions(histogram h: [Int], schema: LabelSchema) -> [Double?] {
         let cellVoxels = (1..<max(1, min(schema.count, 256))).reduce(0) { $0 + h[$1] }
         let organelles = Set(schema.organelles)
         return (0..<schema.count).map { j in
@@ -201,19 +212,38 @@ public enum Metrics {
     /// diagonal is 1 wherever a class is present.
     public static func pairwise(_ sources: [LabelSource], schema: LabelSchema, z: Range<Int>? = nil) -> PairwiseComparison {
         let n = sources.count
+        var confusions = [[ConfusionMatrix?]](repeating: [ConfusionMatrix?](repeating: nil, count: n), count: n)
+        for i in 0..<n {
+            for j in i..<n {
+                let masks = [sources[i].mask, sources[j].mask].compactMap { $0 }
+                confusions[i][j] = confusion(truth: sources[i].labels, prediction: sources[j].labels, classes: schema.count,
+                                             masks: masks, z: z)
+            }
+        }
+        return pairwise(names: sources.map(\.name), confusions: confusions, schema: schema)
+    }
+
+    /// The finishing step of `pairwise(_:schema:z:)` from the confusion matrices of every pair:
+    /// confusion matrices of slabs add up, so a streaming pass sums them per slab and finishes here.
+    ///
+    /// Parameters
+    /// ----------
+    /// names : the sources, in order.
+    /// confusions : `confusions[i][j]` for i ≤ j, source i as truth against source j.
+    /// schema : class count and organelle set.
+    public static func pairwise(names: [String], confusions: [[ConfusionMatrix?]], schema: LabelSchema) -> PairwiseComparison {
+        let n = names.count
         var org = [[Double?]](repeating: [Double?](repeating: nil, count: n), count: n)
         var all = org
         let allClasses = Array(0..<schema.count)
         for i in 0..<n {
             for j in i..<n {
-                let masks = [sources[i].mask, sources[j].mask].compactMap { $0 }
-                let c = confusion(truth: sources[i].labels, prediction: sources[j].labels, classes: schema.count,
-                                  masks: masks, z: z)
+                guard let c = confusions[i][j] else { continue }
                 org[i][j] = c.miou(over: schema.organelles); org[j][i] = org[i][j]
                 all[i][j] = c.miou(over: allClasses); all[j][i] = all[i][j]
             }
         }
-        return PairwiseComparison(names: sources.map(\.name), miouOrg: org, miouAll: all)
+        return PairwiseComparison(names: names, miouOrg: org, miouAll: all)
     }
 
     /// Binary foreground test of a probability volume (the paper's CDeep3M comparison).
@@ -234,11 +264,29 @@ public enum Metrics {
     public static func binarySweep(probabilities: ProbabilitySource, truth: Volume<UInt8>,
                                    thresholds: [Double], masks: [Volume<UInt8>] = []) -> [(threshold: Double, miou: Double?)] {
         precondition(probabilities.shape == truth.shape, "probabilities \(probabilities.shape) and truth \(truth.shape) differ in shape")
+        let background = Volume(shape: truth.shape, data: Array(probabilities.data.prefix(truth.shape.count)))
+        let counts = binarySweepCounts(background: background, truth: truth, thresholds: thresholds, masks: masks)
+        return binarySweep(counts: counts, thresholds: thresholds)
+    }
+
+    /// The counts behind `binarySweep`, which add up across slabs.
+    ///
+    /// Parameters
+    /// ----------
+    /// background : p0, the background channel of the probabilities, of the truth's shape.
+    ///
+    /// Returns
+    /// -------
+    /// `counts[b * (T + 1) + k]` = voxels of binarized truth class b passing exactly the k smallest
+    /// of the T thresholds.
+    public static func binarySweepCounts(background: Volume<Float>, truth: Volume<UInt8>, thresholds: [Double],
+                                         masks: [Volume<UInt8>] = []) -> [Int] {
+        precondition(background.shape == truth.shape, "probabilities \(background.shape) and truth \(truth.shape) differ in shape")
         for m in masks { precondition(m.shape == truth.shape, "mask \(m.shape) does not match labels \(truth.shape)") }
         let sorted = thresholds.sorted()
         let bins = sorted.count + 1
         let plane = truth.shape.planeCount
-        let parts: [[Int]] = probabilities.data.withUnsafeBufferPointer { pb in
+        let parts: [[Int]] = background.data.withUnsafeBufferPointer { pb in
             truth.data.withUnsafeBufferPointer { tb in
                 sorted.withUnsafeBufferPointer { sb in
                     withPointers(masks) { maskPointers in
@@ -267,6 +315,13 @@ public enum Metrics {
         }
         var counts = [Int](repeating: 0, count: 2 * bins)
         for part in parts { for i in 0..<counts.count { counts[i] += part[i] } }
+        return counts
+    }
+
+    /// The finishing step of `binarySweep` from its (summed) counts.
+    public static func binarySweep(counts: [Int], thresholds: [Double]) -> [(threshold: Double, miou: Double?)] {
+        let sorted = thresholds.sorted()
+        let bins = sorted.count + 1
         var results: [Double: Double?] = [:]
         for (m, threshold) in sorted.enumerated() {
             // Predicted foreground at sorted threshold m ⇔ the voxel passed more than m thresholds.
