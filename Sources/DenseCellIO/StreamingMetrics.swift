@@ -70,16 +70,17 @@ public enum StreamingMetrics {
     /// - Parameters:
     ///   - probabilities: a (classes, z, y, x) dataset whose channel 0 is background, for the binary test.
     ///   - thresholds: the binary test's thresholds.
+    ///   - slabBytes: what the slabs of all sources read together may hold (at least one plane is read).
     ///   - progress: called after each slab with the slices done so far and the total.
     /// - Throws: `IOError` from reading (labels outside the schema, a corrupt file) or
     ///   `IOError(.tooLarge)` when one plane of every source does not fit the read budget.
     public static func evaluate(truth: LabelStream, prediction: LabelStream, masks: [VolumeSource] = [],
                                 cellMask: VolumeSource? = nil, probabilities: HDF5Dataset? = nil,
-                                thresholds: [Double] = [], schema: LabelSchema,
+                                thresholds: [Double] = [], schema: LabelSchema, slabBytes: Int = ReadBudget.slabBytes,
                                 progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> Evaluation {
         let regionMasks = truth.masks + prediction.masks + masks
         let reader = SlabReader(labels: [truth.labels, prediction.labels], masks: regionMasks + [cellMask].compactMap { $0 },
-                                extraBytesPerVoxel: probabilities == nil ? 0 : 4, classCount: schema.count)
+                                extraBytesPerVoxel: probabilities == nil ? 0 : 4, classCount: schema.count, slabBytes: slabBytes)
         var confusion = ConfusionMatrix(classes: schema.count)
         var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: 2)
         var sweepCounts = [Int](repeating: 0, count: 2 * (thresholds.count + 1))
@@ -114,13 +115,13 @@ public enum StreamingMetrics {
     ///   - progress: called after each slab with the slices done so far and the total.
     /// - Throws: as `evaluate`.
     public static func compare(_ sources: [LabelStream], pair: (LabelStream, LabelStream)? = nil, masks: [VolumeSource] = [],
-                               cellMask: VolumeSource? = nil, schema: LabelSchema,
+                               cellMask: VolumeSource? = nil, schema: LabelSchema, slabBytes: Int = ReadBudget.slabBytes,
                                progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> Comparison {
         let n = sources.count
         let pairList = pair.map { [$0.0, $0.1] } ?? []
         let reader = SlabReader(labels: (sources + pairList).map(\.labels),
                                 masks: (sources + pairList).flatMap(\.masks) + masks + [cellMask].compactMap { $0 },
-                                extraBytesPerVoxel: 0, classCount: schema.count)
+                                extraBytesPerVoxel: 0, classCount: schema.count, slabBytes: slabBytes)
         var confusions = [[ConfusionMatrix?]](repeating: [ConfusionMatrix?](repeating: nil, count: n), count: n)
         var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: n)
         var pairConfusion = pair.map { _ in ConfusionMatrix(classes: schema.count) }
@@ -163,14 +164,15 @@ struct SlabReader {
     let masks: [VolumeSource]
     let extraBytesPerVoxel: Int
     let classCount: Int
+    let slabBytes: Int
 
-    init(labels: [VolumeSource], masks: [VolumeSource], extraBytesPerVoxel: Int, classCount: Int) {
+    init(labels: [VolumeSource], masks: [VolumeSource], extraBytesPerVoxel: Int, classCount: Int, slabBytes: Int) {
         func distinct(_ list: [VolumeSource]) -> [VolumeSource] {
             var seen = Set<VolumeReference>()
             return list.filter { seen.insert($0.reference).inserted }
         }
         self.labels = distinct(labels); self.masks = distinct(masks)
-        self.extraBytesPerVoxel = extraBytesPerVoxel; self.classCount = classCount
+        self.extraBytesPerVoxel = extraBytesPerVoxel; self.classCount = classCount; self.slabBytes = slabBytes
     }
 
     func forEachSlab(progress: ((Int, Int) -> Void)?, _ body: (Range<Int>, Slab) throws(IOError) -> Void) throws(IOError) {
@@ -179,7 +181,7 @@ struct SlabReader {
         // What a slab holds per voxel of each source: the read type and the uint8 labels or mask made of it.
         var bytes = all.map { $0.readBytesPerVoxel + 1 }
         bytes[0] += extraBytesPerVoxel
-        let depth = try ReadBudget.slabDepth(all, bytesPerVoxel: bytes)
+        let depth = try ReadBudget.slabDepth(all, bytesPerVoxel: bytes, slabBytes: slabBytes)
         let total = first.shape.z
         var z = 0
         while z < total {

@@ -38,21 +38,19 @@ public enum ReadBudget {
 
     /// Slices per step when `sources` are read together plane by plane, `bytesPerVoxel` bytes per
     /// voxel of each (what the pass keeps, e.g. 1 for labels and masks): about `slabBytes` in all,
-    /// at least one plane, rounded down to a multiple of the sources' z-grain where possible.
+    /// at least one plane (`slabBytes` may be lowered, as tests do to see many slabs), rounded down to a multiple of the sources' z-grain where possible.
     ///
     /// - Throws: `IOError(.tooLarge)` naming the first source when one plane of them all exceeds
     ///   `planeLimitBytes`.
-    public static func slabDepth(_ sources: [VolumeSource], bytesPerVoxel: [Int]) throws(IOError) -> Int {
+    public static func slabDepth(_ sources: [VolumeSource], bytesPerVoxel: [Int], slabBytes: Int = slabBytes) throws(IOError) -> Int {
         guard let first = sources.first else { return 1 }
-        let plane = first.shape.planeCount
         let perPlane = zip(sources, bytesPerVoxel).reduce(0) { $0 + $1.0.shape.planeCount * $1.1 }
         guard perPlane <= planeLimitBytes else {
             throw IOError(.tooLarge, file: first.reference.path, dataset: first.reference.dataset,
-                          "one z-plane of \(first.shape.y)×\(first.shape.x) voxels (\(bytesText(perPlane)) for the "
-                          + "\(sources.count) volume\(sources.count == 1 ? "" : "s") read together) exceeds the "
-                          + "\(bytesText(planeLimitBytes)) a streaming pass may hold")
+                          "one z-plane of \(first.shape.y)×\(first.shape.x) voxels needs \(bytesText(perPlane))"
+                          + (sources.count > 1 ? " for the \(sources.count) volumes read together" : "")
+                          + ", more than the \(bytesText(planeLimitBytes)) a streaming pass may hold")
         }
-        _ = plane
         var depth = max(1, min(first.shape.z, slabBytes / max(1, perPlane)))
         let grain = sources.map(\.zGrain).max() ?? 1
         if grain > 1 && depth >= grain { depth -= depth % grain }

@@ -195,7 +195,9 @@ struct Export: ParsableCommand {
         var resolution: [Double]? = nil
         if let image {
             let ref = try VolumeReference.parse(image)
-            imageVolume = try VolumeReader.read(ref).asFloat()
+            let source = try VolumeReader.open(ref)
+            try ReadBudget.requireWhole(source, bytesPerVoxel: 4, for: "export")
+            imageVolume = try source.readImage(source.bounds)
             if case .hdf5 = ref.kind, let dataset = ref.dataset {
                 resolution = try HDF5File(path: ref.path).attribute(dataset, "resolution_nm")?.doubleValues
             }
@@ -203,7 +205,9 @@ struct Export: ParsableCommand {
             guard file.isDataset("/image") else {
                 throw IOError(.missingDataset, file: file.path, dataset: "/image", "no such dataset (not a densecell study?)")
             }
-            imageVolume = try VolumeReader.readHDF5(file, "/image").asFloat()
+            let source = try VolumeReader.open(file, "/image")
+            try ReadBudget.requireWhole(source, bytesPerVoxel: 4, for: "export")
+            imageVolume = try source.readImage(source.bounds)
             resolution = file.attribute("/image", "resolution_nm")?.doubleValues
         } else {
             throw UsageError("give a study file, or the image with --image")
@@ -225,11 +229,12 @@ struct Export: ParsableCommand {
             if let file, inStudy.contains(name) {
                 result.labels.append(try StudyFile.readLabelSource(file, name: name, schema: schema, shape: imageVolume.shape))
             } else if let ref = referenced.first(where: { $0.name == name })?.ref {
-                let labels = try VolumeReader.readLabels(ref, classCount: schema.count)
-                guard labels.shape == imageVolume.shape else {
+                let source = try VolumeReader.open(ref)
+                guard source.shape == imageVolume.shape else {
                     throw IOError(.badShape, file: ref.path, dataset: ref.dataset,
-                                  "labels \(name) have shape \(labels.shape) but the image is \(imageVolume.shape)")
+                                  "labels \(name) have shape \(source.shape) but the image is \(imageVolume.shape)")
                 }
+                let labels = try source.readLabels(source.bounds, classCount: schema.count)
                 result.labels.append(LabelSource(name: name, role: SourceRole(guessingFrom: name), labels: labels))
             }
         }
