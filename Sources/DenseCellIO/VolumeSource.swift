@@ -33,8 +33,6 @@ public enum ReadBudget {
     /// The largest z-plane (of all sources read together) a streaming pass accepts: a pass holds
     /// at least one plane of every source.
     public static var planeLimitBytes: Int { min(2 << 30, Int(ProcessInfo.processInfo.physicalMemory / 8)) }
-    /// The largest volume a command that needs a whole volume in memory accepts.
-    public static var wholeVolumeLimitBytes: Int { Int(ProcessInfo.processInfo.physicalMemory / 3) }
 
     /// Slices per step when `sources` are read together plane by plane, `bytesPerVoxel` bytes per
     /// voxel of each (what the pass keeps, e.g. 1 for labels and masks): about `slabBytes` in all,
@@ -55,21 +53,6 @@ public enum ReadBudget {
         let grain = sources.map(\.zGrain).max() ?? 1
         if grain > 1 && depth >= grain { depth -= depth % grain }
         return depth
-    }
-
-    /// Refuses a volume a command would have to hold whole when it exceeds `wholeVolumeLimitBytes`.
-    ///
-    /// - Parameters:
-    ///   - source: the volume.
-    ///   - bytesPerVoxel: what the command keeps per voxel (4 for a float image, 1 for labels).
-    ///   - purpose: what it is needed whole for, e.g. `export`.
-    /// - Throws: `IOError(.tooLarge)` naming the source.
-    public static func requireWhole(_ source: VolumeSource, bytesPerVoxel: Int, for purpose: String) throws(IOError) {
-        let (bytes, overflow) = source.shape.count.multipliedReportingOverflow(by: bytesPerVoxel)
-        guard overflow || bytes > wholeVolumeLimitBytes else { return }
-        throw IOError(.tooLarge, file: source.reference.path, dataset: source.reference.dataset,
-                      "\(source.shape) voxels (\(overflow ? "more than 8 EiB" : bytesText(bytes))) are too large for \(purpose), "
-                      + "which holds the volume in memory (limit \(bytesText(wholeVolumeLimitBytes)) on this machine)")
     }
 
     /// `1.5 GiB`, `64 MiB`.
