@@ -175,6 +175,9 @@ struct SlabReader {
         self.extraBytesPerVoxel = extraBytesPerVoxel; self.classCount = classCount; self.slabBytes = slabBytes
     }
 
+    /// Calls `body` with consecutive slabs in z order. The next slab is read on another thread
+    /// while `body` counts the current one (reading is mostly decompression, counting runs on every
+    /// core), so a pass holds two slabs at most.
     func forEachSlab(progress: ((Int, Int) -> Void)?, _ body: (Range<Int>, Slab) throws(IOError) -> Void) throws(IOError) {
         guard let first = labels.first else { return }
         let all = labels + masks
@@ -183,16 +186,35 @@ struct SlabReader {
         bytes[0] += extraBytesPerVoxel
         let depth = try ReadBudget.slabDepth(all, bytesPerVoxel: bytes, slabBytes: slabBytes)
         let total = first.shape.z
-        var z = 0
-        while z < total {
-            let range = z..<min(total, z + depth)
-            let box = first.slab(range)
-            var slab = Slab(labelSlabs: [:], maskSlabs: [:])
-            for s in labels { slab.labelSlabs[s.reference] = try s.readLabels(box, classCount: classCount) }
-            for s in masks { slab.maskSlabs[s.reference] = try s.readMask(box) }
-            try body(range, slab)
-            z = range.upperBound
-            progress?(z, total)
+        let ranges = stride(from: 0, to: total, by: depth).map { $0..<min(total, $0 + depth) }
+        let reader = self
+        final class Pending: @unchecked Sendable { var result: Result<Slab, IOError>? }
+        func start(_ range: Range<Int>) -> (DispatchGroup, Pending) {
+            let group = DispatchGroup(), pending = Pending()
+            group.enter()
+            DispatchQueue.global(qos: .userInitiated).async {
+                pending.result = Result { () throws(IOError) -> Slab in try reader.read(first.slab(range)) }
+                group.leave()
+            }
+            return (group, pending)
         }
+        var next = ranges.first.map(start)
+        // A failure in `body` must not return while a read is still using the sources.
+        defer { next?.0.wait() }
+        for (k, range) in ranges.enumerated() {
+            guard let (group, pending) = next else { break }
+            group.wait()
+            next = k + 1 < ranges.count ? start(ranges[k + 1]) : nil
+            try body(range, try pending.result!.get())
+            progress?(range.upperBound, total)
+        }
+    }
+
+    /// Every source's voxels of `box`: labels checked against the schema, masks as 0/1.
+    func read(_ box: Box3) throws(IOError) -> Slab {
+        var slab = Slab(labelSlabs: [:], maskSlabs: [:])
+        for s in labels { slab.labelSlabs[s.reference] = try s.readLabels(box, classCount: classCount) }
+        for s in masks { slab.maskSlabs[s.reference] = try s.readMask(box) }
+        return slab
     }
 }
