@@ -56,34 +56,40 @@ public final class HDF5File: @unchecked Sendable {
         /// Create the file, replacing any file of that name (use a temporary name: see `AtomicFile`).
         case truncate
     }
-    /// The path the file was opened with.
+    /// The path errors name: the one the file was opened with, or the name it is reported as.
     public let path: String
     let id: hid_t
 
     /// Opens or creates an HDF5 file.
     ///
+    /// - Parameters:
+    ///   - path: The file.
+    ///   - mode: How to open it.
+    ///   - reportedAs: The path errors name instead, for a scratch file that will become the
+    ///     user's file (users never see temporary names).
     /// - Throws: `IOError(.missingFile)` when there is no such file, `.corrupt` when it is not
     ///   HDF5 or cannot be opened, `.writeFailed` when it cannot be created.
-    public init(path: String, mode: Mode = .readOnly) throws(IOError) {
+    public init(path: String, mode: Mode = .readOnly, reportedAs: String? = nil) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         dc_h5_quiet()
-        self.path = path
+        let reported = reportedAs ?? path
+        self.path = reported
         let fm = FileManager.default
         var fid: hid_t = -1
         switch mode {
         case .readOnly, .readWrite:
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-                throw IOError(.missingFile, file: path, "no such file")
+                throw IOError(.missingFile, file: reported, "no such file")
             }
             guard H5Fis_hdf5(path) > 0 else {
-                throw IOError(.corrupt, file: path, "not an HDF5 file, or truncated or corrupt")
+                throw IOError(.corrupt, file: reported, "not an HDF5 file, or truncated or corrupt")
             }
             fid = H5Fopen(path, mode == .readOnly ? dc_h5f_acc_rdonly() : dc_h5f_acc_rdwr(), dc_h5p_default())
-            if fid < 0 { throw IOError(.corrupt, file: path, "cannot open: truncated or corrupt HDF5 file") }
+            if fid < 0 { throw IOError(.corrupt, file: reported, "cannot open: truncated or corrupt HDF5 file") }
         case .truncate:
             fid = H5Fcreate(path, dc_h5f_acc_trunc(), dc_h5p_default(), dc_h5p_default())
-            if fid < 0 { throw IOError(.writeFailed, file: path, "cannot create file") }
+            if fid < 0 { throw IOError(.writeFailed, file: reported, "cannot create file") }
         }
         id = fid
     }

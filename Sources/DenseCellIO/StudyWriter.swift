@@ -89,7 +89,7 @@ public final class StudyWriter {
     private func file() throws(IOError) -> HDF5File {
         precondition(!finished, "StudyWriter used after commit() or discard()")
         if let scratch { return scratch }
-        let f = try HDF5File(path: scratchPath, mode: .truncate)
+        let f = try HDF5File(path: scratchPath, mode: .truncate, reportedAs: path)
         scratch = f
         return f
     }
@@ -329,7 +329,7 @@ public final class StudyWriter {
 
     /// Copies every dataset of the scratch file into `destination`, slab by slab along z.
     private func addScratch(to destination: String) throws(IOError) {
-        let src = try HDF5File(path: scratchPath)
+        let src = try HDF5File(path: scratchPath, reportedAs: path)
         let dst = try HDF5File(path: destination, mode: .readWrite)
         let written = Set(src.datasetNames())
         for dataset in src.datasetNames() {
