@@ -26,6 +26,20 @@ public struct ValueStatistics: Sendable, Equatable {
     /// The mean of the finite values, 0 when there are none.
     public var mean: Double { count == 0 ? 0 : sum / Double(count) }
 
+    /// Adds `counts[v]` copies of each whole value v in 0..<counts.count (a histogram of unsigned
+    /// integer data). The same as adding the values one by one: their sums are whole numbers, which
+    /// doubles hold exactly below 2^53, so the order does not matter.
+    public mutating func add(valueCounts counts: [Int]) {
+        for (v, n) in counts.enumerated() where n > 0 {
+            let value = Double(v)
+            lowest = min(lowest, value); highest = max(highest, value)
+            sum += value * Double(n); count += n
+            if countsHistogram {
+                if v < 256 { histogram[v] += n } else { outsideHistogram += n }
+            }
+        }
+    }
+
     /// Adds values in order.
     public mutating func add<C: Collection>(_ values: C) where C.Element == Double {
         for v in values {

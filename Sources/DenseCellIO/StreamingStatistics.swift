@@ -35,11 +35,37 @@ public enum StreamingStatistics {
             let range = z..<min(zEnd, z + depth)
             var v = try source.read(source.slab(range))
             if let f = factors { v = Binning.bin(v, factors: f, labels: labels) }
-            stats.add(v.asDouble().data)
+            switch v {
+            // Unsigned 8- and 16-bit data (images, labels) are counted by value: no conversion per voxel.
+            case .uint8(let u): stats.add(valueCounts: counts(u.data, values: 256))
+            case .uint16(let u): stats.add(valueCounts: counts(u.data, values: 65536))
+            default: stats.add(v.asDouble().data)
+            }
             z = range.upperBound
             progress?(z, zEnd)
         }
         return stats
+    }
+
+    /// How often each value occurs, counted on every core.
+    static func counts<T: FixedWidthInteger & UnsignedInteger>(_ data: [T], values: Int) -> [Int] {
+        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, data.count / (1 << 20)))
+        var tables = [[Int]](repeating: [], count: parts)
+        data.withUnsafeBufferPointer { d in
+            tables.withUnsafeMutableBufferPointer { out in
+                DispatchQueue.concurrentPerform(iterations: parts) { p in
+                    var table = [Int](repeating: 0, count: values)
+                    let lo = d.count * p / parts, hi = d.count * (p + 1) / parts
+                    table.withUnsafeMutableBufferPointer { t in
+                        for i in lo..<hi { t[Int(d[i])] &+= 1 }
+                    }
+                    out[p] = table
+                }
+            }
+        }
+        var total = [Int](repeating: 0, count: values)
+        for table in tables { for i in 0..<values { total[i] += table[i] } }
+        return total
     }
 
     /// Range and mean of an HDF5 array of any rank (probabilities, weights), read a block of its
