@@ -35,8 +35,9 @@ public enum ReadBudget {
     public static var planeLimitBytes: Int { min(2 << 30, Int(ProcessInfo.processInfo.physicalMemory / 8)) }
 
     /// Slices per step when `sources` are read together plane by plane, `bytesPerVoxel` bytes per
-    /// voxel of each (what the pass keeps, e.g. 1 for labels and masks): about `slabBytes` in all,
-    /// at least one plane (`slabBytes` may be lowered, as tests do to see many slabs), rounded down to a multiple of the sources' z-grain where possible.
+    /// voxel of each (what the pass keeps, e.g. 1 for labels and masks): about `slabBytes` in all
+    /// (tests lower it to see many slabs), at least one plane, rounded down to a multiple of the
+    /// sources' z-grain where possible.
     ///
     /// - Throws: `IOError(.tooLarge)` naming the first source when one plane of them all exceeds
     ///   `planeLimitBytes`.
@@ -174,6 +175,11 @@ final class HDF5Volume: VolumeSource {
         }
         guard let shape = VolumeReader.volumeShape(dims: info.dims) else {
             throw IOError(.badShape, file: file.path, dataset: info.name, "shape \(dimsText) is not a 3-D volume after squeezing")
+        }
+        // A header may claim any extent; a voxel count beyond 2^63 cannot even be counted.
+        guard !shape.y.multipliedReportingOverflow(by: shape.x).overflow,
+              !(shape.y * shape.x).multipliedReportingOverflow(by: shape.z).overflow else {
+            throw IOError(.tooLarge, file: file.path, dataset: info.name, "shape \(dimsText) has more voxels than can be counted")
         }
         self.shape = shape
         self.scalar = scalar

@@ -28,6 +28,8 @@ final class OutOfCoreCLITests: XCTestCase {
         XCTAssertTrue(lines.contains("  /image  100000×100000×100000  uint8  chunks 1×256×256, gzip 4"), r.stdout)
         XCTAssertTrue(lines.contains("  /labels/truth  100000×100000×100000  uint8  chunks 1×256×256, gzip 4"), r.stdout)
         XCTAssertTrue(lines.contains { $0.hasPrefix("    no statistics: one z-plane of 100000×100000 voxels needs 84 GiB, more than the ") }, r.stdout)
+        let uncountable = lines.firstIndex(of: "  /uncountable  1099511627776×1099511627776×1099511627776  uint8  chunks 1×1024×1024")
+        XCTAssertEqual(uncountable.map { lines[$0 + 1] }, "    no statistics: shape 1099511627776×1099511627776×1099511627776 has more voxels than can be counted", r.stdout)
         XCTAssertTrue(lines.contains("  /empty  0×32×32  uint8  contiguous"), r.stdout)
         XCTAssertTrue(lines.contains("    empty (no values)"), r.stdout)
         // Statistics leave non-finite values out and say how many there were.
@@ -41,6 +43,7 @@ final class OutOfCoreCLITests: XCTestCase {
         try assertRefused(["evaluate", huge + ":/labels/truth", huge + ":/labels/annotator-1"],
                           huge + ":/labels/truth: one z-plane of 100000×100000 voxels")
         try assertRefused(["compare", huge], huge + ":/labels/truth: one z-plane of 100000×100000 voxels")
+        try assertRefused(["evaluate", huge + ":/uncountable", huge + ":/labels/truth"], huge + ":/uncountable: shape 1099511627776×")
         try assertRefused(["export", huge, "--z", "0", "--out", dir + "/figures"],
                           huge + ":/image: one z-plane of 100000×100000 voxels needs")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/figures"), "no output directory made")

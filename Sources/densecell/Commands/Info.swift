@@ -83,11 +83,16 @@ struct Info: ParsableCommand {
         }
         let isLabels = (name.hasPrefix("/labels/") || labels) && !info.typeName.hasPrefix("float")
         if let shape = VolumeReader.volumeShape(dims: info.dims) {
-            let source = try VolumeReader.open(file, name)
             let s = StreamingStatistics.binnedShape(shape, binning)
             let squeezed = info.dims.count != 3 || s != shape ? " (read as \(s.z)×\(s.y)×\(s.x))" : ""
             print("  \(info.name)  \(dimsText)\(squeezed)  \(info.typeName)  \(storage)")
             if !attrs.isEmpty { print("    " + attrs.joined(separator: "  ")) }
+            let source: VolumeSource
+            do { source = try VolumeReader.open(file, name) } catch {
+                guard error.kind == .tooLarge else { throw error }
+                print("    no statistics: \(error.message)")
+                return
+            }
             try describeValues(source, isLabels: isLabels, schema: schema)
         } else {
             // Multi-channel arrays (probabilities, weights): shape and range only.
