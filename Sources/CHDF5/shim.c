@@ -91,3 +91,13 @@ herr_t dc_h5_read_checked(hid_t dataset, hid_t mem_type, hid_t mem_space, hid_t 
     H5Pclose(xfer);
     return status;
 }
+
+hid_t dc_h5d_open_cached(hid_t file, const char *name, size_t cache_bytes, size_t slots) {
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    if (dapl < 0) return -1;
+    /* w0 = 1: chunks read in full are evicted first, which suits one streaming pass. */
+    H5Pset_chunk_cache(dapl, slots, cache_bytes, 1.0);
+    hid_t d = H5Dopen2(file, name, dapl);
+    H5Pclose(dapl);
+    return d;
+}

@@ -36,8 +36,10 @@ public enum FigureExport {
     }
 
     /// The heading of a figure: file, slice, region and voxel size.
-    public static func defaultHeading(studyPath: String, study: Study, z: Int, options: FigureOptions) -> String {
-        var parts = ["\((studyPath as NSString).lastPathComponent)", "z \(z) of \(study.shape.z)"]
+    ///
+    /// - Parameter sliceCount: the whole study's slices when `study` holds only some of them.
+    public static func defaultHeading(studyPath: String, study: Study, z: Int, options: FigureOptions, sliceCount: Int? = nil) -> String {
+        var parts = ["\((studyPath as NSString).lastPathComponent)", "z \(z) of \(sliceCount ?? study.shape.z)"]
         if options.roiY != nil || options.roiX != nil {
             let y = options.roiY ?? 0..<study.shape.y, x = options.roiX ?? 0..<study.shape.x
             parts.append("y \(y.lowerBound):\(y.upperBound)  x \(x.lowerBound):\(x.upperBound)")
@@ -51,13 +53,17 @@ public enum FigureExport {
 
     /// Renders slice `z` and writes it into `directory` (created if needed) under
     /// `fileName(...)`, atomically. Returns the path written.
+    ///
+    /// - Parameters:
+    ///   - firstSlice: the whole study's slice that `study`'s first slice is, when it holds only some.
+    ///   - sliceCount: the whole study's slice count then (for the file name's digits).
     @discardableResult
     public static func export(study: Study, studyPath: String, z: Int, panes: [Pane], options: FigureOptions,
-                              directory: String) throws -> String {
-        let image = try render(study: study, z: z, panes: panes, options: options)
+                              directory: String, firstSlice: Int = 0, sliceCount: Int? = nil) throws -> String {
+        let image = try render(study: study, z: z - firstSlice, panes: panes, options: options)
         try OutputDirectory.create(directory)
         let path = (directory as NSString).appendingPathComponent(fileName(studyPath: studyPath, z: z, panes: panes,
-                                                                           sliceCount: study.shape.z))
+                                                                           sliceCount: sliceCount ?? study.shape.z))
         try image.write(path: path)
         return path
     }

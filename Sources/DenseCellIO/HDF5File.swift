@@ -56,34 +56,40 @@ public final class HDF5File: @unchecked Sendable {
         /// Create the file, replacing any file of that name (use a temporary name: see `AtomicFile`).
         case truncate
     }
-    /// The path the file was opened with.
+    /// The path errors name: the one the file was opened with, or the name it is reported as.
     public let path: String
     let id: hid_t
 
     /// Opens or creates an HDF5 file.
     ///
+    /// - Parameters:
+    ///   - path: The file.
+    ///   - mode: How to open it.
+    ///   - reportedAs: The path errors name instead, for a scratch file that will become the
+    ///     user's file (users never see temporary names).
     /// - Throws: `IOError(.missingFile)` when there is no such file, `.corrupt` when it is not
     ///   HDF5 or cannot be opened, `.writeFailed` when it cannot be created.
-    public init(path: String, mode: Mode = .readOnly) throws(IOError) {
+    public init(path: String, mode: Mode = .readOnly, reportedAs: String? = nil) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         dc_h5_quiet()
-        self.path = path
+        let reported = reportedAs ?? path
+        self.path = reported
         let fm = FileManager.default
         var fid: hid_t = -1
         switch mode {
         case .readOnly, .readWrite:
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-                throw IOError(.missingFile, file: path, "no such file")
+                throw IOError(.missingFile, file: reported, "no such file")
             }
             guard H5Fis_hdf5(path) > 0 else {
-                throw IOError(.corrupt, file: path, "not an HDF5 file, or truncated or corrupt")
+                throw IOError(.corrupt, file: reported, "not an HDF5 file, or truncated or corrupt")
             }
             fid = H5Fopen(path, mode == .readOnly ? dc_h5f_acc_rdonly() : dc_h5f_acc_rdwr(), dc_h5p_default())
-            if fid < 0 { throw IOError(.corrupt, file: path, "cannot open: truncated or corrupt HDF5 file") }
+            if fid < 0 { throw IOError(.corrupt, file: reported, "cannot open: truncated or corrupt HDF5 file") }
         case .truncate:
             fid = H5Fcreate(path, dc_h5f_acc_trunc(), dc_h5p_default(), dc_h5p_default())
-            if fid < 0 { throw IOError(.writeFailed, file: path, "cannot create file") }
+            if fid < 0 { throw IOError(.writeFailed, file: reported, "cannot create file") }
         }
         id = fid
     }
@@ -289,6 +295,14 @@ public final class HDF5File: @unchecked Sendable {
         }
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let d = try openDataset(name); defer { H5Dclose(d) }
+        let dims = count ?? info.dims
+        return (dims, try readChecked(d, info, as: type, of: T.self, start: start, count: count))
+    }
+
+    /// `H5Dread` of the hyperslab `start`/`count` (nil: everything) of an open dataset into a new
+    /// array, refusing values `type` cannot hold. The caller holds `hdf5Lock`.
+    func readChecked<T: Numeric>(_ d: hid_t, _ info: DatasetInfo, as type: ScalarType, of: T.Type,
+                                 start: [Int]?, count: [Int]?) throws(IOError) -> [T] {
         let fileSpace = H5Dget_space(d); defer { H5Sclose(fileSpace) }
         var dims = info.dims
         if let start, let count {
@@ -299,6 +313,7 @@ public final class HDF5File: @unchecked Sendable {
         }
         let n = dims.reduce(1, *)
         var out = [T](repeating: 0, count: n)
+        guard n > 0 else { return out }
         let mdims = dims.map { hsize_t($0) }
         let memSpace = dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), mdims, nil)
         defer { H5Sclose(memSpace) }
@@ -313,7 +328,7 @@ public final class HDF5File: @unchecked Sendable {
         if status < 0 {
             throw IOError(.corrupt, file: path, dataset: info.name, "read failed: truncated or corrupt data")
         }
-        return (dims, out)
+        return out
     }
 
     /// Writes an array of any rank as a new dataset (replacing one of that name), creating the

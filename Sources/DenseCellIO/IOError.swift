@@ -21,6 +21,10 @@ public struct IOError: DenseCellError, Equatable {
         case badReference
         /// Label values outside the schema.
         case badLabels
+        /// A dataset too large for what the command must hold of it (a whole volume, or one z-plane).
+        case tooLarge
+        /// Values a volume of its kind cannot hold: NaN or infinity in an image.
+        case badValues
         /// An output path that cannot be used: its directory is missing, or a file stands where a directory should.
         case badOutput
     }

@@ -50,29 +50,52 @@ public struct PNGImage: Equatable, Sendable {
     }
 }
 
-/// A directory of PNG files, one z-slice each in natural name order (grayscale or palette).
-enum PNGStack {
-    static func read(directory: String) throws(IOError) -> AnyVolume {
+/// A directory of PNG files, one z-slice each in natural name order (grayscale or palette),
+/// opened by listing it and decoding the first slice; slices are decoded when read.
+final class PNGVolume: VolumeSource {
+    let reference: VolumeReference
+    let shape: Shape3
+    let files: [String]
+
+    init(_ ref: VolumeReference) throws(IOError) {
+        reference = ref
+        let directory = ref.path
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
             throw IOError(.missingFile, file: directory, "cannot list directory")
         }
-        let files = names.filter { $0.lowercased().hasSuffix(".png") }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
-        guard !files.isEmpty else { throw IOError(.badReference, file: directory, "directory holds no PNG files") }
-        var data: [UInt8] = []
-        var width = 0, height = 0
-        for (z, name) in files.enumerated() {
-            let path = (directory as NSString).appendingPathComponent(name)
-            let img = try PNGImage.read(path: path, keepPalette: true)
-            guard img.channels == 1 else {
-                throw IOError(.unsupportedType, file: path, "a slice must be grayscale or palette, not \(img.channels)-channel")
-            }
-            if z == 0 { width = img.width; height = img.height }
-            guard img.width == width, img.height == height else {
-                throw IOError(.badShape, file: path, "slice is \(img.width)×\(img.height), first slice is \(width)×\(height)")
-            }
-            data += img.pixels
+        files = names.filter { $0.lowercased().hasSuffix(".png") }
+            .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+            .map { (directory as NSString).appendingPathComponent($0) }
+        guard let first = files.first else { throw IOError(.badReference, file: directory, "directory holds no PNG files") }
+        let img = try Self.slice(first)
+        shape = Shape3(files.count, img.height, img.width)
+    }
+
+    var typeName: String { "uint8" }
+    var readBytesPerVoxel: Int { 1 }
+    var storage: String { "PNG slices" }
+    var zGrain: Int { 1 }
+
+    static func slice(_ path: String) throws(IOError) -> PNGImage {
+        let img = try PNGImage.read(path: path, keepPalette: true)
+        guard img.channels == 1 else {
+            throw IOError(.unsupportedType, file: path, "a slice must be grayscale or palette, not \(img.channels)-channel")
         }
-        return .uint8(Volume(shape: Shape3(files.count, height, width), data: data))
+        return img
+    }
+
+    func read(_ box: Box3) throws(IOError) -> AnyVolume {
+        precondition(bounds.contains(box), "box \(box) outside volume \(shape)")
+        var data: [UInt8] = []
+        data.reserveCapacity(box.shape.count)
+        for z in box.z {
+            let img = try Self.slice(files[z])
+            guard img.width == shape.x, img.height == shape.y else {
+                throw IOError(.badShape, file: files[z], "slice is \(img.width)×\(img.height), first slice is \(shape.x)×\(shape.y)")
+            }
+            for y in box.y { data.append(contentsOf: img.pixels[(y * shape.x + box.x.lowerBound)..<(y * shape.x + box.x.upperBound)]) }
+        }
+        return .uint8(Volume(shape: box.shape, data: data))
     }
 }

@@ -37,22 +37,20 @@ public enum StudyFile {
     /// - Throws: `IOError` when the labels or mask do not match `shape` or hold values outside the schema.
     public static func readLabelSource(_ file: HDF5File, name: String, schema: LabelSchema, shape: Shape3) throws(IOError) -> LabelSource {
         let dataset = "/labels/" + name
-        let raw = try VolumeReader.readHDF5(file, dataset)
-        guard raw.shape == shape else {
-            throw IOError(.badShape, file: file.path, dataset: dataset, "shape \(raw.shape) does not match the image \(shape)")
+        // Opened first: a source of another shape is refused before anything is read.
+        let source = try VolumeReader.open(file, dataset)
+        guard source.shape == shape else {
+            throw IOError(.badShape, file: file.path, dataset: dataset, "shape \(source.shape) does not match the image \(shape)")
         }
-        let labels: Volume<UInt8>
-        do { labels = try raw.asLabels(classCount: schema.count) } catch {
-            throw IOError(.badLabels, file: file.path, dataset: dataset, error.description)
-        }
+        let labels = try source.readLabels(source.bounds, classCount: schema.count)
         let role = file.attribute(dataset, "role")?.stringValue.flatMap(SourceRole.init(rawValue:)) ?? SourceRole(guessingFrom: name)
         var mask: Volume<UInt8>? = nil
         if let maskName = file.attribute(dataset, "mask")?.stringValue {
-            let m = try VolumeReader.readHDF5(file, maskName)
+            let m = try VolumeReader.open(file, maskName)
             guard m.shape == shape else {
                 throw IOError(.badShape, file: file.path, dataset: maskName, "mask shape \(m.shape) does not match the image \(shape)")
             }
-            mask = try? m.asLabels(classCount: 256)
+            mask = try m.readMask(m.bounds)
         }
         return LabelSource(name: name, role: role, labels: labels, mask: mask)
     }

@@ -2,7 +2,8 @@ import DenseCellCore
 import Foundation
 
 /// One label source of a study file, opened rather than loaded: its shape, role and mask are known
-/// at once and z-slabs are read on demand, so passes over gigavoxel sources stream.
+/// at once and boxes are read on demand through `VolumeSource` readers, so passes over gigavoxel
+/// sources stream.
 public final class StudyLabelReader {
     public let file: HDF5File
     public let name: String
@@ -11,6 +12,10 @@ public final class StudyLabelReader {
     public let role: SourceRole
     /// The dataset holding this source's labeled region, if it has one.
     public let maskDataset: String?
+    /// The labels, opened.
+    public let labelSource: VolumeSource
+    /// The labeled-region mask, opened, if the source has one.
+    public let maskSource: VolumeSource?
     let classCount: Int
 
     /// - Parameters:
@@ -27,19 +32,18 @@ public final class StudyLabelReader {
             throw IOError(.missingDataset, file: file.path, dataset: dataset,
                           "no such label source (have: \(have.isEmpty ? "none" : have.joined(separator: ", ")))")
         }
-        let info = try file.info(dataset)
-        guard info.dims.count == 3, let s = VolumeReader.volumeShape(dims: info.dims) else {
-            throw IOError(.badShape, file: file.path, dataset: dataset,
-                          "shape \(info.dims.map(String.init).joined(separator: "×")) is not a 3-D volume")
-        }
-        shape = s
+        labelSource = try VolumeReader.open(file, dataset)
+        shape = labelSource.shape
         role = file.attribute(dataset, "role")?.stringValue.flatMap(SourceRole.init(rawValue:)) ?? SourceRole(guessingFrom: name)
         maskDataset = file.attribute(dataset, "mask")?.stringValue
         if let maskDataset {
-            let m = try file.info(maskDataset)
-            guard VolumeReader.volumeShape(dims: m.dims) == shape else {
-                throw IOError(.badShape, file: file.path, dataset: maskDataset, "mask shape does not match the labels \(shape)")
+            let m = try VolumeReader.open(file, maskDataset)
+            guard m.shape == shape else {
+                throw IOError(.badShape, file: file.path, dataset: maskDataset, "mask shape \(m.shape) does not match the labels \(shape)")
             }
+            maskSource = m
+        } else {
+            maskSource = nil
         }
     }
 
@@ -50,26 +54,14 @@ public final class StudyLabelReader {
     }
 
     /// Labels inside `box`.
+    /// - Throws: `IOError.badLabels` naming the first value outside the schema.
     public func labels(_ box: Box3) throws(IOError) -> Volume<UInt8> {
-        let v = try read(dataset, box)
-        if let bad = v.data.first(where: { Int($0) >= classCount }) {
-            throw IOError(.badLabels, file: file.path, dataset: dataset,
-                          "label value \(bad) is outside the schema's \(classCount) classes")
-        }
-        return v
+        try labelSource.readLabels(box, classCount: classCount)
     }
 
-    /// The labeled-region mask inside `box`, or nil when the source labels everything.
+    /// The labeled-region mask inside `box` (1 inside, 0 outside), or nil when the source labels everything.
     public func mask(_ box: Box3) throws(IOError) -> Volume<UInt8>? {
-        guard let maskDataset else { return nil }
-        return try read(maskDataset, box)
-    }
-
-    private func read(_ name: String, _ box: Box3) throws(IOError) -> Volume<UInt8> {
-        let r = try file.readArray(name, as: .uint8, of: UInt8.self,
-                                   start: [box.z.lowerBound, box.y.lowerBound, box.x.lowerBound],
-                                   count: [box.z.count, box.y.count, box.x.count])
-        return Volume(shape: box.shape, data: r.data)
+        try maskSource?.readMask(box)
     }
 }
 

@@ -83,11 +83,13 @@ public final class StudyWriter {
     public static func chunks(for shape: Shape3) -> [Int] { [min(shape.z, 4), min(shape.y, 256), min(shape.x, 256)] }
 
     private var dims: [Int] { [shape.z, shape.y, shape.x] }
+    /// The stored type of an `/image` made by `createImage`.
+    private var imageType: ScalarType?
 
     private func file() throws(IOError) -> HDF5File {
         precondition(!finished, "StudyWriter used after commit() or discard()")
         if let scratch { return scratch }
-        let f = try HDF5File(path: scratchPath, mode: .truncate)
+        let f = try HDF5File(path: scratchPath, mode: .truncate, reportedAs: path)
         scratch = f
         return f
     }
@@ -118,6 +120,36 @@ public final class StudyWriter {
                              chunks: Self.chunks(for: shape), gzip: 1)
         }
         if let resolutionNM { try f.setAttribute("/image", "resolution_nm", .doubles(resolutionNM)) }
+    }
+
+    /// Creates an all-zero `/image` to be filled slab by slab with `writeImage(box:_:)`.
+    ///
+    /// - Parameters:
+    ///   - storedType: `.uint8` (values must be whole numbers in 0…255) or `.float32`.
+    ///   - resolutionNM: the voxel size (z, y, x), when known.
+    /// - Throws: `IOError` from HDF5.
+    public func createImage(storedType: ScalarType, resolutionNM: [Double]?) throws(IOError) {
+        precondition(storedType == .uint8 || storedType == .float32, "a study image is stored as uint8 or float32")
+        let f = try file()
+        try f.createDataset("/image", dims: dims, fileType: storedType, chunks: Self.chunks(for: shape))
+        if let resolutionNM { try f.setAttribute("/image", "resolution_nm", .doubles(resolutionNM)) }
+        imageType = storedType
+    }
+
+    /// Writes image values of `box` (z, y, x order) into the `/image` made by `createImage`,
+    /// converted to its stored type.
+    ///
+    /// - Throws: `IOError(.badShape)` when the box is outside the volume or `values` has the wrong size.
+    public func writeImage(box: Box3, _ values: [Float]) throws(IOError) {
+        guard let imageType else { preconditionFailure("writeImage(box:_:) before createImage") }
+        try check(box, values.count, dataset: "/image")
+        let start = [box.z.lowerBound, box.y.lowerBound, box.x.lowerBound], count = [box.z.count, box.y.count, box.x.count]
+        if imageType == .uint8 {
+            try file().writeSlab("/image", start: start, count: count, data: values.map { UInt8(clamping: Int($0.rounded())) },
+                                 memoryType: .uint8)
+        } else {
+            try file().writeSlab("/image", start: start, count: count, data: values, memoryType: .float32)
+        }
     }
 
     /// Copies an opened image slab by slab as `/image` (uint8 stays uint8, anything else is float32),
@@ -297,7 +329,7 @@ public final class StudyWriter {
 
     /// Copies every dataset of the scratch file into `destination`, slab by slab along z.
     private func addScratch(to destination: String) throws(IOError) {
-        let src = try HDF5File(path: scratchPath)
+        let src = try HDF5File(path: scratchPath, reportedAs: path)
         let dst = try HDF5File(path: destination, mode: .readWrite)
         let written = Set(src.datasetNames())
         for dataset in src.datasetNames() {

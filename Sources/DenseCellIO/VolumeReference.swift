@@ -57,20 +57,8 @@ public enum VolumeReader {
     /// - Throws: `IOError` naming the file (and dataset) when it is missing, corrupt, not a 3-D
     ///   volume, of an unsupported type, or an HDF5 file without a dataset named.
     public static func read(_ ref: VolumeReference, bin: Shape3? = nil, labels: Bool = false) throws(IOError) -> AnyVolume {
-        var v: AnyVolume
-        switch ref.kind {
-        case .tiff: v = try TIFFStack.read(path: ref.path)
-        case .pngDirectory: v = try PNGStack.read(directory: ref.path)
-        case .hdf5:
-            guard let dataset = ref.dataset else {
-                let file = try HDF5File(path: ref.path)
-                let names = file.datasetNames()
-                throw IOError(.badReference, file: ref.path,
-                              "name a dataset as \(ref.path):/DATASET (this file has \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
-            }
-            let file = try HDF5File(path: ref.path)
-            v = try readHDF5(file, dataset)
-        }
+        let source = try open(ref)
+        var v = try source.read(source.bounds)
         if let bin, bin != Shape3(1, 1, 1) {
             v = Binning.bin(v, factors: bin, labels: labels)
         }
@@ -98,55 +86,31 @@ public enum VolumeReader {
         return Shape3(d[0], d[1], d[2])
     }
 
+    /// For each axis of a dataset of these dims, the volume axis (0 z, 1 y, 2 x) it becomes,
+    /// or nil for a size-1 axis squeezed away (the same squeezing as `volumeShape`).
+    static func axisMap(dims: [Int]) -> [Int?] {
+        var kept = Array(dims.indices)
+        while kept.count > 3, let i = kept.lastIndex(where: { dims[$0] == 1 }) { kept.remove(at: i) }
+        let offset = 3 - kept.count   // a 2-D dataset is one slice: its axes are y and x
+        return dims.indices.map { axis in kept.firstIndex(of: axis).map { $0 + offset } }
+    }
+
     /// Reads a whole HDF5 dataset as a volume, every value exactly: wide integers and doubles come
     /// back as `.int32`/`.float32` when those hold every value, else as `.int64`/`.float64`.
     ///
-    /// - Throws: `IOError` for an unsupported dtype, a dataset that is not 3-D after squeezing, or
-    ///   a uint64 value above 2^63 − 1 (named in the message).
+    /// - Throws: `IOError` for an unsupported dtype, an empty dataset, a dataset that is not 3-D
+    ///   after squeezing, or a uint64 value above 2^63 − 1 (named in the message).
     public static func readHDF5(_ file: HDF5File, _ dataset: String) throws(IOError) -> AnyVolume {
-        let info = try file.info(dataset)
-        guard let scalar = info.scalarType else {
-            throw IOError(.unsupportedType, file: file.path, dataset: info.name, "unsupported dtype \(info.typeName)")
-        }
-        guard let shape = volumeShape(dims: info.dims) else {
-            throw IOError(.badShape, file: file.path, dataset: info.name,
-                          "shape \(info.dims.map(String.init).joined(separator: "×")) is not a 3-D volume after squeezing")
-        }
-        switch scalar {
-        case .uint8: return .uint8(Volume(shape: shape, data: try file.readArray(dataset, as: .uint8, of: UInt8.self).data))
-        case .uint16: return .uint16(Volume(shape: shape, data: try file.readArray(dataset, as: .uint16, of: UInt16.self).data))
-        case .int32: return .int32(Volume(shape: shape, data: try file.readArray(dataset, as: .int32, of: Int32.self).data))
-        case .float32, .float16: return .float32(Volume(shape: shape, data: try file.readArray(dataset, as: .float32, of: Float.self).data))
-        case .int64:
-            // Wide integers are read exactly; int32 holds them when every value fits (half the memory).
-            let data = try file.readArray(dataset, as: .int64, of: Int64.self).data
-            if data.allSatisfy({ Int64(Int32.min)...Int64(Int32.max) ~= $0 }) {
-                return .int32(Volume(shape: shape, data: data.map { Int32($0) }))
-            }
-            return .int64(Volume(shape: shape, data: data))
-        case .float64:
-            // Doubles are read exactly; float32 holds them when every value survives the round trip.
-            let data = try file.readArray(dataset, as: .float64, of: Double.self).data
-            if data.allSatisfy({ Double(Float($0)) == $0 || $0.isNaN }) {
-                return .float32(Volume(shape: shape, data: data.map { Float($0) }))
-            }
-            return .float64(Volume(shape: shape, data: data))
-        }
+        let source = try open(file, dataset)
+        return try source.read(source.bounds)
     }
 
-    /// Reads z-slices `z` of a 3-D HDF5 dataset as float (for streaming large images).
+    /// Reads z-slices `z` of an HDF5 dataset as float (for streaming large images).
     ///
     /// - Throws: `IOError` when the dataset is not a volume, or holds a value float cannot (beyond ±3.4e38).
     public static func readSlab(_ file: HDF5File, _ dataset: String, z: Range<Int>) throws(IOError) -> Volume<Float> {
-        let info = try file.info(dataset)
-        guard let shape = volumeShape(dims: info.dims) else {
-            throw IOError(.badShape, file: file.path, dataset: info.name, "not a 3-D volume")
-        }
-        guard info.dims.count == 3 else {
-            // Squeezed layouts are small in practice: read whole and cut.
-            return try readHDF5(file, dataset).asFloat().extract(Box3(z: z, y: 0..<shape.y, x: 0..<shape.x))
-        }
-        let r = try file.readArray(dataset, as: .float32, of: Float.self, start: [z.lowerBound, 0, 0], count: [z.count, shape.y, shape.x])
-        return Volume(shape: Shape3(z.count, shape.y, shape.x), data: r.data)
+        let source = try HDF5Volume(file: file, dataset: HDF5File.normalize(dataset),
+                                    reference: VolumeReference(path: file.path, dataset: HDF5File.normalize(dataset), kind: .hdf5(dataset: dataset)))
+        return try source.readFloat(source.slab(z))
     }
 }

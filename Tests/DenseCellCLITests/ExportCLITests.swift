@@ -188,7 +188,13 @@ final class ExportCLITests: XCTestCase {
         }
 
         // A study source can be replaced; bad references are one-line errors with status 2.
-        let bad = try CLI.run(["export", studyPath, "--labels", "truth=" + fixtures + "/h5py-dtypes.h5:/labels/bad",
+        // (Shapes are checked before values are read: the labels here match the study's 4×32×48.)
+        do {   // closed before the command opens it
+            let badFile = try HDF5File(path: out + "-bad.h5", mode: .truncate)
+            try badFile.writeArray("/labels/bad", dims: [4, 32, 48], data: [UInt8](repeating: 7, count: 4 * 32 * 48), memoryType: .uint8)
+        }
+        defer { try? FileManager.default.removeItem(atPath: out + "-bad.h5") }
+        let bad = try CLI.run(["export", studyPath, "--labels", "truth=" + out + "-bad.h5:/labels/bad",
                                "--z", "0", "--out", out])
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("/labels/bad: label value 7 is outside the schema"), bad.stderr)

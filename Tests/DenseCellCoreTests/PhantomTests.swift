@@ -15,6 +15,27 @@ final class PhantomTests: XCTestCase {
         XCTAssertEqual(a.resolutionNM, [50, 20, 20])
     }
 
+    func testSlabsMakeTheSameStudyWhateverTheirDepth() {
+        let shape = Shape3(13, 96, 80)
+        let whole = Phantom.generate(shape: shape, seed: 5, slabDepth: shape.z)
+        // Depths that leave slabs of one slice, slabs narrower than the halo and a ragged last slab.
+        for depth in [1, 2, 5] {
+            var seen: [Range<Int>] = []
+            var image: [Float] = [], truth: [UInt8] = [], annotator2: [UInt8] = []
+            Phantom.generateSlabs(shape: shape, seed: 5, slabDepth: depth) { slab in
+                seen.append(slab.z)
+                XCTAssertEqual(slab.image.shape, Shape3(slab.z.count, 96, 80))
+                image += slab.image.data; truth += slab.labels[0].data; annotator2 += slab.labels[2].data
+            }
+            XCTAssertEqual(seen.map(\.lowerBound), Array(stride(from: 0, to: 13, by: depth)), "depth \(depth)")
+            XCTAssertEqual(image, whole.image.data, "depth \(depth)")
+            XCTAssertEqual(truth, whole.labels[0].labels.data, "depth \(depth)")
+            XCTAssertEqual(annotator2, whole.labels[2].labels.data, "depth \(depth)")
+        }
+        XCTAssertEqual(Phantom.slabDepth(for: Shape3(250, 2000, 2000)), 8, "about 768 MiB of buffers per slab")
+        XCTAssertEqual(Phantom.slabDepth(for: Phantom.defaultShape), 48, "the default size is one slab")
+    }
+
     func testGeometryFollowsThePlateletDescription() {
         let g = PhantomGeometry.sample(shape: Shape3(48, 384, 384), seed: 1)
         XCTAssertGreaterThan(g.cells.count, 8)

@@ -92,6 +92,19 @@ final class StudyWriterTests: XCTestCase {
         XCTAssertThrowsError(try writer.writeImage(Volume(shape: Shape3(1, 1, 1), repeating: 0), resolutionNM: nil))
     }
 
+    func testErrorsWhileWritingNameTheStudyNotTheScratchFile() throws {
+        let path = dir + "/s.h5"
+        let writer = try StudyWriter(path: path, shape: shape, existing: .replace)
+        try writer.createLabels("truth", role: .truth)
+        // Writing into a dataset never created fails inside HDF5, on the scratch file.
+        XCTAssertThrowsError(try writer.writeLabels("never-created", box: Box3(shape: shape), [UInt8](repeating: 0, count: shape.count))) { error in
+            XCTAssertEqual((error as? IOError)?.file, path)
+            XCTAssertFalse("\(error)".contains(writer.scratchPath), "\(error)")
+        }
+        writer.discard()
+        XCTAssertEqual(try listing(), [])
+    }
+
     func testFailedNewWriteLeavesNoFile() throws {
         let path = dir + "/new.h5"
         do {

@@ -30,6 +30,9 @@ hid_t dc_h5t_native_uint64(void);
    refused, `bad` holds it as text (else bad[0] == 0). */
 herr_t dc_h5_read_checked(hid_t dataset, hid_t mem_type, hid_t mem_space, hid_t file_space, void *buf,
                           char *bad, size_t bad_len);
+/* H5Dopen2 with a chunk cache of `cache_bytes` in `slots` hash slots (H5Pset_chunk_cache on a
+   dataset access property list), sized by the caller for its access pattern. */
+hid_t dc_h5d_open_cached(hid_t file, const char *name, size_t cache_bytes, size_t slots);
 /* Silence HDF5's automatic error stack printing; errors are reported by densecell itself. */
 void dc_h5_quiet(void);
 #endif

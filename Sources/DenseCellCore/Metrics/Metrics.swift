@@ -173,13 +173,12 @@ public enum Metrics {
         volumeFractions(histogram: histogram(labels, masks: masks + (cellMask.map { [$0] } ?? []), z: z), schema: schema)
     }
 
-    /// Organelle volume fractions from a label histogram (as `histogram` returns it), so that
-    /// histograms summed over z-slabs give the same fractions as one pass over the volume.
+    /// Organelle volume fractions from a label histogram (as `histogram` returns it), the finishing
+    /// step of `volumeFractions(_:schema:cellMask:masks:z:)`: histograms of z-slabs add up, so a
+    /// streaming pass sums them and finishes here with the same fractions as one pass.
     ///
-    /// Returns
-    /// -------
-    /// `f[j] = h[j] / Σ_{0 < l < classes} h[l]` for organelle classes j; nil for other classes
-    /// and when the denominator is 0.
+    /// - Returns: `f[j] = h[j] / Σ_{0 < l < classes} h[l]` for organelle classes j; nil for other
+    ///   classes and when the denominator is 0.
     public static func volumeFractions(histogram h: [Int], schema: LabelSchema) -> [Double?] {
         let cellVoxels = (1..<max(1, min(schema.count, h.count))).reduce(0) { $0 + h[$1] }
         let organelles = Set(schema.organelles)
@@ -208,19 +207,24 @@ public enum Metrics {
     /// The pairwise matrices from the confusion matrix of each pair i ≤ j (source i as truth),
     /// however those were counted (in one pass, or summed over z-slabs).
     public static func pairwise(names: [String], schema: LabelSchema,
-                                confusion: (_ i: Int, _ j: Int) -> ConfusionMatrix) -> PairwiseComparison {
+                                confusion: (_ i: Int, _ j: Int) -> ConfusionMatrix?) -> PairwiseComparison {
         let n = names.count
         var org = [[Double?]](repeating: [Double?](repeating: nil, count: n), count: n)
         var all = org
         let allClasses = Array(0..<schema.count)
         for i in 0..<n {
             for j in i..<n {
-                let c = confusion(i, j)
+                guard let c = confusion(i, j) else { continue }
                 org[i][j] = c.miou(over: schema.organelles); org[j][i] = org[i][j]
                 all[i][j] = c.miou(over: allClasses); all[j][i] = all[i][j]
             }
         }
         return PairwiseComparison(names: names, miouOrg: org, miouAll: all)
+    }
+
+    /// The pairwise matrices from `confusions[i][j]` (i ≤ j, source i as truth), e.g. summed over slabs.
+    public static func pairwise(names: [String], confusions: [[ConfusionMatrix?]], schema: LabelSchema) -> PairwiseComparison {
+        pairwise(names: names, schema: schema) { i, j in confusions[i][j] }
     }
 
     /// Binary foreground test of a probability volume (the paper's CDeep3M comparison).
@@ -241,17 +245,29 @@ public enum Metrics {
     }
 
     /// The 2×2 confusion matrices behind `binarySweep`, one per threshold in the order given
-    /// (rows: truth ≠ 0, columns: 1 − p0 ≥ t). They add up over z-slabs, so a sweep can stream.
-    /// Only channel 0 (background) of `probabilities` is read: a source holding just that
-    /// channel (`classes` = 1) is enough.
+    /// (rows: truth ≠ 0, columns: 1 − p0 ≥ t). Only channel 0 (background) of `probabilities` is
+    /// read: a source holding just that channel (`classes` = 1) is enough.
     public static func binaryConfusions(probabilities: ProbabilitySource, truth: Volume<UInt8>,
                                         thresholds: [Double], masks: [Volume<UInt8>] = []) -> [ConfusionMatrix] {
         precondition(probabilities.shape == truth.shape, "probabilities \(probabilities.shape) and truth \(truth.shape) differ in shape")
+        let background = Volume(shape: truth.shape, data: Array(probabilities.data.prefix(truth.shape.count)))
+        let counts = binarySweepCounts(background: background, truth: truth, thresholds: thresholds, masks: masks)
+        return binaryConfusions(counts: counts, thresholds: thresholds)
+    }
+
+    /// The counts behind `binarySweep`, which add up across slabs.
+    ///
+    /// - Parameter background: p0, the background channel of the probabilities, of the truth's shape.
+    /// - Returns: `counts[b * (T + 1) + k]` = voxels of binarized truth class b passing exactly the
+    ///   k smallest of the T thresholds.
+    public static func binarySweepCounts(background: Volume<Float>, truth: Volume<UInt8>, thresholds: [Double],
+                                         masks: [Volume<UInt8>] = []) -> [Int] {
+        precondition(background.shape == truth.shape, "probabilities \(background.shape) and truth \(truth.shape) differ in shape")
         for m in masks { precondition(m.shape == truth.shape, "mask \(m.shape) does not match labels \(truth.shape)") }
         let sorted = thresholds.sorted()
         let bins = sorted.count + 1
         let plane = truth.shape.planeCount
-        let parts: [[Int]] = probabilities.data.withUnsafeBufferPointer { pb in
+        let parts: [[Int]] = background.data.withUnsafeBufferPointer { pb in
             truth.data.withUnsafeBufferPointer { tb in
                 sorted.withUnsafeBufferPointer { sb in
                     withPointers(masks) { maskPointers in
@@ -280,6 +296,13 @@ public enum Metrics {
         }
         var counts = [Int](repeating: 0, count: 2 * bins)
         for part in parts { for i in 0..<counts.count { counts[i] += part[i] } }
+        return counts
+    }
+
+    /// The 2×2 matrices from (summed) `binarySweepCounts`, one per threshold in the order given.
+    public static func binaryConfusions(counts: [Int], thresholds: [Double]) -> [ConfusionMatrix] {
+        let sorted = thresholds.sorted()
+        let bins = sorted.count + 1
         var results: [Double: ConfusionMatrix] = [:]
         for (m, threshold) in sorted.enumerated() {
             // Predicted foreground at sorted threshold m ⇔ the voxel passed more than m thresholds.
@@ -290,6 +313,11 @@ public enum Metrics {
             results[threshold] = c
         }
         return thresholds.map { results[$0]! }
+    }
+
+    /// The finishing step of `binarySweep` from its (summed) counts.
+    public static func binarySweep(counts: [Int], thresholds: [Double]) -> [(threshold: Double, miou: Double?)] {
+        zip(thresholds, binaryConfusions(counts: counts, thresholds: thresholds)).map { (threshold: $0, miou: $1.miou(over: [0, 1])) }
     }
 
     // MARK: - Helpers

@@ -66,16 +66,18 @@ enum PhantomShade {
 
 /// Draws the geometry into label, cell-id and (for the truth) shade volumes, slab by slab.
 enum PhantomRaster {
-    /// Rasterizes labels (and shading when `shade` is given) with one perturbation.
-    /// `cellID` receives the owning cell of every voxel (0 = resin).
-    static func draw(_ g: PhantomGeometry, _ pert: PhantomPerturbation, noise: PhantomNoise,
+    /// Rasterizes labels (and shading when `shade` is given) of the z-planes `planes` with one
+    /// perturbation. `cellID` receives the owning cell of every voxel (0 = resin). The buffers are
+    /// addressed by whole-volume voxel index and need only hold `planes` (see `PhantomWindow`).
+    static func draw(_ g: PhantomGeometry, _ pert: PhantomPerturbation, noise: PhantomNoise, planes: Range<Int>,
                      labels: UnsafeMutablePointer<UInt8>, cellID: UnsafeMutablePointer<UInt16>,
                      shade: UnsafeMutablePointer<Float>?, planeDone: () -> Void) {
         let s = g.shape
         let plane = s.planeCount
-        let best = UnsafeMutablePointer<Float>.allocate(capacity: s.count)
-        defer { best.deallocate() }
-        Parallel.forEach(slabsOf: 0..<s.z) { slab in
+        let bestStorage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, planes.count * plane))
+        defer { bestStorage.deallocate() }
+        let best = bestStorage - planes.lowerBound * plane
+        Parallel.forEach(slabsOf: planes) { slab in
             for z in slab {
                 let base = z * plane
                 for i in 0..<plane { labels[base + i] = 0; cellID[base + i] = 0; best[base + i] = .infinity }

@@ -4,12 +4,22 @@ public enum Overlay {
     /// histogram of a strided sample (cheap on large volumes).
     public static func displayRange(_ values: ArraySlice<Float>) -> (lo: Float, hi: Float) {
         guard !values.isEmpty else { return (0, 1) }
-        let stride = max(1, values.count / 262_144)
+        let stride = displaySampleStride(count: values.count)
         var sample: [Float] = []
         sample.reserveCapacity(values.count / stride + 1)
         var i = values.startIndex
         while i < values.endIndex { sample.append(values[i]); i += stride }
-        sample.sort()
+        return displayRange(samples: sample)
+    }
+
+    /// Every how many values `displayRange` samples: about 262,144 samples in all.
+    public static func displaySampleStride(count: Int) -> Int { max(1, count / 262_144) }
+
+    /// The 0.5 % and 99.5 % percentiles of the sampled values (every `displaySampleStride`-th
+    /// value, from the first), as `displayRange` finds them.
+    public static func displayRange(samples: [Float]) -> (lo: Float, hi: Float) {
+        guard !samples.isEmpty else { return (0, 1) }
+        let sample = samples.sorted()
         let lo = sample[Int(Double(sample.count - 1) * 0.005)]
         let hi = sample[Int(Double(sample.count - 1) * 0.995)]
         return hi > lo ? (lo, hi) : (lo, lo + 1)

@@ -73,39 +73,36 @@ struct Compare: ParsableCommand {
         guard let shape = VolumeReader.volumeShape(dims: try file.info(shapeSource).dims) else {
             throw IOError(.badShape, file: study, dataset: shapeSource, "not a 3-D volume")
         }
-        var needed = names
-        if let (a, b) = pairNames { for n in [a, b] where !needed.contains(n) { needed.append(n) } }
-        var loaded: [String: LabelSource] = [:]
-        for name in needed { loaded[name] = try StudyFile.readLabelSource(file, name: name, schema: schema, shape: shape) }
-        var extra: [Volume<UInt8>] = []
+        func open(_ name: String) throws -> LabelStream {
+            let reader = try StudyLabelReader(file: file, name: name, classCount: schema.count)
+            guard reader.shape == shape else {
+                throw IOError(.badShape, file: study, dataset: reader.dataset, "shape \(reader.shape) does not match the image \(shape)")
+            }
+            return LabelStream(reader)
+        }
+        let selected = try names.map(open)
+        let pairStreams = try pairNames.map { (a, b) in
+            (try selected.first { $0.name == a } ?? open(a), try selected.first { $0.name == b } ?? open(b))
+        }
+        var extra: [VolumeSource] = []
         if let mask {
             let ref = try VolumeReference.parse(mask)
-            let m = try MetricsInput.readMask(ref)
+            let m = try VolumeReader.open(ref)
             try MetricsInput.checkShape(m.shape, ref, against: shape, "the study \(study)")
             extra.append(m)
         }
-        var cell: Volume<UInt8>? = nil
+        var cell: VolumeSource? = nil
         if let cellMask {
             let ref = try VolumeReference.parse(cellMask)
-            cell = try MetricsInput.readMask(ref)
-            try MetricsInput.checkShape(cell!.shape, ref, against: shape, "the study \(study)")
+            let m = try VolumeReader.open(ref)
+            try MetricsInput.checkShape(m.shape, ref, against: shape, "the study \(study)")
+            cell = m
         }
-        // The extra mask joins every source's own mask, so each pair sees it.
-        func withExtra(_ s: LabelSource) -> LabelSource {
-            var s = s
-            let masks = ([s.mask].compactMap { $0 }) + extra
-            if masks.count > 1 {
-                s.mask = masks.dropFirst().reduce(masks[0]) { acc, m in
-                    Volume(shape: acc.shape, data: zip(acc.data, m.data).map { $0 != 0 && $1 != 0 ? 1 : 0 })
-                }
-            } else { s.mask = masks.first }
-            return s
-        }
-        let selected = names.map { withExtra(loaded[$0]!) }
-        let comparison = Metrics.pairwise(selected, schema: schema)
-        let fractions = selected.map { s in
-            Metrics.volumeFractions(s.labels, schema: schema, cellMask: cell, masks: [s.mask].compactMap { $0 })
-        }
+        let bar = MetricsInput.progressBar("compare", shape: shape)
+        let result = try StreamingMetrics.compare(selected, pair: pairStreams, masks: extra, cellMask: cell,
+                                                  schema: schema) { done, _ in bar?.update(done) }
+        bar?.finish()
+        let comparison = result.pairwise, fractions = result.fractions
         if json {
             print(MetricsReport.compareJSON(comparison, fractions: fractions, schema: schema))
             return
@@ -116,10 +113,7 @@ struct Compare: ParsableCommand {
         print(MetricsReport.matrixTable("MIoU(all)", names: names, comparison.miouAll))
         print("")
         print(MetricsReport.fractionTable(names, fractions, schema: schema))
-        if let (a, b) = pairNames {
-            let sa = withExtra(loaded[a]!), sb = withExtra(loaded[b]!)
-            let c = Metrics.confusion(truth: sa.labels, prediction: sb.labels, classes: schema.count,
-                                      masks: [sa.mask, sb.mask].compactMap { $0 })
+        if let (a, b) = pairNames, let c = result.pairConfusion {
             print("")
             print(MetricsReport.iouTable(c, schema: schema, rowTitle: a, columnTitle: b))
             print("")

@@ -52,34 +52,32 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let schema = try schemaOption.load()
         let truthRef = try VolumeReference.parse(truth), predRef = try VolumeReference.parse(prediction)
-        let t = try MetricsInput.readLabels(truthRef, schema: schema)
-        let p = try MetricsInput.readLabels(predRef, schema: schema)
-        try MetricsInput.checkShape(p.labels.shape, predRef, against: t.labels.shape, "the truth \(truthRef)")
-        var masks = [t.mask, p.mask].compactMap { $0 }
+        let t = try LabelStream.open(truthRef)
+        let p = try LabelStream.open(predRef)
+        let shape = t.labels.shape
+        try MetricsInput.checkShape(p.labels.shape, predRef, against: shape, "the truth \(truthRef)")
+        var masks: [VolumeSource] = []
         if let mask {
             let ref = try VolumeReference.parse(mask)
-            let m = try MetricsInput.readMask(ref)
-            try MetricsInput.checkShape(m.shape, ref, against: t.labels.shape, "the truth \(truthRef)")
+            let m = try VolumeReader.open(ref)
+            try MetricsInput.checkShape(m.shape, ref, against: shape, "the truth \(truthRef)")
             masks.append(m)
         }
-        var cell: Volume<UInt8>? = nil
+        var cell: VolumeSource? = nil
         if let cellMask {
             let ref = try VolumeReference.parse(cellMask)
-            cell = try MetricsInput.readMask(ref)
-            try MetricsInput.checkShape(cell!.shape, ref, against: t.labels.shape, "the truth \(truthRef)")
+            let m = try VolumeReader.open(ref)
+            try MetricsInput.checkShape(m.shape, ref, against: shape, "the truth \(truthRef)")
+            cell = m
         }
-        let c = Metrics.confusion(truth: t.labels, prediction: p.labels, classes: schema.count, masks: masks)
-        let fractions = [
-            Metrics.volumeFractions(t.labels, schema: schema, cellMask: cell, masks: masks),
-            Metrics.volumeFractions(p.labels, schema: schema, cellMask: cell, masks: masks),
-        ]
-        var sweep: [(threshold: Double, miou: Double?)]? = nil
-        if let probabilities {
-            let ref = try VolumeReference.parse(probabilities)
-            let p = try MetricsInput.readProbabilities(ref, shape: t.labels.shape)
-            sweep = Metrics.binarySweep(probabilities: p, truth: t.labels, thresholds: (0...10).map { Double($0) / 10 },
-                                         masks: masks)
-        }
+        let probabilitySource = try probabilities.map { try MetricsInput.openProbabilities(try VolumeReference.parse($0), shape: shape) }
+        let bar = MetricsInput.progressBar("evaluate", shape: shape)
+        let result = try StreamingMetrics.evaluate(truth: t, prediction: p, masks: masks, cellMask: cell,
+                                                   probabilities: probabilitySource, thresholds: (0...10).map { Double($0) / 10 },
+                                                   schema: schema) { done, _ in bar?.update(done) }
+        bar?.finish()
+        let c = result.confusion, fractions = result.fractions, sweep = result.sweep
+        let labeledRegion = !(t.masks + p.masks + masks).isEmpty
         if json {
             var text = MetricsReport.evaluateJSON(c, schema: schema, fractions: fractions)
             if let sweep {
@@ -90,7 +88,7 @@ struct Evaluate: ParsableCommand {
             print(text)
         } else {
             print("truth       \(truthRef)\nprediction  \(predRef)")
-            print("voxels      \(c.total)\(masks.isEmpty ? "" : " (inside the labeled region)")")
+            print("voxels      \(c.total)\(labeledRegion ? " (inside the labeled region)" : "")")
             print("")
             print(MetricsReport.iouTable(c, schema: schema))
             print("")
@@ -106,40 +104,10 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-/// Reading label sources and masks for the metrics commands, with one-line errors.
+/// Opening label sources, masks and probabilities for the metrics commands, with one-line errors.
 enum MetricsInput {
-    struct Labels { var labels: Volume<UInt8>; var mask: Volume<UInt8>? }
-
-    /// Reads labels checked against the schema, with the dataset's own `mask` attribute if any.
-    static func readLabels(_ ref: VolumeReference, schema: LabelSchema) throws -> Labels {
-        let labels = try VolumeReader.readLabels(ref, classCount: schema.count)
-        var mask: Volume<UInt8>? = nil
-        if case .hdf5 = ref.kind, let dataset = ref.dataset {
-            let file = try HDF5File(path: ref.path)
-            if let maskName = file.attribute(dataset, "mask")?.stringValue {
-                let maskRef = try VolumeReference.parse(ref.path + ":" + maskName)
-                let m = try readMask(maskRef)
-                try checkShape(m.shape, maskRef, against: labels.shape, "its labels \(ref)")
-                mask = m
-            }
-        }
-        return Labels(labels: labels, mask: mask)
-    }
-
-    /// Reads any volume as a 0/1 mask (nonzero = inside).
-    static func readMask(_ ref: VolumeReference) throws -> Volume<UInt8> {
-        switch try VolumeReader.read(ref) {
-        case .uint8(let v): return v.map { $0 != 0 ? 1 : 0 }
-        case .uint16(let v): return v.map { $0 != 0 ? 1 : 0 }
-        case .int32(let v): return v.map { $0 != 0 ? 1 : 0 }
-        case .float32(let v): return v.map { $0 != 0 ? 1 : 0 }
-        case .int64(let v): return v.map { $0 != 0 ? 1 : 0 }
-        case .float64(let v): return v.map { $0 != 0 ? 1 : 0 }
-        }
-    }
-
-    /// Reads a (classes, z, y, x) probability dataset whose volume shape matches `shape`.
-    static func readProbabilities(_ ref: VolumeReference, shape: Shape3) throws -> ProbabilitySource {
+    /// Opens a (classes, z, y, x) probability dataset whose volume shape matches `shape`.
+    static func openProbabilities(_ ref: VolumeReference, shape: Shape3) throws -> HDF5Dataset {
         guard case .hdf5 = ref.kind, let dataset = ref.dataset else {
             throw IOError(.badReference, file: ref.path, "probabilities must be an HDF5 dataset, FILE.h5:/probabilities/NAME")
         }
@@ -149,8 +117,12 @@ enum MetricsInput {
             throw IOError(.badShape, file: ref.path, dataset: info.name,
                           "shape \(info.dims.map(String.init).joined(separator: "×")) is not (classes ≥ 2, \(shape.z), \(shape.y), \(shape.x))")
         }
-        let r = try file.readArray(dataset, as: .float32, of: Float.self)
-        return ProbabilitySource(name: info.name, classes: info.dims[0], shape: shape, data: r.data)
+        return try HDF5Dataset(file: file, name: dataset)
+    }
+
+    /// A progress bar over the slices of a pass, for volumes large enough to take a while.
+    static func progressBar(_ label: String, shape: Shape3) -> ProgressBar? {
+        shape.count >= 1 << 26 ? ProgressBar(label, total: shape.z, unit: "slices") : nil
     }
 
     static func checkShape(_ shape: Shape3, _ ref: VolumeReference, against expected: Shape3, _ what: String) throws {

@@ -98,47 +98,62 @@ struct Export: ParsableCommand {
         if let spec = panes {
             do { requested = try Pane.parseList(spec) } catch { throw UsageError("\(subject): \(error.description)") }
         }
-        let study = try loadStudy(schema: schema, panes: requested)
-        let shape = study.shape
-        if let review { return try exportReview(review, study: study) }
+        let opened = try openStudy(schema: schema, panes: requested)
+        let shape = opened.shape
+        if let review { return try exportReview(review, study: opened) }
 
         let slices = try parseSlices(z!, count: shape.z)
         var options = FigureOptions(alpha: alpha, scale: scale, paneTitles: titles, legend: legend)
         if let roi { try applyROI(roi, shape: shape, slices: slices, to: &options) }
         options.hiddenClasses = try parseHidden(hide, schema: schema)
-        let paneList = requested ?? defaultPanes(study)
+        let paneList = requested ?? defaultPanes(opened)
+        // Slices are read a batch at a time: memory holds one batch, whatever the volume's size.
+        let batch = try ReadBudget.slabDepth([opened.image] + opened.sources.map(\.labels),
+                                             bytesPerVoxel: [opened.image.readBytesPerVoxel + 4] + opened.sources.map { $0.labels.readBytesPerVoxel + 2 })
+        var study = try opened.study(slices.lowerBound..<min(slices.upperBound, slices.lowerBound + batch))
         do {
             // Check the whole request before any file is written.
             _ = try Figure.layout(study: study, panes: paneList, options: options, font: BitmapFont.standard())
         } catch let error as FigureError {
             throw UsageError("\(subject): \(error.description)")
         }
-        options.grayWindow = Overlay.displayRange(study.image)
+        // One gray window for the whole volume, so a series of slices has even brightness.
+        options.grayWindow = try opened.displayRange()
         try OutputDirectory.create(out)
 
-        // Slices are independent: draw and compress them on every core, print the paths in z order.
         let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: "slices") : nil
         let lock = NSLock()
         var written = [String?](repeating: nil, count: slices.count)
         var failure: Error? = nil
         var done = 0
-        let studyPath = subject, heading = title, titles = self.titles
-        Parallel.forEach(slices.count) { i in
-            if lock.withLock({ failure != nil }) { return }
-            let z = slices.lowerBound + i
-            var sliceOptions = options
-            if titles { sliceOptions.heading = heading ?? FigureExport.defaultHeading(studyPath: studyPath, study: study, z: z, options: options) }
-            do {
-                let path = try FigureExport.export(study: study, studyPath: studyPath, z: z, panes: paneList,
-                                                   options: sliceOptions, directory: out)
-                lock.withLock {
-                    written[i] = path
-                    done += 1
-                    progress?.update(done)
+        let studyPath = subject, heading = title, titles = self.titles, out = self.out
+        var first = slices.lowerBound
+        while first < slices.upperBound && failure == nil {
+            let part = first..<min(slices.upperBound, first + batch)
+            if part.lowerBound != slices.lowerBound { study = try opened.study(part) }
+            let slab = study
+            // Slices are independent: draw and compress them on every core, print the paths in z order.
+            Parallel.forEach(part.count) { k in
+                if lock.withLock({ failure != nil }) { return }
+                let z = part.lowerBound + k
+                var sliceOptions = options
+                if titles {
+                    sliceOptions.heading = heading ?? FigureExport.defaultHeading(studyPath: studyPath, study: slab, z: z, options: options,
+                                                                                  sliceCount: shape.z)
                 }
-            } catch {
-                lock.withLock { if failure == nil { failure = error } }
+                do {
+                    let path = try FigureExport.export(study: slab, studyPath: studyPath, z: z, panes: paneList, options: sliceOptions,
+                                                       directory: out, firstSlice: part.lowerBound, sliceCount: shape.z)
+                    lock.withLock {
+                        written[z - slices.lowerBound] = path
+                        done += 1
+                        progress?.update(done)
+                    }
+                } catch {
+                    lock.withLock { if failure == nil { failure = error } }
+                }
             }
+            first = part.upperBound
         }
         progress?.finish("\(written.compactMap { $0 }.count) files in \(out)")
         for path in written.compactMap({ $0 }) { print(path) }
@@ -151,24 +166,26 @@ struct Export: ParsableCommand {
 
     /// One figure per review item, oldest first, each a crop around the item with its note or
     /// decision in the heading.
-    func exportReview(_ logPath: String, study: Study) throws {
-        let contents = try ReviewLog.read(path: logPath, shape: study.shape)
+    func exportReview(_ logPath: String, study opened: StudySlices) throws {
+        let contents = try ReviewLog.read(path: logPath, shape: opened.shape)
         if let warning = contents.warning { FileHandle.standardError.write(Data("densecell: \(warning)\n".utf8)) }
         let items = ReviewState(records: contents.records).items
         guard !items.isEmpty else { throw UsageError("\(logPath): no review items to export") }
         try OutputDirectory.create(out)
         let name = ((subject as NSString).lastPathComponent as NSString).deletingPathExtension
-        let sources = study.labels.map(\.name)
+        let sources = opened.sources.map(\.name)
         let progress = ProgressBar("export", total: items.count, unit: "items")
-        let grayWindow = Overlay.displayRange(study.image)
-        let hidden = try parseHidden(hide, schema: study.schema)
+        let grayWindow = try opened.displayRange()
+        let hidden = try parseHidden(hide, schema: opened.schema)
         for (i, record) in items.enumerated() {
-            let figure = ReviewFigure(record: record, number: i + 1, shape: study.shape, studyName: name, sources: sources)
+            let figure = ReviewFigure(record: record, number: i + 1, shape: opened.shape, studyName: name, sources: sources)
+            // Each figure reads its own slice only.
+            let study = try opened.study(figure.z..<(figure.z + 1))
             var options = FigureOptions(alpha: alpha, scale: scale, roiY: figure.roiY, roiX: figure.roiX,
                                         hiddenClasses: hidden,
                                         heading: titles ? figure.heading : nil, paneTitles: titles, legend: legend,
                                         grayWindow: grayWindow)
-            let png = try FigureExport.render(study: study, z: figure.z, panes: figure.panes, options: options)
+            let png = try FigureExport.render(study: study, z: 0, panes: figure.panes, options: options)
             let path = (out as NSString).appendingPathComponent(figure.fileName)
             try png.write(path: path)
             print(path)
@@ -178,9 +195,9 @@ struct Export: ParsableCommand {
     }
 
     /// The image and the label sources the panes show (all of them for the default panes),
-    /// from the study file and the --image / --labels references; probabilities and unused
-    /// sources are not read.
-    func loadStudy(schema: LabelSchema, panes: [Pane]?) throws -> Study {
+    /// opened from the study file and the --image / --labels references; probabilities and unused
+    /// sources are not opened, and nothing is read until slices are asked for.
+    func openStudy(schema: LabelSchema, panes: [Pane]?) throws -> StudySlices {
         var referenced: [(name: String, ref: VolumeReference)] = []
         for text in labelReferences {
             guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
@@ -191,11 +208,11 @@ struct Export: ParsableCommand {
             referenced.append((name, try VolumeReference.parse(String(text[text.index(after: eq)...]))))
         }
         let file = try study.map { try HDF5File(path: $0) }
-        let imageVolume: Volume<Float>
+        let image: VolumeSource
         var resolution: [Double]? = nil
-        if let image {
-            let ref = try VolumeReference.parse(image)
-            imageVolume = try VolumeReader.read(ref).asFloat()
+        if let imageText = self.image {
+            let ref = try VolumeReference.parse(imageText)
+            image = try VolumeReader.open(ref)
             if case .hdf5 = ref.kind, let dataset = ref.dataset {
                 resolution = try HDF5File(path: ref.path).attribute(dataset, "resolution_nm")?.doubleValues
             }
@@ -203,12 +220,11 @@ struct Export: ParsableCommand {
             guard file.isDataset("/image") else {
                 throw IOError(.missingDataset, file: file.path, dataset: "/image", "no such dataset (not a densecell study?)")
             }
-            imageVolume = try VolumeReader.readHDF5(file, "/image").asFloat()
+            image = try VolumeReader.open(file, "/image")
             resolution = file.attribute("/image", "resolution_nm")?.doubleValues
         } else {
             throw UsageError("give a study file, or the image with --image")
         }
-        var result = Study(image: imageVolume, resolutionNM: resolution?.count == 3 ? resolution : nil, schema: schema)
         let inStudy = (file.map(StudyFile.labelNames) ?? []).filter { name in !referenced.contains { $0.name == name } }
         let available = inStudy + referenced.map(\.name)
         var names = available
@@ -221,25 +237,25 @@ struct Export: ParsableCommand {
                 names.append(name)
             }
         }
+        var sources: [StudySlices.Source] = []
         for name in names {
             if let file, inStudy.contains(name) {
-                result.labels.append(try StudyFile.readLabelSource(file, name: name, schema: schema, shape: imageVolume.shape))
-            } else if let ref = referenced.first(where: { $0.name == name })?.ref {
-                let labels = try VolumeReader.readLabels(ref, classCount: schema.count)
-                guard labels.shape == imageVolume.shape else {
-                    throw IOError(.badShape, file: ref.path, dataset: ref.dataset,
-                                  "labels \(name) have shape \(labels.shape) but the image is \(imageVolume.shape)")
+                let reader = try StudyLabelReader(file: file, name: name, classCount: schema.count)
+                guard reader.shape == image.shape else {
+                    throw IOError(.badShape, file: file.path, dataset: reader.dataset, "shape \(reader.shape) does not match the image \(image.shape)")
                 }
-                result.labels.append(LabelSource(name: name, role: SourceRole(guessingFrom: name), labels: labels))
+                sources.append(.init(name: name, role: reader.role, labels: reader.labelSource, mask: reader.maskSource))
+            } else if let ref = referenced.first(where: { $0.name == name })?.ref {
+                sources.append(.init(name: name, role: SourceRole(guessingFrom: name), labels: try VolumeReader.open(ref)))
             }
         }
-        return result
+        return try StudySlices(image: image, resolutionNM: resolution?.count == 3 ? resolution : nil, schema: schema, sources: sources)
     }
 
     /// The image, then every label source: truth first, then annotators, then algorithms.
-    func defaultPanes(_ study: Study) -> [Pane] {
+    func defaultPanes(_ study: StudySlices) -> [Pane] {
         let order = SourceRole.allCases
-        let sources = study.labels.enumerated().sorted {
+        let sources = study.sources.enumerated().sorted {
             (order.firstIndex(of: $0.element.role)!, $0.offset) < (order.firstIndex(of: $1.element.role)!, $1.offset)
         }
         return [.image] + sources.map { .labels($0.element.name) }

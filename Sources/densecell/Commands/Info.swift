@@ -47,10 +47,11 @@ struct Info: ParsableCommand {
                     try describeDataset(file, name, schema: schema)
                 }
             case .tiff, .pngDirectory:
-                let v = try VolumeReader.read(ref, bin: binning, labels: labels)
-                let kind = ref.kind == .tiff ? "multipage TIFF" : "PNG slices"
-                print("\(ref.path)  (\(kind))")
-                describeVolume(v, label: "", isLabels: labels, schema: schema, typeName: v.typeName, storage: nil)
+                let source = try VolumeReader.open(ref)
+                print("\(ref.path)  (\(source.storage))")
+                let s = StreamingStatistics.binnedShape(source.shape, binning)
+                print("  \(s.z)×\(s.y)×\(s.x)  \(binning == nil || labels ? source.typeName : "float32")")
+                try describeValues(source, isLabels: labels, schema: schema)
             }
         }
     }
@@ -59,6 +60,7 @@ struct Info: ParsableCommand {
         let info = try file.info(name)
         var storage = info.chunks.map { "chunks " + $0.map(String.init).joined(separator: "×") } ?? "contiguous"
         if !info.filters.isEmpty { storage += ", " + info.filters.joined(separator: ", ") }
+        let dimsText = info.dims.map(String.init).joined(separator: "×")
         let attrs = ["role", "mask", "resolution_nm"].compactMap { key -> String? in
             guard let v = file.attribute(name, key) else { return nil }
             switch v {
@@ -69,58 +71,81 @@ struct Info: ParsableCommand {
             }
         }
         guard info.scalarType != nil else {
-            print("  \(info.name)  \(info.dims.map(String.init).joined(separator: "×"))  \(info.typeName)  (not a volume densecell reads)")
+            print("  \(info.name)  \(dimsText)  \(info.typeName)  (not a volume densecell reads)")
+            return
+        }
+        // Shape, type and storage come first: they are known without reading the data.
+        if info.dims.contains(0) {
+            print("  \(info.name)  \(dimsText)  \(info.typeName)  \(storage)")
+            if !attrs.isEmpty { print("    " + attrs.joined(separator: "  ")) }
+            print("    empty (no values)")
             return
         }
         let isLabels = (name.hasPrefix("/labels/") || labels) && !info.typeName.hasPrefix("float")
-        if VolumeReader.volumeShape(dims: info.dims) != nil && info.dims.count <= 3 || info.dims.count > 3 && VolumeReader.volumeShape(dims: info.dims) != nil {
-            var v = try VolumeReader.readHDF5(file, name)
-            if let b = binning { v = Binning.bin(v, factors: b, labels: isLabels) }
-            describeVolume(v, label: info.name, isLabels: isLabels, schema: schema, typeName: info.typeName,
-                           storage: storage, dims: info.dims, attributes: attrs)
+        if let shape = VolumeReader.volumeShape(dims: info.dims) {
+            let s = StreamingStatistics.binnedShape(shape, binning)
+            let squeezed = info.dims.count != 3 || s != shape ? " (read as \(s.z)×\(s.y)×\(s.x))" : ""
+            print("  \(info.name)  \(dimsText)\(squeezed)  \(info.typeName)  \(storage)")
+            if !attrs.isEmpty { print("    " + attrs.joined(separator: "  ")) }
+            let source: VolumeSource
+            do { source = try VolumeReader.open(file, name) } catch {
+                guard error.kind == .tooLarge else { throw error }
+                print("    no statistics: \(error.message)")
+                return
+            }
+            try describeValues(source, isLabels: isLabels, schema: schema)
         } else {
             // Multi-channel arrays (probabilities, weights): shape and range only.
-            let r = try file.readArray(name, as: .float32, of: Float.self)
-            let (lo, hi, mean) = range(r.data)
-            print("  \(info.name)  \(info.dims.map(String.init).joined(separator: "×"))  \(info.typeName)  \(storage)")
+            print("  \(info.name)  \(dimsText)  \(info.typeName)  \(storage)")
             if !attrs.isEmpty { print("    " + attrs.joined(separator: "  ")) }
-            print("    range \(fmt(lo))…\(fmt(hi))  mean \(fmt(mean))")
+            let dataset = try HDF5Dataset(file: file, name: name)
+            let count = info.dims.reduce(1, *)
+            let bar = count >= 1 << 26 ? ProgressBar("info", total: 1000) : nil
+            let stats: ValueStatistics
+            do {
+                stats = try StreamingStatistics.of(dataset) { done, total in bar?.update(done * 1000 / max(1, total)) }
+            } catch {
+                guard error.kind == .tooLarge else { throw error }
+                print("    no statistics: \(error.message)")
+                return
+            }
+            bar?.finish()
+            printRange(stats)
         }
     }
 
-    func range<F: BinaryFloatingPoint>(_ data: [F]) -> (F, F, Double) {
-        var lo = F.infinity, hi = -F.infinity, sum = 0.0
-        for v in data { lo = min(lo, v); hi = max(hi, v); sum += Double(v) }
-        return (lo, hi, data.isEmpty ? 0 : sum / Double(data.count))
-    }
-
-    func fmt(_ v: some BinaryFloatingPoint) -> String { String(format: "%.4g", Double(v)) }
-
-    func describeVolume(_ v: AnyVolume, label: String, isLabels: Bool, schema: LabelSchema, typeName: String,
-                        storage: String?, dims: [Int]? = nil, attributes: [String] = []) {
-        let s = v.shape
-        let shapeText = dims.map { $0.map(String.init).joined(separator: "×") } ?? "\(s.z)×\(s.y)×\(s.x)"
-        let squeezed = dims.map { $0.count != 3 || $0 != [s.z, s.y, s.x] ? " (read as \(s.z)×\(s.y)×\(s.x))" : "" } ?? ""
-        print("  \(label.isEmpty ? "" : label + "  ")\(shapeText)\(squeezed)  \(typeName)\(storage.map { "  " + $0 } ?? "")")
-        if !attributes.isEmpty { print("    " + attributes.joined(separator: "  ")) }
-        // Doubles keep the range of wide data (int64 IDs, float64 beyond float32).
-        let f = v.asDouble()
-        let (lo, hi, mean) = range(f.data)
-        print("    range \(fmt(lo))…\(fmt(hi))  mean \(fmt(mean))")
+    /// Range, mean and (for labels) the class histogram, streamed slab by slab; a volume whose
+    /// planes are too large to stream gets the reason instead.
+    func describeValues(_ source: VolumeSource, isLabels: Bool, schema: LabelSchema) throws {
+        let bar = source.shape.count >= 1 << 26 ? ProgressBar("info", total: source.shape.z, unit: "slices") : nil
+        let stats: ValueStatistics
+        do {
+            stats = try StreamingStatistics.of(source, bin: binning, labels: isLabels) { done, _ in bar?.update(done) }
+        } catch {
+            guard error.kind == .tooLarge else { throw error }
+            print("    no statistics: \(error.message)")
+            return
+        }
+        bar?.finish()
+        printRange(stats)
         guard isLabels else { return }
-        var counts = [Int](repeating: 0, count: 256)
-        var outside = 0
-        for x in f.data {
-            if x >= 0 && x < 256 { counts[Int(x)] += 1 } else { outside += 1 }
-        }
-        let total = max(1, f.data.count)
-        for (c, n) in counts.enumerated() where n > 0 {
+        let total = max(1, stats.count + stats.nanCount + stats.infiniteCount)
+        for (c, n) in stats.histogram.enumerated() where n > 0 {
             let name = c < schema.count ? schema.classes[c].name : "(outside schema)"
             let pct = String(format: "%6.2f%%", 100 * Double(n) / Double(total))
             print("    \(String(c).leftPad(3)) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(n).leftPad(12))  \(pct)")
         }
-        if outside > 0 { print("    \(outside) voxels outside 0…255") }
+        if stats.outsideHistogram > 0 { print("    \(stats.outsideHistogram) voxels outside 0…255") }
     }
+
+    func printRange(_ stats: ValueStatistics) {
+        print("    range \(fmt(stats.lowest))…\(fmt(stats.highest))  mean \(fmt(stats.mean))")
+        if stats.nanCount + stats.infiniteCount > 0 {
+            print("    \(stats.nanCount) NaN and \(stats.infiniteCount) infinite values (left out of range and mean)")
+        }
+    }
+
+    func fmt(_ v: some BinaryFloatingPoint) -> String { String(format: "%.4g", Double(v)) }
 }
 
 extension String {

@@ -43,18 +43,35 @@ struct PhantomCommand: ParsableCommand {
         guard size.y >= 16, size.x >= 16 else {
             throw UsageError("--shape \(shape): y and x must be at least 16 voxels")
         }
-        // Generation holds about 20 bytes per voxel (labels, cell ids, shading, image, annotators).
-        let limit = Int(ProcessInfo.processInfo.physicalMemory / 20)
-        guard size.count <= limit else {
-            throw UsageError("--shape \(shape): \(size.count) voxels need about \((size.count * 20) >> 30) GiB; this machine allows up to \(limit) voxels")
+        // Memory is bounded by the slab, but even a one-slice slab holds its halo: about 62 bytes per plane voxel.
+        let limit = Int(ProcessInfo.processInfo.physicalMemory / 2)
+        let (slabBytes, overflow) = size.planeCount.multipliedReportingOverflow(by: 62)
+        guard !overflow, slabBytes <= limit else {
+            throw UsageError("--shape \(shape): slices of \(size.y)×\(size.x) voxels need about \((size.planeCount * 62) >> 30) GiB per slab; this machine allows up to \(limit >> 30) GiB")
         }
         // Opened first, so a missing directory fails before minutes of generation.
         let writer = try StudyWriter(path: output, shape: size, existing: .replace)
         // Progress counts planes of the whole job (truth, imaging, two annotators) in thousandths.
         let bar = ProgressBar("phantom", total: 1000)
-        let study = Phantom.generate(shape: size, seed: seed) { bar.update(Int($0.fraction * 1000), detail: $0.stage) }
-        try Self.write(study, seed: seed, with: writer)
-        if let preview { try writePreview(study, path: preview) }
+        try writer.createImage(storedType: .uint8, resolutionNM: Phantom.resolutionNM)
+        try writer.setAttribute("/image", "phantom_seed", .ints([Int(truncatingIfNeeded: seed)]))
+        let roles: [SourceRole] = [.truth, .annotator, .annotator]
+        for (name, role) in zip(Phantom.sourceNames, roles) { try writer.createLabels(name, role: role) }
+        var middle: (image: Volume<Float>, truth: Volume<UInt8>)? = nil
+        // Slab by slab: memory stays bounded whatever the size; each slab is written as it is made.
+        try Phantom.generateSlabs(shape: size, seed: seed, progress: { bar.update(Int($0.fraction * 1000), detail: $0.stage) }) { slab in
+            let box = Box3(z: slab.z, y: 0..<size.y, x: 0..<size.x)
+            try writer.writeImage(box: box, slab.image.data)
+            for (k, name) in Phantom.sourceNames.enumerated() { try writer.writeLabels(name, box: box, slab.labels[k].data) }
+            if preview != nil, slab.z.contains(size.z / 2) {
+                let plane = Box3(z: (size.z / 2 - slab.z.lowerBound)..<(size.z / 2 - slab.z.lowerBound + 1), y: 0..<size.y, x: 0..<size.x)
+                middle = (slab.image.extract(plane), slab.labels[0].extract(plane))
+            }
+        }
+        try writer.setAttribute("/", "generator", .string("densecell phantom"))
+        try writer.setAttribute("/", "class_names", .strings(LabelSchema.platelet.names))
+        try writer.commit()
+        if let preview, let middle { try writePreview(image: middle.image, truth: middle.truth, schema: .platelet, path: preview) }
         let s = Phantom.summary(shape: size, seed: seed)
         bar.finish("wrote \(output): \(size) voxels, \(s.cells) cells, \(s.mitochondria) mitochondria, "
                    + "\(s.alphaGranules) alpha granules, \(s.denseGranules) dense granules, \(s.channelSegments) channel segments")
@@ -76,19 +93,18 @@ struct PhantomCommand: ParsableCommand {
     }
 
     /// The middle slice as gray image | truth overlay, through the shared overlay colors.
-    func writePreview(_ study: Study, path: String) throws {
-        let s = study.shape
-        let z = s.z / 2
-        let slice = study.image.plane(z)
+    func writePreview(image: Volume<Float>, truth: Volume<UInt8>, schema: LabelSchema, path: String) throws {
+        let s = image.shape
+        let slice = image.plane(0)
         let range = Overlay.displayRange(slice)
-        let truth = study.labels[0].labels.plane(z)
+        let labels = truth.plane(0)
         var pixels = [UInt8](repeating: 0, count: s.y * s.x * 2 * 3)
         let width = 2 * s.x
         for y in 0..<s.y {
             for x in 0..<s.x {
                 let i = y * s.x + x
                 let g = Overlay.gray(slice[slice.startIndex + i], lo: range.lo, hi: range.hi)
-                let c = Overlay.blend(gray: g, label: truth[truth.startIndex + i], schema: study.schema, alpha: 0.45)
+                let c = Overlay.blend(gray: g, label: labels[labels.startIndex + i], schema: schema, alpha: 0.45)
                 let left = (y * width + x) * 3, right = (y * width + s.x + x) * 3
                 pixels[left] = g; pixels[left + 1] = g; pixels[left + 2] = g
                 pixels[right] = c.r; pixels[right + 1] = c.g; pixels[right + 2] = c.b

@@ -1,0 +1,53 @@
+/// Range, mean and value histogram of a volume's values, accumulated slab by slab: statistics of
+/// consecutive slabs added in z order equal those of the whole volume, bit for bit.
+public struct ValueStatistics: Sendable, Equatable {
+    /// The smallest and largest finite values (+∞ and −∞ before any).
+    public private(set) var lowest = Double.infinity, highest = -Double.infinity
+    /// The sum of the finite values, in the order added.
+    public private(set) var sum = 0.0
+    /// Finite values counted.
+    public private(set) var count = 0
+    /// NaN values seen (left out of range and mean).
+    public private(set) var nanCount = 0
+    /// Infinite values seen (left out of range and mean).
+    public private(set) var infiniteCount = 0
+    /// `histogram[v]` = values in [v, v + 1) for v in 0…255, when counting a histogram.
+    public private(set) var histogram: [Int]
+    /// Values outside [0, 256) while counting a histogram.
+    public private(set) var outsideHistogram = 0
+    let countsHistogram: Bool
+
+    /// - Parameter histogram: also count the 0…255 histogram (for labels).
+    public init(histogram: Bool) {
+        countsHistogram = histogram
+        self.histogram = histogram ? [Int](repeating: 0, count: 256) : []
+    }
+
+    /// The mean of the finite values, 0 when there are none.
+    public var mean: Double { count == 0 ? 0 : sum / Double(count) }
+
+    /// Adds `counts[v]` copies of each whole value v in 0..<counts.count (a histogram of unsigned
+    /// integer data). The same as adding the values one by one: their sums are whole numbers, which
+    /// doubles hold exactly below 2^53, so the order does not matter.
+    public mutating func add(valueCounts counts: [Int]) {
+        for (v, n) in counts.enumerated() where n > 0 {
+            let value = Double(v)
+            lowest = min(lowest, value); highest = max(highest, value)
+            sum += value * Double(n); count += n
+            if countsHistogram {
+                if v < 256 { histogram[v] += n } else { outsideHistogram += n }
+            }
+        }
+    }
+
+    /// Adds values in order.
+    public mutating func add<C: Collection>(_ values: C) where C.Element == Double {
+        for v in values {
+            guard v.isFinite else { if v.isNaN { nanCount += 1 } else { infiniteCount += 1 }; continue }
+            lowest = min(lowest, v); highest = max(highest, v); sum += v; count += 1
+            if countsHistogram {
+                if v >= 0 && v < 256 { histogram[Int(v)] += 1 } else { outsideHistogram += 1 }
+            }
+        }
+    }
+}

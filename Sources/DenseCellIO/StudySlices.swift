@@ -1,0 +1,75 @@
+import DenseCellCore
+import Foundation
+
+/// A study opened for drawing figures of some of its slices: the image and label sources are
+/// opened, not loaded, and `study(_:)` reads only the slices asked for (see docs/ARCHITECTURE.md,
+/// "Export").
+public final class StudySlices {
+    /// One label source, opened.
+    public struct Source {
+        public var name: String
+        public var role: SourceRole
+        public var labels: VolumeSource
+        /// The labeled region, when the source labels only part of the volume.
+        public var mask: VolumeSource?
+        public init(name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource? = nil) {
+            self.name = name; self.role = role; self.labels = labels; self.mask = mask
+        }
+    }
+    public let image: VolumeSource
+    public let resolutionNM: [Double]?
+    public let schema: LabelSchema
+    public let sources: [Source]
+    /// The whole study's (z, y, x) shape.
+    public var shape: Shape3 { image.shape }
+
+    /// - Throws: `IOError(.badShape)` naming a source or mask whose shape is not the image's.
+    public init(image: VolumeSource, resolutionNM: [Double]?, schema: LabelSchema, sources: [Source]) throws(IOError) {
+        for s in sources {
+            for v in [s.labels] + [s.mask].compactMap({ $0 }) where v.shape != image.shape {
+                throw IOError(.badShape, file: v.reference.path, dataset: v.reference.dataset,
+                              "labels \(s.name) have shape \(v.shape) but the image is \(image.shape)")
+            }
+        }
+        self.image = image; self.resolutionNM = resolutionNM; self.schema = schema; self.sources = sources
+    }
+
+    /// The study made of slices `z` only: the image (refusing NaN and infinity), every source's
+    /// labels (checked against the schema) and masks of those slices.
+    ///
+    /// - Throws: `IOError` from reading.
+    public func study(_ z: Range<Int>) throws(IOError) -> Study {
+        let box = image.slab(z)
+        var labels: [LabelSource] = []
+        for s in sources {
+            labels.append(LabelSource(name: s.name, role: s.role, labels: try s.labels.readLabels(box, classCount: schema.count),
+                                      mask: try s.mask?.readMask(box)))
+        }
+        return Study(image: try image.readImage(box), resolutionNM: resolutionNM, labels: labels, schema: schema)
+    }
+
+    /// The gray window `Overlay.displayRange` gives for the whole image, from one streaming pass
+    /// that keeps only the voxels it samples (so every figure of a series has the same brightness).
+    ///
+    /// - Parameter slabBytes: what one slab read may hold.
+    /// - Throws: `IOError` from reading, or `.badValues` for NaN or infinity anywhere in the image.
+    public func displayRange(slabBytes: Int = ReadBudget.slabBytes, progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> (lo: Float, hi: Float) {
+        let stride = Overlay.displaySampleStride(count: shape.count)
+        let depth = try ReadBudget.slabDepth([image], bytesPerVoxel: [image.readBytesPerVoxel + 4], slabBytes: slabBytes)
+        var samples: [Float] = []
+        samples.reserveCapacity(shape.count / stride + 1)
+        let plane = shape.planeCount
+        var z = 0
+        while z < shape.z {
+            let range = z..<min(shape.z, z + depth)
+            let slab = try image.readImage(image.slab(range))
+            // The first sampled index at or after the slab's first voxel.
+            let first = range.lowerBound * plane
+            var i = (first + stride - 1) / stride * stride
+            while i < range.upperBound * plane { samples.append(slab.data[i - first]); i += stride }
+            z = range.upperBound
+            progress?(z, shape.z)
+        }
+        return Overlay.displayRange(samples: samples)
+    }
+}

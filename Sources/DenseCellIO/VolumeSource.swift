@@ -1,0 +1,241 @@
+import DenseCellCore
+import Foundation
+
+/// A volume on disk, opened rather than loaded: its shape, stored type and storage are known at
+/// once, and boxes of voxels are read on demand (see docs/ARCHITECTURE.md, "Volumes and files").
+/// Readers for HDF5 datasets (hyperslabs through a sized chunk cache), multipage TIFF (pages) and
+/// PNG directories (files) implement it; tests wrap it to count reads.
+public protocol VolumeSource: AnyObject {
+    /// The reference it was opened from; errors name its path.
+    var reference: VolumeReference { get }
+    /// The (z, y, x) shape it reads as.
+    var shape: Shape3 { get }
+    /// The stored element type's name (`uint8`, `float16`, `int64`, …).
+    var typeName: String { get }
+    /// Bytes per voxel of what `read` returns for this source (after widening or narrowing).
+    var readBytesPerVoxel: Int { get }
+    /// How it is stored, for `info`: `chunks 1×256×256, shuffle, gzip 1`, `contiguous`,
+    /// `multipage TIFF`, `PNG slices`.
+    var storage: String { get }
+    /// The z-extent of one storage unit (HDF5 chunk depth; 1 for pages and files); streaming
+    /// slabs are made a multiple of it where they can be.
+    var zGrain: Int { get }
+    /// Reads the voxels of `box` (inside `Box3(shape:)`).
+    ///
+    /// - Throws: `IOError` naming the file when it cannot be read.
+    func read(_ box: Box3) throws(IOError) -> AnyVolume
+}
+
+/// How much of a volume a streaming pass holds at once.
+public enum ReadBudget {
+    /// Bytes of all sources' slabs read together in one step of a streaming pass.
+    public static let slabBytes = 128 << 20
+    /// The largest z-plane (of all sources read together) a streaming pass accepts: a pass holds
+    /// at least one plane of every source.
+    public static var planeLimitBytes: Int { min(2 << 30, Int(ProcessInfo.processInfo.physicalMemory / 8)) }
+
+    /// Slices per step when `sources` are read together plane by plane, `bytesPerVoxel` bytes per
+    /// voxel of each (what the pass keeps, e.g. 1 for labels and masks): about `slabBytes` in all
+    /// (tests lower it to see many slabs), at least one plane, rounded down to a multiple of the
+    /// sources' z-grain where possible.
+    ///
+    /// - Throws: `IOError(.tooLarge)` naming the first source when one plane of them all exceeds
+    ///   `planeLimitBytes`.
+    public static func slabDepth(_ sources: [VolumeSource], bytesPerVoxel: [Int], slabBytes: Int = slabBytes) throws(IOError) -> Int {
+        guard let first = sources.first else { return 1 }
+        let perPlane = zip(sources, bytesPerVoxel).reduce(0) { $0 + $1.0.shape.planeCount * $1.1 }
+        guard perPlane <= planeLimitBytes else {
+            throw IOError(.tooLarge, file: first.reference.path, dataset: first.reference.dataset,
+                          "one z-plane of \(first.shape.y)×\(first.shape.x) voxels needs \(bytesText(perPlane))"
+                          + (sources.count > 1 ? " for the \(sources.count) volumes read together" : "")
+                          + ", more than the \(bytesText(planeLimitBytes)) a streaming pass may hold")
+        }
+        var depth = max(1, min(first.shape.z, slabBytes / max(1, perPlane)))
+        let grain = sources.map(\.zGrain).max() ?? 1
+        if grain > 1 && depth >= grain { depth -= depth % grain }
+        return depth
+    }
+
+    /// `1.5 GiB`, `64 MiB`.
+    public static func bytesText(_ bytes: Int) -> String {
+        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+        var v = Double(bytes), u = 0
+        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+        return u == 0 ? "\(bytes) bytes" : String(format: v < 10 ? "%.1f %@" : "%.0f %@", v, units[u])
+    }
+}
+
+extension VolumeSource {
+    /// The whole volume as a box.
+    public var bounds: Box3 { Box3(shape: shape) }
+
+    /// The z-slices `z` (all of y and x) as a box.
+    public func slab(_ z: Range<Int>) -> Box3 { Box3(z: z, y: 0..<shape.y, x: 0..<shape.x) }
+
+    /// Class labels inside `box`, checked against the schema's class count.
+    ///
+    /// - Throws: `IOError(.badLabels)` naming the source and the first value outside 0..<classCount.
+    public func readLabels(_ box: Box3, classCount: Int) throws(IOError) -> Volume<UInt8> {
+        let v = try read(box)
+        do { return try v.asLabels(classCount: classCount) } catch {
+            throw IOError(.badLabels, file: reference.path, dataset: reference.dataset, error.description)
+        }
+    }
+
+    /// A 0/1 mask inside `box` (nonzero voxels are inside).
+    public func readMask(_ box: Box3) throws(IOError) -> Volume<UInt8> {
+        switch try read(box) {
+        case .uint8(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .uint16(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .int32(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .float32(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .int64(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .float64(let v): return v.map { $0 != 0 ? 1 : 0 }
+        }
+    }
+
+    /// Image intensities inside `box` as float, refusing NaN and infinity (an image holding them
+    /// cannot be normalized, shown or segmented).
+    ///
+    /// - Throws: `IOError(.badValues)` naming the source and the first such voxel (z, y, x).
+    public func readImage(_ box: Box3) throws(IOError) -> Volume<Float> {
+        // HDF5 converts to float itself and refuses values beyond float's range by name.
+        let v: Volume<Float>
+        if let hdf5 = self as? HDF5Volume { v = try hdf5.readFloat(box) } else { v = try read(box).asFloat() }
+        if let i = v.data.firstIndex(where: { !$0.isFinite }) {
+            let s = box.shape
+            let z = box.z.lowerBound + i / s.planeCount, y = box.y.lowerBound + (i / s.x) % s.y, x = box.x.lowerBound + i % s.x
+            throw IOError(.badValues, file: reference.path, dataset: reference.dataset,
+                          "the image holds \(v.data[i].isNaN ? "NaN" : "infinity") at (z \(z), y \(y), x \(x)); "
+                          + "images must be finite numbers")
+        }
+        return v
+    }
+
+    /// Calls `body` with consecutive slabs of `depth` slices covering z (the last may be shorter).
+    public func forEachSlab(depth: Int, _ body: (Range<Int>) throws -> Void) rethrows {
+        var z = 0
+        while z < shape.z {
+            let n = min(max(1, depth), shape.z - z)
+            try body(z..<(z + n))
+            z += n
+        }
+    }
+}
+
+extension VolumeReader {
+    /// Opens a volume reference for reading on demand: shape, type and storage at once, voxels
+    /// when asked. An HDF5 file must name its dataset.
+    ///
+    /// - Throws: `IOError` naming the file (and dataset) when it is missing, corrupt, empty, not
+    ///   a 3-D volume, of an unsupported type, or an HDF5 file without a dataset named.
+    public static func open(_ ref: VolumeReference) throws(IOError) -> VolumeSource {
+        switch ref.kind {
+        case .tiff: return try TIFFVolume(ref)
+        case .pngDirectory: return try PNGVolume(ref)
+        case .hdf5:
+            let file = try HDF5File(path: ref.path)
+            guard let dataset = ref.dataset else {
+                let names = file.datasetNames()
+                throw IOError(.badReference, file: ref.path,
+                              "name a dataset as \(ref.path):/DATASET (this file has \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+            }
+            return try HDF5Volume(file: file, dataset: dataset, reference: ref)
+        }
+    }
+
+    /// Opens `dataset` of an already open HDF5 file.
+    ///
+    /// - Throws: `IOError` as `open(_:)`.
+    public static func open(_ file: HDF5File, _ dataset: String) throws(IOError) -> VolumeSource {
+        let name = HDF5File.normalize(dataset)
+        return try HDF5Volume(file: file, dataset: name,
+                              reference: VolumeReference(path: file.path, dataset: name, kind: .hdf5(dataset: name)))
+    }
+}
+
+/// An HDF5 dataset read by hyperslabs; singleton axes squeezed as `VolumeReader.volumeShape` does.
+final class HDF5Volume: VolumeSource {
+    let reference: VolumeReference
+    let shape: Shape3
+    let dataset: HDF5Dataset
+    let scalar: ScalarType
+    /// For each stored axis, the volume axis (0 z, 1 y, 2 x) it holds, or nil for a squeezed singleton.
+    let axisMap: [Int?]
+
+    init(file: HDF5File, dataset name: String, reference: VolumeReference) throws(IOError) {
+        self.reference = reference
+        let info = try file.info(name)
+        let dimsText = info.dims.map(String.init).joined(separator: "×")
+        guard let scalar = info.scalarType else {
+            throw IOError(.unsupportedType, file: file.path, dataset: info.name, "unsupported dtype \(info.typeName)")
+        }
+        if info.dims.contains(0) {
+            throw IOError(.badShape, file: file.path, dataset: info.name, "empty dataset (shape \(dimsText))")
+        }
+        guard let shape = VolumeReader.volumeShape(dims: info.dims) else {
+            throw IOError(.badShape, file: file.path, dataset: info.name, "shape \(dimsText) is not a 3-D volume after squeezing")
+        }
+        // A header may claim any extent; a voxel count beyond 2^63 cannot even be counted.
+        guard !shape.y.multipliedReportingOverflow(by: shape.x).overflow,
+              !(shape.y * shape.x).multipliedReportingOverflow(by: shape.z).overflow else {
+            throw IOError(.tooLarge, file: file.path, dataset: info.name, "shape \(dimsText) has more voxels than can be counted")
+        }
+        self.shape = shape
+        self.scalar = scalar
+        axisMap = VolumeReader.axisMap(dims: info.dims)
+        dataset = try HDF5Dataset(file: file, name: info.name)
+    }
+
+    var typeName: String { dataset.info.typeName }
+    var readBytesPerVoxel: Int { scalar == .float16 ? 4 : scalar.byteSize }
+    var storage: String {
+        let info = dataset.info
+        var text = info.chunks.map { "chunks " + $0.map(String.init).joined(separator: "×") } ?? "contiguous"
+        if !info.filters.isEmpty { text += ", " + info.filters.joined(separator: ", ") }
+        return text
+    }
+    var zGrain: Int {
+        guard let chunks = dataset.info.chunks, let zAxis = axisMap.firstIndex(of: 0) else { return 1 }
+        return max(1, chunks[zAxis])
+    }
+
+    /// The stored hyperslab of `box`.
+    func hyperslab(_ box: Box3) -> (start: [Int], count: [Int]) {
+        precondition(bounds.contains(box), "box \(box) outside volume \(shape)")
+        let lower = [box.z.lowerBound, box.y.lowerBound, box.x.lowerBound], extent = [box.z.count, box.y.count, box.x.count]
+        return (axisMap.map { $0.map { lower[$0] } ?? 0 }, axisMap.map { $0.map { extent[$0] } ?? 1 })
+    }
+
+    /// `box` converted to float by HDF5, which refuses values beyond float's range (naming one).
+    func readFloat(_ box: Box3) throws(IOError) -> Volume<Float> {
+        let (start, count) = hyperslab(box)
+        return Volume(shape: box.shape, data: try dataset.read(start: start, count: count, as: .float32, of: Float.self))
+    }
+
+    func read(_ box: Box3) throws(IOError) -> AnyVolume {
+        let (start, count) = hyperslab(box)
+        let s = box.shape
+        switch scalar {
+        case .uint8: return .uint8(Volume(shape: s, data: try dataset.read(start: start, count: count, as: .uint8, of: UInt8.self)))
+        case .uint16: return .uint16(Volume(shape: s, data: try dataset.read(start: start, count: count, as: .uint16, of: UInt16.self)))
+        case .int32: return .int32(Volume(shape: s, data: try dataset.read(start: start, count: count, as: .int32, of: Int32.self)))
+        case .float32, .float16:
+            return .float32(Volume(shape: s, data: try dataset.read(start: start, count: count, as: .float32, of: Float.self)))
+        case .int64:
+            // Wide integers are read exactly; int32 holds them when every value fits (half the memory).
+            let data = try dataset.read(start: start, count: count, as: .int64, of: Int64.self)
+            if data.allSatisfy({ Int64(Int32.min)...Int64(Int32.max) ~= $0 }) {
+                return .int32(Volume(shape: s, data: data.map { Int32($0) }))
+            }
+            return .int64(Volume(shape: s, data: data))
+        case .float64:
+            // Doubles are read exactly; float32 holds them when every value survives the round trip.
+            let data = try dataset.read(start: start, count: count, as: .float64, of: Double.self)
+            if data.allSatisfy({ Double(Float($0)) == $0 || $0.isNaN }) {
+                return .float32(Volume(shape: s, data: data.map { Float($0) }))
+            }
+            return .float64(Volume(shape: s, data: data))
+        }
+    }
+}
