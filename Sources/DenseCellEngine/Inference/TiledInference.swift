@@ -37,12 +37,18 @@ final class TiledInference {
     let normalization: InputNormalization
     let wantProbabilities: Bool
     let classes: Int
+    /// The slices computed and emitted: the whole region, or one block of it (`TileGrid.blocks`).
+    /// The windows are those of the whole region that reach these slices, so blocks computed
+    /// apart give exactly the slices of one run over the whole region.
+    let output: Range<Int>
 
-    init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, tta: Bool,
-         normalization: InputNormalization, wantProbabilities: Bool) {
+    init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, overlap: Double = 0.5,
+         output: Range<Int>? = nil, tta: Bool, normalization: InputNormalization, wantProbabilities: Bool) {
         precondition(!predictors.isEmpty)
         self.predictors = predictors
-        grid = TileGrid(volume: volume, roi: roi, window: window)
+        grid = TileGrid(volume: volume, roi: roi, window: window, overlap: overlap)
+        self.output = output ?? roi.z
+        precondition(roi.z.lowerBound <= self.output.lowerBound && self.output.upperBound <= roi.z.upperBound && !self.output.isEmpty)
         self.tta = tta; self.normalization = normalization; self.wantProbabilities = wantProbabilities
         classes = predictors[0].classes
     }
@@ -70,9 +76,14 @@ final class TiledInference {
         let variants = tta ? 4 : 1
         let runsPerWindow = predictors.count * variants
         var sums: [Int: SliceSums] = [:]
-        var emitted = roi.z.lowerBound
+        var emitted = output.lowerBound
         var done = 0
-        let total = grid.windowCount
+        // Window rows (z starts) that reach the output slices.
+        let groups = grid.zStarts.indices.filter { g in
+            let zs = grid.zStarts[g]
+            return zs < output.upperBound && zs + W.z > output.lowerBound
+        }
+        let total = groups.count * grid.yStarts.count * grid.xStarts.count
 
         var input = [Float](repeating: 0, count: W.count)
         var flippedInput = [Float](repeating: 0, count: W.count)
@@ -83,14 +94,15 @@ final class TiledInference {
         var timing = PhaseTiming()
         defer { timing.report() }
 
-        for (group, zs) in grid.zStarts.enumerated() {
+        for group in groups {
+            let zs = grid.zStarts[group]
             let zIndex = (0..<W.z).map { TileGrid.reflect(zs + $0, volume.z) }
             let zLo = zIndex.min()!, zHi = zIndex.max()! + 1
             var t = DispatchTimeNanos.now()
             let slab = try read(zLo..<zHi)
             timing.add("read", &t)
             precondition(slab.shape == Shape3(zHi - zLo, volume.y, volume.x))
-            for z in zs..<(zs + W.z) where roi.z.contains(z) && sums[z] == nil {
+            for z in zs..<(zs + W.z) where output.contains(z) && sums[z] == nil {
                 sums[z] = SliceSums(classes: C, plane: plane)
             }
             for ys in grid.yStarts {
@@ -149,8 +161,8 @@ final class TiledInference {
                 }
             }
             // Slices below the next group's first slice get no more contributions.
-            let finalEnd = group + 1 < grid.zStarts.count ? min(max(grid.zStarts[group + 1], emitted), roi.z.upperBound)
-                                                           : roi.z.upperBound
+            let finalEnd = group + 1 < grid.zStarts.count ? min(max(grid.zStarts[group + 1], emitted), output.upperBound)
+                                                           : output.upperBound
             if finalEnd > emitted {
                 let result = finish(emitted..<finalEnd, sums: sums)
                 timing.add("finish", &t)

@@ -18,6 +18,7 @@ struct Bench: ParsableCommand {
           densecell bench
           densecell bench --width 16 --window 5x256x256
           densecell bench --precision bf16 --json
+          densecell bench --width 16 --precision f32
         """
     )
 
@@ -27,8 +28,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Window ZxYxX (y and x multiples of 4).")
     var window = "5x256x256"
 
-    @Option(help: "Arithmetic precision: f32 or bf16.")
-    var precision = "f32"
+    @Option(help: "Arithmetic precision: auto (bf16 where oneDNN runs AMX, else f32), f32 or bf16.")
+    var precision = "auto"
 
     @Option(help: "Seconds to spend timing the network.")
     var seconds = 5.0
@@ -43,28 +44,35 @@ struct Bench: ParsableCommand {
         guard let shape = Shape3(parsing: window), shape.y % 4 == 0, shape.x % 4 == 0 else {
             throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x256x256")
         }
-        guard let p = Precision(rawValue: precision) else { throw UsageError("--precision \(precision): expected f32 or bf16") }
+        guard let choice = PrecisionChoice(rawValue: precision) else {
+            throw UsageError("--precision \(precision): expected \(PrecisionChoice.spellings)")
+        }
+        let p = choice.resolved
         guard width >= 2, width % 2 == 0 else { throw UsageError("--width \(width): expected an even width ≥ 2") }
         let log: (String) -> Void = { message in
             if !json { FileHandle.standardError.write(Data("densecell bench: \(message)\n".utf8)) }
         }
+        log("precision \(choice.explanation)")
         let r: BenchmarkResult
         do { r = try Benchmark.run(width: width, window: shape, precision: p, seconds: seconds, log: log) }
         catch let e as EngineError { throw WorkError(e.description) }
         if json {
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
+                "precision_requested": choice.rawValue, "cpu_isa": Precision.cpuISA,
                 "voxels_per_second": (r.voxelsPerSecond).rounded(),
                 "voxels_per_second_mean": (Double(r.window.count) / r.meanSecondsPerWindow).rounded(), "runs": r.runs,
                 "gflops": (r.gflops * 10).rounded() / 10,
                 "peak_gflops": (r.peakGflops * 10).rounded() / 10,
             ]
+            if let e = r.probabilityError { object["max_abs_probability_error_vs_f32"] = e }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
         let arch = Architecture(width: width)
         print("network     w=\(width), \(arch.parameterCount) parameters, \(Int(arch.macsPerOutputVoxel)) MACs per voxel")
+        print("precision   \(choice.explanation)")
         print("window      \(r.window) \(r.precision.rawValue), \(r.runs) runs, best \(String(format: "%.1f", r.secondsPerWindow * 1000)) ms, mean \(String(format: "%.1f", r.meanSecondsPerWindow * 1000)) ms per window")
         print("throughput  \(Int(r.voxelsPerSecond)) voxels/s, \(String(format: "%.1f", r.gflops)) GFLOP/s")
         print("peak        \(String(format: "%.1f", r.peakGflops)) GFLOP/s (\(r.peakDescription)); network at \(String(format: "%.0f", 100 * r.gflops / r.peakGflops))% of peak")

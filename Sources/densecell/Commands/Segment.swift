@@ -60,8 +60,7 @@ struct Segment: ParsableCommand {
     @Option(help: "Region of interest z0:z1,y0:y1,x0:x1 (half-open; empty bounds mean the edge).")
     var roi: String?
 
-    @Option(help: "Arithmetic precision: f32 or bf16.")
-    var precision = "f32"
+    @OptionGroup var inference: InferenceSettings
 
     func validate() throws {
         guard !models.isEmpty else { throw ValidationError("--models needs at least one model file or directory") }
@@ -72,9 +71,7 @@ struct Segment: ParsableCommand {
         guard let windowShape = Shape3(parsing: window), windowShape.y % 4 == 0, windowShape.x % 4 == 0 else {
             throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x256x256")
         }
-        guard let precision = Precision(rawValue: precision) else {
-            throw UsageError("--precision \(self.precision): expected f32 or bf16")
-        }
+        let options = try inference.options(window: windowShape, tta: tta)
         let source = try ImageSource(reference: image)
         let volume = source.shape
         let box: Box3
@@ -103,7 +100,6 @@ struct Segment: ParsableCommand {
             }
         }
 
-        let options = InferenceOptions(window: windowShape, tta: tta, precision: precision)
         let scratch = scratchPath(for: out)
         let start = Date()
         let bar = ProgressBar("segment", total: box.shape.count, unit: "voxels")
@@ -121,7 +117,8 @@ struct Segment: ParsableCommand {
             }
             FileHandle.standardError.write(Data(("densecell segment: \(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s") " +
                 "(width \(ensemble.models.map { String($0.width) }.joined(separator: ",")))," +
-                " \(box.shape) voxels, window \(windowShape)\(tta ? ", flips" : "")\n").utf8))
+                " \(box.shape) voxels, window \(windowShape), overlap \(options.overlap)\(tta ? ", flips" : ""), " +
+                "precision \(try inference.precisionChoice().explanation)\n").utf8))
             try ensemble.segmentStreaming(
                 volume: volume, normalization: normalization, roi: box, options: options,
                 wantProbabilities: probabilities, cancel: nil,

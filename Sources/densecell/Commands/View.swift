@@ -39,6 +39,8 @@ struct View: ParsableCommand {
 
     @OptionGroup var schemaOption: SchemaOption
 
+    @OptionGroup var inference: InferenceSettings
+
     @Option(help: ArgumentHelp("Folder for the PNG figures the e key writes.", valueName: "DIR"))
     var out = "."
 
@@ -59,7 +61,7 @@ struct View: ParsableCommand {
     func run() throws {
         let schema = try schemaOption.load()
         let loaded = try ViewerInput.load(study: study, image: image, labels: labels, schema: schema)
-        let provider = try ViewerInput.provider(models: models, top: top)
+        let provider = try ViewerInput.provider(models: models, top: top, options: try inference.options())
         if measureFrames == nil && (isatty(0) == 0 || isatty(1) == 0) {
             throw UsageError("view needs a terminal (stdin and stdout must be a terminal)")
         }
@@ -136,9 +138,9 @@ enum ViewerInput {
     }
 
     /// The ensemble behind `i`/`I`, or nil without --models.
-    static func provider(models: [String], top: Int?) throws -> SegmentationProvider? {
+    static func provider(models: [String], top: Int?, options: InferenceOptions = InferenceOptions()) throws -> SegmentationProvider? {
         guard !models.isEmpty else { return nil }
-        do { return EnsembleProvider(ensemble: try Ensemble.load(paths: models, top: top)) } catch let e as EngineError {
+        do { return EnsembleProvider(ensemble: try Ensemble.load(paths: models, top: top), options: options) } catch let e as EngineError {
             throw UsageError("\(models.joined(separator: ", ")): \(e.description)")
         }
     }
