@@ -1,6 +1,15 @@
 /// Who made a label source.
 public enum SourceRole: String, Sendable, CaseIterable {
     case truth, annotator, algorithm
+
+    /// The role a source's name suggests when no `role` is recorded: names starting with
+    /// `truth` are ground truth, names starting with `annotator` are annotators, anything else
+    /// is an algorithm.
+    public init(guessingFrom name: String) {
+        if name.hasPrefix("truth") { self = .truth }
+        else if name.hasPrefix("annotator") { self = .annotator }
+        else { self = .algorithm }
+    }
 }
 
 /// A named label volume with its role and optional labeled-region mask.

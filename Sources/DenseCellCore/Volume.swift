@@ -71,8 +71,10 @@ extension Volume: Equatable where T: Equatable {}
 /// Element types a volume may hold when read from or written to files.
 public enum ScalarType: String, Sendable, CaseIterable {
     case uint8, uint16, int32, float32, float16
+    /// Wide integers (int64, uint32, uint64 files; instance IDs) and doubles, read exactly.
+    case int64, float64
     public var byteSize: Int {
-        switch self { case .uint8: 1; case .uint16, .float16: 2; case .int32, .float32: 4 }
+        switch self { case .uint8: 1; case .uint16, .float16: 2; case .int32, .float32: 4; case .int64, .float64: 8 }
     }
 }
 
@@ -82,6 +84,10 @@ public enum AnyVolume: Sendable {
     case uint16(Volume<UInt16>)
     case int32(Volume<Int32>)
     case float32(Volume<Float>)
+    /// Integers beyond int32 (e.g. instance IDs), exactly as stored.
+    case int64(Volume<Int64>)
+    /// Doubles that float32 cannot hold exactly.
+    case float64(Volume<Double>)
 
     public var shape: Shape3 {
         switch self {
@@ -89,16 +95,41 @@ public enum AnyVolume: Sendable {
         case .uint16(let v): v.shape
         case .int32(let v): v.shape
         case .float32(let v): v.shape
+        case .int64(let v): v.shape
+        case .float64(let v): v.shape
         }
     }
 
-    /// Converts to float32 (for images and network input).
+    /// The element type's name, as `info` prints it.
+    public var typeName: String {
+        switch self {
+        case .uint8: "uint8"; case .uint16: "uint16"; case .int32: "int32"; case .float32: "float32"
+        case .int64: "int64"; case .float64: "float64"
+        }
+    }
+
+    /// Converts to float32 (for images and network input); wide values are rounded to the nearest float.
     public func asFloat() -> Volume<Float> {
         switch self {
         case .uint8(let v): v.map { Float($0) }
         case .uint16(let v): v.map { Float($0) }
         case .int32(let v): v.map { Float($0) }
         case .float32(let v): v
+        case .int64(let v): v.map { Float($0) }
+        case .float64(let v): v.map { Float($0) }
+        }
+    }
+
+    /// Converts to double: exact for every type but int64 beyond ±2^53 (rounded), so value ranges
+    /// of wide data are not lost.
+    public func asDouble() -> Volume<Double> {
+        switch self {
+        case .uint8(let v): v.map { Double($0) }
+        case .uint16(let v): v.map { Double($0) }
+        case .int32(let v): v.map { Double($0) }
+        case .float32(let v): v.map { Double($0) }
+        case .int64(let v): v.map { Double($0) }
+        case .float64(let v): v
         }
     }
 
@@ -114,6 +145,16 @@ public enum AnyVolume: Sendable {
             }
             return Volume(shape: v.shape, data: out)
         }
+        func whole<F: BinaryFloatingPoint>(_ v: Volume<F>) throws(LabelError) -> Volume<UInt8> {
+            var out = [UInt8](repeating: 0, count: v.data.count)
+            for (i, value) in v.data.enumerated() {
+                guard value == value.rounded(), value >= 0, value < F(classCount) else {
+                    throw LabelError.notLabels("\(value)")
+                }
+                out[i] = UInt8(value)
+            }
+            return Volume(shape: v.shape, data: out)
+        }
         switch self {
         case .uint8(let v):
             if let bad = v.data.first(where: { Int($0) >= classCount }) {
@@ -122,15 +163,9 @@ public enum AnyVolume: Sendable {
             return v
         case .uint16(let v): return try check(v)
         case .int32(let v): return try check(v)
-        case .float32(let v):
-            var out = [UInt8](repeating: 0, count: v.data.count)
-            for (i, value) in v.data.enumerated() {
-                guard value == value.rounded(), value >= 0, Int(value) < classCount else {
-                    throw LabelError.notLabels(String(value))
-                }
-                out[i] = UInt8(value)
-            }
-            return Volume(shape: v.shape, data: out)
+        case .int64(let v): return try check(v)
+        case .float32(let v): return try whole(v)
+        case .float64(let v): return try whole(v)
         }
     }
 }

@@ -1,7 +1,8 @@
+import DenseCellCore
 import Foundation
 
 /// A failure inside the engine: a bad model file, bad input, a oneDNN error, or a cancelled run.
-public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct EngineError: DenseCellError, Equatable, Sendable {
     public enum Kind: Sendable, Equatable { case cancelled, badModel, badInput, library }
     public var kind: Kind
     public var message: String
@@ -12,6 +13,8 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     public static let cancelled = EngineError(.cancelled, "cancelled")
 
     public var isCancelled: Bool { kind == .cancelled }
+    /// Bad models and bad input are the user's (2); library failures and cancellation end a run with 1.
+    public var exitStatus: ExitStatus { kind == .badModel || kind == .badInput ? .badInput : .failure }
     public var description: String { message }
 
     /// Lets `catch EngineError.cancelled` match by kind.

@@ -9,6 +9,8 @@ public enum Binning {
             case .uint16(let x): return .uint16(mode(x, factors))
             case .int32(let x): return .int32(mode(x, factors))
             case .float32(let x): return .float32(mode(x, factors))
+            case .int64(let x): return .int64(mode(x, factors))
+            case .float64(let x): return .float64(mode(x, factors))
             }
         }
         return .float32(mean(v.asFloat(), factors))

@@ -54,22 +54,10 @@ public enum FigureExport {
     public static func export(study: Study, studyPath: String, z: Int, panes: [Pane], options: FigureOptions,
                               directory: String) throws -> String {
         let image = try render(study: study, z: z, panes: panes, options: options)
-        try makeDirectory(directory)
+        try OutputDirectory.create(directory)
         let path = (directory as NSString).appendingPathComponent(fileName(studyPath: studyPath, z: z, panes: panes,
                                                                            sliceCount: study.shape.z))
         try image.write(path: path)
         return path
-    }
-
-    /// Creates `directory` (and its parents) unless it exists; a file in its place is an error.
-    public static func makeDirectory(_ directory: String) throws(IOError) {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw IOError(.writeFailed, file: directory, "exists and is not a directory") }
-            return
-        }
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw IOError(.writeFailed, file: directory, "cannot create the directory")
-        }
     }
 }

@@ -197,7 +197,9 @@ public final class HDF5File: @unchecked Sendable {
                            scalarType: scalar, chunks: chunks, filters: filters)
     }
 
-    /// The file type's name and the type densecell reads it as.
+    /// The file type's name and the type densecell reads it as: narrow integers as int32,
+    /// int64, uint32 and uint64 as int64 (uint64 values above 2^63 − 1 are refused when read),
+    /// float16/32 as float32 and float64 as float64, so no value is saturated or rounded.
     static func describe(type t: hid_t) -> (String, ScalarType?) {
         let size = H5Tget_size(t)
         switch H5Tget_class(t) {
@@ -207,14 +209,15 @@ public final class HDF5File: @unchecked Sendable {
             switch (signed, size) {
             case (false, 1): return (name, .uint8)
             case (false, 2): return (name, .uint16)
-            case (true, 1), (true, 2), (true, 4), (true, 8), (false, 4), (false, 8): return (name, .int32)
+            case (true, 1), (true, 2), (true, 4): return (name, .int32)
+            case (true, 8), (false, 4), (false, 8): return (name, .int64)
             default: return (name, nil)
             }
         case H5T_FLOAT:
             switch size {
             case 2: return ("float16", .float32)
             case 4: return ("float32", .float32)
-            case 8: return ("float64", .float32)
+            case 8: return ("float64", .float64)
             default: return ("float\(size * 8)", nil)
             }
         case H5T_STRING: return ("string", nil)
@@ -231,11 +234,22 @@ public final class HDF5File: @unchecked Sendable {
         case .int32: dc_h5t_native_int32()
         case .float32: dc_h5t_native_float()
         case .float16: dc_h5t_ieee_f16le()
+        case .int64: dc_h5t_native_int64()
+        case .float64: dc_h5t_native_double()
         }
     }
 
     /// Reads any-rank data converted to `T` (with HDF5's conversion), optionally only a
     /// hyperslab `start`/`count`.
+    ///
+    /// - Parameters:
+    ///   - name: The dataset.
+    ///   - type: The element type in memory; it must match `T`'s layout.
+    ///   - start: The hyperslab's first index per axis (with `count`), or nil for all.
+    ///   - count: The hyperslab's extent per axis.
+    /// - Returns: The dims read and the values in C order.
+    /// - Throws: `IOError(.unsupportedType)` for a dtype densecell cannot read or a value `type`
+    ///   cannot hold (named in the message: nothing is saturated), `.corrupt` when the read fails.
     public func readArray<T: Numeric>(_ name: String, as type: ScalarType, of: T.Type,
                                       start: [Int]? = nil, count: [Int]? = nil) throws(IOError) -> (dims: [Int], data: [T]) {
         let info = try self.info(name)
@@ -257,8 +271,13 @@ public final class HDF5File: @unchecked Sendable {
         let mdims = dims.map { hsize_t($0) }
         let memSpace = dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), mdims, nil)
         defer { H5Sclose(memSpace) }
+        var refused = [CChar](repeating: 0, count: 64)
         let status = out.withUnsafeMutableBytes { buf in
-            H5Dread(d, Self.memoryType(type), memSpace, fileSpace, dc_h5p_default(), buf.baseAddress)
+            dc_h5_read_checked(d, Self.memoryType(type), memSpace, fileSpace, buf.baseAddress, &refused, refused.count)
+        }
+        if refused[0] != 0 {
+            throw IOError(.unsupportedType, file: path, dataset: info.name,
+                          "value \(String(cString: refused)) (\(info.typeName)) does not fit in \(type.rawValue)")
         }
         if status < 0 {
             throw IOError(.corrupt, file: path, dataset: info.name, "read failed: truncated or corrupt data")
@@ -291,6 +310,8 @@ public final class HDF5File: @unchecked Sendable {
         case .int32: fileT = H5Tcopy(dc_h5t_native_int32())
         case .float32: fileT = H5Tcopy(dc_h5t_native_float())
         case .float16: fileT = H5Tcopy(dc_h5t_ieee_f16le())
+        case .int64: fileT = H5Tcopy(dc_h5t_native_int64())
+        case .float64: fileT = H5Tcopy(dc_h5t_native_double())
         }
         defer { H5Tclose(fileT) }
         let d = H5Dcreate2(id, n, fileT, space, dc_h5p_default(), dcpl, dc_h5p_default())
@@ -380,6 +401,22 @@ public final class HDF5File: @unchecked Sendable {
             defer { H5Aclose(a) }
             H5Awrite(a, dc_h5t_native_double(), &data)
         }
+    }
+
+    /// Names of the attributes of `object`, in name order.
+    public func attributeNames(_ object: String) -> [String] {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        let o = H5Oopen(id, Self.normalize(object), dc_h5p_default())
+        guard o >= 0 else { return [] }
+        defer { H5Oclose(o) }
+        final class Names { var list: [String] = [] }
+        let names = Names()
+        var idx: hsize_t = 0
+        H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, { _, name, _, data in
+            Unmanaged<Names>.fromOpaque(data!).takeUnretainedValue().list.append(String(cString: name!))
+            return 0
+        }, Unmanaged.passUnretained(names).toOpaque())
+        return names.list
     }
 
     /// Reads an attribute written by densecell or by h5py (strings fixed or variable, numbers of any width).

@@ -16,18 +16,17 @@ public struct PNGImage: Equatable, Sendable {
         return Array(pixels[i..<(i + channels)])
     }
 
-    /// Writes through libpng; the file appears under its final name only when complete.
+    /// Writes the image through libpng; the file appears under its final name only when complete.
+    ///
+    /// - Throws: `IOError(.writeFailed)` naming `path` with libpng's reason.
     public func write(path: String) throws(IOError) {
-        let tmp = path + ".partial-\(getpid())"
-        var err = [CChar](repeating: 0, count: 256)
-        let rc = pixels.withUnsafeBufferPointer {
-            dc_png_write(tmp, $0.baseAddress, UInt32(width), UInt32(height), Int32(channels), &err, 256)
+        try AtomicFile.write(to: path) { (tmp: String) throws(IOError) in
+            var err = [CChar](repeating: 0, count: 256)
+            let rc = pixels.withUnsafeBufferPointer {
+                dc_png_write(tmp, $0.baseAddress, UInt32(width), UInt32(height), Int32(channels), &err, 256)
+            }
+            if rc != 0 { throw IOError(.writeFailed, file: path, String(cString: err)) }
         }
-        if rc != 0 {
-            unlink(tmp)
-            throw IOError(.writeFailed, file: path, String(cString: err))
-        }
-        if rename(tmp, path) != 0 { unlink(tmp); throw IOError(.writeFailed, file: path, "cannot rename into place") }
     }
 
     /// Reads a PNG as 8-bit; palette images give their indices when `keepPalette` (label PNGs).

@@ -46,37 +46,46 @@ public enum TIFFStack {
         return bits == 8 ? .uint8(Volume(shape: shape, data: pages8)) : .uint16(Volume(shape: shape, data: pages16))
     }
 
-    /// Writes a uint8 or uint16 stack, one page per z.
+    /// Writes a uint8 or uint16 stack, one page per z, under a temporary name renamed into place.
+    ///
+    /// - Parameters:
+    ///   - v: The volume; only `.uint8` and `.uint16` can be written.
+    ///   - path: The file to create; an existing file is replaced only when the write succeeds.
+    /// - Throws: `IOError(.unsupportedType)` for other element types, `.writeFailed` when libtiff fails.
     public static func write(_ v: AnyVolume, path: String) throws(IOError) {
         dc_tiff_quiet()
-        guard let tif = TIFFOpen(path, "w") else { throw IOError(.writeFailed, file: path, "cannot create file") }
-        defer { TIFFClose(tif) }
-        let s = v.shape
-        for z in 0..<s.z {
-            dc_tiff_set_u32(tif, UInt32(TIFFTAG_IMAGEWIDTH), UInt32(s.x))
-            dc_tiff_set_u32(tif, UInt32(TIFFTAG_IMAGELENGTH), UInt32(s.y))
-            dc_tiff_set_u16(tif, UInt32(TIFFTAG_SAMPLESPERPIXEL), 1)
-            dc_tiff_set_u16(tif, UInt32(TIFFTAG_PHOTOMETRIC), UInt16(PHOTOMETRIC_MINISBLACK))
-            dc_tiff_set_u16(tif, UInt32(TIFFTAG_PLANARCONFIG), UInt16(PLANARCONFIG_CONTIG))
-            dc_tiff_set_u32(tif, UInt32(TIFFTAG_ROWSPERSTRIP), UInt32(s.y))
-            dc_tiff_set_u32(tif, UInt32(TIFFTAG_SUBFILETYPE), UInt32(FILETYPE_PAGE))
-            switch v {
-            case .uint8(let vol):
-                dc_tiff_set_u16(tif, UInt32(TIFFTAG_BITSPERSAMPLE), 8)
+        let bits: UInt16
+        switch v {
+        case .uint8: bits = 8
+        case .uint16: bits = 16
+        default: throw IOError(.unsupportedType, file: path, "TIFF stacks are written as uint8 or uint16")
+        }
+        try AtomicFile.write(to: path) { (tmp: String) throws(IOError) in
+            guard let tif = TIFFOpen(tmp, "w") else { throw IOError(.writeFailed, file: path, "cannot create file") }
+            defer { TIFFClose(tif) }
+            let s = v.shape
+            for z in 0..<s.z {
+                dc_tiff_set_u32(tif, UInt32(TIFFTAG_IMAGEWIDTH), UInt32(s.x))
+                dc_tiff_set_u32(tif, UInt32(TIFFTAG_IMAGELENGTH), UInt32(s.y))
+                dc_tiff_set_u16(tif, UInt32(TIFFTAG_SAMPLESPERPIXEL), 1)
+                dc_tiff_set_u16(tif, UInt32(TIFFTAG_PHOTOMETRIC), UInt16(PHOTOMETRIC_MINISBLACK))
+                dc_tiff_set_u16(tif, UInt32(TIFFTAG_PLANARCONFIG), UInt16(PLANARCONFIG_CONTIG))
+                dc_tiff_set_u32(tif, UInt32(TIFFTAG_ROWSPERSTRIP), UInt32(s.y))
+                dc_tiff_set_u32(tif, UInt32(TIFFTAG_SUBFILETYPE), UInt32(FILETYPE_PAGE))
+                dc_tiff_set_u16(tif, UInt32(TIFFTAG_BITSPERSAMPLE), bits)
                 for y in 0..<s.y {
-                    var row = Array(vol.data[((z * s.y + y) * s.x)..<((z * s.y + y + 1) * s.x)])
-                    if TIFFWriteScanline(tif, &row, UInt32(y), 0) < 0 { throw IOError(.writeFailed, file: path, "write failed") }
+                    let rows = (z * s.y + y) * s.x..<((z * s.y + y + 1) * s.x)
+                    let status: Int32
+                    switch v {
+                    case .uint8(let vol): var row = Array(vol.data[rows]); status = TIFFWriteScanline(tif, &row, UInt32(y), 0)
+                    case .uint16(let vol): var row = Array(vol.data[rows]); status = TIFFWriteScanline(tif, &row, UInt32(y), 0)
+                    default: status = -1
+                    }
+                    if status < 0 { throw IOError(.writeFailed, file: path, "write failed") }
                 }
-            case .uint16(let vol):
-                dc_tiff_set_u16(tif, UInt32(TIFFTAG_BITSPERSAMPLE), 16)
-                for y in 0..<s.y {
-                    var row = Array(vol.data[((z * s.y + y) * s.x)..<((z * s.y + y + 1) * s.x)])
-                    if TIFFWriteScanline(tif, &row, UInt32(y), 0) < 0 { throw IOError(.writeFailed, file: path, "write failed") }
-                }
-            default:
-                throw IOError(.unsupportedType, file: path, "TIFF stacks are written as uint8 or uint16")
+                if TIFFWriteDirectory(tif) == 0 { throw IOError(.writeFailed, file: path, "write failed") }
             }
-            if TIFFWriteDirectory(tif) == 0 { throw IOError(.writeFailed, file: path, "write failed") }
+            if TIFFFlush(tif) == 0 { throw IOError(.writeFailed, file: path, "write failed") }
         }
     }
 }

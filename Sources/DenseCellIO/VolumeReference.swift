@@ -84,6 +84,11 @@ public enum VolumeReader {
         return Shape3(d[0], d[1], d[2])
     }
 
+    /// Reads a whole HDF5 dataset as a volume, every value exactly: wide integers and doubles come
+    /// back as `.int32`/`.float32` when those hold every value, else as `.int64`/`.float64`.
+    ///
+    /// - Throws: `IOError` for an unsupported dtype, a dataset that is not 3-D after squeezing, or
+    ///   a uint64 value above 2^63 − 1 (named in the message).
     public static func readHDF5(_ file: HDF5File, _ dataset: String) throws(IOError) -> AnyVolume {
         let info = try file.info(dataset)
         guard let scalar = info.scalarType else {
@@ -98,6 +103,20 @@ public enum VolumeReader {
         case .uint16: return .uint16(Volume(shape: shape, data: try file.readArray(dataset, as: .uint16, of: UInt16.self).data))
         case .int32: return .int32(Volume(shape: shape, data: try file.readArray(dataset, as: .int32, of: Int32.self).data))
         case .float32, .float16: return .float32(Volume(shape: shape, data: try file.readArray(dataset, as: .float32, of: Float.self).data))
+        case .int64:
+            // Wide integers are read exactly; int32 holds them when every value fits (half the memory).
+            let data = try file.readArray(dataset, as: .int64, of: Int64.self).data
+            if data.allSatisfy({ Int64(Int32.min)...Int64(Int32.max) ~= $0 }) {
+                return .int32(Volume(shape: shape, data: data.map { Int32($0) }))
+            }
+            return .int64(Volume(shape: shape, data: data))
+        case .float64:
+            // Doubles are read exactly; float32 holds them when every value survives the round trip.
+            let data = try file.readArray(dataset, as: .float64, of: Double.self).data
+            if data.allSatisfy({ Double(Float($0)) == $0 || $0.isNaN }) {
+                return .float32(Volume(shape: shape, data: data.map { Float($0) }))
+            }
+            return .float64(Volume(shape: shape, data: data))
         }
     }
 

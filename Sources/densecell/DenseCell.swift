@@ -22,39 +22,48 @@ struct DenseCell: ParsableCommand {
                       Segment.self, Bench.self, ModelCommand.self, View.self, Demo.self, Train.self]
     )
 
-    /// Runs the command, mapping errors to the exit statuses of DESIGN §9:
-    /// 0 success, 1 failure while working, 2 bad input or usage.
+    /// Runs the command and maps every error to one line on stderr and an exit status
+    /// (docs/ARCHITECTURE.md, "Errors"): 0 success, 1 failure while working, 2 bad input or usage.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as IOError {
-            fail(error.description, status: 2)
-        } catch let error as UsageError {
-            fail(error.message, status: 2)
-        } catch let error as WorkError {
-            fail(error.message, status: 1)
-        } catch let error as LabelSchema.LoadError {
-            fail(error.description, status: 2)
+        } catch let error as DenseCellError {
+            fail(error.description, status: error.exitStatus)
         } catch {
-            let code = exitCode(for: error)
-            if code == .success || error is CleanExit {
-                exit(withError: error)
-            }
             if error is ExitCode { exit(withError: error) }
-            // Parse and validation errors: ArgumentParser's message and usage, status 2.
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
+            switch exitCode(for: error) {
+            case .success:
+                exit(withError: error)   // --help, --version
+            case .validationFailure:
+                // Parse and validation errors: ArgumentParser's message and usage, status 2.
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.badInput.rawValue)
+            default:
+                // Anything else is a failure while working that no library worded: say it plainly.
+                fail((error as NSError).localizedDescription, status: .failure)
+            }
         }
     }
 
-    static func fail(_ message: String, status: Int32) -> Never {
+    static func fail(_ message: String, status: ExitStatus) -> Never {
         FileHandle.standardError.write(Data("densecell: \(message)\n".utf8))
-        Foundation.exit(status)
+        Foundation.exit(status.rawValue)
     }
 }
 
 /// Bad input found by a command (exit status 2).
-struct UsageError: Error { var message: String; init(_ m: String) { message = m } }
+struct UsageError: DenseCellError {
+    var message: String
+    init(_ m: String) { message = m }
+    var description: String { message }
+    var exitStatus: ExitStatus { .badInput }
+}
+
 /// A failure while working (exit status 1).
-struct WorkError: Error { var message: String; init(_ m: String) { message = m } }
+struct WorkError: DenseCellError {
+    var message: String
+    init(_ m: String) { message = m }
+    var description: String { message }
+    var exitStatus: ExitStatus { .failure }
+}

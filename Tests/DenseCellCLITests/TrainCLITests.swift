@@ -53,4 +53,75 @@ final class TrainCLITests: XCTestCase {
         let help = try CLI.run(["train", "--help"])
         XCTAssertTrue(help.stdout.contains("Examples:"))
     }
+
+    func testOutputDirectoryThatCannotBeCreatedIsAFailureWhileWorking() throws {
+        let dir = CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(try CLI.run(["phantom", "\(dir)/s.h5", "--shape", "5x32x32", "--seed", "1"]).status, 0)
+        // A plain file where a parent directory should be: creating the output directory fails.
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: "\(dir)/file"))
+        let r = try CLI.run(["train", "--train", "\(dir)/s.h5", "--eval", "\(dir)/s.h5", "--out", "\(dir)/file/models",
+                             "--width", "4", "--window", "5x32x32", "--steps", "1"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.hasPrefix("densecell: \(dir)/file/models: cannot create the directory"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("Error:"), r.stderr)
+        XCTAssertEqual(r.stderr.filter { $0 == "\n" }.count, 1, r.stderr)
+    }
+
+    func testSchemaIsBadInputWhenUnreadableOrTooSmall() throws {
+        let dir = CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(try CLI.run(["phantom", "\(dir)/s.h5", "--shape", "5x32x32", "--seed", "1"]).status, 0)
+        let base = ["train", "--train", "\(dir)/s.h5", "--eval", "\(dir)/s.h5", "--out", "\(dir)/m",
+                    "--width", "4", "--window", "5x32x32", "--steps", "1"]
+        let missing = try CLI.run(base + ["--schema", "\(dir)/none.json"])
+        XCTAssertEqual(missing.status, 2, missing.stderr)
+        XCTAssertTrue(missing.stderr.hasPrefix("densecell: \(dir)/none.json: cannot read schema"), missing.stderr)
+        XCTAssertEqual(missing.stderr.filter { $0 == "\n" }.count, 1, missing.stderr)
+        // The phantom's labels go up to 6; a three-class schema cannot hold them.
+        let small = "{\"classes\":[{\"name\":\"bg\"},{\"name\":\"cell\",\"color\":\"#5B8DB8\"},{\"name\":\"mito\",\"color\":\"#3BAA5C\"}],\"organelles\":[2]}"
+        try Data(small.utf8).write(to: URL(fileURLWithPath: "\(dir)/small.json"))
+        let r = try CLI.run(base + ["--schema", "\(dir)/small.json"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("s.h5:/labels/truth: label value"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("outside the schema (classes 0–2)"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/m"), "nothing written for bad input")
+    }
+
+    func testSchemaSetsClassesNamesAndOrganelleMetric() throws {
+        let dir = CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(try CLI.run(["phantom", "\(dir)/train.h5", "--shape", "6x32x32", "--seed", "1"]).status, 0)
+        XCTAssertEqual(try CLI.run(["phantom", "\(dir)/eval.h5", "--shape", "5x32x32", "--seed", "2"]).status, 0)
+        // Eight classes (one more than the phantom uses) and only class 2 as an organelle.
+        let names = (0..<8).map { "k\($0)" }
+        let schema = "{\"classes\":[" + names.map { "{\"name\":\"\($0)\",\"color\":\"#808080\"}" }.joined(separator: ",")
+            + "],\"organelles\":[2]}"
+        try Data(schema.utf8).write(to: URL(fileURLWithPath: "\(dir)/s.json"))
+        let r = try CLI.run(["train", "--train", "\(dir)/train.h5", "--eval", "\(dir)/eval.h5", "--out", "\(dir)/m",
+                             "--width", "4", "--window", "5x32x32", "--steps", "2", "--eval-interval", "2",
+                             "--seed", "3", "--schema", "\(dir)/s.json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let model = try HDF5File(path: "\(dir)/m/model-seed3.h5")
+        XCTAssertEqual(model.attribute("/", "classes")?.intValues, [8])
+        XCTAssertEqual(model.attribute("/", "class_names"), .strings(names))
+        XCTAssertEqual(try model.info("/weights/pred3d/bias").dims, [8])
+        let recorded = try XCTUnwrap(model.attribute("/", "eval_miou_org")?.doubleValues?.first)
+
+        // The recorded MIoU(org) is the schema's: evaluating the model's own segmentation of the
+        // held-out study with the same schema gives the same number.
+        let s = try CLI.run(["segment", "\(dir)/eval.h5", "--models", "\(dir)/m/model-seed3.h5", "--out", "\(dir)/seg.h5",
+                             "--window", "5x32x32"])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let e = try CLI.run(["evaluate", "\(dir)/eval.h5:/labels/truth", "\(dir)/seg.h5:/labels/ensemble",
+                             "--schema", "\(dir)/s.json", "--json"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["classes"] as? [String], names)
+        if recorded.isNaN {
+            XCTAssertTrue(json["miou_org"] is NSNull, "\(json)")
+        } else {
+            XCTAssertEqual(try XCTUnwrap(json["miou_org"] as? Double), recorded, accuracy: 1e-9)
+        }
+    }
 }

@@ -24,6 +24,12 @@ unsigned dc_h5f_acc_rdonly(void);
 unsigned dc_h5f_acc_rdwr(void);
 unsigned dc_h5f_acc_trunc(void);
 size_t dc_h5t_variable(void);
+hid_t dc_h5t_native_uint64(void);
+/* H5Dread that refuses values the memory type cannot hold (out of range, or NaN/infinity into an
+   integer) instead of letting HDF5 saturate them. Returns H5Dread's status; when a value was
+   refused, `bad` holds it as text (else bad[0] == 0). */
+herr_t dc_h5_read_checked(hid_t dataset, hid_t mem_type, hid_t mem_space, hid_t file_space, void *buf,
+                          char *bad, size_t bad_len);
 /* Silence HDF5's automatic error stack printing; errors are reported by densecell itself. */
 void dc_h5_quiet(void);
 #endif

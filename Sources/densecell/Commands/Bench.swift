@@ -53,9 +53,7 @@ struct Bench: ParsableCommand {
             if !json { FileHandle.standardError.write(Data("densecell bench: \(message)\n".utf8)) }
         }
         log("precision \(choice.explanation)")
-        let r: BenchmarkResult
-        do { r = try Benchmark.run(width: width, window: shape, precision: p, seconds: seconds, log: log) }
-        catch let e as EngineError { throw WorkError(e.description) }
+        let r = try Benchmark.run(width: width, window: shape, precision: p, seconds: seconds, log: log)
         if json {
             var object: [String: Any] = [
                 "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,

@@ -24,7 +24,7 @@ struct Demo: ParsableCommand {
         if isatty(0) == 0 || isatty(1) == 0 { throw UsageError("demo opens the viewer and needs a terminal") }
         let studyPath = (dir as NSString).appendingPathComponent("phantom.h5")
         if !FileManager.default.fileExists(atPath: studyPath) {
-            try FigureExport.makeDirectory(dir)
+            try OutputDirectory.create(dir)
             let bar = ProgressBar("phantom", total: 1000)
             let study = Phantom.generate(shape: Phantom.defaultShape, seed: 1) { bar.update(Int($0.fraction * 1000), detail: $0.stage) }
             try PhantomCommand.write(study, seed: 1, to: studyPath)

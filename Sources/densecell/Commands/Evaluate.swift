@@ -133,6 +133,8 @@ enum MetricsInput {
         case .uint16(let v): return v.map { $0 != 0 ? 1 : 0 }
         case .int32(let v): return v.map { $0 != 0 ? 1 : 0 }
         case .float32(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .int64(let v): return v.map { $0 != 0 ? 1 : 0 }
+        case .float64(let v): return v.map { $0 != 0 ? 1 : 0 }
         }
     }
 

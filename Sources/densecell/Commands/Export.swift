@@ -108,7 +108,7 @@ struct Export: ParsableCommand {
             throw UsageError("\(subject): \(error.description)")
         }
         options.grayWindow = Overlay.displayRange(study.image)
-        try FigureExport.makeDirectory(out)
+        try OutputDirectory.create(out)
 
         // Slices are independent: draw and compress them on every core, print the paths in z order.
         let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: "slices") : nil
@@ -139,7 +139,6 @@ struct Export: ParsableCommand {
         switch failure {
         case nil: break
         case let error as FigureError: throw UsageError("\(studyPath): \(error.description)")
-        case let error as IOError where error.kind == .writeFailed: throw WorkError(error.description)
         case let error?: throw error
         }
     }
@@ -197,17 +196,10 @@ struct Export: ParsableCommand {
                     throw IOError(.badShape, file: ref.path, dataset: ref.dataset,
                                   "labels \(name) have shape \(labels.shape) but the image is \(imageVolume.shape)")
                 }
-                result.labels.append(LabelSource(name: name, role: Self.role(guessedFrom: name), labels: labels))
+                result.labels.append(LabelSource(name: name, role: SourceRole(guessingFrom: name), labels: labels))
             }
         }
         return result
-    }
-
-    /// Role of a source given on the command line, from its name as the study layout uses them.
-    static func role(guessedFrom name: String) -> SourceRole {
-        if name.hasPrefix("truth") { return .truth }
-        if name.hasPrefix("annotator") { return .annotator }
-        return .algorithm
     }
 
     /// The image, then every label source: truth first, then annotators, then algorithms.

@@ -50,7 +50,7 @@ struct Info: ParsableCommand {
                 let v = try VolumeReader.read(ref, bin: binning, labels: labels)
                 let kind = ref.kind == .tiff ? "multipage TIFF" : "PNG slices"
                 print("\(ref.path)  (\(kind))")
-                describeVolume(v, label: "", isLabels: labels, schema: schema, typeName: typeName(v), storage: nil)
+                describeVolume(v, label: "", isLabels: labels, schema: schema, typeName: v.typeName, storage: nil)
             }
         }
     }
@@ -88,12 +88,8 @@ struct Info: ParsableCommand {
         }
     }
 
-    func typeName(_ v: AnyVolume) -> String {
-        switch v { case .uint8: "uint8"; case .uint16: "uint16"; case .int32: "int32"; case .float32: "float32" }
-    }
-
-    func range(_ data: [Float]) -> (Float, Float, Double) {
-        var lo = Float.infinity, hi = -Float.infinity, sum = 0.0
+    func range<F: BinaryFloatingPoint>(_ data: [F]) -> (F, F, Double) {
+        var lo = F.infinity, hi = -F.infinity, sum = 0.0
         for v in data { lo = min(lo, v); hi = max(hi, v); sum += Double(v) }
         return (lo, hi, data.isEmpty ? 0 : sum / Double(data.count))
     }
@@ -107,15 +103,15 @@ struct Info: ParsableCommand {
         let squeezed = dims.map { $0.count != 3 || $0 != [s.z, s.y, s.x] ? " (read as \(s.z)×\(s.y)×\(s.x))" : "" } ?? ""
         print("  \(label.isEmpty ? "" : label + "  ")\(shapeText)\(squeezed)  \(typeName)\(storage.map { "  " + $0 } ?? "")")
         if !attributes.isEmpty { print("    " + attributes.joined(separator: "  ")) }
-        let f = v.asFloat()
+        // Doubles keep the range of wide data (int64 IDs, float64 beyond float32).
+        let f = v.asDouble()
         let (lo, hi, mean) = range(f.data)
         print("    range \(fmt(lo))…\(fmt(hi))  mean \(fmt(mean))")
         guard isLabels else { return }
         var counts = [Int](repeating: 0, count: 256)
         var outside = 0
         for x in f.data {
-            let i = Int(x)
-            if i >= 0 && i < 256 { counts[i] += 1 } else { outside += 1 }
+            if x >= 0 && x < 256 { counts[Int(x)] += 1 } else { outside += 1 }
         }
         let total = max(1, f.data.count)
         for (c, n) in counts.enumerated() where n > 0 {

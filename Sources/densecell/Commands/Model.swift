@@ -52,10 +52,7 @@ struct ModelInit: ParsableCommand {
         let arch = Architecture(width: width, conv333: !noConv333, pyramid: !noPyramid)
         let model = NetworkModel.random(arch, seed: seed)
         let dir = (output as NSString).deletingLastPathComponent
-        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            catch { throw IOError(.writeFailed, file: dir, "cannot create directory") }
-        }
+        if !dir.isEmpty { try OutputDirectory.create(dir) }
         try model.write(path: output)
         print("wrote \(output): width \(width), \(arch.parameterCount) parameters, seed \(seed)")
     }

@@ -48,14 +48,12 @@ struct PhantomCommand: ParsableCommand {
         guard size.count <= limit else {
             throw UsageError("--shape \(shape): \(size.count) voxels need about \((size.count * 20) >> 30) GiB; this machine allows up to \(limit) voxels")
         }
-        let outDir = (output as NSString).deletingLastPathComponent
-        guard outDir.isEmpty || FileManager.default.fileExists(atPath: outDir) else {
-            throw IOError(.writeFailed, file: output, "directory \(outDir) does not exist")
-        }
+        // Opened first, so a missing directory fails before minutes of generation.
+        let writer = try StudyWriter(path: output, shape: size, existing: .replace)
         // Progress counts planes of the whole job (truth, imaging, two annotators) in thousandths.
         let bar = ProgressBar("phantom", total: 1000)
         let study = Phantom.generate(shape: size, seed: seed) { bar.update(Int($0.fraction * 1000), detail: $0.stage) }
-        try Self.write(study, seed: seed, to: output)
+        try Self.write(study, seed: seed, with: writer)
         if let preview { try writePreview(study, path: preview) }
         let s = Phantom.summary(shape: size, seed: seed)
         bar.finish("wrote \(output): \(size) voxels, \(s.cells) cells, \(s.mitochondria) mitochondria, "
@@ -65,15 +63,16 @@ struct PhantomCommand: ParsableCommand {
     /// Writes a generated study atomically, with the seed and class names as attributes
     /// (also used by `demo`).
     static func write(_ study: Study, seed: UInt64, to output: String) throws(IOError) {
-        try AtomicFile.write(to: output) { (tmp: String) throws(IOError) in
-            let file = try HDF5File(path: tmp, mode: .truncate)
-            try StudyFile.writeImage(study.image, resolution: study.resolutionNM, into: file)
-            try file.setAttribute("/image", "phantom_seed", .ints([Int(truncatingIfNeeded: seed)]))
-            for source in study.labels { try StudyFile.writeLabels(source, into: file) }
-            try file.setAttribute("/", "generator", .string("densecell phantom"))
-            try file.setAttribute("/", "class_names", .strings(study.schema.names))
-            try file.flush()
-        }
+        try write(study, seed: seed, with: StudyWriter(path: output, shape: study.shape, existing: .replace))
+    }
+
+    static func write(_ study: Study, seed: UInt64, with writer: StudyWriter) throws(IOError) {
+        try writer.writeImage(study.image, resolutionNM: study.resolutionNM)
+        try writer.setAttribute("/image", "phantom_seed", .ints([Int(truncatingIfNeeded: seed)]))
+        for source in study.labels { try writer.writeLabels(source) }
+        try writer.setAttribute("/", "generator", .string("densecell phantom"))
+        try writer.setAttribute("/", "class_names", .strings(study.schema.names))
+        try writer.commit()
     }
 
     /// The middle slice as gray image | truth overlay, through the shared overlay colors.

@@ -83,38 +83,20 @@ struct Segment: ParsableCommand {
         } else {
             box = Box3(shape: volume)
         }
-        let ensemble: Ensemble
-        do { ensemble = try Ensemble.load(paths: models, top: top) }
-        catch let e as EngineError { throw UsageError(e.description) }
+        let ensemble = try Ensemble.load(paths: models, top: top)
         let classes = ensemble.classes
+        // An existing output gets the datasets added; its /image must describe the same image.
+        let writer = try StudyWriter(path: out, shape: volume, existing: .addTo)
 
-        // An existing output must describe the same image.
-        let outExists = FileManager.default.fileExists(atPath: out)
-        if outExists {
-            let file = try HDF5File(path: out)
-            if file.isDataset("/image") {
-                let info = try file.info("/image")
-                if let s = VolumeReader.volumeShape(dims: info.dims), s != volume {
-                    throw IOError(.badShape, file: out, dataset: "/image", "shape \(s) does not match the input image \(volume)")
-                }
-            }
-        }
-
-        let scratch = scratchPath(for: out)
         let start = Date()
         let bar = ProgressBar("segment", total: box.shape.count, unit: "voxels")
-        ScratchCleanup.install(scratch)
+        ScratchCleanup.install(writer.scratchPath)
         defer { ScratchCleanup.clear() }
         do {
-            let normalization = try source.normalization()
-            let file = try HDF5File(path: scratch, mode: .truncate)
-            if !outExists { try source.copyImage(into: file) }
-            let chunks = [min(volume.z, 4), min(volume.y, 256), min(volume.x, 256)]
-            try file.createDataset("/labels/\(name)", dims: [volume.z, volume.y, volume.x], fileType: .uint8, chunks: chunks)
-            if probabilities {
-                try file.createDataset("/probabilities/\(name)", dims: [classes, volume.z, volume.y, volume.x],
-                                       fileType: .float16, chunks: [1] + chunks)
-            }
+            let normalization = try InputNormalization.of(source)
+            if !writer.addsToExisting { try writer.copyImage(from: source) }
+            try writer.createLabels(name, role: .algorithm, region: box)
+            if probabilities { try writer.createProbabilities(name, classes: classes, storage: .float16) }
             FileHandle.standardError.write(Data(("densecell segment: \(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s") " +
                 "(width \(ensemble.models.map { String($0.width) }.joined(separator: ",")))," +
                 " \(box.shape) voxels, window \(windowShape), overlap \(options.overlap)\(tta ? ", flips" : ""), " +
@@ -124,208 +106,25 @@ struct Segment: ParsableCommand {
                 wantProbabilities: probabilities, cancel: nil,
                 read: { z in try source.read(z) },
                 emit: { slab in
-                    try Self.writeSlab(slab, roi: box, volume: volume, classes: classes, name: name, into: file)
+                    // Slabs cover the region's y and x; outside the region the labels stay 0.
+                    let region = Box3(z: slab.z, y: box.y, x: box.x)
+                    try writer.writeLabels(name, box: region, slab.labels.data)
+                    if let p = slab.probabilities { try writer.writeProbabilities(name, box: region, classes: classes, p) }
                 },
                 progress: { p in bar.update(p.voxelsDone) })
             bar.finish("\(box.shape) voxels")
-            try file.setAttribute("/labels/\(name)", "role", .string("algorithm"))
-            try file.setAttribute("/labels/\(name)", "models", .strings(ensemble.models.map { ($0.path ?? "") }))
-            try file.setAttribute("/labels/\(name)", "model_checksums", .strings(ensemble.checksums))
-            if box != Box3(shape: volume) {
-                try writeMask(box, volume: volume, into: file)
-                try file.setAttribute("/labels/\(name)", "mask", .string("/masks/\(name)"))
-                try file.setAttribute("/labels/\(name)", "roi", .ints([box.z.lowerBound, box.z.upperBound, box.y.lowerBound,
-                                                                      box.y.upperBound, box.x.lowerBound, box.x.upperBound]))
-            }
-            try file.flush()
+            try writer.setAttribute("/labels/\(name)", "models", .strings(ensemble.models.map { ($0.path ?? "") }))
+            try writer.setAttribute("/labels/\(name)", "model_checksums", .strings(ensemble.checksums))
         } catch {
             if bar.interactive { FileHandle.standardError.write(Data("\n".utf8)) }
-            unlink(scratch)
-            if let e = error as? EngineError { throw e.kind == .library ? WorkError(e.description) as Error : UsageError(e.description) }
+            writer.discard()
             throw error
         }
+        // The input may be the output file: close it before the short write into it.
         source.close()
-
-        if outExists {
-            defer { unlink(scratch) }
-            try mergeScratch(scratch, into: out, volume: volume, classes: classes)
-        } else if rename(scratch, out) != 0 {
-            unlink(scratch)
-            throw IOError(.writeFailed, file: out, "cannot move the finished file into place: \(String(cString: strerror(errno)))")
-        }
+        try writer.commit()
         let seconds = Date().timeIntervalSince(start)
         print("wrote \(out):/labels/\(name)\(probabilities ? " and /probabilities/\(name)" : "")  " +
               "\(box.shape) voxels in \(String(format: "%.1f", seconds)) s (\(Int(Double(box.shape.count) / max(seconds, 1e-9))) voxels/s)")
-    }
-
-    func scratchPath(for path: String) -> String {
-        let dir = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
-        return (dir.isEmpty ? "" : dir + "/") + ".\(base).partial-\(getpid())"
-    }
-
-    /// Writes a finished slab into the whole-volume datasets (outside the ROI stays 0).
-    static func writeSlab(_ slab: Ensemble.Slab, roi: Box3, volume: Shape3, classes: Int, name: String, into file: HDF5File) throws {
-        let n = slab.z.count
-        try file.writeSlab("/labels/\(name)", start: [slab.z.lowerBound, roi.y.lowerBound, roi.x.lowerBound],
-                           count: [n, roi.y.count, roi.x.count], data: slab.labels.data, memoryType: .uint8)
-        if let p = slab.probabilities {
-            try file.writeSlab("/probabilities/\(name)", start: [0, slab.z.lowerBound, roi.y.lowerBound, roi.x.lowerBound],
-                               count: [classes, n, roi.y.count, roi.x.count], data: p, memoryType: .float32)
-        }
-    }
-
-    func writeMask(_ box: Box3, volume: Shape3, into file: HDF5File) throws {
-        let chunks = [min(volume.z, 4), min(volume.y, 256), min(volume.x, 256)]
-        try file.createDataset("/masks/\(name)", dims: [volume.z, volume.y, volume.x], fileType: .uint8, chunks: chunks)
-        let ones = [UInt8](repeating: 1, count: box.shape.count)
-        try file.writeSlab("/masks/\(name)", start: [box.z.lowerBound, box.y.lowerBound, box.x.lowerBound],
-                           count: [box.z.count, box.y.count, box.x.count], data: ones, memoryType: .uint8)
-    }
-
-    /// Adds the scratch file's datasets to an existing study in one open–write–close.
-    func mergeScratch(_ scratch: String, into path: String, volume: Shape3, classes: Int) throws {
-        let src = try HDF5File(path: scratch)
-        let dst = try HDF5File(path: path, mode: .readWrite)
-        let chunks = [min(volume.z, 4), min(volume.y, 256), min(volume.x, 256)]
-        let slab = max(1, min(volume.z, (64 << 20) / max(1, classes * volume.y * volume.x * 4)))
-        func copy(_ dataset: String, channels: Int?, type: ScalarType) throws {
-            let dims = (channels.map { [$0] } ?? []) + [volume.z, volume.y, volume.x]
-            try dst.createDataset(dataset, dims: dims, fileType: type, chunks: (channels == nil ? [] : [1]) + chunks)
-            var z = 0
-            while z < volume.z {
-                let n = min(slab, volume.z - z)
-                let start = (channels == nil ? [] : [0]) + [z, 0, 0]
-                let count = (channels.map { [$0] } ?? []) + [n, volume.y, volume.x]
-                if type == .uint8 {
-                    let d = try src.readArray(dataset, as: .uint8, of: UInt8.self, start: start, count: count)
-                    try dst.writeSlab(dataset, start: start, count: count, data: d.data, memoryType: .uint8)
-                } else {
-                    let d = try src.readArray(dataset, as: .float32, of: Float.self, start: start, count: count)
-                    try dst.writeSlab(dataset, start: start, count: count, data: d.data, memoryType: .float32)
-                }
-                z += n
-            }
-        }
-        let labels = "/labels/\(name)"
-        try copy(labels, channels: nil, type: .uint8)
-        for key in ["role", "models", "model_checksums", "mask", "roi"] {
-            if let v = src.attribute(labels, key) { try dst.setAttribute(labels, key, v) }
-        }
-        if src.isDataset("/masks/\(name)") { try copy("/masks/\(name)", channels: nil, type: .uint8) }
-        else if dst.exists("/masks/\(name)") { dst.delete("/masks/\(name)") }
-        if probabilities { try copy("/probabilities/\(name)", channels: classes, type: .float16) }
-        else if dst.exists("/probabilities/\(name)") { dst.delete("/probabilities/\(name)") }   // stale: no longer matches the labels
-        try dst.flush()
-    }
-}
-
-/// The image to segment, read whole slices at a time: HDF5 datasets stream from the file;
-/// TIFF stacks and PNG directories are read into memory once.
-final class ImageSource {
-    let reference: VolumeReference
-    let shape: Shape3
-    private var file: HDF5File?
-    private var dataset: String?
-    private var memory: Volume<Float>?
-    private var storedType: ScalarType = .float32
-    private var resolution: [Double]?
-
-    init(reference text: String) throws {
-        var ref = try VolumeReference.parse(text)
-        if case .hdf5 = ref.kind, ref.dataset == nil {
-            // A study file means its /image.
-            let f = try HDF5File(path: ref.path)
-            guard f.isDataset("/image") else {
-                throw IOError(.badReference, file: ref.path, "no /image dataset: name one as \(ref.path):/DATASET")
-            }
-            ref = try VolumeReference.parse(ref.path + ":/image")
-        }
-        reference = ref
-        if case .hdf5 = ref.kind, let d = ref.dataset {
-            let f = try HDF5File(path: ref.path)
-            let info = try f.info(d)
-            guard let scalar = info.scalarType else {
-                throw IOError(.unsupportedType, file: ref.path, dataset: info.name, "unsupported dtype \(info.typeName)")
-            }
-            guard let s = VolumeReader.volumeShape(dims: info.dims) else {
-                throw IOError(.badShape, file: ref.path, dataset: info.name,
-                              "shape \(info.dims.map(String.init).joined(separator: "×")) is not a 3-D volume")
-            }
-            shape = s
-            storedType = scalar == .uint8 ? .uint8 : .float32
-            resolution = f.attribute(d, "resolution_nm")?.doubleValues
-            if info.dims.count == 3 { file = f; dataset = info.name }
-            else { memory = try VolumeReader.readHDF5(f, d).asFloat() }
-        } else {
-            let v = try VolumeReader.read(ref)
-            if case .uint8 = v { storedType = .uint8 }
-            memory = v.asFloat()
-            shape = memory!.shape
-        }
-    }
-
-    func read(_ z: Range<Int>) throws -> Volume<Float> {
-        if let memory { return memory.extract(Box3(z: z, y: 0..<shape.y, x: 0..<shape.x)) }
-        return try VolumeReader.readSlab(file!, dataset!, z: z)
-    }
-
-    /// Slices per read when streaming (about 64 MB of float).
-    var slabDepth: Int { max(1, min(shape.z, (64 << 20) / max(1, shape.y * shape.x * 4))) }
-
-    /// Mean and std over the whole volume, in one streaming pass.
-    func normalization() throws -> InputNormalization {
-        if let memory { return .of(memory) }
-        var acc = InputNormalization.Accumulator()
-        var z = 0
-        while z < shape.z {
-            let n = min(slabDepth, shape.z - z)
-            acc.add(try read(z..<(z + n)).data)
-            z += n
-        }
-        return acc.result
-    }
-
-    /// Copies the image into a new study file as /image (uint8 stays uint8).
-    func copyImage(into out: HDF5File) throws {
-        let chunks = [min(shape.z, 4), min(shape.y, 256), min(shape.x, 256)]
-        try out.createDataset("/image", dims: [shape.z, shape.y, shape.x], fileType: storedType, chunks: chunks)
-        var z = 0
-        while z < shape.z {
-            let n = min(slabDepth, shape.z - z)
-            let v = try read(z..<(z + n))
-            if storedType == .uint8 {
-                try out.writeSlab("/image", start: [z, 0, 0], count: [n, shape.y, shape.x],
-                                  data: v.data.map { UInt8(clamping: Int($0.rounded())) }, memoryType: .uint8)
-            } else {
-                try out.writeSlab("/image", start: [z, 0, 0], count: [n, shape.y, shape.x], data: v.data, memoryType: .float32)
-            }
-            z += n
-        }
-        if let resolution { try out.setAttribute("/image", "resolution_nm", .doubles(resolution)) }
-    }
-
-    /// Closes the input file, so the output (possibly the same file) can be opened for writing.
-    func close() { file = nil; memory = nil }
-}
-
-/// Removes the half-written scratch file when the user interrupts a run (SIGINT, SIGTERM), so no
-/// partial output is left behind.
-enum ScratchCleanup {
-    nonisolated(unsafe) static var path: UnsafeMutablePointer<CChar>?
-
-    static func install(_ scratch: String) {
-        path = strdup(scratch)
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig) { sig in
-                if let p = ScratchCleanup.path { unlink(p) }
-                _exit(128 + sig)
-            }
-        }
-    }
-
-    static func clear() {
-        signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
-        free(path); path = nil
     }
 }

@@ -122,8 +122,7 @@ enum ViewerInput {
             let (name, refText) = spec.split(separator: "=", maxSplits: 1).map(String.init).pair
             let ref = try VolumeReference.parse(refText)
             let volume = try VolumeReader.readLabels(ref, classCount: schema.count)
-            let role: SourceRole = name.hasPrefix("truth") ? .truth : name.hasPrefix("annotator") ? .annotator : .algorithm
-            do { try study.setLabels(LabelSource(name: name, role: role, labels: volume)) } catch {
+            do { try study.setLabels(LabelSource(name: name, role: SourceRole(guessingFrom: name), labels: volume)) } catch {
                 throw IOError(.badShape, file: ref.path, dataset: ref.dataset, "shape \(volume.shape) does not match the image \(study.shape)")
             }
         }
