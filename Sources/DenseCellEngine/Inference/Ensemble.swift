@@ -132,7 +132,7 @@ public final class Ensemble: @unchecked Sendable {
     public func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
                                  block: Range<Int>? = nil, wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,
-                                 progress: ((InferenceProgress) -> Void)?) throws {
+                                 progress: ((InferenceProgress) -> Void)?, profile: PhaseProfile? = nil) throws {
         guard options.window.y % 4 == 0, options.window.x % 4 == 0, options.window.z >= 1 else {
             throw EngineError(.badInput, "window \(options.window): y and x must be multiples of 4")
         }
@@ -163,7 +163,7 @@ public final class Ensemble: @unchecked Sendable {
             // Between final slabs, credit voxels by the share of windows done.
             reported = max(reported, finished, total * done / windows)
             progress?(InferenceProgress(voxelsDone: reported, voxelsTotal: total))
-        })
+        }, profile: profile)
     }
 
     /// The region's slices cut into `count` z-blocks at window starts (docs/ARCHITECTURE.md,

@@ -32,12 +32,21 @@ struct TileGrid {
 
     /// The z-slices of the region of interest cut into `count` blocks at window starts, so each
     /// block's windows are those of a run over the whole region that reach it (docs/ARCHITECTURE.md,
-    /// Cluster). Nil when there are fewer z window positions than blocks.
+    /// Cluster). Each cut is the window start nearest to an even split. Nil when there are fewer
+    /// z window positions than blocks.
     func blocks(_ count: Int) -> [Range<Int>]? {
         let groups = zStarts.count
         guard count >= 1, count <= groups else { return nil }
         var bounds = [roi.z.lowerBound]
-        for i in 1..<count { bounds.append(zStarts[(i * groups) / count]) }
+        var previous = 0
+        for i in 1..<count {
+            let target = Double(roi.z.lowerBound) + Double(i * roi.z.count) / Double(count)
+            // Leave one window start for each block still to come.
+            let candidates = (previous + 1)...(groups - (count - i))
+            let g = candidates.min { abs(Double(zStarts[$0]) - target) < abs(Double(zStarts[$1]) - target) }!
+            bounds.append(zStarts[g])
+            previous = g
+        }
         bounds.append(roi.z.upperBound)
         return (0..<count).map { bounds[$0]..<bounds[$0 + 1] }
     }

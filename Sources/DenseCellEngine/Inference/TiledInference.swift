@@ -70,7 +70,7 @@ final class TiledInference {
     /// `read(z)` returns whole slices `z` (in the volume) as float; `emit` receives final slabs in z order;
     /// `progress(done, total)` counts windows.
     func run(read: (Range<Int>) throws -> Volume<Float>, emit: (SlabResult) throws -> Void,
-             cancel: CancelToken?, progress: ((Int, Int) -> Void)?) throws {
+             cancel: CancelToken?, progress: ((Int, Int) -> Void)?, profile: PhaseProfile? = nil) throws {
         let W = grid.window, C = classes, volume = grid.volume, roi = grid.roi
         let ry = roi.y.count, rx = roi.x.count, plane = ry * rx
         let variants = tta ? 4 : 1
@@ -91,16 +91,14 @@ final class TiledInference {
         var flippedOutput = [Float](repeating: 0, count: C * W.count)
         var windowSum = [Float](repeating: 0, count: C * W.count)
         let mean = normalization.mean, inverseStd = 1 / normalization.std
-        var timing = PhaseTiming()
-        defer { timing.report() }
+        profile?.restart()
 
         for group in groups {
             let zs = grid.zStarts[group]
             let zIndex = (0..<W.z).map { TileGrid.reflect(zs + $0, volume.z) }
             let zLo = zIndex.min()!, zHi = zIndex.max()! + 1
-            var t = DispatchTimeNanos.now()
             let slab = try read(zLo..<zHi)
-            timing.add("read", &t)
+            profile?.add("read")
             precondition(slab.shape == Shape3(zHi - zLo, volume.y, volume.x))
             for z in zs..<(zs + W.z) where output.contains(z) && sums[z] == nil {
                 sums[z] = SliceSums(classes: C, plane: plane)
@@ -123,7 +121,7 @@ final class TiledInference {
                             }
                         }
                     }
-                    timing.add("gather", &t)
+                    profile?.add("gather")
                     // Ensemble members and flips, summed.
                     var first = true
                     for predictor in predictors {
@@ -153,9 +151,9 @@ final class TiledInference {
                         let scale = 1 / Float(runsPerWindow)
                         for i in 0..<windowSum.count { windowSum[i] *= scale }
                     }
-                    timing.add("predict", &t)
+                    profile?.add("network")
                     accumulate(windowSum, at: (zs, ys, xs), into: sums)
-                    timing.add("accumulate", &t)
+                    profile?.add("blend")
                     done += 1
                     progress?(done, total)
                 }
@@ -165,9 +163,9 @@ final class TiledInference {
                                                            : output.upperBound
             if finalEnd > emitted {
                 let result = finish(emitted..<finalEnd, sums: sums)
-                timing.add("finish", &t)
+                profile?.add("finish")
                 try emit(result)
-                timing.add("emit", &t)
+                profile?.add("write")
                 for z in emitted..<finalEnd { sums[z] = nil }
                 emitted = finalEnd
             }
@@ -252,24 +250,5 @@ final class TiledInference {
 
     static func add(_ src: [Float], into dst: inout [Float]) {
         src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] += s[i] } } }
-    }
-}
-
-/// Seconds per phase of a run, printed to stderr when DENSECELL_PROFILE is set.
-struct PhaseTiming {
-    static let enabled = ProcessInfo.processInfo.environment["DENSECELL_PROFILE"] != nil
-    var seconds: [String: Double] = [:]
-    var order: [String] = []
-    mutating func add(_ phase: String, _ t: inout UInt64) {
-        guard Self.enabled else { return }
-        let now = DispatchTimeNanos.now()
-        if seconds[phase] == nil { order.append(phase) }
-        seconds[phase, default: 0] += Double(now - t) / 1e9
-        t = now
-    }
-    func report() {
-        guard Self.enabled else { return }
-        let text = order.map { "\($0) \(String(format: "%.2f", seconds[$0]!)) s" }.joined(separator: ", ")
-        FileHandle.standardError.write(Data("densecell profile: \(text)\n".utf8))
     }
 }
