@@ -45,7 +45,7 @@ struct Segment: ParsableCommand {
           densecell segment big.h5 --models models/ --out part-1.h5 --blocks 4 --block 1
           densecell segment big.h5 --models models/ --out big.h5 --blocks 16 --slurm jobs/ \\
             --sbatch-args "--partition=norm --time=4:00:00"
-          sh jobs/submit.sh
+          jobs/submit.sh
         """
     )
 
@@ -87,7 +87,7 @@ struct Segment: ParsableCommand {
     @Option(help: ArgumentHelp("Write SLURM scripts for the --blocks run into DIR instead of computing.", valueName: "DIR"))
     var slurm: String?
 
-    @Option(help: ArgumentHelp("Extra sbatch options for the --slurm jobs, separated by spaces.", valueName: "ARGS"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Extra sbatch options for the --slurm jobs, separated by spaces.", valueName: "ARGS"))
     var sbatchArgs: String?
 
     func validate() throws {
@@ -195,6 +195,6 @@ struct Segment: ParsableCommand {
             jobs: [SlurmJob(name: "segment", arrayTasks: blocks, command: task, comment: "densecell segment: one task per z-block, \(blocks) blocks."),
                    SlurmJob(name: "merge", arrayTasks: nil, command: merge, comment: "densecell merge: the \(blocks) parts into \(out).")],
             workingDirectory: cwd, sbatchArguments: sbatchArgs.map { $0.split(separator: " ").map(String.init) } ?? [])
-        print("wrote " + written.joined(separator: ", ") + "; submit with: sh \(dir)/submit.sh")
+        print("wrote " + written.joined(separator: ", ") + "; submit with: \(dir)/submit.sh")
     }
 }
