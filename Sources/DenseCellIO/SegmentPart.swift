@@ -131,7 +131,7 @@ public enum SegmentPartMerge {
         let first = parts[0]
         for p in parts.dropFirst() {
             for ((what, a), (_, b)) in zip(first.part.compatibility, p.part.compatibility) where a != b {
-                throw PartError("\(p.path): \(what) differs from \(first.path) (\(b) vs \(a)): parts of different runs")
+                throw PartError("\(p.path): not a part of the run of \(first.path): its \(what) is \(b), not \(a)")
             }
         }
         let blocks = first.part.blocks
