@@ -11,13 +11,14 @@ struct View: ParsableCommand {
         discussion: """
         Opens the image with every label source painted over it, a disagreement map of the compared pair, and a metrics pane (confusion matrix, pairwise MIoU(org)/MIoU(all), per-class IoU, organelle volume fractions) for the slice or the whole volume. Press ? inside for the keys: j/k slices, n/N the slices where the pair disagrees most, Tab the compared pair, m metrics tab, v slice/volume, i/I ensemble inference on the visible region / whole volume (with --models), e writes the panes as a PNG figure (into --out), q quit.
 
-        Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums); the viewer never writes into the study itself. Colors: 24-bit when the terminal announces it (COLORTERM=truecolor, or a direct-color TERM such as xterm-direct), else the 256-color palette, and characters on 8-color terminals; --colors chooses.
+        Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums, the precision and the overlap); --precision and --overlap work as in segment. The viewer never writes into the study itself. Colors: 24-bit when the terminal announces it (COLORTERM=truecolor, or a direct-color TERM such as xterm-direct), else the 256-color palette, and characters on 8-color terminals; --colors chooses.
 
         Examples:
           densecell view study.h5
           densecell view study.h5 --labels mine=my-labels.tif
           densecell view --image 50-images.tif --labels truth=50-labels.tif
           densecell view study.h5 --models models/ --top 3
+          densecell view study.h5 --models models/ --overlap 0 --precision bf16
           densecell view study.h5 --out figures
         """
     )
