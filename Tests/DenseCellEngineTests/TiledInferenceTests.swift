@@ -284,6 +284,18 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(small.blocks(3), [0..<4, 4..<8, 8..<13])
     }
 
+    /// Overlapping window rows read each slice once, and get exactly the slices asked for.
+    func testSlabCacheReadsOnlyNewSlices() throws {
+        let volume = Volume(shape: Shape3(12, 3, 4), data: (0..<(12 * 12)).map(Float.init))
+        let cache = SlabCache(y: 3, x: 4)
+        var reads: [Range<Int>] = []
+        for range in [0..<5, 2..<7, 4..<9, 4..<9, 6..<11, 7..<12, 1..<3] {
+            let slab = try cache.read(range) { z in reads.append(z); return volume.extract(Box3(z: z, y: 0..<3, x: 0..<4)) }
+            XCTAssertEqual(slab, volume.extract(Box3(z: range, y: 0..<3, x: 0..<4)), "\(range)")
+        }
+        XCTAssertEqual(reads, [0..<5, 5..<7, 7..<9, 9..<11, 11..<12, 1..<3])
+    }
+
     func testWeightTotalsAreTheSumOverWindows() {
         let grid = TileGrid(volume: Shape3(9, 40, 40), roi: Box3(z: 1..<8, y: 0..<40, x: 3..<37), window: Shape3(5, 16, 16))
         for (axis, range, starts, g, total) in [(0, grid.roi.z, grid.zStarts, grid.gz, grid.totalZ),

@@ -91,13 +91,14 @@ final class TiledInference {
         var flippedOutput = [Float](repeating: 0, count: C * W.count)
         var windowSum = [Float](repeating: 0, count: C * W.count)
         let mean = normalization.mean, inverseStd = 1 / normalization.std
+        let slices = SlabCache(y: volume.y, x: volume.x)
         profile?.restart()
 
         for group in groups {
             let zs = grid.zStarts[group]
             let zIndex = (0..<W.z).map { TileGrid.reflect(zs + $0, volume.z) }
             let zLo = zIndex.min()!, zHi = zIndex.max()! + 1
-            let slab = try read(zLo..<zHi)
+            let slab = try slices.read(zLo..<zHi, with: read)
             profile?.add("read")
             precondition(slab.shape == Shape3(zHi - zLo, volume.y, volume.x))
             for z in zs..<(zs + W.z) where output.contains(z) && sums[z] == nil {
@@ -108,6 +109,9 @@ final class TiledInference {
                     if cancel?.isCancelled == true { throw EngineError.cancelled }
                     let yIndex = (0..<W.y).map { TileGrid.reflect(ys + $0, volume.y) }
                     let xIndex = (0..<W.x).map { TileGrid.reflect(xs + $0, volume.x) }
+                    // Columns read in order (xs + i inside the volume): a plain, vectorized loop there;
+                    // the reflected columns at the volume's edges go through the index table.
+                    let inner = max(0, -xs)..<max(max(0, -xs), min(W.x, volume.x - xs))
                     // Gather the window (reflected at the volume's edges) and normalize it.
                     slab.data.withUnsafeBufferPointer { src in
                         input.withUnsafeMutableBufferPointer { dst in
@@ -116,7 +120,10 @@ final class TiledInference {
                                 let sz = (zIndex[k] - zLo) * volume.y
                                 for j in 0..<W.y {
                                     let row = (sz + yIndex[j]) * volume.x, out = (k * W.y + j) * W.x
-                                    for i in 0..<W.x { dst[out + i] = (src[row + xIndex[i]] - mean) * inverseStd }
+                                    for i in 0..<inner.lowerBound { dst[out + i] = (src[row + xIndex[i]] - mean) * inverseStd }
+                                    let s = src.baseAddress! + row + xs, d = dst.baseAddress! + out
+                                    for i in inner { d[i] = (s[i] - mean) * inverseStd }
+                                    for i in inner.upperBound..<W.x { dst[out + i] = (src[row + xIndex[i]] - mean) * inverseStd }
                                 }
                             }
                         }
@@ -250,5 +257,30 @@ final class TiledInference {
 
     static func add(_ src: [Float], into dst: inout [Float]) {
         src.withUnsafeBufferPointer { s in dst.withUnsafeMutableBufferPointer { d in for i in 0..<d.count { d[i] += s[i] } } }
+    }
+}
+
+/// The last slab read, so that consecutive window rows, which share slices when windows overlap
+/// in z, read only the slices they add.
+final class SlabCache {
+    let y: Int, x: Int
+    private var z: Range<Int> = 0..<0
+    private var data: [Float] = []
+    init(y: Int, x: Int) { self.y = y; self.x = x }
+
+    /// Slices `range` (whole y and x), read through `read` except those kept from the previous call.
+    func read(_ range: Range<Int>, with read: (Range<Int>) throws -> Volume<Float>) throws -> Volume<Float> {
+        let plane = y * x
+        var out: [Float]
+        if z.lowerBound <= range.lowerBound && range.upperBound <= z.upperBound {
+            out = Array(data[((range.lowerBound - z.lowerBound) * plane)..<((range.upperBound - z.lowerBound) * plane)])
+        } else if z.lowerBound <= range.lowerBound && range.lowerBound < z.upperBound {
+            out = Array(data[((range.lowerBound - z.lowerBound) * plane)...])
+            out += try read(z.upperBound..<range.upperBound).data
+        } else {
+            out = try read(range).data
+        }
+        z = range; data = out
+        return Volume(shape: Shape3(range.count, y, x), data: out)
     }
 }
