@@ -66,20 +66,19 @@ public struct VolumeSegmentation {
     public func runBlock(_ index: Int, of count: Int, source: ImageSource, image: String, into writer: StudyWriter,
                          progress: ((InferenceProgress) -> Void)? = nil, profile: PhaseProfile? = nil) throws {
         let z = try block(index, of: count, volume: source.shape)
+        precondition(writer.shape == Shape3(z.count, source.shape.y, source.shape.x), "a part's writer covers the block's slices")
+        let normalization = try InputNormalization.of(source)
+        profile?.add("normalize")
         let part = SegmentPart(block: index, blocks: count, z: z, volume: source.shape, roi: roi, name: name, image: image,
                                models: ensemble.models.map { $0.path ?? "" }, modelChecksums: ensemble.checksums,
                                window: "\(options.window.z)x\(options.window.y)x\(options.window.x)", overlap: options.overlap,
                                tta: options.tta, precision: options.precision.rawValue, probabilities: wantProbabilities,
-                               classes: ensemble.classes, normalization: [])
-        precondition(writer.shape == part.partShape, "a part's writer covers the block's slices")
-        let normalization = try InputNormalization.of(source)
-        profile?.add("normalize")
-        var recorded = part
-        recorded.normalization = [Double(normalization.mean), Double(normalization.std)]
+                               classes: ensemble.classes,
+                               normalization: [Double(normalization.mean), Double(normalization.std)])
         try writer.createLabels(name, role: .algorithm)
         if wantProbabilities { try writer.createProbabilities(name, classes: ensemble.classes, storage: .float16) }
         try tile(source, normalization: normalization, block: z, zOffset: z.lowerBound, into: writer, progress: progress, profile: profile)
-        try recorded.record(in: writer)
+        try part.record(in: writer)
     }
 
     private func tile(_ source: ImageSource, normalization: InputNormalization, block: Range<Int>?, zOffset: Int,
