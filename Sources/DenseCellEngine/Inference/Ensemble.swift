@@ -178,6 +178,12 @@ public final class Ensemble: @unchecked Sendable {
         return blocks
     }
 
+    /// How many windows a run over the region computes (each by every model, and each flip):
+    /// the work, which grows with the overlap.
+    public static func windowCount(volume: Shape3, roi: Box3, options: InferenceOptions) -> Int {
+        TileGrid(volume: volume, roi: roi, window: effectiveWindow(options.window, volume: volume), overlap: options.overlap).windowCount
+    }
+
     /// The window actually used: no wider in y and x than the volume rounded up to a multiple of
     /// 4 (a 100×100 image is not padded out to 256×256 of mirrored content). Depth is kept, so
     /// thin volumes are reflection-padded to the depth the 3-D layers expect.

@@ -138,7 +138,8 @@ struct Segment: ParsableCommand {
         let what = blockRange.map { "block \(block!) of \(blocks!): slices \($0.lowerBound)..<\($0.upperBound) of " } ?? ""
         FileHandle.standardError.write(Data(("densecell segment: \(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s") " +
             "(width \(ensemble.models.map { String($0.width) }.joined(separator: ","))), \(what)\(box.shape) voxels, " +
-            "window \(windowShape), overlap \(options.overlap)\(tta ? ", flips" : ""), " +
+            "window \(windowShape), overlap \(options.overlap) (\(Ensemble.windowCount(volume: volume, roi: box, options: options)) windows " +
+            "over the region)\(tta ? ", flips" : ""), " +
             "precision \(try inference.precisionChoice().explanation)\n").utf8))
         do {
             if blockRange != nil {
