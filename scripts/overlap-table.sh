@@ -41,11 +41,13 @@ done
 # Mean over the phantoms of: seconds, voxels/s, MIoU(all), MIoU(org).
 measure() {
     local overlap=$1 precision=$2 seconds=0 rate=0 all=0 org=0 n=0
+    windows=""
     for seed in $SEEDS; do
         local out="$WORK/seg.h5" line json
         rm -f "$out"
         line=$("$DENSECELL" segment "$WORK/phantom-$seed.h5" --models "$MODELS" --out "$out" \
-                   --overlap "$overlap" --precision "$precision" 2>/dev/null | tail -n 1)
+                   --overlap "$overlap" --precision "$precision" 2>"$WORK/stderr" | tail -n 1)
+        windows=$(sed -n -e 's/.*(\([0-9]*\) windows over the region).*/\1/p' "$WORK/stderr" | head -n 1)
         # "wrote …  48×512×512 voxels in 123.4 s (102030 voxels/s …)"
         local t r
         t=$(sed -n -e 's/.* in \([0-9.]*\) s (\([0-9]*\) voxels\/s.*/\1/p' <<<"$line")
@@ -71,9 +73,9 @@ for p in $PRECISIONS; do
 done
 
 echo "Shipped ensemble ($MODELS), phantoms $SHAPE of seeds ${SEEDS// /, }; CPU ISA $ISA, --precision auto = $AUTO."
-echo "Time and voxels/s: the whole \`segment\` command, mean over the phantoms."
+echo "Time and voxels/s: the whole \`segment\` command, mean over the phantoms; windows: per phantom, each run by every model."
 echo
-header="| overlap |"; rule="|---|"
+header="| overlap | windows |"; rule="|---|---|"
 for p in "${columns[@]}"; do
     label=$p
     [ "$p" = "$AUTO" ] && [[ " $PRECISIONS " == *" auto "* ]] && label="$p (= auto)"
@@ -84,7 +86,10 @@ echo "$header"; echo "$rule"
 for overlap in $OVERLAPS; do
     label=$overlap
     [ "$overlap" = 0.5 ] && label="0.5 (previous rule: step 2×128×128)"
-    row="| $label |"
-    for p in "${columns[@]}"; do row+=" $(measure "$overlap" "$p") |"; done
-    echo "$row"
+    row=""
+    for p in "${columns[@]}"; do
+        measure "$overlap" "$p" > "$WORK/cells"
+        row+=" $(cat "$WORK/cells") |"
+    done
+    echo "| $label | $windows |$row"
 done

@@ -13,7 +13,7 @@ struct TileGrid {
     /// weight of voxel (z, y, x) is totalZ · totalY · totalX (windows form a grid, weights are separable).
     let totalZ: [Float], totalY: [Float], totalX: [Float]
 
-    init(volume: Shape3, roi: Box3, window: Shape3, overlap: Double = 0.5) {
+    init(volume: Shape3, roi: Box3, window: Shape3, overlap: Double = InferenceOptions.defaultOverlap) {
         self.volume = volume; self.roi = roi; self.window = window
         zStarts = Self.starts(roi.z, window: window.z, step: Self.step(window.z, overlap: overlap), length: volume.z)
         yStarts = Self.starts(roi.y, window: window.y, step: Self.step(window.y, overlap: overlap), length: volume.y)

@@ -42,7 +42,7 @@ final class TiledInference {
     /// apart give exactly the slices of one run over the whole region.
     let output: Range<Int>
 
-    init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, overlap: Double = 0.5,
+    init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, overlap: Double = InferenceOptions.defaultOverlap,
          output: Range<Int>? = nil, tta: Bool, normalization: InputNormalization, wantProbabilities: Bool) {
         precondition(!predictors.isEmpty)
         self.predictors = predictors
