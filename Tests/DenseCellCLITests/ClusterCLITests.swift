@@ -67,7 +67,7 @@ final class ClusterCLITests: XCTestCase {
         let common = ["--window", "5x16x16", "--blocks", "3"]
         for i in 0..<3 { try ok(["segment", "p.h5", "--models", "a.h5", "--out", "a\(i).h5", "--block", "\(i)"] + common) }
         try ok(["segment", "p.h5", "--models", "b.h5", "--out", "b1.h5", "--block", "1"] + common)
-        try ok(["segment", "p.h5", "--models", "a.h5", "--out", "o1.h5", "--block", "1", "--overlap", "0.25"] + common)
+        try ok(["segment", "p.h5", "--models", "a.h5", "--out", "o1.h5", "--block", "1", "--overlap", "0.5"] + common)
         let before = files()
 
         func refused(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -81,7 +81,7 @@ final class ClusterCLITests: XCTestCase {
         try refused(["merge", "a0.h5", "a2.h5", "--out", "m.h5"], "missing block 1 of 3")
         try refused(["merge", "a0.h5", "a1.h5", "a1.h5", "a2.h5", "--out", "m.h5"], "a1.h5 and a1.h5 are both block 1 of 3")
         try refused(["merge", "a0.h5", "b1.h5", "a2.h5", "--out", "m.h5"], "b1.h5: not a part of the run of a0.h5: its models")
-        try refused(["merge", "a0.h5", "o1.h5", "a2.h5", "--out", "m.h5"], "o1.h5: not a part of the run of a0.h5: its overlap is 0.25, not 0.5")
+        try refused(["merge", "a0.h5", "o1.h5", "a2.h5", "--out", "m.h5"], "o1.h5: not a part of the run of a0.h5: its overlap is 0.5, not 0.25")
         try refused(["merge", "a0.h5", "p.h5", "--out", "m.h5"], "p.h5: not a densecell segment part")
         try refused(["merge", "a0.h5", "nope.h5", "--out", "m.h5"], "nope.h5: no such part file")
         // Merging into a study of another shape.
@@ -93,7 +93,7 @@ final class ClusterCLITests: XCTestCase {
         XCTAssertEqual(files(), withOther)
         XCTAssertFalse(try HDF5File(path: dir + "/other.h5").exists("/labels/ensemble"), "the study is unchanged")
         try FileManager.default.removeItem(atPath: dir + "/other.h5")
-        // Block index out of range, more blocks than window positions in z (9 slices: starts 0, 2, 4).
+        // Block index out of range, more blocks than window positions in z (9 slices: starts 0, 3, 4).
         try refused(["segment", "p.h5", "--models", "a.h5", "--out", "x.h5", "--block", "3"] + common, "--block 3 is out of range for --blocks 3")
         try refused(["segment", "p.h5", "--models", "a.h5", "--out", "x.h5", "--window", "5x16x16", "--blocks", "4", "--block", "0"],
                     "only 3 window positions")

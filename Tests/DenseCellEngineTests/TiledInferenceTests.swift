@@ -280,7 +280,7 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(none.blocks(10), zip(none.zStarts, none.zStarts.dropFirst() + [48]).map { $0..<$1 })
         XCTAssertNil(none.blocks(11))
         // Cuts near an even split: 13 slices, starts 0, 2, 4, 6, 8.
-        let small = TileGrid(volume: Shape3(13, 64, 64), roi: Box3(shape: Shape3(13, 64, 64)), window: Shape3(5, 32, 32))
+        let small = TileGrid(volume: Shape3(13, 64, 64), roi: Box3(shape: Shape3(13, 64, 64)), window: Shape3(5, 32, 32), overlap: 0.5)
         XCTAssertEqual(small.blocks(3), [0..<4, 4..<8, 8..<13])
     }
 
