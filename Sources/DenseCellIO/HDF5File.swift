@@ -371,8 +371,16 @@ public final class HDF5File: @unchecked Sendable {
         let d = H5Dcreate2(id, n, fileT, space, dc_h5p_default(), dcpl, dc_h5p_default())
         if d < 0 { throw IOError(.writeFailed, file: path, dataset: n, "cannot create dataset") }
         defer { H5Dclose(d) }
-        let status = data.withUnsafeBytes { buf in
-            H5Dwrite(d, Self.memoryType(memoryType), dc_h5s_all(), dc_h5s_all(), dc_h5p_default(), buf.baseAddress)
+        let status: herr_t
+        if memoryType == .float32, ftype == .float16, let floats = data as? [Float] {
+            let halves = Self.halfBits(floats)   // see halfBits: not HDF5's conversion
+            status = halves.withUnsafeBytes { buf in
+                H5Dwrite(d, dc_h5t_ieee_f16le(), dc_h5s_all(), dc_h5s_all(), dc_h5p_default(), buf.baseAddress)
+            }
+        } else {
+            status = data.withUnsafeBytes { buf in
+                H5Dwrite(d, Self.memoryType(memoryType), dc_h5s_all(), dc_h5s_all(), dc_h5p_default(), buf.baseAddress)
+            }
         }
         if status < 0 { throw IOError(.writeFailed, file: path, dataset: n, "write failed") }
     }
@@ -411,10 +419,36 @@ public final class HDF5File: @unchecked Sendable {
         let fileSpace = H5Dget_space(d); defer { H5Sclose(fileSpace) }
         H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start.map { hsize_t($0) }, nil, count.map { hsize_t($0) }, nil)
         let memSpace = H5Screate_simple(Int32(count.count), count.map { hsize_t($0) }, nil); defer { H5Sclose(memSpace) }
-        let status = data.withUnsafeBytes { buf in
-            H5Dwrite(d, Self.memoryType(memoryType), memSpace, fileSpace, dc_h5p_default(), buf.baseAddress)
+        let status: herr_t
+        if memoryType == .float32, let floats = data as? [Float], Self.isHalf(dataset: d) {
+            let halves = Self.halfBits(floats)
+            status = halves.withUnsafeBytes { buf in
+                H5Dwrite(d, dc_h5t_ieee_f16le(), memSpace, fileSpace, dc_h5p_default(), buf.baseAddress)
+            }
+        } else {
+            status = data.withUnsafeBytes { buf in
+                H5Dwrite(d, Self.memoryType(memoryType), memSpace, fileSpace, dc_h5p_default(), buf.baseAddress)
+            }
         }
         if status < 0 { throw IOError(.writeFailed, file: path, dataset: Self.normalize(name), "write failed") }
+    }
+
+    /// Whether a dataset stores IEEE half floats.
+    static func isHalf(dataset d: hid_t) -> Bool {
+        let t = H5Dget_type(d); defer { H5Tclose(t) }
+        return H5Tget_class(t) == H5T_FLOAT && H5Tget_size(t) == 2
+    }
+
+    /// float32 → float16 bit patterns, rounded to nearest even. HDF5 1.10's own float-to-half
+    /// conversion is not used: after a value that becomes subnormal it mis-rounds the next value
+    /// whose rounding carries into the exponent (0.9998 is stored as 0.5).
+    static func halfBits(_ values: [Float]) -> [UInt16] {
+        [UInt16](unsafeUninitializedCapacity: values.count) { out, n in
+            values.withUnsafeBufferPointer { v in
+                for i in 0..<v.count { out[i] = Float16(v[i]).bitPattern }
+            }
+            n = values.count
+        }
     }
 
     // MARK: Attributes

@@ -155,8 +155,10 @@ public final class StudyWriter {
     /// Copies an opened image slab by slab as `/image` (uint8 stays uint8, anything else is float32),
     /// with its `resolution_nm`.
     ///
+    /// - Parameter observe: Also given every slab read, in z order (e.g. to gather statistics in
+    ///   the same pass over the image).
     /// - Throws: `IOError(.badShape)` when the image's shape is not the study's, `IOError` from reading or writing.
-    public func copyImage(from source: ImageSource) throws(IOError) {
+    public func copyImage(from source: ImageSource, observe: ((Volume<Float>) -> Void)? = nil) throws(IOError) {
         guard source.shape == shape else {
             throw IOError(.badShape, file: source.reference.path, dataset: source.reference.dataset,
                           "image shape \(source.shape) is not the study's \(shape)")
@@ -167,6 +169,7 @@ public final class StudyWriter {
         while z < shape.z {
             let n = min(source.slabDepth, shape.z - z)
             let v = try source.read(z..<(z + n))
+            observe?(v)
             let start = [z, 0, 0], count = [n, shape.y, shape.x]
             if source.storedType == .uint8 {
                 try f.writeSlab("/image", start: start, count: count,

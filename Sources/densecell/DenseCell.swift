@@ -19,7 +19,7 @@ struct DenseCell: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [Info.self, PhantomCommand.self, Evaluate.self, Compare.self, Export.self,
-                      Segment.self, Bench.self, ModelCommand.self, View.self, Demo.self, Train.self,
+                      Segment.self, Merge.self, Bench.self, ModelCommand.self, View.self, Demo.self, Train.self,
                       Regions.self, Review.self, ConsensusCommand.self, Report.self]
     )
 

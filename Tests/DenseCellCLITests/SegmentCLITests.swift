@@ -151,9 +151,37 @@ final class SegmentCLITests: XCTestCase {
         let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
         XCTAssertEqual(object?["width"] as? Int, 8)
         XCTAssertEqual(object?["window"] as? [Int], [3, 32, 32])
-        XCTAssertEqual(object?["precision"] as? String, "f32")
+        // auto resolves to bf16 on AMX machines, f32 elsewhere, and says which instruction set decided.
+        XCTAssertEqual(object?["precision_requested"] as? String, "auto")
+        XCTAssertTrue(["f32", "bf16"].contains(object?["precision"] as? String ?? ""))
+        XCTAssertEqual(object?["precision"] as? String == "bf16", (object?["cpu_isa"] as? String)?.contains("amx") == true)
         for key in ["voxels_per_second", "gflops", "peak_gflops"] {
             XCTAssertGreaterThan(object?[key] as? Double ?? 0, 0, key)
         }
+        // bf16 reports its error against f32 on the same window.
+        let bf16 = try run(["bench", "--width", "8", "--window", "3x32x32", "--seconds", "0.2", "--json", "--precision", "bf16"])
+        XCTAssertEqual(bf16.status, 0, bf16.err)
+        let b = try JSONSerialization.jsonObject(with: Data(bf16.out.utf8)) as? [String: Any]
+        XCTAssertEqual(b?["precision"] as? String, "bf16")
+        let error = try XCTUnwrap(b?["max_abs_probability_error_vs_f32"] as? Double)
+        XCTAssertGreaterThan(error, 0); XCTAssertLessThan(error, 0.05)
+    }
+
+    /// `bench --end-to-end` runs the segment path on a phantom and accounts for its time by phase.
+    func testBenchEndToEndReportsThePhasesOfTheSegmentPath() throws {
+        let models = try makeModels(1, width: 4)
+        let r = try run(["bench", "--end-to-end", "--shape", "6x40x40", "--window", "5x32x32", "--models", models,
+                         "--precision", "f32", "--overlap", "0", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        XCTAssertEqual(object["shape"] as? [Int], [6, 40, 40])
+        XCTAssertEqual(object["models"] as? Int, 1)
+        XCTAssertEqual(object["overlap"] as? Double, 0)
+        let phases = try XCTUnwrap(object["phases"] as? [String: Double])
+        for phase in ["read", "gather", "network", "blend", "write", "commit"] { XCTAssertNotNil(phases[phase], phase) }
+        XCTAssertTrue(phases.keys.contains { $0.contains("normalize") }, "\(phases.keys)")
+        let seconds = try XCTUnwrap(object["seconds"] as? Double)
+        XCTAssertEqual(phases.values.reduce(0, +), seconds, accuracy: 0.05 + 0.02 * seconds, "the phases cover the run")
+        XCTAssertEqual(object["voxels_per_second"] as? Double ?? 0, Double(6 * 40 * 40) / seconds, accuracy: Double(6 * 40 * 40) / seconds * 0.1 + 1)
     }
 }

@@ -95,7 +95,7 @@ final class TiledInferenceTests: XCTestCase {
         let shape = Shape3(5, 32, 24)
         let image = randomImage(shape, seed: 2)
         let ensemble = try Ensemble(models: [model])
-        let seg = try ensemble.segment(image, options: InferenceOptions(window: shape), wantProbabilities: true)
+        let seg = try ensemble.segment(image, options: InferenceOptions(window: shape, precision: .f32), wantProbabilities: true)
 
         let n = InputNormalization.of(image)
         let input = image.data.map { ($0 - n.mean) * (1 / n.std) }
@@ -133,8 +133,9 @@ final class TiledInferenceTests: XCTestCase {
         let shape = Shape3(5, 160, 160)
         let image = randomImage(shape, seed: 4)
         let ensemble = try Ensemble(models: [model])
-        let whole = try ensemble.segment(image, options: InferenceOptions(window: shape), wantProbabilities: true)
-        let tiled = try ensemble.segment(image, options: InferenceOptions(window: Shape3(5, 128, 128)), wantProbabilities: true)
+        let whole = try ensemble.segment(image, options: InferenceOptions(window: shape, precision: .f32), wantProbabilities: true)
+        let tiled = try ensemble.segment(image, options: InferenceOptions(window: Shape3(5, 128, 128), precision: .f32),
+                                         wantProbabilities: true)
         // Windows start at 0 and 32: voxels 64..<96 are ≥ 32 pixels from every window edge in y and x.
         var worst: Float = 0, agree = 0, n = 0
         for z in 0..<5 { for y in 64..<96 { for x in 64..<96 {
@@ -153,7 +154,7 @@ final class TiledInferenceTests: XCTestCase {
         var r = TestRandom(23)
         let model = r.model(Architecture(width: 8), seed: 7)
         let image = randomImage(Shape3(2, 16, 16), seed: 5)
-        let seg = try Ensemble(models: [model]).segment(image, options: InferenceOptions(window: Shape3(5, 16, 16)),
+        let seg = try Ensemble(models: [model]).segment(image, options: InferenceOptions(window: Shape3(5, 16, 16), precision: .f32),
                                                         wantProbabilities: true)
         // One window starting at z = −1: slices (1, 0, 1, 0, 1).
         let n = InputNormalization.of(image)
@@ -165,6 +166,54 @@ final class TiledInferenceTests: XCTestCase {
         for c in 0..<7 { for z in 0..<2 { for v in 0..<256 {
             XCTAssertEqual(seg.probabilities![(c * 2 + z) * 256 + v], out[(c * 5 + z + 1) * 256 + v], accuracy: 1e-6)
         } } }
+    }
+
+    /// Blocks computed apart are the slices of one run over the whole region, bit for bit, for
+    /// every block count the grid allows, with and without overlap and a region of interest.
+    func testBlocksComputedApartEqualOneRun() throws {
+        var r = TestRandom(25)
+        let model = r.model(Architecture(width: 4), seed: 9)
+        let image = randomImage(Shape3(17, 24, 20), seed: 7)
+        let ensemble = try Ensemble(models: [model])
+        let normalization = InputNormalization.of(image)
+        for (roi, overlap) in [(Box3(shape: image.shape), 0.5), (Box3(z: 2..<15, y: 3..<21, x: 0..<20), 0.0),
+                               (Box3(shape: image.shape), 0.25)] {
+            let options = InferenceOptions(window: Shape3(5, 16, 16), overlap: overlap, precision: .f32)
+            func run(_ block: Range<Int>?) throws -> (z: Range<Int>, labels: [UInt8], probabilities: [Float]) {
+                var z: Range<Int>? = nil, labels: [UInt8] = [], probabilities: [[Float]] = Array(repeating: [], count: 7)
+                let plane = roi.y.count * roi.x.count
+                try ensemble.segmentStreaming(volume: image.shape, normalization: normalization, roi: roi, options: options,
+                                              block: block, wantProbabilities: true, cancel: nil,
+                                              read: { image.extract(Box3(z: $0, y: 0..<image.shape.y, x: 0..<image.shape.x)) },
+                                              emit: { slab in
+                                                  z = (z?.lowerBound ?? slab.z.lowerBound)..<slab.z.upperBound
+                                                  labels += slab.labels.data
+                                                  let n = slab.z.count * plane
+                                                  for c in 0..<7 { probabilities[c] += slab.probabilities![(c * n)..<((c + 1) * n)] }
+                                              }, progress: nil)
+                return (z!, labels, probabilities.flatMap { $0 })
+            }
+            let whole = try run(nil)
+            XCTAssertEqual(whole.z, roi.z)
+            let grid = TileGrid(volume: image.shape, roi: roi, window: Shape3(5, 16, 16), overlap: overlap)
+            XCTAssertThrowsError(try Ensemble.blocks(grid.zStarts.count + 1, volume: image.shape, roi: roi, options: options))
+            for count in [1, 2, 3, grid.zStarts.count] {
+                let blocks = try Ensemble.blocks(count, volume: image.shape, roi: roi, options: options)
+                XCTAssertEqual(blocks.count, count)
+                XCTAssertEqual(blocks.first!.lowerBound, roi.z.lowerBound); XCTAssertEqual(blocks.last!.upperBound, roi.z.upperBound)
+                for (a, b) in zip(blocks, blocks.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound); XCTAssertFalse(a.isEmpty) }
+                var labels: [UInt8] = [], probabilities: [[Float]] = Array(repeating: [], count: 7)
+                for block in blocks {
+                    let part = try run(block)
+                    XCTAssertEqual(part.z, block)
+                    labels += part.labels
+                    let n = part.labels.count
+                    for c in 0..<7 { probabilities[c] += part.probabilities[(c * n)..<((c + 1) * n)] }
+                }
+                XCTAssertEqual(labels, whole.labels, "\(count) blocks, overlap \(overlap), roi \(roi)")
+                XCTAssertEqual(probabilities.flatMap { $0 }.map(\.bitPattern), whole.probabilities.map(\.bitPattern))
+            }
+        }
     }
 
     func testWindowShrinksToSmallVolumes() {
@@ -214,6 +263,37 @@ final class TileGridTests: XCTestCase {
         XCTAssertEqual(TileGrid.starts(0..<2, window: 5, step: 2, length: 2), [-1])
         XCTAssertEqual((-3..<6).map { BoundaryMode.mirror.index($0, count: 3) }, [1, 2, 1, 0, 1, 2, 1, 0, 1])
         XCTAssertEqual(BoundaryMode.mirror.index(-4, count: 1), 0)
+    }
+
+    func testOverlapSetsTheStep() {
+        // 0.5 keeps the half-window steps (2×128×128 for 5×256×256); 0 tiles edge to edge.
+        XCTAssertEqual([0.0, 0.25, 0.5, 0.75].map { TileGrid.step(256, overlap: $0) }, [256, 192, 128, 64])
+        XCTAssertEqual([0.0, 0.25, 0.5, 0.75, 0.99].map { TileGrid.step(5, overlap: $0) }, [5, 3, 2, 1, 1])
+        let none = TileGrid(volume: Shape3(48, 512, 512), roi: Box3(shape: Shape3(48, 512, 512)), window: Shape3(5, 256, 256), overlap: 0)
+        XCTAssertEqual(none.yStarts, [0, 256])
+        XCTAssertEqual(none.zStarts, Array(stride(from: 0, through: 40, by: 5)) + [43])
+        let half = TileGrid(volume: Shape3(48, 512, 512), roi: Box3(shape: Shape3(48, 512, 512)), window: Shape3(5, 256, 256), overlap: 0.5)
+        XCTAssertEqual(half.yStarts, [0, 128, 256])
+        XCTAssertEqual(half.zStarts, Array(stride(from: 0, through: 42, by: 2)) + [43])
+        // Blocks cut at window starts and cover the slices once.
+        XCTAssertEqual(none.blocks(3), [0..<15, 15..<30, 30..<48])
+        XCTAssertEqual(none.blocks(10), zip(none.zStarts, none.zStarts.dropFirst() + [48]).map { $0..<$1 })
+        XCTAssertNil(none.blocks(11))
+        // Cuts near an even split: 13 slices, starts 0, 2, 4, 6, 8.
+        let small = TileGrid(volume: Shape3(13, 64, 64), roi: Box3(shape: Shape3(13, 64, 64)), window: Shape3(5, 32, 32), overlap: 0.5)
+        XCTAssertEqual(small.blocks(3), [0..<4, 4..<8, 8..<13])
+    }
+
+    /// Overlapping window rows read each slice once, and get exactly the slices asked for.
+    func testSlabCacheReadsOnlyNewSlices() throws {
+        let volume = Volume(shape: Shape3(12, 3, 4), data: (0..<(12 * 12)).map(Float.init))
+        let cache = SlabCache(y: 3, x: 4)
+        var reads: [Range<Int>] = []
+        for range in [0..<5, 2..<7, 4..<9, 4..<9, 6..<11, 7..<12, 1..<3] {
+            let slab = try cache.read(range) { z in reads.append(z); return volume.extract(Box3(z: z, y: 0..<3, x: 0..<4)) }
+            XCTAssertEqual(slab, volume.extract(Box3(z: range, y: 0..<3, x: 0..<4)), "\(range)")
+        }
+        XCTAssertEqual(reads, [0..<5, 5..<7, 7..<9, 9..<11, 11..<12, 1..<3])
     }
 
     func testWeightTotalsAreTheSumOverWindows() {

@@ -48,6 +48,24 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(slab.data, Array(f32[(shape.planeCount)...]))
     }
 
+    /// Probabilities stored as float16 round to the nearest half value, also right after a value
+    /// that becomes subnormal (HDF5 1.10's own conversion stores 0.9998 there as 0.5).
+    func testFloat16WritesRoundToNearestAfterSubnormals() throws {
+        let values: [Float] = [1e-5, 0.9998, 2e-6, 0.03124321, 1e-7, 0.99985385, 0.3, 0.9997562, 6e-5, 1.0000002, 0, 0.49999]
+        let want = values.map { Float(Float16($0)) }
+        XCTAssertEqual(want[1], 1); XCTAssertEqual(want[3], 0.03125)
+        let path = dir + "/half.h5"
+        do {
+            let f = try HDF5File(path: path, mode: .truncate)
+            try f.writeArray("/whole", dims: [values.count], data: values, memoryType: .float32, fileType: .float16)
+            try f.createDataset("/slab", dims: [2, values.count], fileType: .float16, chunks: [1, 4])
+            try f.writeSlab("/slab", start: [1, 0], count: [1, values.count], data: values, memoryType: .float32)
+        }
+        let f = try HDF5File(path: path)
+        XCTAssertEqual(try f.readArray("/whole", as: .float32, of: Float.self).data, want)
+        XCTAssertEqual(try f.readArray("/slab", as: .float32, of: Float.self).data, [Float](repeating: 0, count: values.count) + want)
+    }
+
     func testStudyRoundTripAndIndependentReader() throws {
         let shape = Shape3(4, 12, 10)
         let image = Volume(shape: shape, data: (0..<shape.count).map { Float($0 % 256) })

@@ -12,8 +12,15 @@ final class EnsembleProviderTests: XCTestCase {
         let ensemble = try Ensemble(models: [NetworkModel.random(Architecture(width: 4), seed: 3),
                                              NetworkModel.random(Architecture(width: 4), seed: 4)])
         let provider = EnsembleProvider(ensemble: ensemble, options: options)
-        XCTAssertEqual(provider.cacheKey, ensemble.checksums.joined(separator: ","))
-        XCTAssertEqual(provider.summary, "2 models")
+        XCTAssertTrue(provider.cacheKey.hasPrefix(ensemble.checksums.joined(separator: ",") + ";"))
+        XCTAssertEqual(provider.summary, "2 models, \(options.precision.rawValue)")
+        // Results computed another way are not taken from the cache.
+        var other = options
+        other.overlap = 0
+        XCTAssertNotEqual(EnsembleProvider(ensemble: ensemble, options: other).cacheKey, provider.cacheKey)
+        other = options
+        other.precision = options.precision == .f32 ? .bf16 : .f32
+        XCTAssertNotEqual(EnsembleProvider(ensemble: ensemble, options: other).cacheKey, provider.cacheKey)
         let s = TestStudies.session(study, provider: provider)
         s.send(.runInference(.wholeVolume))
         s.waitForJob(timeout: 300)

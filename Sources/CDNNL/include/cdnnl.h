@@ -24,6 +24,12 @@ enum {
     DC_ARG_WORKSPACE = DNNL_ARG_WORKSPACE,
 };
 
+/* The instruction set oneDNN's CPU kernels actually use (after DNNL_MAX_CPU_ISA), as the name of
+   dnnl_cpu_isa_t without its prefix ("avx512_core_amx", "avx512_core_bf16", …), and whether it
+   includes AMX tiles (the bf16 matrix units that make bf16 much faster than f32). */
+const char *dc_effective_isa_name(void);
+int dc_effective_isa_has_amx(void);
+
 /* A CPU engine and an in-order stream on it. */
 dnnl_status_t dc_engine_create(dnnl_engine_t *engine);
 

@@ -146,7 +146,9 @@ public final class Ensemble: @unchecked Sendable {
 
     /// Segments a volume that is read slice range by slice range (`read(z)` returns whole slices
     /// as float) and hands out final slabs in z order, so neither input nor output needs to fit
-    /// in memory. `normalization` must come from the whole volume.
+    /// in memory. `normalization` must come from the whole volume. With `block` (one of
+    /// `blocks(_:volume:roi:options:)`) only those slices are computed and emitted, equal voxel
+    /// for voxel to the same slices of a run over the whole region.
     /// - Parameters:
     ///   - volume: the shape of the whole volume.
     ///   - normalization: its intensity statistics.
@@ -159,21 +161,28 @@ public final class Ensemble: @unchecked Sendable {
     ///   - progress: called after every window and when slices become final.
     /// - Throws: `EngineError`, or what `read` and `emit` throw.
     public func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
-                                 wantProbabilities: Bool, cancel: CancelToken?,
+                                 block: Range<Int>? = nil, wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,
-                                 progress: ((InferenceProgress) -> Void)?) throws {
+                                 progress: ((InferenceProgress) -> Void)?, profile: PhaseProfile? = nil) throws {
         guard options.window.y % 4 == 0, options.window.x % 4 == 0, options.window.z >= 1 else {
             throw EngineError(.badInput, "window \(options.window): y and x must be multiples of 4")
         }
         guard Box3(shape: volume).contains(roi), roi.shape.count > 0 else {
             throw EngineError(.badInput, "region of interest \(roi) is outside the volume \(volume)")
         }
+        guard InferenceOptions.isValidOverlap(options.overlap) else {
+            throw EngineError(.badInput, "overlap \(options.overlap): expected a fraction from 0 up to (not including) 1")
+        }
+        if let block, block.isEmpty || block.lowerBound < roi.z.lowerBound || block.upperBound > roi.z.upperBound {
+            throw EngineError(.badInput, "block \(block) is not inside the region's slices \(roi.z)")
+        }
         runLock.lock(); defer { runLock.unlock() }
         let predictors = caches.map { ModelPredictor(cache: $0, precision: options.precision) }
         let tiler = TiledInference(predictors: predictors, volume: volume, roi: roi,
-                                   window: Self.effectiveWindow(options.window, volume: volume),
-                                   tta: options.tta, normalization: normalization, wantProbabilities: wantProbabilities)
-        let total = roi.shape.count
+                                   window: Self.effectiveWindow(options.window, volume: volume), overlap: options.overlap,
+                                   output: block, tta: options.tta, normalization: normalization,
+                                   wantProbabilities: wantProbabilities)
+        let total = (block?.count ?? roi.z.count) * roi.y.count * roi.x.count
         var finished = 0, reported = 0
         try tiler.run(read: read, emit: { slab in
             try emit(Slab(z: slab.z, labels: slab.labels, probabilities: slab.probabilities))
@@ -185,7 +194,25 @@ public final class Ensemble: @unchecked Sendable {
             // Between final slabs, credit voxels by the share of windows done.
             reported = max(reported, finished, total * done / windows)
             progress?(InferenceProgress(voxelsDone: reported, voxelsTotal: total))
-        })
+        }, profile: profile)
+    }
+
+    /// The region's slices cut into `count` z-blocks at window starts (docs/ARCHITECTURE.md,
+    /// Cluster): computed apart with `segmentStreaming(block:)`, together they equal one run.
+    /// - Throws: `EngineError` (bad input) when the region has fewer z window positions than `count`.
+    public static func blocks(_ count: Int, volume: Shape3, roi: Box3, options: InferenceOptions) throws(EngineError) -> [Range<Int>] {
+        let grid = TileGrid(volume: volume, roi: roi, window: effectiveWindow(options.window, volume: volume), overlap: options.overlap)
+        guard count >= 1 else { throw EngineError(.badInput, "--blocks \(count): expected at least 1") }
+        guard let blocks = grid.blocks(count) else {
+            throw EngineError(.badInput, "--blocks \(count): the \(roi.z.count) slices give only \(grid.zStarts.count) window position\(grid.zStarts.count == 1 ? "" : "s") in z to cut at")
+        }
+        return blocks
+    }
+
+    /// How many windows a run over the region computes (each by every model, and each flip):
+    /// the work, which grows with the overlap.
+    public static func windowCount(volume: Shape3, roi: Box3, options: InferenceOptions) -> Int {
+        TileGrid(volume: volume, roi: roi, window: effectiveWindow(options.window, volume: volume), overlap: options.overlap).windowCount
     }
 
     /// The window actually used: no wider in y and x than the volume rounded up to a multiple of

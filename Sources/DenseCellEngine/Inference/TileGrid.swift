@@ -13,15 +13,42 @@ struct TileGrid {
     /// weight of voxel (z, y, x) is totalZ · totalY · totalX (windows form a grid, weights are separable).
     let totalZ: [Float], totalY: [Float], totalX: [Float]
 
-    init(volume: Shape3, roi: Box3, window: Shape3) {
+    init(volume: Shape3, roi: Box3, window: Shape3, overlap: Double = InferenceOptions.defaultOverlap) {
         self.volume = volume; self.roi = roi; self.window = window
-        zStarts = Self.starts(roi.z, window: window.z, step: max(1, window.z / 2), length: volume.z)
-        yStarts = Self.starts(roi.y, window: window.y, step: max(1, window.y / 2), length: volume.y)
-        xStarts = Self.starts(roi.x, window: window.x, step: max(1, window.x / 2), length: volume.x)
+        zStarts = Self.starts(roi.z, window: window.z, step: Self.step(window.z, overlap: overlap), length: volume.z)
+        yStarts = Self.starts(roi.y, window: window.y, step: Self.step(window.y, overlap: overlap), length: volume.y)
+        xStarts = Self.starts(roi.x, window: window.x, step: Self.step(window.x, overlap: overlap), length: volume.x)
         gz = Self.gaussian(window.z); gy = Self.gaussian(window.y); gx = Self.gaussian(window.x)
         totalZ = Self.coverage(roi.z, starts: zStarts, weights: gz)
         totalY = Self.coverage(roi.y, starts: yStarts, weights: gy)
         totalX = Self.coverage(roi.x, starts: xStarts, weights: gx)
+    }
+
+    /// Distance between neighbouring window starts along an axis: neighbours share at least
+    /// `overlap` of the window (⌊n · (1 − overlap)⌋, at least 1; the tolerance keeps 0.5 of 256 at 128).
+    static func step(_ n: Int, overlap: Double) -> Int {
+        max(1, Int((Double(n) * (1 - overlap) + 1e-9).rounded(.down)))
+    }
+
+    /// The z-slices of the region of interest cut into `count` blocks at window starts, so each
+    /// block's windows are those of a run over the whole region that reach it (docs/ARCHITECTURE.md,
+    /// Cluster). Each cut is the window start nearest to an even split. Nil when there are fewer
+    /// z window positions than blocks.
+    func blocks(_ count: Int) -> [Range<Int>]? {
+        let groups = zStarts.count
+        guard count >= 1, count <= groups else { return nil }
+        var bounds = [roi.z.lowerBound]
+        var previous = 0
+        for i in 1..<count {
+            let target = Double(roi.z.lowerBound) + Double(i * roi.z.count) / Double(count)
+            // Leave one window start for each block still to come.
+            let candidates = (previous + 1)...(groups - (count - i))
+            let g = candidates.min { abs(Double(zStarts[$0]) - target) < abs(Double(zStarts[$1]) - target) }!
+            bounds.append(zStarts[g])
+            previous = g
+        }
+        bounds.append(roi.z.upperBound)
+        return (0..<count).map { bounds[$0]..<bounds[$0 + 1] }
     }
 
     /// Σ over windows of their weight at each index of `range` (one window: exactly its weight).

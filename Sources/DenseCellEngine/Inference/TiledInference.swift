@@ -37,12 +37,18 @@ final class TiledInference {
     let normalization: InputNormalization
     let wantProbabilities: Bool
     let classes: Int
+    /// The slices computed and emitted: the whole region, or one block of it (`TileGrid.blocks`).
+    /// The windows are those of the whole region that reach these slices, so blocks computed
+    /// apart give exactly the slices of one run over the whole region.
+    let output: Range<Int>
 
-    init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, tta: Bool,
-         normalization: InputNormalization, wantProbabilities: Bool) {
+    init(predictors: [WindowPredictor], volume: Shape3, roi: Box3, window: Shape3, overlap: Double = InferenceOptions.defaultOverlap,
+         output: Range<Int>? = nil, tta: Bool, normalization: InputNormalization, wantProbabilities: Bool) {
         precondition(!predictors.isEmpty)
         self.predictors = predictors
-        grid = TileGrid(volume: volume, roi: roi, window: window)
+        grid = TileGrid(volume: volume, roi: roi, window: window, overlap: overlap)
+        self.output = output ?? roi.z
+        precondition(roi.z.lowerBound <= self.output.lowerBound && self.output.upperBound <= roi.z.upperBound && !self.output.isEmpty)
         self.tta = tta; self.normalization = normalization; self.wantProbabilities = wantProbabilities
         classes = predictors[0].classes
     }
@@ -64,15 +70,20 @@ final class TiledInference {
     /// `read(z)` returns whole slices `z` (in the volume) as float; `emit` receives final slabs in z order;
     /// `progress(done, total)` counts windows.
     func run(read: (Range<Int>) throws -> Volume<Float>, emit: (SlabResult) throws -> Void,
-             cancel: CancelToken?, progress: ((Int, Int) -> Void)?) throws {
+             cancel: CancelToken?, progress: ((Int, Int) -> Void)?, profile: PhaseProfile? = nil) throws {
         let W = grid.window, C = classes, volume = grid.volume, roi = grid.roi
         let ry = roi.y.count, rx = roi.x.count, plane = ry * rx
         let variants = tta ? 4 : 1
         let runsPerWindow = predictors.count * variants
         var sums: [Int: SliceSums] = [:]
-        var emitted = roi.z.lowerBound
+        var emitted = output.lowerBound
         var done = 0
-        let total = grid.windowCount
+        // Window rows (z starts) that reach the output slices.
+        let groups = grid.zStarts.indices.filter { g in
+            let zs = grid.zStarts[g]
+            return zs < output.upperBound && zs + W.z > output.lowerBound
+        }
+        let total = groups.count * grid.yStarts.count * grid.xStarts.count
 
         var input = [Float](repeating: 0, count: W.count)
         var flippedInput = [Float](repeating: 0, count: W.count)
@@ -80,17 +91,17 @@ final class TiledInference {
         var flippedOutput = [Float](repeating: 0, count: C * W.count)
         var windowSum = [Float](repeating: 0, count: C * W.count)
         let mean = normalization.mean, inverseStd = 1 / normalization.std
-        var timing = PhaseTiming()
-        defer { timing.report() }
+        let slices = SlabCache(y: volume.y, x: volume.x)
+        profile?.restart()
 
-        for (group, zs) in grid.zStarts.enumerated() {
+        for group in groups {
+            let zs = grid.zStarts[group]
             let zIndex = (0..<W.z).map { BoundaryMode.mirror.index(zs + $0, count: volume.z) }
             let zLo = zIndex.min()!, zHi = zIndex.max()! + 1
-            var t = DispatchTimeNanos.now()
-            let slab = try read(zLo..<zHi)
-            timing.add("read", &t)
+            let slab = try slices.read(zLo..<zHi, with: read)
+            profile?.add("read")
             precondition(slab.shape == Shape3(zHi - zLo, volume.y, volume.x))
-            for z in zs..<(zs + W.z) where roi.z.contains(z) && sums[z] == nil {
+            for z in zs..<(zs + W.z) where output.contains(z) && sums[z] == nil {
                 sums[z] = SliceSums(classes: C, plane: plane)
             }
             for ys in grid.yStarts {
@@ -98,6 +109,9 @@ final class TiledInference {
                     if cancel?.isCancelled == true { throw EngineError.cancelled }
                     let yIndex = (0..<W.y).map { BoundaryMode.mirror.index(ys + $0, count: volume.y) }
                     let xIndex = (0..<W.x).map { BoundaryMode.mirror.index(xs + $0, count: volume.x) }
+                    // Columns read in order (xs + i inside the volume): a plain, vectorized loop there;
+                    // the reflected columns at the volume's edges go through the index table.
+                    let inner = max(0, -xs)..<max(max(0, -xs), min(W.x, volume.x - xs))
                     // Gather the window (reflected at the volume's edges) and normalize it.
                     slab.data.withUnsafeBufferPointer { src in
                         input.withUnsafeMutableBufferPointer { dst in
@@ -106,12 +120,15 @@ final class TiledInference {
                                 let sz = (zIndex[k] - zLo) * volume.y
                                 for j in 0..<W.y {
                                     let row = (sz + yIndex[j]) * volume.x, out = (k * W.y + j) * W.x
-                                    for i in 0..<W.x { dst[out + i] = (src[row + xIndex[i]] - mean) * inverseStd }
+                                    for i in 0..<inner.lowerBound { dst[out + i] = (src[row + xIndex[i]] - mean) * inverseStd }
+                                    let s = src.baseAddress! + row + xs, d = dst.baseAddress! + out
+                                    for i in inner { d[i] = (s[i] - mean) * inverseStd }
+                                    for i in inner.upperBound..<W.x { dst[out + i] = (src[row + xIndex[i]] - mean) * inverseStd }
                                 }
                             }
                         }
                     }
-                    timing.add("gather", &t)
+                    profile?.add("gather")
                     // Ensemble members and flips, summed.
                     var first = true
                     for predictor in predictors {
@@ -141,21 +158,21 @@ final class TiledInference {
                         let scale = 1 / Float(runsPerWindow)
                         for i in 0..<windowSum.count { windowSum[i] *= scale }
                     }
-                    timing.add("predict", &t)
+                    profile?.add("network")
                     accumulate(windowSum, at: (zs, ys, xs), into: sums)
-                    timing.add("accumulate", &t)
+                    profile?.add("blend")
                     done += 1
                     progress?(done, total)
                 }
             }
             // Slices below the next group's first slice get no more contributions.
-            let finalEnd = group + 1 < grid.zStarts.count ? min(max(grid.zStarts[group + 1], emitted), roi.z.upperBound)
-                                                           : roi.z.upperBound
+            let finalEnd = group + 1 < grid.zStarts.count ? min(max(grid.zStarts[group + 1], emitted), output.upperBound)
+                                                           : output.upperBound
             if finalEnd > emitted {
                 let result = finish(emitted..<finalEnd, sums: sums)
-                timing.add("finish", &t)
+                profile?.add("finish")
                 try emit(result)
-                timing.add("emit", &t)
+                profile?.add("write")
                 for z in emitted..<finalEnd { sums[z] = nil }
                 emitted = finalEnd
             }
@@ -243,21 +260,27 @@ final class TiledInference {
     }
 }
 
-/// Seconds per phase of a run, printed to stderr when DENSECELL_PROFILE is set.
-struct PhaseTiming {
-    static let enabled = ProcessInfo.processInfo.environment["DENSECELL_PROFILE"] != nil
-    var seconds: [String: Double] = [:]
-    var order: [String] = []
-    mutating func add(_ phase: String, _ t: inout UInt64) {
-        guard Self.enabled else { return }
-        let now = DispatchTimeNanos.now()
-        if seconds[phase] == nil { order.append(phase) }
-        seconds[phase, default: 0] += Double(now - t) / 1e9
-        t = now
-    }
-    func report() {
-        guard Self.enabled else { return }
-        let text = order.map { "\($0) \(String(format: "%.2f", seconds[$0]!)) s" }.joined(separator: ", ")
-        FileHandle.standardError.write(Data("densecell profile: \(text)\n".utf8))
+/// The last slab read, so that consecutive window rows, which share slices when windows overlap
+/// in z, read only the slices they add.
+final class SlabCache {
+    let y: Int, x: Int
+    private var z: Range<Int> = 0..<0
+    private var data: [Float] = []
+    init(y: Int, x: Int) { self.y = y; self.x = x }
+
+    /// Slices `range` (whole y and x), read through `read` except those kept from the previous call.
+    func read(_ range: Range<Int>, with read: (Range<Int>) throws -> Volume<Float>) throws -> Volume<Float> {
+        let plane = y * x
+        var out: [Float]
+        if z.lowerBound <= range.lowerBound && range.upperBound <= z.upperBound {
+            out = Array(data[((range.lowerBound - z.lowerBound) * plane)..<((range.upperBound - z.lowerBound) * plane)])
+        } else if z.lowerBound <= range.lowerBound && range.lowerBound < z.upperBound {
+            out = Array(data[((range.lowerBound - z.lowerBound) * plane)...])
+            out += try read(z.upperBound..<range.upperBound).data
+        } else {
+            out = try read(range).data
+        }
+        z = range; data = out
+        return Volume(shape: Shape3(range.count, y, x), data: out)
     }
 }

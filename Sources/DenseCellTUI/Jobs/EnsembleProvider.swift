@@ -12,10 +12,16 @@ public final class EnsembleProvider: SegmentationProvider, @unchecked Sendable {
         self.options = options
     }
 
-    /// The models' content checksums, so cached results are used only with the same models.
-    public var cacheKey: String { ensemble.checksums.joined(separator: ",") }
+    /// The models' content checksums and what changes their result (precision, overlap, window,
+    /// flips), so cached results are used only when they would be computed the same way.
+    public var cacheKey: String {
+        let w = options.window
+        return ensemble.checksums.joined(separator: ",") +
+            ";\(options.precision.rawValue);overlap \(options.overlap);window \(w.z)x\(w.y)x\(w.x)\(options.tta ? ";flips" : "")"
+    }
 
-    public var summary: String { "\(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s")" }
+    /// What runs: the models and the precision (auto has picked it for this CPU by now).
+    public var summary: String { "\(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s"), \(options.precision.rawValue)" }
 
     public func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
                         progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import DenseCellCore
 import DenseCellEngine
+import DenseCellIO
+import DenseCellAssets
 import Foundation
 
 struct Bench: ParsableCommand {
@@ -14,10 +16,17 @@ struct Bench: ParsableCommand {
         multiply-add of every layer at its own resolution. Build with `swift build -c release` \
         before measuring; --layers shows where the time goes.
 
+        --end-to-end measures what a user feels instead: a phantom of --shape is written to a \
+        study and segmented exactly as `segment` does (open, normalize, copy the image, read, \
+        tile, run the models, blend, write), by default with the shipped demo ensemble; it \
+        prints the whole run's voxels/s and the seconds of each phase.
+
         Examples:
           densecell bench
           densecell bench --width 16 --window 5x256x256
           densecell bench --precision bf16 --json
+          densecell bench --width 16 --precision f32
+          densecell bench --end-to-end --shape 24x512x512 --overlap 0
         """
     )
 
@@ -27,8 +36,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Window ZxYxX (y and x multiples of 4).")
     var window = "5x256x256"
 
-    @Option(help: "Arithmetic precision: f32 or bf16.")
-    var precision = "f32"
+    @Option(help: "Arithmetic precision: auto (bf16 where oneDNN runs AMX, else f32), f32 or bf16.")
+    var precision = "auto"
 
     @Option(help: "Seconds to spend timing the network.")
     var seconds = 5.0
@@ -39,30 +48,51 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a report.")
     var json = false
 
+    @Flag(help: "Time the whole segment path (read, normalize, tile, ensemble, write) on a generated phantom instead.")
+    var endToEnd = false
+
+    @Option(help: ArgumentHelp("With --end-to-end: the phantom's shape.", valueName: "ZxYxX"))
+    var shape = "24x512x512"
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("With --end-to-end: model files or directories (default: the shipped demo ensemble).",
+                                                         valueName: "DIR|FILE"))
+    var models: [String] = []
+
+    @Option(help: ArgumentHelp("With --end-to-end: fraction of the window neighbouring windows share.", valueName: "F"))
+    var overlap = InferenceOptions.defaultOverlap
+
     func run() throws {
         guard let shape = Shape3(parsing: window), shape.y % 4 == 0, shape.x % 4 == 0 else {
             throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x256x256")
         }
-        guard let p = Precision(rawValue: precision) else { throw UsageError("--precision \(precision): expected f32 or bf16") }
+        guard let choice = PrecisionChoice(rawValue: precision) else {
+            throw UsageError("--precision \(precision): expected \(PrecisionChoice.spellings)")
+        }
+        let p = choice.resolved
         guard width >= 2, width % 2 == 0 else { throw UsageError("--width \(width): expected an even width ≥ 2") }
         let log: (String) -> Void = { message in
             if !json { FileHandle.standardError.write(Data("densecell bench: \(message)\n".utf8)) }
         }
+        log("precision \(choice.explanation)")
+        if endToEnd { return try runEndToEnd(window: shape, precision: p, choice: choice, log: log) }
         let r = try Benchmark.run(width: width, window: shape, precision: p, seconds: seconds, log: log)
         if json {
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
+                "precision_requested": choice.rawValue, "cpu_isa": Precision.cpuISA,
                 "voxels_per_second": (r.voxelsPerSecond).rounded(),
                 "voxels_per_second_mean": (Double(r.window.count) / r.meanSecondsPerWindow).rounded(), "runs": r.runs,
                 "gflops": (r.gflops * 10).rounded() / 10,
                 "peak_gflops": (r.peakGflops * 10).rounded() / 10,
             ]
+            if let e = r.probabilityError { object["max_abs_probability_error_vs_f32"] = e }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
         let arch = Architecture(width: width)
         print("network     w=\(width), \(arch.parameterCount) parameters, \(Int(arch.macsPerOutputVoxel)) MACs per voxel")
+        print("precision   \(choice.explanation)")
         print("window      \(r.window) \(r.precision.rawValue), \(r.runs) runs, best \(String(format: "%.1f", r.secondsPerWindow * 1000)) ms, mean \(String(format: "%.1f", r.meanSecondsPerWindow * 1000)) ms per window")
         print("throughput  \(Int(r.voxelsPerSecond)) voxels/s, \(String(format: "%.1f", r.gflops)) GFLOP/s")
         print("peak        \(String(format: "%.1f", r.peakGflops)) GFLOP/s (\(r.peakDescription)); network at \(String(format: "%.0f", 100 * r.gflops / r.peakGflops))% of peak")
@@ -83,6 +113,41 @@ struct Bench: ParsableCommand {
                 }
                 print("  \(step.label.padding(toLength: 14, withPad: " ", startingAt: 0)) \(step.implementation.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%7.2f", step.seconds * 1000)) ms \(rate)")
             }
+        }
+    }
+
+    /// `--end-to-end`: the segment path on a generated phantom.
+    func runEndToEnd(window: Shape3, precision: Precision, choice: PrecisionChoice, log: @escaping (String) -> Void) throws {
+        guard let volume = Shape3(parsing: shape), volume.count > 0 else {
+            throw UsageError("--shape \(shape): expected ZxYxX, e.g. 24x512x512")
+        }
+        guard InferenceOptions.isValidOverlap(overlap) else {
+            throw UsageError("--overlap \(overlap): expected a fraction from 0 up to (not including) 1, e.g. 0.5")
+        }
+        let ensemble = try Ensemble.load(paths: models.isEmpty ? [Assets.url("models/demo").path] : models, top: nil)
+        let options = InferenceOptions(window: window, overlap: overlap, precision: precision)
+        let directory = NSTemporaryDirectory() + "densecell-bench-\(getpid())"
+        try OutputDirectory.create(directory)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try EndToEndBenchmark.run(shape: volume, seed: 201, ensemble: ensemble, options: options, directory: directory, log: log)
+        if json {
+            let object: [String: Any] = [
+                "end_to_end": true, "shape": [volume.z, volume.y, volume.x], "window": [window.z, window.y, window.x],
+                "models": ensemble.models.count, "widths": ensemble.models.map(\.width), "overlap": overlap,
+                "precision": precision.rawValue, "precision_requested": choice.rawValue, "cpu_isa": Precision.cpuISA,
+                "seconds": (r.seconds * 100).rounded() / 100, "voxels_per_second": r.voxelsPerSecond.rounded(),
+                "phases": Dictionary(uniqueKeysWithValues: r.phases.map { ($0.0, ($0.1 * 1000).rounded() / 1000) }),
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("end to end  \(volume) phantom, \(ensemble.models.count) models (width \(ensemble.models.map { String($0.width) }.joined(separator: ","))), " +
+              "window \(window), overlap \(overlap), precision \(choice.explanation)")
+        print("throughput  \(Int(r.voxelsPerSecond)) voxels/s, \(String(format: "%.1f", r.seconds)) s")
+        print("phases")
+        for (phase, s) in r.phases {
+            print("  \(phase.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%8.2f", s)) s  \(String(format: "%5.1f", 100 * s / r.seconds))%")
         }
     }
 }

@@ -10,8 +10,11 @@ struct Segment: ParsableCommand {
         discussion: """
         Models are model files or directories of them; with --top K only the K with the highest \
         eval_miou_all are averaged. The image is scaled to mean 0 and std 1 over the whole volume, \
-        cut into overlapping windows (default 5×256×256, step 2×128×128) blended with Gaussian \
-        weights, and streamed slab by slab, so volumes larger than memory work.
+        cut into windows (default 5×256×256) that share --overlap of their extent with their \
+        neighbours, blended with Gaussian weights, and streamed slab by slab, so volumes larger \
+        than memory work. --precision auto computes in bf16 where oneDNN runs AMX, else in f32; \
+        the choice is printed. The last line gives the whole command's voxels/s (read, \
+        normalize, tile, ensemble, write); DENSECELL_PROFILE=1 adds the time of each phase.
 
         Output: /labels/NAME (uint8, role "algorithm") and, with --probabilities, \
         /probabilities/NAME (float16, classes×z×y×x). A new OUT also gets /image, making it a \
@@ -23,6 +26,14 @@ struct Segment: ParsableCommand {
         IMAGE may be a study file (meaning STUDY.h5:/image), FILE.h5:/DATASET, a TIFF stack or a \
         directory of PNG slices.
 
+        On a cluster: --blocks N --block I computes only z-block I of N (cut at window starts, \
+        read with the slices its windows need) into a part file OUT; `densecell merge` joins the \
+        parts into exactly the study one run would write. --blocks N --slurm DIR writes \
+        DIR/segment.sbatch (a SLURM array, one task per block, parts in DIR/parts), \
+        DIR/merge.sbatch (run after the array succeeded) and DIR/submit.sh, which submits both \
+        (extra sbatch options: --sbatch-args). scripts/slurm-local.sh starts a one-node cluster \
+        on this machine for trying it.
+
         Examples:
           densecell segment study.h5 --models models/ --out study.h5
           densecell segment study.h5 --models models/ --top 3 --out study.h5 \\
@@ -30,6 +41,11 @@ struct Segment: ParsableCommand {
           densecell segment raw.h5:/volume --models m1.h5 m2.h5 --out result.h5 --tta
           densecell segment study.h5 --models models/ --out roi.h5 \\
             --roi 0:5,100:356,0:256 --window 5x128x128
+          densecell segment study.h5 --models models/ --out fast.h5 --overlap 0 --precision bf16
+          densecell segment big.h5 --models models/ --out part-1.h5 --blocks 4 --block 1
+          densecell segment big.h5 --models models/ --out big.h5 --blocks 16 --slurm jobs/ \\
+            --sbatch-args "--partition=norm --time=4:00:00"
+          jobs/submit.sh
         """
     )
 
@@ -42,7 +58,7 @@ struct Segment: ParsableCommand {
     @Option(help: "Average only the K models with the highest eval_miou_all.")
     var top: Int?
 
-    @Option(help: "Study file to write (created, or added to when it exists).")
+    @Option(help: "Study file to write (created, or added to when it exists); with --block, the part file.")
     var out: String
 
     @Option(help: "Name of the label source (/labels/NAME).")
@@ -60,21 +76,37 @@ struct Segment: ParsableCommand {
     @Option(help: "Region of interest z0:z1,y0:y1,x0:x1 (half-open; empty bounds mean the edge).")
     var roi: String?
 
-    @Option(help: "Arithmetic precision: f32 or bf16.")
-    var precision = "f32"
+    @OptionGroup var inference: InferenceSettings
+
+    @Option(help: ArgumentHelp("Cut the region into N z-blocks (with --block or --slurm).", valueName: "N"))
+    var blocks: Int?
+
+    @Option(help: ArgumentHelp("Compute only block I (from 0) of --blocks into the part file --out.", valueName: "I"))
+    var block: Int?
+
+    @Option(help: ArgumentHelp("Write SLURM scripts for the --blocks run into DIR instead of computing.", valueName: "DIR"))
+    var slurm: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Extra sbatch options for the --slurm jobs, separated by spaces.", valueName: "ARGS"))
+    var sbatchArgs: String?
 
     func validate() throws {
         guard !models.isEmpty else { throw ValidationError("--models needs at least one model file or directory") }
         guard !name.isEmpty, !name.contains("/") else { throw ValidationError("--name must be a plain name without '/'") }
+        if let blocks, blocks < 1 { throw ValidationError("--blocks must be at least 1") }
+        if block != nil && slurm != nil { throw ValidationError("--block and --slurm exclude each other: --slurm writes a job per block") }
+        if (block != nil || slurm != nil) && blocks == nil { throw ValidationError("--block and --slurm need --blocks N") }
+        if blocks != nil && block == nil && slurm == nil { throw ValidationError("--blocks needs --block I (one block) or --slurm DIR (all blocks as SLURM jobs)") }
+        if sbatchArgs != nil && slurm == nil { throw ValidationError("--sbatch-args needs --slurm DIR") }
     }
 
     func run() throws {
+        let start = Date()
+        let profile = PhaseProfile.ifRequested()
         guard let windowShape = Shape3(parsing: window), windowShape.y % 4 == 0, windowShape.x % 4 == 0 else {
             throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x256x256")
         }
-        guard let precision = Precision(rawValue: precision) else {
-            throw UsageError("--precision \(self.precision): expected f32 or bf16")
-        }
+        let options = try inference.options(window: windowShape, tta: tta)
         let source = try ImageSource(reference: image)
         let volume = source.shape
         let box: Box3
@@ -86,38 +118,37 @@ struct Segment: ParsableCommand {
         } else {
             box = Box3(shape: volume)
         }
+        profile?.add("open")
         let ensemble = try Ensemble.load(paths: models, top: top)
-        let classes = ensemble.classes
-        // An existing output gets the datasets added; its /image must describe the same image.
-        let writer = try StudyWriter(path: out, shape: volume, existing: .addTo)
-
-        let options = InferenceOptions(window: windowShape, tta: tta, precision: precision)
-        let start = Date()
-        let bar = ProgressBar("segment", total: box.shape.count, unit: "voxels")
+        profile?.add("load models")
+        let job = VolumeSegmentation(ensemble: ensemble, options: options, roi: box, name: name, wantProbabilities: probabilities)
+        if let slurm, let blocks {
+            _ = try job.block(0, of: blocks, volume: volume)   // a block count the region allows
+            return try writeSlurmJobs(slurm, blocks: blocks)
+        }
+        let blockRange = try blocks.map { try job.block(block!, of: $0, volume: volume) }
+        // A new study, or the datasets added to an existing one; a part file is always new.
+        let writer = blockRange != nil
+            ? try StudyWriter(path: out, shape: Shape3(blockRange!.count, volume.y, volume.x), existing: .replace)
+            : try StudyWriter(path: out, shape: volume, existing: .addTo)
+        let voxels = (blockRange?.count ?? box.z.count) * box.y.count * box.x.count
+        let bar = ProgressBar("segment", total: voxels, unit: "voxels")
         ScratchCleanup.install(writer.scratchPath)
         defer { ScratchCleanup.clear() }
+        let what = blockRange.map { "block \(block!) of \(blocks!): slices \($0.lowerBound)..<\($0.upperBound) of " } ?? ""
+        FileHandle.standardError.write(Data(("densecell segment: \(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s") " +
+            "(width \(ensemble.models.map { String($0.width) }.joined(separator: ","))), \(what)\(box.shape) voxels, " +
+            "window \(windowShape), overlap \(options.overlap) (\(Ensemble.windowCount(volume: volume, roi: box, options: options)) windows " +
+            "over the region)\(tta ? ", flips" : ""), " +
+            "precision \(try inference.precisionChoice().explanation)\n").utf8))
         do {
-            let normalization = try InputNormalization.of(source)
-            if !writer.addsToExisting { try writer.copyImage(from: source) }
-            try writer.createLabels(name, role: .algorithm, region: box)
-            if probabilities { try writer.createProbabilities(name, classes: classes, storage: .float16) }
-            FileHandle.standardError.write(Data(("densecell segment: \(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s") " +
-                "(width \(ensemble.models.map { String($0.width) }.joined(separator: ",")))," +
-                " \(box.shape) voxels, window \(windowShape)\(tta ? ", flips" : "")\n").utf8))
-            try ensemble.segmentStreaming(
-                volume: volume, normalization: normalization, roi: box, options: options,
-                wantProbabilities: probabilities, cancel: nil,
-                read: { z in try source.read(z) },
-                emit: { slab in
-                    // Slabs cover the region's y and x; outside the region the labels stay 0.
-                    let region = Box3(z: slab.z, y: box.y, x: box.x)
-                    try writer.writeLabels(name, box: region, slab.labels.data)
-                    if let p = slab.probabilities { try writer.writeProbabilities(name, box: region, classes: classes, p) }
-                },
-                progress: { p in bar.update(p.voxelsDone) })
-            bar.finish("\(box.shape) voxels")
-            try writer.setAttribute("/labels/\(name)", "models", .strings(ensemble.models.map { ($0.path ?? "") }))
-            try writer.setAttribute("/labels/\(name)", "model_checksums", .strings(ensemble.checksums))
+            if blockRange != nil {
+                try job.runBlock(block!, of: blocks!, source: source, image: absoluteImageReference(source.reference),
+                                 into: writer, progress: { bar.update($0.voxelsDone) }, profile: profile)
+            } else {
+                try job.run(source, into: writer, progress: { bar.update($0.voxelsDone) }, profile: profile)
+            }
+            bar.finish("\(voxels) voxels")
         } catch {
             if bar.interactive { FileHandle.standardError.write(Data("\n".utf8)) }
             writer.discard()
@@ -125,9 +156,46 @@ struct Segment: ParsableCommand {
         }
         // The input may be the output file: close it before the short write into it.
         source.close()
+        profile?.restart()
         try writer.commit()
+        profile?.add("commit")
+        if let profile { FileHandle.standardError.write(Data("densecell profile: \(profile.summary)\n".utf8)) }
         let seconds = Date().timeIntervalSince(start)
-        print("wrote \(out):/labels/\(name)\(probabilities ? " and /probabilities/\(name)" : "")  " +
-              "\(box.shape) voxels in \(String(format: "%.1f", seconds)) s (\(Int(Double(box.shape.count) / max(seconds, 1e-9))) voxels/s)")
+        let rate = "\(String(format: "%.1f", seconds)) s (\(Int(Double(voxels) / max(seconds, 1e-9))) voxels/s end to end)"
+        if let blockRange {
+            print("wrote \(out): block \(block!) of \(blocks!), slices \(blockRange.lowerBound)..<\(blockRange.upperBound), " +
+                  "\(voxels) voxels in \(rate)")
+        } else {
+            print("wrote \(out):/labels/\(name)\(probabilities ? " and /probabilities/\(name)" : "")  \(box.shape) voxels in \(rate)")
+        }
+    }
+
+    /// The image as an absolute reference, for a merge run elsewhere to copy it into a new study.
+    func absoluteImageReference(_ reference: VolumeReference) -> String {
+        var r = reference
+        r.path = SlurmScripts.absolute(r.path, in: FileManager.default.currentDirectoryPath)
+        return r.description
+    }
+
+    /// Writes the array job (one task per block), the dependent merge and submit.sh.
+    func writeSlurmJobs(_ directory: String, blocks: Int) throws {
+        let cwd = FileManager.default.currentDirectoryPath
+        let dir = SlurmScripts.absolute(directory, in: cwd)
+        let parts = dir + "/parts"
+        try OutputDirectory.create(parts)
+        var task = [DenseCellExecutable.path, "segment", image, "--models"] + models
+        task += ["--out", parts + "/part-{task}.h5", "--blocks", String(blocks), "--block", "{task}", "--name", name,
+                 "--window", window, "--overlap", String(inference.overlap), "--precision", inference.precision]
+        if let top { task += ["--top", String(top)] }
+        if let roi { task += ["--roi", roi] }
+        if probabilities { task.append("--probabilities") }
+        if tta { task.append("--tta") }
+        let merge = [DenseCellExecutable.path, "merge"] + (0..<blocks).map { parts + "/part-\($0).h5" } + ["--out", out, "--name", name]
+        let written = try SlurmScripts.write(
+            directory: dir,
+            jobs: [SlurmJob(name: "segment", arrayTasks: blocks, command: task, comment: "densecell segment: one task per z-block, \(blocks) blocks."),
+                   SlurmJob(name: "merge", arrayTasks: nil, command: merge, comment: "densecell merge: the \(blocks) parts into \(out).")],
+            workingDirectory: cwd, sbatchArguments: sbatchArgs.map { $0.split(separator: " ").map(String.init) } ?? [])
+        print("wrote " + written.joined(separator: ", ") + "; submit with: \(dir)/submit.sh")
     }
 }

@@ -26,8 +26,11 @@ struct Train: ParsableCommand {
         schema's organelles.
 
         On a machine with few cores, instances train faster side by side as one process per \
-        seed with OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive (the last example) than one after \
-        another in one process.
+        seed with OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive (the loop example) than one after \
+        another in one process. On a SLURM cluster, --slurm DIR writes DIR/train.sbatch (an \
+        array job, one task per instance) and DIR/submit.sh instead of training; --sbatch-args \
+        passes options to sbatch. The held-out evaluation runs the network in the precision \
+        --precision auto picks (printed).
 
         Examples:
           densecell phantom train.h5 --seed 1 && densecell phantom eval.h5 --seed 2
@@ -42,6 +45,9 @@ struct Train: ParsableCommand {
             OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive densecell train --seed $s \\
               --train train.h5 --eval eval.h5 --out models/ --width 16 &
           done; wait
+          densecell train --train train.h5 --eval eval.h5 --out models/ --instances 8 \\
+            --width 64 --slurm jobs/ --sbatch-args "--cpus-per-task=8 --time=24:00:00"
+          jobs/submit.sh
         """
     )
 
@@ -82,8 +88,13 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue each instance from its .resume file when there is one.")
     var resume = false
     @OptionGroup var schemaOption: SchemaOption
+    @Option(help: ArgumentHelp("Write a SLURM array job (one task per instance) and submit.sh into DIR instead of training.", valueName: "DIR"))
+    var slurm: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Extra sbatch options for the --slurm job, separated by spaces.", valueName: "ARGS"))
+    var sbatchArgs: String?
 
     func validate() throws {
+        if sbatchArgs != nil && slurm == nil { throw ValidationError("--sbatch-args needs --slurm DIR") }
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1") }
         guard width >= 2, width % 2 == 0 else { throw ValidationError("--width must be even and at least 2") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -116,6 +127,7 @@ struct Train: ParsableCommand {
         guard s.z >= w.z, s.y >= w.y, s.x >= w.x else {
             throw UsageError("training volume \(s) is smaller than the window \(w); pass a smaller --window")
         }
+        if let slurm { return try writeSlurmJob(slurm) }
         try OutputDirectory.create(out)
 
         // The network predicts the schema's classes; MIoU(org) averages over its organelles.
@@ -129,7 +141,8 @@ struct Train: ParsableCommand {
         config.elasticSigma = elasticSigma
         config.loss.multiloss = !noMultiloss
         FileHandle.standardError.write(Data(("densecell train: \(instances) instance\(instances == 1 ? "" : "s"), width \(width) " +
-            "(\(arch.parameterCount) parameters), window \(w), \(steps) steps, training volume \(s), evaluation \(evalImage.shape)\n").utf8))
+            "(\(arch.parameterCount) parameters), window \(w), \(steps) steps, training volume \(s), evaluation \(evalImage.shape) " +
+            "in \(PrecisionChoice.auto.explanation)\n").utf8))
 
         var summary: [String] = []
         for i in 0..<instances {
@@ -167,5 +180,27 @@ struct Train: ParsableCommand {
             summary.append("\(run.modelPath): \(text)\(speed)")
         }
         print(summary.joined(separator: "\n"))
+    }
+
+    /// One array task per instance, each training seed --seed + task index into --out.
+    func writeSlurmJob(_ directory: String) throws {
+        var task = [DenseCellExecutable.path, "train", "--out", out, "--instances", "1", "--seed", "{task+\(seed)}",
+                    "--width", String(width), "--steps", String(steps), "--window", window,
+                    "--eval-interval", String(evalInterval), "--elastic-sigma", String(elasticSigma)]
+        for (flag, value) in [("--train", train), ("--eval", eval), ("--train-image", trainImage), ("--train-labels", trainLabels),
+                              ("--eval-image", evalImage), ("--eval-labels", evalLabels), ("--schema", schemaOption.schema)] {
+            if let value { task += [flag, value] }
+        }
+        if noConv333 { task.append("--no-conv333") }
+        if noMultiloss { task.append("--no-multiloss") }
+        if noPyramid { task.append("--no-pyramid") }
+        if resume { task.append("--resume") }
+        let written = try SlurmScripts.write(
+            directory: directory,
+            jobs: [SlurmJob(name: "train", arrayTasks: instances, command: task,
+                            comment: "densecell train: one task per instance, seeds \(seed)…\(seed + instances - 1).")],
+            workingDirectory: FileManager.default.currentDirectoryPath,
+            sbatchArguments: sbatchArgs.map { $0.split(separator: " ").map(String.init) } ?? [])
+        print("wrote " + written.joined(separator: ", ") + "; submit with: \(written.last!)")
     }
 }

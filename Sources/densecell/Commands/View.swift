@@ -13,13 +13,14 @@ struct View: ParsableCommand {
 
         Decisions and flags are appended to the review log STUDY.review.jsonl (or --review FILE), one synced line each, and replayed when the viewer opens; `densecell review` lists them and `densecell consensus` applies them.
 
-        Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums); the viewer never writes into the study itself. Colors: 24-bit when the terminal announces it (COLORTERM=truecolor, or a direct-color TERM such as xterm-direct), else the 256-color palette, and characters on 8-color terminals; --colors chooses.
+        Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums, the precision and the overlap); --precision and --overlap work as in segment. The viewer never writes into the study itself. Colors: 24-bit when the terminal announces it (COLORTERM=truecolor, or a direct-color TERM such as xterm-direct), else the 256-color palette, and characters on 8-color terminals; --colors chooses.
 
         Examples:
           densecell view study.h5
           densecell view study.h5 --labels mine=my-labels.tif
           densecell view --image 50-images.tif --labels truth=50-labels.tif
           densecell view study.h5 --models models/ --top 3
+          densecell view study.h5 --models models/ --overlap 0 --precision bf16
           densecell view study.h5 --out figures
           densecell view study.h5 --reviewer ana --review shared/study.review.jsonl
           densecell view study.h5 --graphics sixel
@@ -46,6 +47,8 @@ struct View: ParsableCommand {
     @OptionGroup var schemaOption: SchemaOption
 
     @OptionGroup var graphicsOption: GraphicsOption
+
+    @OptionGroup var inference: InferenceSettings
 
     @Option(help: ArgumentHelp("Folder for the PNG figures the e key writes.", valueName: "DIR"))
     var out = "."
@@ -77,7 +80,7 @@ struct View: ParsableCommand {
     func run() throws {
         let schema = try schemaOption.load()
         let loaded = try ViewerInput.load(study: study, image: image, labels: labels, schema: schema)
-        let provider = try ViewerInput.provider(models: models, top: top)
+        let provider = try ViewerInput.provider(models: models, top: top, options: try inference.options())
         if measureFrames == nil && (isatty(0) == 0 || isatty(1) == 0) {
             throw UsageError("view needs a terminal (stdin and stdout must be a terminal)")
         }
@@ -175,9 +178,9 @@ enum ViewerInput {
     }
 
     /// The ensemble behind `i`/`I`, or nil without --models.
-    static func provider(models: [String], top: Int?) throws -> SegmentationProvider? {
+    static func provider(models: [String], top: Int?, options: InferenceOptions = InferenceOptions()) throws -> SegmentationProvider? {
         guard !models.isEmpty else { return nil }
-        do { return EnsembleProvider(ensemble: try Ensemble.load(paths: models, top: top)) } catch let e as EngineError {
+        do { return EnsembleProvider(ensemble: try Ensemble.load(paths: models, top: top), options: options) } catch let e as EngineError {
             throw UsageError("\(models.joined(separator: ", ")): \(e.description)")
         }
     }

@@ -1,0 +1,52 @@
+import DenseCellCore
+import DenseCellIO
+import Foundation
+
+/// The whole `segment` path timed on a generated volume (docs/ARCHITECTURE.md, Performance): a
+/// phantom image is written to a study file, then opened, normalized, tiled, ensembled and
+/// written to another study exactly as `segment` does, with the time of each phase.
+public struct EndToEndResult: Sendable {
+    public var shape: Shape3
+    public var seconds: Double
+    public var voxelsPerSecond: Double
+    /// Seconds per phase in the order they first ran (normalize, copy image, read, gather, network, …).
+    public var phases: [(String, Double)]
+}
+
+public enum EndToEndBenchmark {
+    /// - Parameters:
+    ///   - shape: The phantom's shape.
+    ///   - seed: The phantom's seed.
+    ///   - ensemble: The models to run.
+    ///   - options: Window, overlap, precision.
+    ///   - directory: Where the phantom and the result are written (and removed afterwards).
+    ///   - log: Told what is happening.
+    /// - Throws: `IOError`, `EngineError`.
+    public static func run(shape: Shape3, seed: UInt64, ensemble: Ensemble, options: InferenceOptions,
+                           directory: String, log: ((String) -> Void)? = nil) throws -> EndToEndResult {
+        let input = directory + "/end-to-end-phantom.h5", output = directory + "/end-to-end-segmented.h5"
+        defer { unlink(input); unlink(output) }
+        log?("writing a \(shape) phantom (seed \(seed))")
+        let study = Phantom.generate(shape: shape, seed: seed)
+        let phantom = try StudyWriter(path: input, shape: shape, existing: .replace)
+        try phantom.writeImage(study.image, resolutionNM: study.resolutionNM)
+        try phantom.commit()
+
+        log?("segmenting it with \(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s") as segment does")
+        let profile = PhaseProfile()
+        let start = DispatchTimeNanos.now()
+        let source = try ImageSource(reference: input)
+        profile.add("open")
+        let writer = try StudyWriter(path: output, shape: shape, existing: .replace)
+        let job = VolumeSegmentation(ensemble: ensemble, options: options, roi: Box3(shape: shape), name: "ensemble",
+                                     wantProbabilities: false)
+        try job.run(source, into: writer, profile: profile)
+        source.close()
+        profile.restart()
+        try writer.commit()
+        profile.add("commit")
+        let seconds = DispatchTimeNanos.seconds(since: start)
+        return EndToEndResult(shape: shape, seconds: seconds, voxelsPerSecond: Double(shape.count) / seconds,
+                              phases: profile.order.map { ($0, profile.seconds[$0]!) })
+    }
+}
