@@ -87,7 +87,7 @@ start_munge() {
     chmod 700 "$STATE/munge"
     chmod 600 "$STATE/munge/munge.key"
     munged --force --socket="$SOCKET" --key-file="$STATE/munge/munge.key" --pid-file="$STATE/munge/munged.pid" \
-        --log-file="$STATE/munge/munged.log" --seed-file="$STATE/munge/munged.seed" \
+        --log-file="$STATE/munge/munged.log" --seed-file="$STATE/munge/munged.seed" </dev/null >/dev/null 2>&1 \
         || die "munged did not start (see $STATE/munge/munged.log)"
 }
 
@@ -95,14 +95,16 @@ node_state() { sinfo --noheader --format=%T 2>/dev/null | head -n 1 | tr -d '*~#
 
 start() {
     need
-    if alive "$STATE/slurmctld.pid" && alive "$STATE/slurmd.pid"; then
+    if alive "$STATE/munge/munged.pid" && alive "$STATE/slurmctld.pid" && alive "$STATE/slurmd.pid"; then
         say "already running (SLURM_CONF=$CONF)"
         return 0
     fi
     write_config
     start_munge
-    alive "$STATE/slurmctld.pid" || slurmctld -f "$CONF" -i || die "slurmctld did not start (see $STATE/slurmctld.log)"
-    alive "$STATE/slurmd.pid" || slurmd -f "$CONF" -N "$(hostname -s)" || die "slurmd did not start (see $STATE/slurmd.log)"
+    # The daemons log to files: their standard streams go nowhere, so a caller reading this
+    # script's output to its end is not held open by them.
+    alive "$STATE/slurmctld.pid" || slurmctld -f "$CONF" -i </dev/null >/dev/null 2>&1 || die "slurmctld did not start (see $STATE/slurmctld.log)"
+    alive "$STATE/slurmd.pid" || slurmd -f "$CONF" -N "$(hostname -s)" </dev/null >/dev/null 2>&1 || die "slurmd did not start (see $STATE/slurmd.log)"
     # Wait until the controller answers and the node takes jobs.
     local state=""
     for _ in $(seq 1 60); do

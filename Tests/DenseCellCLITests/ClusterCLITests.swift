@@ -107,20 +107,30 @@ final class ClusterCLITests: XCTestCase {
         try XCTSkipIf(sinfo == nil, "sinfo not found: SLURM is not installed (make deps installs slurm-wlm and munge)")
         let script = CLI.packageRoot.appendingPathComponent("scripts/slurm-local.sh").path
         let conf = (ProcessInfo.processInfo.environment["DENSECELL_SLURM_DIR"] ?? "/tmp/densecell-slurm") + "/slurm.conf"
-        func shell(_ command: String, timeout: TimeInterval = 120) throws -> (status: Int32, output: String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = ["-c", command]
-            p.currentDirectoryURL = URL(fileURLWithPath: dir)
-            var env = ProcessInfo.processInfo.environment
-            env["SLURM_CONF"] = conf
-            p.environment = env
-            let out = Pipe()
-            p.standardOutput = out; p.standardError = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        /// Runs a shell command with posix_spawn and waitpid rather than Process: daemons the
+        /// command starts inherit the descriptors Foundation watches to notice a child's exit,
+        /// and would hold the wait open. Output goes to a file for the same reason.
+        func shell(_ command: String) throws -> (status: Int32, output: String) {
+            let log = dir + "/.shell-\(UUID().uuidString).log"
+            defer { try? FileManager.default.removeItem(atPath: log) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            let env = ProcessInfo.processInfo.environment.merging(["SLURM_CONF": conf]) { $1 }.map { "\($0.key)=\($0.value)" }
+            let words: [String] = ["/bin/bash", "-c", "cd '\(dir)' && " + command]
+            let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+            let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, "/bin/bash", &actions, nil, argv, envp)
+            guard rc == 0 else { throw NSError(domain: "posix_spawn", code: Int(rc)) }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return (exit, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         }
         if try shell("'\(script)' status").status != 0 {
             let started = try shell("'\(script)' start")
