@@ -53,8 +53,16 @@ static inline char *dc_sixel_encode(const unsigned char *index, int width, int h
     GString *out = g_string_sized_new((gsize)width * height / 2 + 4096);
     /* P2 = 1: pixels a color does not set keep what is under them. */
     g_string_append_printf(out, "\033P0;1;0q\"1;1;%d;%d", width, height);
+    /* Color registers by how often the color occurs, so the common ones have short numbers. */
+    size_t used[256] = {0};
+    int reg[256];
+    for (size_t i = 0; i < (size_t)width * height; i++) used[index[i]]++;
+    for (int c = 0; c < count; c++) {
+        reg[c] = 0;
+        for (int d = 0; d < count; d++) reg[c] += used[d] > used[c] || (used[d] == used[c] && d < c);
+    }
     for (int c = 0; c < count; c++)
-        g_string_append_printf(out, "#%d;2;%d;%d;%d", c, (palette[3 * c] * 100 + 127) / 255,
+        g_string_append_printf(out, "#%d;2;%d;%d;%d", reg[c], (palette[3 * c] * 100 + 127) / 255,
                                (palette[3 * c + 1] * 100 + 127) / 255, (palette[3 * c + 2] * 100 + 127) / 255);
     unsigned char *exact = g_malloc((gsize)width), *allowed = g_malloc((gsize)width);
     for (int y0 = 0; y0 < height; y0 += 6) {
@@ -78,7 +86,7 @@ static inline char *dc_sixel_encode(const unsigned char *index, int width, int h
             while (end > 0 && exact[end - 1] == 0) end--;
             if (!first) g_string_append_c(out, '$');
             first = 0;
-            g_string_append_printf(out, "#%d", c);
+            g_string_append_printf(out, "#%d", reg[c]);
             for (int x = 0; x < end; ) {
                 /* The longest run one character can paint: it must set every pixel of this
                    color and may set pixels painted later. */

@@ -255,7 +255,7 @@ final class GraphicsTests: XCTestCase {
         // Ten tiles within 0.2 s: none re-sends the ensemble pane.
         for i in 1...10 {
             now += 0.02
-            s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: (16 * i)..<(16 * i + 16)))
+            s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: (16 * (i / 4))..<(16 * (i / 4) + 16), x: (16 * (i % 4))..<(16 * (i % 4) + 16)))
             XCTAssertEqual(sender.update(state: s.state, data: s.data).bytes, [], "tile \(i)")
             XCTAssertTrue(sender.holdsBack, "the viewer is told to come back")
         }
