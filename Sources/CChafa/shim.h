@@ -1,7 +1,9 @@
 #ifndef CCHAFA_SHIM_H
 #define CCHAFA_SHIM_H
-/* libchafa encodes RGB rasters as sixel, kitty or iTerm2 image escape sequences. chafa.h
-   pulls in glib (libglib2.0-dev); pkg-config chafa gives both include paths. */
+/* Image escape sequences for the viewer's panes: libchafa's (iTerm2, and sixel for panes of
+   many colors), and two it cannot make in 1.12: sixel in a palette given by the caller, and
+   kitty as zlib-compressed RGB (zlib, always present: libpng needs it). chafa.h pulls in glib
+   (libglib2.0-dev); pkg-config chafa gives both include paths. */
 #include <chafa.h>
 #include <stddef.h>
 #include <string.h>
