@@ -1,9 +1,9 @@
 #ifndef CCHAFA_SHIM_H
 #define CCHAFA_SHIM_H
 /* Image escape sequences for the viewer's panes: libchafa's (iTerm2, and sixel for panes of
-   many colors), and two it cannot make in 1.12: sixel in a palette given by the caller, and
-   kitty as zlib-compressed RGB (zlib, always present: libpng needs it). chafa.h pulls in glib
-   (libglib2.0-dev); pkg-config chafa gives both include paths. */
+   more than 256 colors), and kitty as zlib-compressed RGB, which libchafa 1.12 cannot send
+   (zlib, always present: libpng needs it). Sixel in the viewer's own palette is CSixel's.
+   chafa.h pulls in glib (libglib2.0-dev); pkg-config chafa gives both include paths. */
 #include <chafa.h>
 #include <stddef.h>
 #include <string.h>
@@ -40,77 +40,6 @@ static inline char *dc_chafa_encode(const unsigned char *rgb, int width, int hei
     GString *out = chafa_canvas_print(canvas, info);
     chafa_term_info_unref(info);
     chafa_canvas_unref(canvas);
-    *length = out->len;
-    return g_string_free(out, FALSE);
-}
-
-/* Encodes an indexed raster as a sixel DCS sequence, for palettes libchafa 1.12 cannot be
-   given (it always builds its own 256 colors). `palette` holds `count` (at most 256) RGB8
-   colors in paint order: within each band of six rows the colors are painted in that order,
-   each over every pixel of its own color and, where that lengthens a run of equal sixel
-   characters, over pixels that a later color paints again. Returns a g_malloc'd buffer of
-   *length bytes (free it with dc_chafa_free). */
-static inline char *dc_sixel_encode(const unsigned char *index, int width, int height,
-                                    const unsigned char *palette, int count, size_t *length) {
-    GString *out = g_string_sized_new((gsize)width * height / 2 + 4096);
-    /* P2 = 1: pixels a color does not set keep what is under them. */
-    g_string_append_printf(out, "\033P0;1;0q\"1;1;%d;%d", width, height);
-    /* Color registers by how often the color occurs, so the common ones have short numbers. */
-    size_t used[256] = {0};
-    int reg[256];
-    for (size_t i = 0; i < (size_t)width * height; i++) used[index[i]]++;
-    for (int c = 0; c < count; c++) {
-        reg[c] = 0;
-        for (int d = 0; d < count; d++) reg[c] += used[d] > used[c] || (used[d] == used[c] && d < c);
-    }
-    for (int c = 0; c < count; c++)
-        g_string_append_printf(out, "#%d;2;%d;%d;%d", reg[c], (palette[3 * c] * 100 + 127) / 255,
-                               (palette[3 * c + 1] * 100 + 127) / 255, (palette[3 * c + 2] * 100 + 127) / 255);
-    unsigned char *exact = g_malloc((gsize)width), *allowed = g_malloc((gsize)width);
-    for (int y0 = 0; y0 < height; y0 += 6) {
-        int rows = height - y0 < 6 ? height - y0 : 6;
-        unsigned char present[256] = {0};
-        for (int y = y0; y < y0 + rows; y++)
-            for (int x = 0; x < width; x++) present[index[(size_t)y * width + x]] = 1;
-        int first = 1;
-        for (int c = 0; c < count; c++) {
-            if (!present[c]) continue;
-            for (int x = 0; x < width; x++) {
-                unsigned char e = 0, a = 0;
-                for (int k = 0; k < rows; k++) {
-                    int v = index[(size_t)(y0 + k) * width + x];
-                    if (v == c) e |= (unsigned char)(1 << k);
-                    if (v >= c) a |= (unsigned char)(1 << k);
-                }
-                exact[x] = e; allowed[x] = a;
-            }
-            int end = width;
-            while (end > 0 && exact[end - 1] == 0) end--;
-            if (!first) g_string_append_c(out, '$');
-            first = 0;
-            g_string_append_printf(out, "#%d", reg[c]);
-            for (int x = 0; x < end; ) {
-                /* The longest run one character can paint: it must set every pixel of this
-                   color and may set pixels painted later. */
-                unsigned char lo = exact[x], hi = allowed[x];
-                int n = 1;
-                while (x + n < end && ((lo | exact[x + n]) & ~(hi & allowed[x + n])) == 0) {
-                    lo |= exact[x + n]; hi &= allowed[x + n]; n++;
-                }
-                char ch = (char)('?' + lo);
-                for (int left = n; left > 0; ) {
-                    int k = left > 255 ? 255 : left;
-                    if (k < 4) { for (int i = 0; i < k; i++) g_string_append_c(out, ch); }
-                    else g_string_append_printf(out, "!%d%c", k, ch);
-                    left -= k;
-                }
-                x += n;
-            }
-        }
-        if (y0 + 6 < height) g_string_append_c(out, '-');
-    }
-    g_free(exact); g_free(allowed);
-    g_string_append(out, "\033\\");
     *length = out->len;
     return g_string_free(out, FALSE);
 }

@@ -1,9 +1,10 @@
 import CChafa
+import CSixel
 import DenseCellCore
 
 /// Turns a pane raster into the escape sequence of an image protocol: sixel in the few colors
-/// of `SixelPalette`, kitty as zlib-compressed RGB, iTerm2 (and sixel panes that need more
-/// colors) through libchafa.
+/// of `SixelPalette` through libsixel, kitty as zlib-compressed RGB, iTerm2 (and sixel panes
+/// that need more colors) through libchafa.
 enum PixelEncoder {
     /// The raster size the protocol shows over `cols`×`rows` cells without rescaling: the full
     /// pixel area, except that sixel images are whole bands of six rows.
@@ -17,14 +18,18 @@ enum PixelEncoder {
     static func encode(_ canvas: RGBCanvas, mode: GraphicsMode, cols: Int, rows: Int, cell: CellSize) -> [UInt8] {
         guard mode.isPixels, canvas.width > 0, canvas.height > 0 else { return [] }
         var length = 0
-        let encoded: UnsafeMutablePointer<CChar>?
         if mode == .sixel, let (palette, indices) = SixelPalette.quantize(canvas) {
-            encoded = indices.withUnsafeBufferPointer { i in
+            let encoded = indices.withUnsafeBufferPointer { i in
                 palette.withUnsafeBufferPointer { p in
                     dc_sixel_encode(i.baseAddress, Int32(canvas.width), Int32(canvas.height), p.baseAddress, Int32(palette.count / 3), &length)
                 }
             }
-        } else if mode == .kitty {
+            guard let encoded else { return [] }
+            defer { dc_sixel_free(encoded) }
+            return [UInt8](UnsafeRawBufferPointer(start: encoded, count: length))
+        }
+        let encoded: UnsafeMutablePointer<CChar>?
+        if mode == .kitty {
             encoded = canvas.pixels.withUnsafeBufferPointer { p in
                 dc_kitty_encode(p.baseAddress, Int32(canvas.width), Int32(canvas.height), Int32(cols), Int32(rows), &length)
             }

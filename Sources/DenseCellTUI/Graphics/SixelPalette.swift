@@ -9,15 +9,15 @@ import DenseCellCore
 /// ramp, and the pixels keep their place (no smoothing, no dithering).
 enum SixelPalette {
     /// Luma steps of the whole 0…255 range. Bytes grow with the steps the noise spans: a z step
-    /// through the demo's four 384×384 panes at 200×60 sends 381 KB with 11 steps, 410 KB with
-    /// 12, 524 KB with 16. 11 steps of 25.5 levels err by 6 on average, within the EM image's
+    /// through the demo's four 384×384 panes at 200×60 sends 377 KB with 11 steps, 401 KB with
+    /// 12, 510 KB with 16. 11 steps of 25.5 levels err by 6 on average, within the EM image's
     /// noise: the decoded panes look like the export, edge for edge.
     static let levels = 11
     /// Chroma differences (blue or red minus luma) below this are one tint.
     static let chromaStep = 6
 
-    /// - Returns: the palette (RGB8, darkest first: the paint order `dc_sixel_encode` wants)
-    ///   and each pixel's index into it, or nil when the raster needs more than 256 colors.
+    /// - Returns: the palette (RGB8, most frequent color first) and each pixel's index into it,
+    ///   or nil when the raster needs more than 256 colors.
     static func quantize(_ canvas: RGBCanvas, levels: Int = levels) -> (palette: [UInt8], indices: [UInt8])? {
         let count = canvas.width * canvas.height
         guard count > 0 else { return nil }
@@ -48,7 +48,10 @@ enum SixelPalette {
             groupOf[color] = group
             let m = Int(n)
             sums[group].r += r * m; sums[group].g += g * m; sums[group].b += b * m; sums[group].n += m
-            if n > sums[group].modeCount { sums[group].mode = color; sums[group].modeCount = n }
+            // Ties go to the smaller color: the dictionary's order differs from call to call.
+            if n > sums[group].modeCount || (n == sums[group].modeCount && color < sums[group].mode) {
+                sums[group].mode = color; sums[group].modeCount = n
+            }
         }
         // A group's color: the color most of its pixels have (the surround, the cursor's ink),
         // else their mean.
@@ -56,8 +59,11 @@ enum SixelPalette {
             if Int(s.modeCount) * 2 >= s.n { return RGB(UInt8(s.mode >> 16), UInt8((s.mode >> 8) & 0xFF), UInt8(s.mode & 0xFF)) }
             return RGB(UInt8((s.r + s.n / 2) / s.n), UInt8((s.g + s.n / 2) / s.n), UInt8((s.b + s.n / 2) / s.n))
         }
-        func luma(_ c: RGB) -> Int { 77 * Int(c.r) + 150 * Int(c.g) + 29 * Int(c.b) }
-        let order = colors.indices.sorted { luma(colors[$0]) < luma(colors[$1]) }
+        // Most frequent first: sixel names a color by its index each time a run of it starts, so
+        // the common ones get the short numbers. Ties by color, so a raster always gets the same
+        // palette.
+        func key(_ c: RGB) -> Int { Int(c.r) << 16 | Int(c.g) << 8 | Int(c.b) }
+        let order = colors.indices.sorted { sums[$0].n != sums[$1].n ? sums[$0].n > sums[$1].n : key(colors[$0]) < key(colors[$1]) }
         var rank = [UInt8](repeating: 0, count: colors.count)
         for (position, group) in order.enumerated() { rank[group] = UInt8(position) }
         var palette = [UInt8]()
