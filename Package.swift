@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dnnl")]),
         // libchafa encodes pane rasters as sixel / kitty / iTerm2 images; its header needs glib's.
         .systemLibrary(name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
+        // libsixel encodes sixel panes in the palette the viewer chose for them.
+        .systemLibrary(name: "CSixel", pkgConfig: "libsixel", providers: [.apt(["libsixel-dev"])]),
 
         .target(name: "DenseCellCore"),
         // Shipped files (bitmap font, demo models), reached through Assets.url(_:).
@@ -31,7 +33,7 @@ let package = Package(
         // test builds keep every check.
         .target(name: "DenseCellEngine", dependencies: ["DenseCellCore", "DenseCellIO", "CDNNL"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
-        .target(name: "DenseCellTUI", dependencies: ["DenseCellCore", "DenseCellIO", "DenseCellEngine", "CNcurses", "CChafa"]),
+        .target(name: "DenseCellTUI", dependencies: ["DenseCellCore", "DenseCellIO", "DenseCellEngine", "CNcurses", "CChafa", "CSixel"]),
         // HTML reports with SVG charts: reads studies through IO, counts with Core's metrics.
         .target(name: "DenseCellReport", dependencies: ["DenseCellCore", "DenseCellIO"]),
         .executableTarget(name: "densecell", dependencies: [
@@ -50,7 +52,7 @@ let package = Package(
         .testTarget(name: "DenseCellReportTests", dependencies: ["DenseCellReport", "DenseCellIO", "DenseCellCore", "TestSupport"]),
         .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore", "TestSupport"]),
         // Each C library links and answers a real call, so a missing one fails loudly.
-        .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "CPNG", "CTIFF", "CNcurses", "CDNNL", "CChafa"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "CPNG", "CTIFF", "CNcurses", "CDNNL", "CChafa", "CSixel"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -59,11 +59,21 @@ public final class ImageSource {
 
     /// Reads slices `z` (all of y and x).
     ///
-    /// - Throws: `IOError` when the file cannot be read.
+    /// - Throws: `IOError` when the file cannot be read, `.badValues` for NaN or infinity (an image
+    ///   holding them cannot be normalized or segmented).
     public func read(_ z: Range<Int>) throws(IOError) -> Volume<Float> {
-        if let memory { return memory.extract(Box3(z: z, y: 0..<shape.y, x: 0..<shape.x)) }
-        guard let file, let dataset else { preconditionFailure("ImageSource read after close()") }
-        return try VolumeReader.readSlab(file, dataset, z: z)
+        let v: Volume<Float>
+        if let memory { v = memory.extract(Box3(z: z, y: 0..<shape.y, x: 0..<shape.x)) } else {
+            guard let file, let dataset else { preconditionFailure("ImageSource read after close()") }
+            v = try VolumeReader.readSlab(file, dataset, z: z)
+        }
+        if storedType != .uint8, let i = v.data.firstIndex(where: { !$0.isFinite }) {
+            let s = v.shape
+            throw IOError(.badValues, file: reference.path, dataset: reference.dataset,
+                          "the image holds \(v.data[i].isNaN ? "NaN" : "infinity") at (z \(z.lowerBound + i / s.planeCount), "
+                          + "y \((i / s.x) % s.y), x \(i % s.x)); images must be finite numbers")
+        }
+        return v
     }
 
     /// The whole image when it is already in memory (small inputs), else nil.

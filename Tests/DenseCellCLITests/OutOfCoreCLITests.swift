@@ -55,6 +55,12 @@ final class OutOfCoreCLITests: XCTestCase {
                           huge + ":/nan_image: the image holds NaN at (z 1, y 2, x 3)")
         try assertRefused(["export", "--image", huge + ":/inf_image", "--z", "1", "--out", dir + "/inf"],
                           huge + ":/inf_image: the image holds infinity at (z 0, y 1, x 1)")
+        // segment used to label such an image all "cell"; it refuses it and writes nothing.
+        let models = CLI.packageRoot.appendingPathComponent("Assets/models/demo").path
+        let segment = try CLI.run(["segment", huge + ":/nan_image", "--models", models, "--out", dir + "/seg.h5"])
+        XCTAssertEqual(segment.status, 2, segment.stderr)
+        XCTAssertTrue(segment.stderr.split(separator: "\n").last?.hasPrefix("densecell: " + huge + ":/nan_image: the image holds NaN at (z 1, y 2, x 3)") == true,
+                      segment.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "nothing written")
     }
 }

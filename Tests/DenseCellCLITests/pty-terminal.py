@@ -10,7 +10,7 @@ mark, `text:STRING` waits until STRING appears in the output written since the l
 `key:X` types X and sets the mark, `resize:COLSxROWS` changes the window size (SIGWINCH) and
 sets the mark, `sleep:SECONDS` waits.
 """
-import argparse, fcntl, json, os, select, signal, struct, subprocess, sys, termios, time
+import argparse, fcntl, json, os, re, select, signal, struct, subprocess, sys, termios, time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--cols", type=int, default=120)
@@ -41,8 +41,8 @@ events = {}
 mark = 0
 
 def images_in(data):
-    # Complete image sequences: sixel DCS ... q ... ST, or the final kitty chunk (m=0).
-    return data.count(b"\x1bP0;1;0q") + data.count(b"\x1b_Gm=0")
+    # Complete image sequences: sixel DCS (ESC P, parameters, q) ... ST, or the final kitty chunk (m=0).
+    return len(re.findall(rb"\x1bP[0-9;]*q", data)) + data.count(b"\x1b_Gm=0")
 
 def pump(wait):
     # Everything that is there (a pty hands out a few kilobytes per read), then the replies.

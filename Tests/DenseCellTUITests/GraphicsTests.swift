@@ -1,4 +1,6 @@
 import DenseCellCore
+import DenseCellIO
+import Foundation
 @testable import DenseCellTUI
 import XCTest
 
@@ -114,11 +116,13 @@ final class GraphicsTests: XCTestCase {
 
     func testArrivingEnsembleResultsResendOnlyTheEnsemblePane() {
         let s = pixelSession(.sixel, cols: 160, rows: 40)
-        let sender = PaneImageSender(mode: .sixel)
+        var now = 0.0
+        let sender = PaneImageSender(mode: .sixel, clock: { now })
         let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
         s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
         s.send(.addSource(ViewerData.ensembleName))
         _ = sender.update(state: s.state, data: s.data)
+        now += 1
         let showing = Layout(s.state).panes.filter { pane in
             if case .source(let i) = pane.kind { return s.state.sources[i] == ViewerData.ensembleName }
             return false
@@ -236,4 +240,108 @@ final class GraphicsTests: XCTestCase {
         XCTAssertEqual(Format.header("truth", 6), " truth")
         XCTAssertEqual(Format.header("annotator-1", 6), " ann-1")
     }
+
+    /// Results arriving faster than `resultInterval` are held back, then sent once it has
+    /// passed; anything else the user does is sent at once.
+    func testArrivingResultsAreSentAtMostAFewTimesASecond() {
+        let s = pixelSession(.sixel, cols: 160, rows: 40)
+        var now = 100.0
+        let sender = PaneImageSender(mode: .sixel, clock: { now })
+        let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
+        s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
+        s.send(.addSource(ViewerData.ensembleName))
+        XCTAssertFalse(placements(sender.update(state: s.state, data: s.data).bytes).isEmpty)
+        XCTAssertFalse(sender.holdsBack)
+        // Ten tiles within 0.2 s: none re-sends the ensemble pane.
+        for i in 1...10 {
+            now += 0.02
+            s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: (16 * (i / 4))..<(16 * (i / 4) + 16), x: (16 * (i % 4))..<(16 * (i % 4) + 16)))
+            XCTAssertEqual(sender.update(state: s.state, data: s.data).bytes, [], "tile \(i)")
+            XCTAssertTrue(sender.holdsBack, "the viewer is told to come back")
+        }
+        // The interval over, the pane goes out once with every tile so far.
+        now += PaneImageSender.resultInterval
+        let late = sender.update(state: s.state, data: s.data)
+        XCTAssertEqual(placements(late.bytes).count, 1)
+        XCTAssertFalse(sender.holdsBack)
+        XCTAssertEqual(sender.update(state: s.state, data: s.data).bytes, [], "nothing new")
+        // A slice change right after is not held back: every pane is sent.
+        now += 0.01
+        s.data.insertEnsemble(tile, at: Box3(z: 1..<2, y: 0..<16, x: 0..<16))
+        s.send(.nextSlice)
+        XCTAssertEqual(placements(sender.update(state: s.state, data: s.data).bytes).count, Layout(s.state).panes.count)
+        XCTAssertFalse(sender.holdsBack)
+    }
+
+    /// The sixel palette keeps each pixel's tint and its gray within half a luma step, in at
+    /// most 256 colors, the most frequent first.
+    func testSixelPaletteKeepsTintsAndGrays() throws {
+        let s = pixelSession(.sixel)
+        let layout = Layout(s.state)
+        let pane = layout.panes[1]   // truth over the image: grays and blended class colors
+        let canvas = PaneImage.render(pane, layout: layout, state: s.state, data: s.data)
+        let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas))
+        XCTAssertLessThanOrEqual(palette.count / 3, 256)
+        XCTAssertEqual(indices.count, canvas.width * canvas.height)
+        func luma(_ r: Int, _ g: Int, _ b: Int) -> Int { (77 * r + 150 * g + 29 * b + 128) >> 8 }
+        var counts = [Int](repeating: 0, count: palette.count / 3)
+        for i in indices { counts[Int(i)] += 1 }
+        XCTAssertEqual(counts, counts.sorted(by: >), "the most frequent colors have the short register numbers")
+        // The same raster always gets the same palette (the encoder quantizes it again).
+        let again = try XCTUnwrap(SixelPalette.quantize(canvas))
+        XCTAssertEqual(again.palette, palette); XCTAssertEqual(again.indices, indices)
+        let halfStep = 255 / (SixelPalette.levels - 1) / 2 + 1
+        var worst = 0
+        for i in 0..<indices.count {
+            let p = Int(indices[i])
+            let a = (0..<3).map { Int(canvas.pixels[3 * i + $0]) }, b = (0..<3).map { Int(palette[3 * p + $0]) }
+            // Same tint: blue and red minus luma agree within the chroma step.
+            let la = luma(a[0], a[1], a[2]), lb = luma(b[0], b[1], b[2])
+            XCTAssertLessThanOrEqual(abs((a[2] - la) - (b[2] - lb)), SixelPalette.chromaStep, "pixel \(i)")
+            XCTAssertLessThanOrEqual(abs((a[0] - la) - (b[0] - lb)), SixelPalette.chromaStep, "pixel \(i)")
+            worst = max(worst, abs(la - lb))
+        }
+        XCTAssertLessThanOrEqual(worst, 2 * halfStep)
+        // The surround, the most common color, is kept exactly.
+        XCTAssertEqual(Array(palette[(3 * Int(indices[0]))..<(3 * Int(indices[0]) + 3)]),
+                       [PaneImage.surround.r, PaneImage.surround.g, PaneImage.surround.b])
+    }
+
+    /// libsixel encodes the pane in the palette it is given: decoded by `sixel2png`, every pixel
+    /// has its palette color (within the 0–100 % steps sixel colors are given in).
+    func testSixelEncodingDecodesToThePalette() throws {
+        guard let tool = ["/usr/bin/sixel2png", "/usr/local/bin/sixel2png"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw XCTSkip("sixel2png (Debian libsixel-bin, make deps) decodes the images")
+        }
+        let s = pixelSession(.sixel)
+        let layout = Layout(s.state)
+        let pane = layout.panes[1]
+        let full = PaneImage.render(pane, layout: layout, state: s.state, data: s.data)
+        let size = PixelEncoder.imageSize(.sixel, cols: pane.pixels.width, rows: pane.pixels.height, cell: s.state.cellPixels)
+        let canvas = PaneImage.cropped(full, to: PixelRect(x: 0, y: 0, width: size.width, height: size.height))
+        let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas))
+        let bytes = PixelEncoder.encode(canvas, mode: .sixel, cols: pane.pixels.width, rows: pane.pixels.height, cell: s.state.cellPixels)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sixel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(bytes).write(to: dir.appendingPathComponent("pane.six"))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = ["-i", dir.appendingPathComponent("pane.six").path, "-o", dir.appendingPathComponent("pane.png").path]
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let png = try PNGImage.read(path: dir.appendingPathComponent("pane.png").path)
+        XCTAssertEqual(png.width, canvas.width); XCTAssertEqual(png.height, canvas.height)
+        var worst = 0
+        for i in 0..<indices.count {
+            let q = Int(indices[i])
+            for c in 0..<3 {
+                let decoded = Int(png.pixels[png.channels * i + min(c, png.channels - 1)])
+                worst = max(worst, abs(decoded - Int(palette[3 * q + c])))
+            }
+        }
+        XCTAssertLessThanOrEqual(worst, 2)
+        print("sixel pane \(canvas.width)×\(canvas.height): \(bytes.count) bytes, \(palette.count / 3) colors")
+    }
+
 }

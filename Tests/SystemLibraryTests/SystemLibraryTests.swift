@@ -5,6 +5,7 @@ import CTIFF
 import CNcurses
 import CDNNL
 import CChafa
+import CSixel
 
 /// One real call into each C library densecell links, through its shim.
 final class SystemLibraryTests: XCTestCase {
@@ -26,6 +27,49 @@ final class SystemLibraryTests: XCTestCase {
         XCTAssertTrue(text.hasPrefix("\u{1B}P"), "a DCS sixel sequence: \(text.debugDescription)")
         XCTAssertTrue(text.contains("\"1;1;8;6"), "raster attributes give the 8×6 size: \(text.debugDescription)")
         XCTAssertTrue(text.hasSuffix("\u{1B}\\"))
+    }
+
+    func testLibSixelEncodesInAGivenPaletteThatSixel2pngDecodes() throws {
+        // 10×8 pixels (a whole band of six rows and part of another) in three colors: stripes
+        // of 0 and 1 with a block of 2.
+        let palette: [UInt8] = [0, 0, 0, 255, 255, 255, 204, 51, 0]
+        var indices = [UInt8](repeating: 0, count: 10 * 8)
+        for y in 0..<8 { for x in 0..<10 { indices[y * 10 + x] = x >= 4 && x < 7 && y >= 3 ? 2 : UInt8((x + y) % 2) } }
+        var length = 0
+        let encoded = try XCTUnwrap(dc_sixel_encode(indices, 10, 8, palette, 3, &length))
+        defer { dc_sixel_free(encoded) }
+        let bytes = [UInt8](UnsafeRawBufferPointer(start: encoded, count: length))
+        let text = String(decoding: bytes, as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("\u{1B}P") && text.hasSuffix("\u{1B}\\"), text.debugDescription)
+        XCTAssertTrue(text.contains("#2;2;80;20;0"), "the palette's own colors, in percent: \(text.debugDescription)")
+
+        let tool = try XCTUnwrap(["/usr/bin/sixel2png", "/usr/local/bin/sixel2png"].first(where: FileManager.default.isExecutableFile(atPath:)),
+                                 "sixel2png (Debian libsixel-bin, make deps) decodes the image")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("libsixel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let six = dir.appendingPathComponent("tiny.six").path, png = dir.appendingPathComponent("tiny.png").path
+        try Data(bytes).write(to: URL(fileURLWithPath: six))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = ["-i", six, "-o", png]
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var width: UInt32 = 0, height: UInt32 = 0
+        var channels: Int32 = 0, depth: Int32 = 0
+        var err = [CChar](repeating: 0, count: 256)
+        XCTAssertEqual(dc_png_read(png, &pixels, &width, &height, &channels, &depth, 0, &err, 256), 0, String(cString: err))
+        defer { free(pixels) }
+        XCTAssertEqual(width, 10); XCTAssertEqual(height, 8)
+        let decoded = try XCTUnwrap(pixels)
+        for i in 0..<(10 * 8) {
+            for c in 0..<3 {
+                let got = Int(decoded[Int(channels) * i + min(c, Int(channels) - 1)]), want = Int(palette[3 * Int(indices[i]) + c])
+                // Sixel gives colors in whole percent: within 1.3 levels.
+                XCTAssertLessThanOrEqual(abs(got - want), 2, "pixel \(i % 10),\(i / 10) channel \(c)")
+            }
+        }
     }
 
     func testLibPNG() {

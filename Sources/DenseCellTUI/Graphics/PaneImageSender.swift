@@ -1,18 +1,28 @@
 import DenseCellCore
+import Foundation
 
 /// Decides, after each frame, which image panes the terminal must be sent and encodes them:
 /// only panes whose content changed; none under the help overlay (cleared there, sent again
 /// when it closes); everything again from a cleared screen when the layout changes. Knows no
 /// terminal: it returns bytes, so the viewer writes them and `--measure-frames` counts them.
+/// While the ensemble reports tiles, a pane showing its results is sent again at most every
+/// `resultInterval` seconds: each image of a 384×384 pane is some 100 KB.
 public final class PaneImageSender {
     public let mode: GraphicsMode
-    /// What each pane on screen shows, by its cell rectangle, and the cell its image starts at.
-    private var shown: [Rect: (content: Content, origin: Rect)] = [:]
+    /// What each pane on screen shows, by its cell rectangle, the cell its image starts at and
+    /// when it was sent.
+    private var shown: [Rect: (content: Content, origin: Rect, sentAt: Double)] = [:]
     private var lastLayout: [Rect] = []
     private var lastSize = (cols: 0, rows: 0)
     /// Bytes and panes of the last update.
     public private(set) var bytesLastFrame = 0
     public private(set) var panesSentLastFrame = 0
+    /// A pane whose new results were held back: the viewer must update again soon.
+    public private(set) var holdsBack = false
+    /// The shortest time between two images of a pane that only new results changed.
+    public static let resultInterval = 0.25
+    /// Seconds on a monotonic clock.
+    private let clock: () -> Double
 
     /// Everything a pane's pixels depend on.
     struct Content: Hashable {
@@ -22,7 +32,13 @@ public final class PaneImageSender {
         var outline: Box3?
     }
 
-    public init(mode: GraphicsMode) { self.mode = mode }
+    /// - Parameters:
+    ///   - mode: the protocol; half blocks send nothing.
+    ///   - clock: seconds on a monotonic clock (tests pass their own).
+    public init(mode: GraphicsMode, clock: @escaping () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {
+        self.mode = mode
+        self.clock = clock
+    }
 
     /// The terminal's screen was wiped (a resize): every pane must be sent again.
     public func forget() { shown.removeAll(); lastLayout = [] }
@@ -43,7 +59,9 @@ public final class PaneImageSender {
             lastSize = state.terminal
         }
         let covered = Renderer.overlayBoxes(state)
+        let now = clock()
         var sent = 0
+        holdsBack = false
         for pane in panes {
             let rect = pane.pixels
             guard rect.width > 0, rect.height > 0 else { continue }
@@ -63,11 +81,16 @@ public final class PaneImageSender {
                                   hidden: overlay ? state.hiddenClasses : [],
                                   revision: names.contains(where: ViewerData.derivedSources.contains) ? data.revision : 0,
                                   cell: state.cellPixels, outline: ReviewOverlay.outlinedRegion(state)?.box)
-            if shown[rect]?.content == content { continue }
+            if let old = shown[rect] {
+                if old.content == content { continue }
+                var same = old.content
+                same.revision = content.revision
+                if same == content && now - old.sentAt < Self.resultInterval { holdsBack = true; continue }
+            }
             if let old = shown[rect], mode == .kitty { out += Self.kittyDelete(at: old.origin) }
             let (bytes, origin) = Self.image(pane, layout: layout, state: state, data: data, mode: mode)
             out += bytes
-            shown[rect] = (content, origin)
+            shown[rect] = (content, origin, now)
             sent += 1
         }
         bytesLastFrame = out.count
@@ -78,7 +101,7 @@ public final class PaneImageSender {
     /// The pane's image at its place, the cursor saved before and restored after (so ncurses
     /// still knows where it is). Sixel and iTerm2 images cover the whole pane, so each new one
     /// paints over the last; kitty images, deleted before they are replaced, cover only the
-    /// cells the slice shows in, as kitty sends every pixel uncompressed.
+    /// cells the slice shows in, as kitty has no run-length coding of the surround.
     /// - Returns: the bytes, and the cells the image covers.
     static func image(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData, mode: GraphicsMode) -> (bytes: [UInt8], cells: Rect) {
         let rect = pane.pixels, cell = state.cellPixels

@@ -1,7 +1,10 @@
 import CChafa
+import CSixel
 import DenseCellCore
 
-/// Turns a pane raster into the escape sequence of an image protocol, through libchafa.
+/// Turns a pane raster into the escape sequence of an image protocol: sixel in the few colors
+/// of `SixelPalette` through libsixel, kitty as zlib-compressed RGB, iTerm2 (and sixel panes
+/// that need more colors) through libchafa.
 enum PixelEncoder {
     /// The raster size the protocol shows over `cols`×`rows` cells without rescaling: the full
     /// pixel area, except that sixel images are whole bands of six rows.
@@ -11,20 +14,31 @@ enum PixelEncoder {
     }
 
     /// The escape sequence drawing `canvas` at the cursor over `cols`×`rows` cells, or nothing
-    /// for half blocks or when libchafa cannot encode it. `canvas` should be `imageSize`.
+    /// for half blocks or when it cannot be encoded. `canvas` should be `imageSize`.
     static func encode(_ canvas: RGBCanvas, mode: GraphicsMode, cols: Int, rows: Int, cell: CellSize) -> [UInt8] {
-        let pixelMode: Int32
-        switch mode {
-        case .blocks: return []
-        case .sixel: pixelMode = dc_chafa_pixel_mode_sixels()
-        case .kitty: pixelMode = dc_chafa_pixel_mode_kitty()
-        case .iterm2: pixelMode = dc_chafa_pixel_mode_iterm2()
-        }
-        guard canvas.width > 0, canvas.height > 0 else { return [] }
+        guard mode.isPixels, canvas.width > 0, canvas.height > 0 else { return [] }
         var length = 0
-        let encoded = canvas.pixels.withUnsafeBufferPointer { p in
-            dc_chafa_encode(p.baseAddress, Int32(canvas.width), Int32(canvas.height), pixelMode, Int32(cols), Int32(rows),
-                            Int32(cell.width), Int32(cell.height), &length)
+        if mode == .sixel, let (palette, indices) = SixelPalette.quantize(canvas) {
+            let encoded = indices.withUnsafeBufferPointer { i in
+                palette.withUnsafeBufferPointer { p in
+                    dc_sixel_encode(i.baseAddress, Int32(canvas.width), Int32(canvas.height), p.baseAddress, Int32(palette.count / 3), &length)
+                }
+            }
+            guard let encoded else { return [] }
+            defer { dc_sixel_free(encoded) }
+            return [UInt8](UnsafeRawBufferPointer(start: encoded, count: length))
+        }
+        let encoded: UnsafeMutablePointer<CChar>?
+        if mode == .kitty {
+            encoded = canvas.pixels.withUnsafeBufferPointer { p in
+                dc_kitty_encode(p.baseAddress, Int32(canvas.width), Int32(canvas.height), Int32(cols), Int32(rows), &length)
+            }
+        } else {
+            let pixelMode = mode == .sixel ? dc_chafa_pixel_mode_sixels() : dc_chafa_pixel_mode_iterm2()
+            encoded = canvas.pixels.withUnsafeBufferPointer { p in
+                dc_chafa_encode(p.baseAddress, Int32(canvas.width), Int32(canvas.height), pixelMode, Int32(cols), Int32(rows),
+                                Int32(cell.width), Int32(cell.height), &length)
+            }
         }
         guard let encoded else { return [] }
         defer { dc_chafa_free(encoded) }

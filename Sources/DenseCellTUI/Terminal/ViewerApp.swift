@@ -23,7 +23,8 @@ public enum ViewerApp {
         if let remark = chosen.remark { session.send(.notice(remark)) }
         var dirty = true
         while !session.state.quitRequested && !screen.signalled {
-            if session.processJobEvents() { dirty = true }
+            // Panes holding back new results are sent once their interval has passed.
+            if session.processJobEvents() || images.holdsBack { dirty = true }
             if dirty {
                 let grid = session.frame()
                 let update = images.update(state: session.state, data: session.data)
