@@ -46,11 +46,12 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DenseCellEngineTests", dependencies: ["DenseCellEngine", "DenseCellIO", "DenseCellCore"],
                     exclude: ["Fixtures"]),   // read by path: scipy reference weights and their script
-        .testTarget(name: "DenseCellTUITests", dependencies: ["DenseCellTUI", "DenseCellCore", "CNcurses"]),
+        .testTarget(name: "DenseCellTUITests", dependencies: ["DenseCellTUI", "DenseCellCore", "DenseCellIO", "CNcurses"]),
         // Reading XHTML and SVG back, shared by the report's unit and command-line tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DenseCellReportTests", dependencies: ["DenseCellReport", "DenseCellIO", "DenseCellCore", "TestSupport"]),
-        .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore", "TestSupport"]),
+        .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore", "TestSupport"],
+                    exclude: ["pty-terminal.py"]),   // run by path: a scripted terminal for the graphics tests
         // Each C library links and answers a real call, so a missing one fails loudly.
         .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "CPNG", "CTIFF", "CNcurses", "CDNNL", "CChafa", "CSixel"]),
     ],

@@ -145,7 +145,7 @@ struct ResumeState {
     /// - Parameter path: the resume file.
     /// - Throws: `IOError` when the file cannot be written.
     func write(path: String) throws {
-        let tmp = path + ".tmp.h5"
+        let tmp = AtomicFile.temporaryPath(for: path)
         try model.write(path: tmp)
         // Nothing half-written is left behind.
         var done = false
@@ -165,7 +165,7 @@ struct ResumeState {
             }
             try file.flush()
         }
-        guard rename(tmp, path) == 0 else { throw IOError(.writeFailed, file: path, "cannot rename the resume state into place") }
+        try AtomicFile.moveIntoPlace(tmp, as: path)
         done = true
     }
 
