@@ -63,62 +63,30 @@ final class StudySlabReader {
         }
     }
 
-    /// Slices `z` of a 3-D dataset in its stored element type.
-    func slab(_ dataset: String, z: Range<Int>) throws(IOError) -> AnyVolume {
-        let info = try file.info(dataset)
-        guard let scalar = info.scalarType else {
-            throw IOError(.unsupportedType, file: path, dataset: info.name, "unsupported dtype \(info.typeName)")
-        }
-        guard info.dims.count == 3 else {
-            // Squeezed layouts (a trailing channel of 1) are rare in study files: read whole and cut.
-            let box = Box3(z: z, y: 0..<shape.y, x: 0..<shape.x)
-            switch try VolumeReader.readHDF5(file, dataset) {
-            case .uint8(let v): return .uint8(v.extract(box))
-            case .uint16(let v): return .uint16(v.extract(box))
-            case .int32(let v): return .int32(v.extract(box))
-            case .float32(let v): return .float32(v.extract(box))
-            case .int64(let v): return .int64(v.extract(box))
-            case .float64(let v): return .float64(v.extract(box))
-            }
-        }
-        let s = Shape3(z.count, shape.y, shape.x)
-        let start = [z.lowerBound, 0, 0], count = [z.count, shape.y, shape.x]
-        switch scalar {
-        case .uint8: return .uint8(Volume(shape: s, data: try file.readArray(dataset, as: .uint8, of: UInt8.self, start: start, count: count).data))
-        case .uint16: return .uint16(Volume(shape: s, data: try file.readArray(dataset, as: .uint16, of: UInt16.self, start: start, count: count).data))
-        case .int32: return .int32(Volume(shape: s, data: try file.readArray(dataset, as: .int32, of: Int32.self, start: start, count: count).data))
-        case .float32, .float16:
-            return .float32(Volume(shape: s, data: try file.readArray(dataset, as: .float32, of: Float.self, start: start, count: count).data))
-        case .int64: return .int64(Volume(shape: s, data: try file.readArray(dataset, as: .int64, of: Int64.self, start: start, count: count).data))
-        case .float64: return .float64(Volume(shape: s, data: try file.readArray(dataset, as: .float64, of: Double.self, start: start, count: count).data))
-        }
+    /// The opened datasets, read a box at a time through IO's volume readers.
+    private var opened: [String: VolumeSource] = [:]
+
+    private func source(_ dataset: String) throws(IOError) -> VolumeSource {
+        if let v = opened[dataset] { return v }
+        let v = try VolumeReader.open(file, dataset)
+        opened[dataset] = v
+        return v
     }
+
+    private func box(_ z: Range<Int>) -> Box3 { Box3(z: z, y: 0..<shape.y, x: 0..<shape.x) }
+
+    /// Slices `z` of a 3-D dataset in its stored element type.
+    func slab(_ dataset: String, z: Range<Int>) throws(IOError) -> AnyVolume { try source(dataset).read(box(z)) }
 
     /// A label source's slices, checked against the schema, with its mask (0/1) if it has one.
     func labels(_ name: String, z: Range<Int>) throws(IOError) -> LabelSource {
-        let dataset = "/labels/" + name
-        let labels: Volume<UInt8>
-        do { labels = try slab(dataset, z: z).asLabels(classCount: schema.count) } catch let error as LabelError {
-            throw IOError(.badLabels, file: path, dataset: dataset, error.description)
-        } catch let error as IOError { throw error } catch {
-            throw IOError(.corrupt, file: path, dataset: dataset, "\(error)")
-        }
-        var mask: Volume<UInt8>? = nil
-        if let m = maskDataset(name) {
-            switch try slab(m, z: z) {
-            case .uint8(let v): mask = v.map { $0 != 0 ? 1 : 0 }
-            case .uint16(let v): mask = v.map { $0 != 0 ? 1 : 0 }
-            case .int32(let v): mask = v.map { $0 != 0 ? 1 : 0 }
-            case .float32(let v): mask = v.map { $0 != 0 ? 1 : 0 }
-            case .int64(let v): mask = v.map { $0 != 0 ? 1 : 0 }
-            case .float64(let v): mask = v.map { $0 != 0 ? 1 : 0 }
-            }
-        }
+        let labels = try source("/labels/" + name).readLabels(box(z), classCount: schema.count)
+        let mask = try maskDataset(name).map { (m: String) throws(IOError) in try source(m).readMask(box(z)) }
         return LabelSource(name: name, role: role(name), labels: labels, mask: mask)
     }
 
-    /// The image's slices as float.
-    func image(z: Range<Int>) throws(IOError) -> Volume<Float> { try slab("/image", z: z).asFloat() }
+    /// The image's slices as float (NaN and infinity refused).
+    func image(z: Range<Int>) throws(IOError) -> Volume<Float> { try source("/image").readImage(box(z)) }
 
     /// Channel 0 (background) of a probability source over slices `z`.
     func backgroundProbability(_ name: String, z: Range<Int>) throws(IOError) -> ProbabilitySource {
