@@ -135,7 +135,7 @@ struct Bench: ParsableCommand {
                 "end_to_end": true, "shape": [volume.z, volume.y, volume.x], "window": [window.z, window.y, window.x],
                 "models": ensemble.models.count, "widths": ensemble.models.map(\.width), "overlap": overlap,
                 "precision": precision.rawValue, "precision_requested": choice.rawValue, "cpu_isa": Precision.cpuISA,
-                "seconds": (r.seconds * 100).rounded() / 100, "voxels_per_second": r.voxelsPerSecond.rounded(),
+                "seconds": (r.seconds * 1000).rounded() / 1000, "voxels_per_second": r.voxelsPerSecond.rounded(),
                 "phases": Dictionary(uniqueKeysWithValues: r.phases.map { ($0.0, ($0.1 * 1000).rounded() / 1000) }),
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
