@@ -5,9 +5,11 @@ import Foundation
 /// Holds the state and the data, runs the effects of actions (jobs, rankings, cache writes)
 /// and applies job results. The terminal loop and the tests drive the viewer through this.
 public final class ViewerSession {
+    /// What the viewer shows now; it changes through actions (`send(_:)`, job events, review loading).
     public private(set) var state: ViewState
+    /// The volumes behind the view, with the ensemble results as they arrive.
     public let data: ViewerData
-    public let renderer = Renderer()
+    let renderer = Renderer()
     private let provider: SegmentationProvider?
     private let cachePath: String?
     private let studyPath: String
@@ -21,8 +23,8 @@ public final class ViewerSession {
     private var reviewLog: ReviewLog?
     private var reviewer = "unknown"
     /// Regions smaller than this are left out of the queue (as `densecell regions` does by default).
-    public static let regionMinVoxels = 20
-    public static let consensusName = ViewerData.consensusName
+    static let regionMinVoxels = 20
+    static let consensusName = ViewerData.consensusName
 
     /// - Parameters:
     ///   - fileName: shown in the header.
@@ -54,7 +56,7 @@ public final class ViewerSession {
                                       ?? withoutModels))
     }
 
-    public var isJobRunning: Bool { job != nil }
+    var isJobRunning: Bool { job != nil }
 
     /// Replays the review log (decisions and flags) and records new items into it.
     /// - Throws: `IOError` for a log of another study or a malformed line before the last.
@@ -287,7 +289,7 @@ public final class ViewerSession {
 
     /// Applies what background jobs reported; returns whether anything changed.
     @discardableResult
-    public func processJobEvents() -> Bool {
+    func processJobEvents() -> Bool {
         let pending = events.drain()
         guard !pending.isEmpty else { return false }
         for event in pending {
@@ -343,7 +345,7 @@ public final class ViewerSession {
     }
 
     /// Waits for a running job to end and applies its results (for tests and for quitting).
-    public func waitForJob(timeout: TimeInterval = 60) {
+    func waitForJob(timeout: TimeInterval = 60) {
         let deadline = Date().addingTimeInterval(timeout)
         while job != nil && Date() < deadline {
             if !processJobEvents() { Thread.sleep(forTimeInterval: 0.005) }
@@ -352,7 +354,8 @@ public final class ViewerSession {
     }
 
     /// Waits until cache writes have landed on disk.
-    public func flushCache() { cacheWrites.wait() }
+    func flushCache() { cacheWrites.wait() }
 
+    /// Draws the current state into a screen grid: what the terminal shows, and what tests and `--measure-frames` inspect.
     public func frame() -> ScreenGrid { renderer.render(state, data: data) }
 }

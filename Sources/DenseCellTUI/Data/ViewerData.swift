@@ -5,15 +5,15 @@ import Foundation
 /// what is expensive to recompute (display grays, metrics, disagreement rankings).
 /// Used from the main thread only; jobs hand their results over through the session.
 public final class ViewerData {
-    public let image: Volume<Float>
-    public let schema: LabelSchema
-    public private(set) var sources: [LabelSource]
+    let image: Volume<Float>
+    let schema: LabelSchema
+    private(set) var sources: [LabelSource]
     /// Bumped whenever a source changes, so cached metrics know they are stale.
-    public private(set) var revision = 0
-    public let displayRange: (lo: Float, hi: Float)
-    public static let ensembleName = "ensemble"
+    private(set) var revision = 0
+    let displayRange: (lo: Float, hi: Float)
+    static let ensembleName = "ensemble"
     /// The live consensus of the review loop: A with the decisions applied.
-    public static let consensusName = "consensus"
+    static let consensusName = "consensus"
     /// Sources the viewer computes while it runs, whose pixels change under a pane.
     static let derivedSources: Set<String> = [ensembleName, consensusName]
 
@@ -21,25 +21,26 @@ public final class ViewerData {
     private var grayOrder: [Int] = []
     private var metricsCache: [MetricsKey: Any] = [:]
 
-    public init(study: Study) {
+    init(study: Study) {
         image = study.image
         schema = study.schema
         sources = study.labels
         displayRange = Overlay.displayRange(study.image)
     }
 
+    /// The image's shape, which every source shares.
     public var shape: Shape3 { image.shape }
-    public var organelles: Set<Int> { Set(schema.organelles) }
+    var organelles: Set<Int> { Set(schema.organelles) }
 
-    public func sourceIndex(_ name: String) -> Int? { sources.firstIndex { $0.name == name } }
+    func sourceIndex(_ name: String) -> Int? { sources.firstIndex { $0.name == name } }
 
     /// The image and the sources as they stand, for figure export and pane rasters.
-    public var study: Study { Study(image: image, labels: sources, schema: schema) }
+    var study: Study { Study(image: image, labels: sources, schema: schema) }
 
     // MARK: Display
 
     /// The slice through the display window, 0…255; the last few slices are kept.
-    public func gray(z: Int) -> [UInt8] {
+    func gray(z: Int) -> [UInt8] {
         if let g = grayCache[z] { return g }
         let n = shape.planeCount
         let lo = displayRange.lo, hi = displayRange.hi
@@ -61,7 +62,7 @@ public final class ViewerData {
     /// Writes finished ensemble labels into the "ensemble" source (created on first use, with a
     /// mask so regions not yet computed count as unlabeled). Returns true when the source is new.
     @discardableResult
-    public func insertEnsemble(_ labels: Volume<UInt8>, at box: Box3) -> Bool {
+    func insertEnsemble(_ labels: Volume<UInt8>, at box: Box3) -> Bool {
         precondition(box.shape == labels.shape && Box3(shape: shape).contains(box))
         var created = false
         var index = sourceIndex(Self.ensembleName)
@@ -79,29 +80,29 @@ public final class ViewerData {
     }
 
     /// Replaces the whole ensemble source (from the sidecar cache).
-    public func setEnsemble(labels: Volume<UInt8>, done: Volume<UInt8>) {
+    func setEnsemble(labels: Volume<UInt8>, done: Volume<UInt8>) {
         let source = LabelSource(name: Self.ensembleName, role: .algorithm, labels: labels, mask: done)
         if let i = sourceIndex(Self.ensembleName) { sources[i] = source } else { sources.append(source) }
         revision += 1
     }
 
     /// Adds a source, or replaces the one of the same name (the live consensus).
-    public func setSource(_ source: LabelSource) {
+    func setSource(_ source: LabelSource) {
         if let i = sourceIndex(source.name) { sources[i] = source } else { sources.append(source) }
         revision += 1
     }
 
     /// Changes a source's labels in place (no copy of the volume).
-    public func modifyLabels(of name: String, _ body: (inout Volume<UInt8>) -> Void) {
+    func modifyLabels(of name: String, _ body: (inout Volume<UInt8>) -> Void) {
         guard let i = sourceIndex(name) else { return }
         body(&sources[i].labels)
         revision += 1
     }
 
-    public var ensemble: LabelSource? { sourceIndex(Self.ensembleName).map { sources[$0] } }
+    var ensemble: LabelSource? { sourceIndex(Self.ensembleName).map { sources[$0] } }
 
     /// Whether every voxel of `box` already has ensemble labels.
-    public func ensembleCovers(_ box: Box3) -> Bool {
+    func ensembleCovers(_ box: Box3) -> Bool {
         guard let mask = ensemble?.mask else { return false }
         for z in box.z { for y in box.y {
             let row = mask.index(z, y, 0)
@@ -127,7 +128,7 @@ public final class ViewerData {
     private func zRange(_ z: Int?) -> Range<Int>? { z.map { $0..<($0 + 1) } }
 
     /// Confusion matrix of sources a (rows) and b (columns), within both masks; z nil = volume.
-    public func confusion(_ a: Int, _ b: Int, z: Int?) -> ConfusionMatrix {
+    func confusion(_ a: Int, _ b: Int, z: Int?) -> ConfusionMatrix {
         cached(MetricsKey(kind: 0, a: a, b: b, z: z, revision: revision)) {
             let masks = [sources[a].mask, sources[b].mask].compactMap { $0 }
             return Metrics.confusion(truth: sources[a].labels, prediction: sources[b].labels, classes: schema.count,
@@ -135,21 +136,21 @@ public final class ViewerData {
         }
     }
 
-    public func pairwise(z: Int?) -> PairwiseComparison {
+    func pairwise(z: Int?) -> PairwiseComparison {
         cached(MetricsKey(kind: 1, a: 0, b: 0, z: z, revision: revision)) {
             Metrics.pairwise(sources, schema: schema, z: zRange(z))
         }
     }
 
     /// Organelle volume fractions of a source, within its own mask.
-    public func fractions(_ s: Int, z: Int?) -> [Double?] {
+    func fractions(_ s: Int, z: Int?) -> [Double?] {
         cached(MetricsKey(kind: 2, a: s, b: 0, z: z, revision: revision)) {
             Metrics.volumeFractions(sources[s].labels, schema: schema, masks: [sources[s].mask].compactMap { $0 }, z: zRange(z))
         }
     }
 
     /// Disagreeing voxels per slice of a pair, within both masks.
-    public func ranking(_ pair: SourcePair) -> DisagreementRanking {
+    func ranking(_ pair: SourcePair) -> DisagreementRanking {
         let a = sources[pair.a], b = sources[pair.b]
         let n = shape.planeCount
         var counts = [Int](repeating: 0, count: shape.z)

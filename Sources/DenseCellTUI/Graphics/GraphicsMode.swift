@@ -20,13 +20,19 @@ public enum GraphicsChoice: Equatable, Sendable {
         self = .fixed(mode)
     }
 
+    /// The accepted spellings, for error messages.
     public static let names = "auto, kitty, sixel, iterm2 or blocks"
 }
 
 /// A character cell's size in screen pixels. Half blocks make a cell one pixel wide and two tall.
 public struct CellSize: Hashable, Sendable, CustomStringConvertible {
-    public var width: Int, height: Int
+    /// Width in pixels.
+    public var width: Int
+    /// Height in pixels.
+    public var height: Int
+    /// A cell size in pixels.
     public init(width: Int, height: Int) { self.width = width; self.height = height }
-    public static let halfBlock = CellSize(width: 1, height: 2)
+    static let halfBlock = CellSize(width: 1, height: 2)
+    /// Width × height, as in `10×20`.
     public var description: String { "\(width)×\(height)" }
 }

@@ -8,19 +8,20 @@ import Foundation
 /// While the ensemble reports tiles, a pane showing its results is sent again at most every
 /// `resultInterval` seconds: each image of a 384×384 pane is some 100 KB.
 public final class PaneImageSender {
-    public let mode: GraphicsMode
+    let mode: GraphicsMode
     /// What each pane on screen shows, by its cell rectangle, the cell its image starts at and
     /// when it was sent.
     private var shown: [Rect: (content: Content, origin: Rect, sentAt: Double)] = [:]
     private var lastLayout: [Rect] = []
     private var lastSize = (cols: 0, rows: 0)
     /// Bytes and panes of the last update.
-    public private(set) var bytesLastFrame = 0
+    private(set) var bytesLastFrame = 0
+    /// Panes whose image the last `update` sent (unchanged panes are not sent again).
     public private(set) var panesSentLastFrame = 0
     /// A pane whose new results were held back: the viewer must update again soon.
-    public private(set) var holdsBack = false
+    private(set) var holdsBack = false
     /// The shortest time between two images of a pane that only new results changed.
-    public static let resultInterval = 0.25
+    static let resultInterval = 0.25
     /// Seconds on a monotonic clock.
     private let clock: () -> Double
 
@@ -41,7 +42,7 @@ public final class PaneImageSender {
     }
 
     /// The terminal's screen was wiped (a resize): every pane must be sent again.
-    public func forget() { shown.removeAll(); lastLayout = [] }
+    func forget() { shown.removeAll(); lastLayout = [] }
 
     /// - Returns: whether the text screen must be cleared before it is drawn (sixel and iTerm2
     ///   images vanish only with the text under them), and the bytes to write after it is drawn.

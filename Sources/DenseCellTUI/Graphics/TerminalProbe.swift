@@ -4,16 +4,16 @@ import Glibc
 #endif
 
 /// What a terminal said about its pixel graphics when asked.
-public struct TerminalCapabilities: Equatable, Sendable {
+struct TerminalCapabilities: Equatable, Sendable {
     /// Answered kitty's graphics query with OK.
-    public var kitty = false
+    var kitty = false
     /// Lists attribute 4 (sixel) in its primary device attributes.
-    public var sixel = false
+    var sixel = false
     /// A cell's size in pixels, from the window size or from `CSI 16 t`.
-    public var cellSize: CellSize? = nil
+    var cellSize: CellSize? = nil
     /// Answered the device attributes query at all (every real terminal does).
-    public var answered = false
-    public init(kitty: Bool = false, sixel: Bool = false, cellSize: CellSize? = nil, answered: Bool = false) {
+    var answered = false
+    init(kitty: Bool = false, sixel: Bool = false, cellSize: CellSize? = nil, answered: Bool = false) {
         self.kitty = kitty; self.sixel = sixel; self.cellSize = cellSize; self.answered = answered
     }
 }
@@ -21,15 +21,15 @@ public struct TerminalCapabilities: Equatable, Sendable {
 /// Asks the terminal which image protocols it speaks and how large its cells are: kitty's
 /// graphics query, `CSI 16 t` (cell size) and last the primary device attributes (DA1), which
 /// every terminal answers, so its reply ends the wait. Gives up after `timeout`.
-public enum TerminalProbe {
-    public static let timeout: TimeInterval = 0.15
+enum TerminalProbe {
+    static let timeout: TimeInterval = 0.15
     static let kittyQuery = "\u{1B}_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\u{1B}\\"
     static let cellSizeQuery = "\u{1B}[16t"
     static let deviceAttributesQuery = "\u{1B}[c"
 
     /// Reads the replies in `bytes`: kitty's `ESC _ G i=31;OK ESC \`, `CSI 6 ; height ; width t`
     /// and DA1 `CSI ? 62 ; 4 ; … c`. Anything else (keys typed meanwhile) is ignored.
-    public static func parse(_ bytes: [UInt8]) -> TerminalCapabilities {
+    static func parse(_ bytes: [UInt8]) -> TerminalCapabilities {
         var caps = TerminalCapabilities()
         var i = 0
         while i + 1 < bytes.count {
@@ -65,7 +65,7 @@ public enum TerminalProbe {
     }
 
     /// The cell size from the kernel's window size, when the terminal fills in its pixel fields.
-    public static func windowCellSize(fd: Int32 = 1) -> CellSize? {
+    static func windowCellSize(fd: Int32 = 1) -> CellSize? {
         var ws = winsize()
         guard ioctl(fd, UInt(TIOCGWINSZ), &ws) == 0, ws.ws_col > 0, ws.ws_row > 0, ws.ws_xpixel > 0, ws.ws_ypixel > 0 else { return nil }
         return CellSize(width: Int(ws.ws_xpixel) / Int(ws.ws_col), height: Int(ws.ws_ypixel) / Int(ws.ws_row))
@@ -77,7 +77,7 @@ public enum TerminalProbe {
     ///   - input: the terminal's input descriptor, switched to non-canonical mode meanwhile.
     ///   - output: where the queries go.
     /// - Returns: what the terminal answered; the window size's cell size wins over `CSI 16 t`.
-    public static func probe(protocols: Bool, input: Int32 = 0, output: Int32 = 1,
+    static func probe(protocols: Bool, input: Int32 = 0, output: Int32 = 1,
                              timeout: TimeInterval = TerminalProbe.timeout) -> TerminalCapabilities {
         let fromWindow = windowCellSize(fd: output)
         if !protocols, let fromWindow { return TerminalCapabilities(cellSize: fromWindow) }
@@ -116,7 +116,7 @@ public enum TerminalProbe {
     /// (kitty, then sixel, else half blocks; half blocks inside tmux, which passes neither).
     /// Pixel modes need the cell size; without it the viewer falls back to half blocks.
     /// - Returns: the mode, its cell size, and a remark for the footer when the choice fell back.
-    public static func choose(_ choice: GraphicsChoice, environment: [String: String],
+    static func choose(_ choice: GraphicsChoice, environment: [String: String],
                               probe: (_ protocols: Bool) -> TerminalCapabilities) -> (mode: GraphicsMode, cell: CellSize, remark: String?) {
         switch choice {
         case .fixed(.blocks): return (.blocks, .halfBlock, nil)

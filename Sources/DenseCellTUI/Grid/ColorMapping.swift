@@ -12,10 +12,10 @@ public enum ColorMode: Sendable, Equatable {
 
 /// Nearest colors in the xterm 256-color palette (6×6×6 cube plus 24 grays), through a
 /// 15-bit lookup table built once.
-public enum Palette256 {
+enum Palette256 {
     static let cubeLevels: [Int] = [0, 95, 135, 175, 215, 255]
 
-    public static func rgb(ofIndex i: Int) -> RGB {
+    static func rgb(ofIndex i: Int) -> RGB {
         if i >= 232 { let v = UInt8(8 + 10 * (i - 232)); return RGB(v, v, v) }
         if i >= 16 {
             let c = i - 16
@@ -38,7 +38,7 @@ public enum Palette256 {
 
     /// Nearest of indices 16…255 (the first 16 vary between terminals): the nearest cube
     /// color or the nearest gray, whichever is closer.
-    @inline(__always) public static func index(_ packed: UInt32) -> UInt8 {
+    @inline(__always) static func index(_ packed: UInt32) -> UInt8 {
         let r = Int(packed >> 16 & 0xFF), g = Int(packed >> 8 & 0xFF), b = Int(packed & 0xFF)
         let cr = cubeStep(r), cg = cubeStep(g), cb = cubeStep(b)
         let cube = (cubeLevels[cr], cubeLevels[cg], cubeLevels[cb])
@@ -53,11 +53,11 @@ public enum Palette256 {
 /// Cells for terminals without enough colors: a half-block pixel pair becomes a character
 /// whose density follows the brightness, in the nearest of 8 colors when it is a label color;
 /// line-drawing and other non-ASCII characters get ASCII stand-ins.
-public enum AsciiFallback {
+enum AsciiFallback {
     static let ramp: [Unicode.Scalar] = [" ", ".", ":", "-", "=", "+", "*", "#", "%", "@"]
 
     /// The character and the ANSI color (0–7, or -1 for the default) to show for a cell.
-    public static func convert(_ cell: Cell) -> (char: Unicode.Scalar, color: Int) {
+    static func convert(_ cell: Cell) -> (char: Unicode.Scalar, color: Int) {
         if cell.char == Cell.upperHalf {
             let a = cell.fg.rgb, b = cell.bg.rgb
             let r = (Int(a.r) + Int(b.r)) / 2, g = (Int(a.g) + Int(b.g)) / 2, bl = (Int(a.b) + Int(b.b)) / 2
@@ -81,7 +81,7 @@ public enum AsciiFallback {
         return ansi == 0 || ansi == 7 ? -1 : ansi
     }
 
-    public static func ascii(_ c: Unicode.Scalar) -> Unicode.Scalar {
+    static func ascii(_ c: Unicode.Scalar) -> Unicode.Scalar {
         if c.isASCII { return c }
         switch c {
         case "─", "—", "–": return "-"

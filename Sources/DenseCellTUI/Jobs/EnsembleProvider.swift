@@ -4,9 +4,10 @@ import DenseCellEngine
 /// The engine's ensemble behind the viewer's provider protocol: tiles are the slabs the engine
 /// reports final, and the viewer's cancel flag reaches the engine's token between windows.
 public final class EnsembleProvider: SegmentationProvider, @unchecked Sendable {
-    public let ensemble: Ensemble
-    public let options: InferenceOptions
+    let ensemble: Ensemble
+    let options: InferenceOptions
 
+    /// Segments with `ensemble`, using `options` (precision, overlap, window, flips).
     public init(ensemble: Ensemble, options: InferenceOptions = InferenceOptions()) {
         self.ensemble = ensemble
         self.options = options
@@ -23,6 +24,7 @@ public final class EnsembleProvider: SegmentationProvider, @unchecked Sendable {
     /// What runs: the models and the precision (auto has picked it for this CPU by now).
     public var summary: String { "\(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s"), \(options.precision.rawValue)" }
 
+    /// Runs the ensemble over `roi`; see `SegmentationProvider.segment(_:roi:cancellation:progress:)`.
     public func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
                         progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {
         let token = CancelToken()

@@ -3,13 +3,17 @@ import Foundation
 
 /// A region whose labels are final.
 public struct SegmentationTile: Sendable {
+    /// The region, in voxel coordinates of the volume.
     public var box: Box3
+    /// The region's final labels, shaped like `box`.
     public var labels: Volume<UInt8>
+    /// A tile of final labels for `box`.
     public init(box: Box3, labels: Volume<UInt8>) { self.box = box; self.labels = labels }
 }
 
 /// Thrown by providers when the cancellation flag stopped them.
 public struct SegmentationCancelled: Error {
+    /// The error providers throw when cancelled.
     public init() {}
 }
 

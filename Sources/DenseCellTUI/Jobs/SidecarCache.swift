@@ -19,7 +19,7 @@ public enum SidecarCache {
     }
 
     /// The cached labels and coverage for these models and this image shape, if any.
-    public static func load(path: String, key: String, shape: Shape3) -> (labels: Volume<UInt8>, done: Volume<UInt8>)? {
+    static func load(path: String, key: String, shape: Shape3) -> (labels: Volume<UInt8>, done: Volume<UInt8>)? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
             let file = try HDF5File(path: path)
@@ -34,7 +34,7 @@ public enum SidecarCache {
         }
     }
 
-    public static func write(path: String, key: String, labels: Volume<UInt8>, done: Volume<UInt8>) throws(IOError) {
+    static func write(path: String, key: String, labels: Volume<UInt8>, done: Volume<UInt8>) throws(IOError) {
         let s = labels.shape
         let chunks = StudyWriter.chunks(for: s)
         try AtomicFile.write(to: path) { (tmp: String) throws(IOError) in

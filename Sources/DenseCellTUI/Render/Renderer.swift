@@ -2,13 +2,13 @@ import DenseCellCore
 
 /// Builds the screen for a state: header, image panes, legend, metrics, footer, help overlay.
 /// Keeps lookup tables and buffers between frames; the result depends only on state and data.
-public final class Renderer {
+final class Renderer {
     private let panes = PaneRenderer()
     private var grid = ScreenGrid(width: 0, height: 0)
 
-    public init() {}
+    init() {}
 
-    public func render(_ state: ViewState, data: ViewerData) -> ScreenGrid {
+    func render(_ state: ViewState, data: ViewerData) -> ScreenGrid {
         let cols = state.terminal.cols, rows = state.terminal.rows
         grid.reset(width: cols, height: rows)
         let layout = Layout(state)

@@ -1,21 +1,21 @@
 /// A key as the terminal reports it.
-public enum Key: Hashable, Sendable {
+enum Key: Hashable, Sendable {
     case char(Character)
     case up, down, left, right, pageUp, pageDown, home, end, tab, escape, enter, backspace
     case interrupt   // Ctrl-C in raw mode
 }
 
 /// What the mouse did, in screen cells.
-public enum MouseEvent: Hashable, Sendable {
+enum MouseEvent: Hashable, Sendable {
     case wheelUp, wheelDown
     case click(row: Int, col: Int)
 }
 
 /// The viewer's keys (docs/ARCHITECTURE.md, Viewer), also listed in the `?` overlay.
-public enum KeyMap {
+enum KeyMap {
     /// The action of a key in the state's mode: typing into the note prompt, moving in the
     /// review list, or the viewer's keys.
-    public static func action(for key: Key, in state: ViewState) -> Action? {
+    static func action(for key: Key, in state: ViewState) -> Action? {
         if state.prompt != nil {
             switch key {
             case .enter: return .promptSubmit
@@ -40,7 +40,7 @@ public enum KeyMap {
         return action(for: key)
     }
 
-    public static func action(for key: Key) -> Action? {
+    static func action(for key: Key) -> Action? {
         switch key {
         case .char("j"): .nextSlice
         case .char("k"): .previousSlice
@@ -82,7 +82,7 @@ public enum KeyMap {
         }
     }
 
-    public static func action(for mouse: MouseEvent) -> Action {
+    static func action(for mouse: MouseEvent) -> Action {
         switch mouse {
         case .wheelUp: .scroll(-1)
         case .wheelDown: .scroll(1)
@@ -91,7 +91,7 @@ public enum KeyMap {
     }
 
     /// The `?` overlay: key, what it does.
-    public static let help: [(String, String)] = [
+    static let help: [(String, String)] = [
         ("j k  PgDn PgUp", "slice ±1 / ±10 (mouse wheel too)"),
         ("g / G", "first / last slice"),
         ("arrows  + - 0", "pan; zoom in / out, fit"),

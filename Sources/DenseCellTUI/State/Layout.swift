@@ -1,37 +1,40 @@
 import DenseCellCore
 
 /// What an image pane shows.
-public enum PaneKind: Hashable, Sendable {
+enum PaneKind: Hashable, Sendable {
     case image
     case source(Int)
     case disagreement(SourcePair)
 }
 
+/// One image pane: its title row and its pixel area.
 public struct PaneLayout: Hashable, Sendable {
-    public var kind: PaneKind
+    var kind: PaneKind
     /// Title row.
-    public var title: Rect
+    var title: Rect
     /// The pixel area: `ViewState.cellPixels` screen pixels per cell (two rows per cell with half blocks).
     public var pixels: Rect
 }
 
 /// Where everything goes on a screen of the state's size; pure, so tests and the mouse agree.
 public struct Layout: Equatable, Sendable {
-    public var header: Rect
+    var header: Rect
+    /// The image panes, left to right.
     public var panes: [PaneLayout]
-    public var legend: Rect
-    public var metrics: Rect
-    public var footer: Rect
+    var legend: Rect
+    var metrics: Rect
+    var footer: Rect
     /// The zoom that fits the whole slice into a pane.
-    public var fitZoom: Double
-    public var tooSmall: Bool
+    var fitZoom: Double
+    var tooSmall: Bool
 
-    public static let minimumSize = (cols: 40, rows: 14)
+    static let minimumSize = (cols: 40, rows: 14)
     /// Narrowest pane worth drawing, in columns.
     static let minimumPaneWidth = 24
     /// Tab line, column header, seven class rows and a summary row.
     static let minimumMetricsHeight = 10
 
+    /// Lays out a screen of `state.terminal`'s size for what `state` shows.
     public init(_ state: ViewState) {
         let cols = state.terminal.cols, rows = state.terminal.rows
         header = Rect(row: 0, col: 0, width: cols, height: 1)
@@ -124,15 +127,15 @@ public struct Layout: Equatable, Sendable {
     }
 
     /// The zoom in effect.
-    public func zoom(_ state: ViewState) -> Double { state.zoom ?? fitZoom }
+    func zoom(_ state: ViewState) -> Double { state.zoom ?? fitZoom }
 
     /// A pane's size in screen pixels.
-    public func pixelSize(_ state: ViewState, pane: PaneLayout) -> (width: Int, height: Int) {
+    func pixelSize(_ state: ViewState, pane: PaneLayout) -> (width: Int, height: Int) {
         (pane.pixels.width * state.cellPixels.width, pane.pixels.height * state.cellPixels.height)
     }
 
     /// Maps pane pixels to image coordinates: image y of pixel row `py` is `origin.y + py / zoom`.
-    public func origin(_ state: ViewState, pane: PaneLayout) -> (y: Double, x: Double) {
+    func origin(_ state: ViewState, pane: PaneLayout) -> (y: Double, x: Double) {
         let z = zoom(state)
         let center = state.zoom == nil ? (Double(state.shape.y) / 2, Double(state.shape.x) / 2) : state.center
         let size = pixelSize(state, pane: pane)
@@ -140,7 +143,7 @@ public struct Layout: Equatable, Sendable {
     }
 
     /// The part of the slice visible in the panes (y and x ranges), clamped to the image.
-    public func visibleRegion(_ state: ViewState) -> (y: Range<Int>, x: Range<Int>)? {
+    func visibleRegion(_ state: ViewState) -> (y: Range<Int>, x: Range<Int>)? {
         guard let pane = panes.first else { return nil }
         let o = origin(state, pane: pane), z = zoom(state)
         let y0 = max(0, Int(o.y.rounded(.down))), x0 = max(0, Int(o.x.rounded(.down)))
@@ -152,7 +155,7 @@ public struct Layout: Equatable, Sendable {
     }
 
     /// The image pixel under a screen cell (its upper half block, or its middle with pixel graphics).
-    public func imagePoint(_ state: ViewState, row: Int, col: Int) -> PixelPoint? {
+    func imagePoint(_ state: ViewState, row: Int, col: Int) -> PixelPoint? {
         guard let pane = panes.first(where: { $0.pixels.contains(row: row, col: col) }) else { return nil }
         let o = origin(state, pane: pane), z = zoom(state), cell = state.cellPixels
         let inCell = (y: state.graphics.isPixels ? Double(cell.height) / 2 : 0.5, x: Double(cell.width) / 2)

@@ -4,7 +4,7 @@ import DenseCellCore
 let zoomSteps: [Double] = [1.0 / 16, 1.0 / 12, 1.0 / 8, 1.0 / 6, 1.0 / 4, 1.0 / 3, 1.0 / 2, 2.0 / 3, 1, 1.5, 2, 3, 4, 6, 8, 12, 16]
 
 /// The next state; pure: the same state and action always give the same result.
-public func reduce(_ state: ViewState, _ action: Action) -> ViewState {
+func reduce(_ state: ViewState, _ action: Action) -> ViewState {
     var s = state
     // A notice answers the key that caused it; the next key clears it.
     switch action {

@@ -1,20 +1,22 @@
 import CNcurses
 import Foundation
 
-public enum InputEvent: Sendable, Equatable {
+enum InputEvent: Sendable, Equatable {
     case key(Key)
     case mouse(MouseEvent)
     case resize
 }
 
+/// The viewer could not open the terminal (not a terminal, or curses could not initialise it).
 public struct TerminalError: Error, CustomStringConvertible {
+    /// The message, naming what failed.
     public var description: String
 }
 
 /// The ncurses backend: blits screen grids, drawing only cells that changed, and reads keys
 /// and mouse events. `close()` restores the terminal; call it on every way out.
-public final class TerminalScreen {
-    public let colorMode: ColorMode
+final class TerminalScreen {
+    let colorMode: ColorMode
     private var previous: [Cell] = []
     private var previousPair: [Int32] = []
     private var previousGeneration: [UInt32] = []
@@ -22,14 +24,14 @@ public final class TerminalScreen {
     private var frame = 0
     private var pairs: ColorPairs!
     private var open = true
-    public private(set) var cellsDrawnLastFrame = 0
+    private(set) var cellsDrawnLastFrame = 0
     private var clearBeforeNextDraw = false
     /// Written just before the screen closes (e.g. deleting kitty images).
-    public var lastWords: [UInt8] = []
+    var lastWords: [UInt8] = []
 
     /// - Parameter colors: nil picks the best the terminal offers: 24-bit when terminfo says so,
     ///   or when COLORTERM announces it and a direct-color terminfo of the same family exists.
-    public init(colors forceMode: ColorMode? = nil) throws {
+    init(colors forceMode: ColorMode? = nil) throws {
         guard isatty(1) != 0, isatty(0) != 0 else {
             throw TerminalError(description: "the viewer needs a terminal (stdin and stdout are not one)")
         }
@@ -80,14 +82,14 @@ public final class TerminalScreen {
         }
     }
 
-    public var cols: Int { Int(dc_cols()) }
-    public var rows: Int { Int(dc_lines()) }
+    var cols: Int { Int(dc_cols()) }
+    var rows: Int { Int(dc_lines()) }
 
     /// Whether SIGINT, SIGTERM or SIGHUP arrived.
-    public var signalled: Bool { dc_signal_received() != 0 }
-    public var signal: Int32? { dc_signal_received() != 0 ? dc_signal_received() : nil }
+    var signalled: Bool { dc_signal_received() != 0 }
+    var signal: Int32? { dc_signal_received() != 0 ? dc_signal_received() : nil }
 
-    public func close() {
+    func close() {
         guard open else { return }
         open = false
         if !lastWords.isEmpty { writeRaw(lastWords) }
@@ -98,7 +100,7 @@ public final class TerminalScreen {
     deinit { close() }
 
     /// Waits up to `timeoutMs` for input.
-    public func read(timeoutMs: Int) -> InputEvent? {
+    func read(timeoutMs: Int) -> InputEvent? {
         wtimeout(dc_stdscr(), Int32(timeoutMs))
         var ch: UInt32 = 0
         let r = dc_get_wch(&ch)
@@ -140,10 +142,10 @@ public final class TerminalScreen {
     }
 
     /// Makes the next `draw` clear the whole screen first (which also wipes sixel images).
-    public func clearBeforeDraw() { clearBeforeNextDraw = true }
+    func clearBeforeDraw() { clearBeforeNextDraw = true }
 
     /// Writes bytes straight to the terminal, after ncurses has sent its own (image sequences).
-    public func writeRaw(_ bytes: [UInt8]) {
+    func writeRaw(_ bytes: [UInt8]) {
         var offset = 0
         bytes.withUnsafeBytes { b in
             while offset < b.count {
@@ -155,7 +157,7 @@ public final class TerminalScreen {
     }
 
     /// Draws the grid, sending only cells whose content or color pair changed.
-    public func draw(_ grid: ScreenGrid) {
+    func draw(_ grid: ScreenGrid) {
         frame += 1
         let n = grid.width * grid.height
         if grid.width != size.cols || grid.height != size.rows || previous.count != n || clearBeforeNextDraw {
