@@ -16,7 +16,9 @@ public struct VolumeReference: Hashable, Sendable, CustomStringConvertible {
     /// `PATH:DATASET` or `PATH`, for messages.
     public var description: String { dataset.map { "\(path):\($0)" } ?? path }
 
+    /// Equal when path and dataset are; the kind follows from them.
     public static func == (a: Self, b: Self) -> Bool { a.path == b.path && a.dataset == b.dataset }
+    /// Hashes path and dataset, as `==` compares them.
     public func hash(into h: inout Hasher) { h.combine(path); h.combine(dataset) }
 
     /// Parses `PATH` or `PATH:DATASET`. The split is at the first `:` whose prefix is an

@@ -3,18 +3,24 @@ import Foundation
 
 /// Colors, type sizes and axis arithmetic shared by the report's charts.
 public enum ChartStyle {
+    /// Font stack of every chart's text.
     public static let font = "DejaVu Sans, Helvetica, Arial, sans-serif"
+    /// Color of text, axes and ticks.
     public static let ink = "#1E1E1E"
+    /// Color of grid lines.
     public static let grid = "#D9D9D9"
+    /// Fill of cells with no value.
     public static let missing = "#EDEDED"
     /// Body text size in SVG user units (pixels at 100 %).
     public static let fontSize = 12.0
+    /// Chart title size in SVG user units.
     public static let titleSize = 14.0
 
     /// Colors of sources and compared pairs (Okabe & Ito's palette: distinct for colour-blind
     /// readers and in grey-scale print).
     public static let series = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
+    /// The color of the `i`-th series, cycling through `series`.
     public static func seriesColor(_ i: Int) -> String { series[i % series.count] }
 
     /// A class's color from the schema; classes that are not painted (background) are grey.
@@ -85,10 +91,15 @@ public enum ChartStyle {
 
 /// One entry of a chart legend.
 public struct LegendItem: Sendable {
+    /// How an entry is drawn: a filled square, a line, or a dashed line (a reference).
     public enum Mark: Sendable { case swatch, line, dashedLine }
+    /// The entry's text.
     public var label: String
+    /// The entry's color as `#RRGGBB`.
     public var color: String
+    /// How the entry's mark is drawn.
     public var mark: Mark
+    /// An entry named `label`, drawn in `color`.
     public init(_ label: String, color: String, mark: Mark = .swatch) { self.label = label; self.color = color; self.mark = mark }
 }
 

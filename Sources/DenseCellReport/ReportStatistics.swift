@@ -18,6 +18,7 @@ public struct ReportPlan: Sendable {
 
 /// The numbers behind a report, counted in one streaming pass over the study.
 public struct ReportStatistics: Sendable {
+    /// MIoU and per-class IoU of every pair of sources.
     public var pairwise: PairwiseComparison
     /// Organelle volume fractions of each source within its own labeled region, indexed by class.
     public var fractions: [String: [Double?]]

@@ -9,7 +9,9 @@ public final class Ensemble: @unchecked Sendable {
     public let models: [NetworkModel]
     /// Content checksums of the model files (FNV-1a 64 of the bytes), for result caches.
     public let checksums: [String]
+    /// Class names, in channel order (the same for every model).
     public var classNames: [String] { models[0].classNames }
+    /// Output classes (the same for every model).
     public var classes: Int { models[0].architecture.classes }
     private let caches: [NetworkCache]
     /// One run at a time: the compiled plans own their activation buffers.
@@ -139,8 +141,11 @@ public final class Ensemble: @unchecked Sendable {
 
     /// A finished slab of slices: labels (z, roi y, roi x) and probabilities (classes, z, roi y, roi x).
     public struct Slab: Sendable {
+        /// The slab's slices, in volume coordinates.
         public var z: Range<Int>
+        /// One class per voxel of the slab (z, roi y, roi x).
         public var labels: Volume<UInt8>
+        /// Averaged class probabilities (classes, z, roi y, roi x), when requested.
         public var probabilities: [Float]?
     }
 

@@ -10,6 +10,7 @@ public final class NetworkModel: @unchecked Sendable {
     /// The `format_version` this build reads and writes.
     public static let formatVersion = 1
 
+    /// Width, classes and switches of the network.
     public var architecture: Architecture
     /// One name per output class, in channel order.
     public var classNames: [String]
@@ -21,6 +22,7 @@ public final class NetworkModel: @unchecked Sendable {
     public var steps: Int
     /// Evaluation MIoU written by training; NaN when the model was never evaluated.
     public var evalMiouAll: Double
+    /// Evaluation MIoU over the organelle classes; NaN when never evaluated.
     public var evalMiouOrg: Double
     /// Kernel and bias of every layer, by model-file layer name.
     public var weights: [String: LayerWeights]
@@ -42,6 +44,7 @@ public final class NetworkModel: @unchecked Sendable {
         self.steps = steps; self.evalMiouAll = evalMiouAll; self.evalMiouOrg = evalMiouOrg; self.weights = weights
     }
 
+    /// w, the channels of the first full-resolution block.
     public var width: Int { architecture.width }
     /// Kernel and bias values held.
     public var parameterCount: Int { weights.values.reduce(0) { $0 + $1.kernel.count + $1.bias.count } }

@@ -7,12 +7,15 @@ import Foundation
 /// with its evaluation MIoU in the attributes, every evaluation a CSV line, and the state at the
 /// last evaluation a resume file.
 public final class TrainingRun {
+    /// The network trained.
     public let architecture: Architecture
     /// Seeds the initial weights (and names the files); `config.seed` seeds the augmentation.
     public let seed: Int
+    /// Steps, schedule, augmentation and loss of the run.
     public let config: TrainingConfig
     /// Where the model file, the log and the resume state go.
     public let directory: String
+    /// The label classes: names, the organelles of MIoU(org), the loss weights.
     public let schema: LabelSchema
 
     /// The best checkpoint.
