@@ -2,55 +2,55 @@ import Foundation
 
 /// Lines of points over a numeric x axis, with optional horizontal reference lines: the binary
 /// threshold sweep (the paper's Fig. 4).
-public struct LineChart {
+struct LineChart {
     /// One line: points joined in order, a marker on each defined point.
-    public struct Series {
+    struct Series {
         /// The series' name and color.
-        public var legend: LegendItem
+        var legend: LegendItem
         /// The points in x order; points with a nil y (undefined) get no marker and the line skips them.
-        public var points: [(x: Double, y: Double?)]
+        var points: [(x: Double, y: Double?)]
         /// Attributes of each point's marker (the exact value behind it).
-        public var pointTags: [Markup.Attributes]
+        var pointTags: [Markup.Attributes]
         /// A series of `points`, with one attribute list per point in `pointTags`.
-        public init(legend: LegendItem, points: [(x: Double, y: Double?)], pointTags: [Markup.Attributes]) {
+        init(legend: LegendItem, points: [(x: Double, y: Double?)], pointTags: [Markup.Attributes]) {
             self.legend = legend; self.points = points; self.pointTags = pointTags
         }
     }
     /// A dashed horizontal line at a fixed value (a score to compare against).
-    public struct Reference {
+    struct Reference {
         /// The line's name and color.
-        public var legend: LegendItem
+        var legend: LegendItem
         /// The y value the line is drawn at.
-        public var value: Double
+        var value: Double
         /// Attributes of the line (the exact value behind it).
-        public var tags: Markup.Attributes
+        var tags: Markup.Attributes
         /// A reference line at `value`.
-        public init(legend: LegendItem, value: Double, tags: Markup.Attributes) { self.legend = legend; self.value = value; self.tags = tags }
+        init(legend: LegendItem, value: Double, tags: Markup.Attributes) { self.legend = legend; self.value = value; self.tags = tags }
     }
 
     /// The title line above the chart (also the SVG `<title>`).
-    public var title: String
+    var title: String
     /// A sentence for screen readers (the SVG `<desc>`).
-    public var description: String
+    var description: String
     /// Title under the x axis.
-    public var xAxisTitle: String
+    var xAxisTitle: String
     /// Title of the y axis.
-    public var yAxisTitle: String
+    var yAxisTitle: String
     /// The x axis runs over `xTicks` (first to last), one tick each.
-    public var xTicks: [Double]
+    var xTicks: [Double]
     /// Labels of the x ticks.
-    public var xFormat: (Double) -> String
+    var xFormat: (Double) -> String
     /// The y axis runs over `yTicks` (first to last), one grid line each.
-    public var yTicks: [Double]
+    var yTicks: [Double]
     /// Labels of the y ticks.
-    public var yFormat: (Double) -> String
+    var yFormat: (Double) -> String
     /// The lines drawn.
-    public var series: [Series]
+    var series: [Series]
     /// The reference lines drawn under the series.
-    public var references: [Reference]
+    var references: [Reference]
 
     /// A chart of `series` and `references` over the given ticks.
-    public init(title: String, description: String, xAxisTitle: String, yAxisTitle: String, xTicks: [Double],
+    init(title: String, description: String, xAxisTitle: String, yAxisTitle: String, xTicks: [Double],
                 xFormat: @escaping (Double) -> String, yTicks: [Double], yFormat: @escaping (Double) -> String,
                 series: [Series], references: [Reference]) {
         self.title = title; self.description = description; self.xAxisTitle = xAxisTitle; self.yAxisTitle = yAxisTitle
@@ -59,7 +59,7 @@ public struct LineChart {
     }
 
     /// The chart as a standalone SVG document.
-    public func svg() -> String {
+    func svg() -> String {
         let left = 12 + 18 + ValueAxis.labelWidth(yTicks, yFormat) + 12
         let top = 40.0, plotWidth = 420.0, plotHeight = 260.0
         let legendItems = series.map(\.legend) + references.map(\.legend)

@@ -4,48 +4,48 @@ import Foundation
 
 /// What a review log amounts to for the report: the decisions in effect per class pair, and the
 /// flags with their notes (the log's records replayed by Core's `ReviewState`).
-public struct ReviewSummary: Sendable {
+struct ReviewSummary: Sendable {
     /// The decisions in effect on one class pair of one compared pair, counted per take.
-    public struct DecisionRow: Sendable, Equatable {
+    struct DecisionRow: Sendable, Equatable {
         /// The compared pair as "A vs B", or "" when the log did not record it.
-        public var pair: String
+        var pair: String
         /// The main classes of the region in A and in B, or empty when not recorded.
-        public var classes: [String]
+        var classes: [String]
         /// Regions decided per take (a `ReviewRecord.Take` raw value).
-        public var takes: [String: Int]
+        var takes: [String: Int]
         /// Regions decided on this row, whatever the take.
-        public var total: Int { takes.values.reduce(0, +) }
+        var total: Int { takes.values.reduce(0, +) }
     }
     /// A flag raised in the log, with where it stands.
-    public struct Flag: Sendable, Equatable {
+    struct Flag: Sendable, Equatable {
         /// The flag's record as logged (region, note, reviewer).
-        public var record: ReviewRecord
+        var record: ReviewRecord
         /// The record's line in the log, from 1.
-        public var line: Int
+        var line: Int
         /// Whether a later record resolved the flag.
-        public var resolved: Bool
+        var resolved: Bool
     }
     /// Every take's name, in the order the report's table lists them.
-    public static let takes = ReviewRecord.Take.allCases.map(\.rawValue)
+    static let takes = ReviewRecord.Take.allCases.map(\.rawValue)
 
     /// The review log's path, as given.
-    public var path: String
+    var path: String
     /// Decisions in effect, most regions first.
-    public var decisions: [DecisionRow]
+    var decisions: [DecisionRow]
     /// Flags raised, in log order.
-    public var flags: [Flag]
+    var flags: [Flag]
     /// Decisions taken back by an undo, or replaced by a later decision on the same region.
-    public var withdrawn: Int
+    var withdrawn: Int
     /// Records in the log, counting withdrawn ones.
-    public var records: Int
+    var records: Int
     /// Reviewers who wrote to the log, in order of first appearance.
-    public var reviewers: [String]
+    var reviewers: [String]
     /// Problems the report notes but survives (a torn last line).
-    public var warnings: [String]
+    var warnings: [String]
 
     /// Reads and replays a log.
     /// - Throws: `IOError` for a malformed line before the last, or a log of another study.
-    public static func read(path: String, shape: Shape3, schema: LabelSchema) throws(IOError) -> ReviewSummary {
+    static func read(path: String, shape: Shape3, schema: LabelSchema) throws(IOError) -> ReviewSummary {
         let contents = try ReviewLog.read(path: path, shape: shape)
         return ReviewSummary(path: path, records: contents.records, warnings: contents.warning.map { [$0] } ?? [], schema: schema)
     }
@@ -56,7 +56,7 @@ public struct ReviewSummary: Sendable {
     ///   - records: The log's records in order.
     ///   - warnings: Problems found while reading the log.
     ///   - schema: Names the classes of decided regions.
-    public init(path: String, records: [ReviewRecord], warnings: [String] = [], schema: LabelSchema) {
+    init(path: String, records: [ReviewRecord], warnings: [String] = [], schema: LabelSchema) {
         self.path = path
         self.warnings = warnings
         let state = ReviewState(records: records)

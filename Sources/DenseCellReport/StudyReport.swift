@@ -46,7 +46,7 @@ public struct ReportOptions: Sendable {
 /// streaming pass, charts as SVG, slices of most disagreement as PNG, written atomically.
 public enum StudyReport {
     /// The review log beside a study: `dir/study.h5` → `dir/study.review.jsonl`.
-    public static func defaultReviewLogPath(studyPath: String) -> String { ReviewLog.defaultPath(forStudy: studyPath) }
+    static func defaultReviewLogPath(studyPath: String) -> String { ReviewLog.defaultPath(forStudy: studyPath) }
 
     /// Writes the report directory.
     /// - Parameters:
