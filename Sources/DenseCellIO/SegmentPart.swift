@@ -39,7 +39,7 @@ public struct SegmentPart: Equatable, Sendable {
     }
 
     /// The part file's study shape: the block's slices of the whole image's y and x.
-    public var partShape: Shape3 { Shape3(z.count, volume.y, volume.x) }
+    var partShape: Shape3 { Shape3(z.count, volume.y, volume.x) }
 
     /// Records this part in the root attributes of the part file being written.
     /// - Throws: `IOError` from HDF5.

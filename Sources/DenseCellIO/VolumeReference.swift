@@ -110,7 +110,7 @@ public enum VolumeReader {
     /// Reads z-slices `z` of an HDF5 dataset as float (for streaming large images).
     ///
     /// - Throws: `IOError` when the dataset is not a volume, or holds a value float cannot (beyond ±3.4e38).
-    public static func readSlab(_ file: HDF5File, _ dataset: String, z: Range<Int>) throws(IOError) -> Volume<Float> {
+    static func readSlab(_ file: HDF5File, _ dataset: String, z: Range<Int>) throws(IOError) -> Volume<Float> {
         let source = try HDF5Volume(file: file, dataset: HDF5File.normalize(dataset),
                                     reference: VolumeReference(path: file.path, dataset: HDF5File.normalize(dataset), kind: .hdf5(dataset: dataset)))
         return try source.readFloat(source.slab(z))

@@ -111,7 +111,7 @@ public enum Benchmark {
     }
 
     /// Multiply-adds of one window, counting each layer at its own resolution.
-    public static func exactMacs(_ arch: Architecture, window: Shape3) -> Double {
+    static func exactMacs(_ arch: Architecture, window: Shape3) -> Double {
         arch.layers.reduce(0) { $0 + $1.macsPerOutputVoxel * Double(window.count) }
     }
 

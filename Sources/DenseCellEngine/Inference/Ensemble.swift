@@ -165,7 +165,7 @@ public final class Ensemble: @unchecked Sendable {
     ///   - emit: receives each final slab, in z order.
     ///   - progress: called after every window and when slices become final.
     /// - Throws: `EngineError`, or what `read` and `emit` throw.
-    public func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
+    func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
                                  block: Range<Int>? = nil, wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,
                                  progress: ((InferenceProgress) -> Void)?, profile: PhaseProfile? = nil) throws {
@@ -223,11 +223,11 @@ public final class Ensemble: @unchecked Sendable {
     /// The window actually used: no wider in y and x than the volume rounded up to a multiple of
     /// 4 (a 100×100 image is not padded out to 256×256 of mirrored content). Depth is kept, so
     /// thin volumes are reflection-padded to the depth the 3-D layers expect.
-    public static func effectiveWindow(_ window: Shape3, volume: Shape3) -> Shape3 {
+    static func effectiveWindow(_ window: Shape3, volume: Shape3) -> Shape3 {
         func fit(_ w: Int, _ n: Int) -> Int { min(w, (n + 3) / 4 * 4) }
         return Shape3(window.z, fit(window.y, volume.y), fit(window.x, volume.x))
     }
 
     /// Frees the compiled plans (activation buffers) until the next run.
-    public func releaseBuffers() { caches.forEach { $0.purge() } }
+    func releaseBuffers() { caches.forEach { $0.purge() } }
 }

@@ -17,15 +17,15 @@ public struct Architecture: Sendable, Equatable {
         /// Convolution or transposed convolution.
         public var kind: Kind
         /// Channels read.
-        public var inChannels: Int
+        var inChannels: Int
         /// Channels written.
-        public var outChannels: Int
+        var outChannels: Int
         /// Kernel extent (kd, kh, kw).
         public var kernel: [Int]
         /// Scale of the layer's output.
         public var scale: Int
         /// Whether a ReLU follows the layer (false for the heads, which give logits).
-        public var relu: Bool
+        var relu: Bool
         /// Kernel and bias values.
         public var parameters: Int { outChannels * inChannels * kernel.reduce(1, *) + outChannels }
         /// Multiply-adds per voxel of the full-resolution output.

@@ -15,15 +15,15 @@ public final class NetworkModel: @unchecked Sendable {
     /// One name per output class, in channel order.
     public var classNames: [String]
     /// 3×3×3 convolutions per pyramid level (p0 has 3, p1 has 5), the file's `comps` attribute.
-    public var comps: [Int]
+    var comps: [Int]
     /// The seed of the initial weights.
     public var seed: Int
     /// Training steps behind these weights.
     public var steps: Int
     /// Evaluation MIoU written by training; NaN when the model was never evaluated.
-    public var evalMiouAll: Double
+    var evalMiouAll: Double
     /// Evaluation MIoU over the organelle classes; NaN when never evaluated.
-    public var evalMiouOrg: Double
+    var evalMiouOrg: Double
     /// Kernel and bias of every layer, by model-file layer name.
     public var weights: [String: LayerWeights]
     /// The file the model was read from, if any.

@@ -7,20 +7,20 @@ public struct LayerWeights: Sendable, Equatable {
     /// Kernel values, laid out (out, in, kd, kh, kw).
     public var kernel: [Float]
     /// The kernel's extents (out, in, kd, kh, kw).
-    public var kernelShape: [Int]
+    var kernelShape: [Int]
     /// One bias per output channel.
-    public var bias: [Float]
+    var bias: [Float]
     /// Weights of a layer; the shapes must agree (checked).
     public init(kernel: [Float], kernelShape: [Int], bias: [Float]) {
         precondition(kernelShape.count == 5 && kernelShape.reduce(1, *) == kernel.count && bias.count == kernelShape[0])
         self.kernel = kernel; self.kernelShape = kernelShape; self.bias = bias
     }
     /// Output channels of the layer.
-    public var outChannels: Int { kernelShape[0] }
+    var outChannels: Int { kernelShape[0] }
     /// Input channels of the layer.
-    public var inChannels: Int { kernelShape[1] }
+    var inChannels: Int { kernelShape[1] }
     /// Kernel extent (kd, kh, kw).
-    public var kernelSize: (Int, Int, Int) { (kernelShape[2], kernelShape[3], kernelShape[4]) }
+    var kernelSize: (Int, Int, Int) { (kernelShape[2], kernelShape[3], kernelShape[4]) }
 }
 
 /// A compiled sequence of oneDNN primitives for one input shape, run in order on its own stream.

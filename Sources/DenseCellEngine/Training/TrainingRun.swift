@@ -23,7 +23,7 @@ public final class TrainingRun {
     /// One CSV line per evaluation.
     public var logPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).csv") }
     /// Not `.h5`, so a directory of models given to `segment` does not pick it up.
-    public var statePath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).resume") }
+    var statePath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).resume") }
 
     /// Called after every step: step, loss of that step, and the last evaluation record.
     public var progress: ((Int, Double, TrainingRecord?) -> Void)?
