@@ -1,9 +1,9 @@
 import DenseCellCore
 
 /// Down-sampling on read by integer factors per axis (the paper bins its data 2× in y and x).
-public enum Binning {
+enum Binning {
     /// Bins by `factors` per axis: block mean (as float) for images, block mode for labels.
-    public static func bin(_ v: AnyVolume, factors: Shape3, labels: Bool) -> AnyVolume {
+    static func bin(_ v: AnyVolume, factors: Shape3, labels: Bool) -> AnyVolume {
         if labels {
             switch v {
             case .uint8(let x): return .uint8(mode(x, factors))

@@ -4,7 +4,7 @@ import Foundation
 
 extension BitmapFont {
     /// The font file shipped under `Assets/font/`.
-    public static let standardFontPath = "font/densecell-6x10.txt"
+    static let standardFontPath = "font/densecell-6x10.txt"
 
     /// Reads a font file in the `Assets/font/` text format.
     public static func load(path: String) throws(IOError) -> BitmapFont {

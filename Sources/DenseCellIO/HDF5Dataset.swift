@@ -11,11 +11,11 @@ public final class HDF5Dataset: @unchecked Sendable {
     /// Shape, type, chunking and filters.
     public let info: DatasetInfo
     /// Bytes of the chunk cache asked of HDF5 (0 for contiguous data).
-    public let chunkCacheBytes: Int
+    let chunkCacheBytes: Int
     let id: hid_t
 
     /// The largest chunk cache one dataset gets.
-    public static let chunkCacheLimit = 256 << 20
+    static let chunkCacheLimit = 256 << 20
 
     /// Opens `name` in `file`.
     ///

@@ -394,7 +394,7 @@ public final class HDF5File: @unchecked Sendable {
     ///   - chunks: The chunk shape, clipped to `dims`.
     ///   - gzip: The deflate level (with shuffle); 0 for none.
     /// - Throws: `IOError(.writeFailed)` when HDF5 cannot create it.
-    public func createDataset(_ name: String, dims: [Int], fileType: ScalarType, chunks: [Int], gzip: Int = 1) throws(IOError) {
+    func createDataset(_ name: String, dims: [Int], fileType: ScalarType, chunks: [Int], gzip: Int = 1) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let n = Self.normalize(name)
         if H5Lexists(id, n, dc_h5p_default()) > 0 { H5Ldelete(id, n, dc_h5p_default()) }
@@ -413,7 +413,7 @@ public final class HDF5File: @unchecked Sendable {
     /// existing dataset.
     ///
     /// - Throws: `IOError(.missingDataset)` when there is no such dataset, `.writeFailed` when HDF5 fails.
-    public func writeSlab<T>(_ name: String, start: [Int], count: [Int], data: [T], memoryType: ScalarType) throws(IOError) {
+    func writeSlab<T>(_ name: String, start: [Int], count: [Int], data: [T], memoryType: ScalarType) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let d = try openDataset(name); defer { H5Dclose(d) }
         let fileSpace = H5Dget_space(d); defer { H5Sclose(fileSpace) }
@@ -506,7 +506,7 @@ public final class HDF5File: @unchecked Sendable {
     }
 
     /// Names of the attributes of `object`, in name order.
-    public func attributeNames(_ object: String) -> [String] {
+    func attributeNames(_ object: String) -> [String] {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let o = H5Oopen(id, Self.normalize(object), dc_h5p_default())
         guard o >= 0 else { return [] }

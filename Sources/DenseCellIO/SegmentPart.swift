@@ -6,7 +6,9 @@ import Foundation
 /// the block's slices only, with this record in the root attributes (docs/ARCHITECTURE.md,
 /// Cluster). Parts of one run agree on everything but `block` and `z`.
 public struct SegmentPart: Equatable, Sendable {
+    /// The `format` attribute of every part file.
     public static let format = "densecell-segment-part"
+    /// The `format_version` this build reads and writes.
     public static let formatVersion = 1
 
     /// This part's index, counting from 0, and how many blocks the run was cut into.
@@ -26,6 +28,7 @@ public struct SegmentPart: Equatable, Sendable {
     /// The whole image's normalization (mean, std), the same in every part of one run.
     public var normalization: [Double]
 
+    /// A part record; the parameters are the properties of the same names.
     public init(block: Int, blocks: Int, z: Range<Int>, volume: Shape3, roi: Box3, name: String, image: String,
                 models: [String], modelChecksums: [String], window: String, overlap: Double, tta: Bool,
                 precision: String, probabilities: Bool, classes: Int, normalization: [Double]) {
@@ -36,7 +39,7 @@ public struct SegmentPart: Equatable, Sendable {
     }
 
     /// The part file's study shape: the block's slices of the whole image's y and x.
-    public var partShape: Shape3 { Shape3(z.count, volume.y, volume.x) }
+    var partShape: Shape3 { Shape3(z.count, volume.y, volume.x) }
 
     /// Records this part in the root attributes of the part file being written.
     /// - Throws: `IOError` from HDF5.
@@ -111,9 +114,13 @@ public struct SegmentPart: Equatable, Sendable {
 
 /// Parts that do not make one segmentation: missing, overlapping or incompatible (bad input).
 public struct PartError: DenseCellError, Equatable {
+    /// One line naming the parts at fault and why.
     public var message: String
+    /// An error reporting `message`.
     public init(_ message: String) { self.message = message }
+    /// The message shown to the user.
     public var description: String { message }
+    /// Parts that do not fit together are bad input.
     public var exitStatus: ExitStatus { .badInput }
 }
 

@@ -10,8 +10,10 @@ public struct SlurmJob: Sendable {
     /// The command's words. `{task}` in a word becomes the array task's index and `{task+K}`
     /// that index plus K.
     public var command: [String]
+    /// A line saying what the job does, written as a comment at the top of its script.
     public var comment: String
 
+    /// A job running `command`; the parameters are the properties of the same names.
     public init(name: String, arrayTasks: Int?, command: [String], comment: String) {
         self.name = name; self.arrayTasks = arrayTasks; self.command = command; self.comment = comment
     }

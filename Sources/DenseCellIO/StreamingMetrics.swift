@@ -11,6 +11,7 @@ public struct LabelStream {
     /// Masks restricting this source (its own `mask` attribute; more may be added).
     public var masks: [VolumeSource]
 
+    /// A stream of `labels` named `name`, restricted to `masks` (nonzero = labeled).
     public init(name: String, labels: VolumeSource, masks: [VolumeSource] = []) {
         self.name = name; self.labels = labels; self.masks = masks
     }
@@ -48,6 +49,7 @@ public struct LabelStream {
 public enum StreamingMetrics {
     /// What `evaluate` reports.
     public struct Evaluation {
+        /// Voxels counted per (truth class, predicted class), where both are labeled.
         public var confusion: ConfusionMatrix
         /// Volume fractions of the truth and the prediction, indexed by class.
         public var fractions: [[Double?]]
@@ -57,6 +59,7 @@ public enum StreamingMetrics {
 
     /// What `compare` reports.
     public struct Comparison {
+        /// MIoU and per-class IoU of every pair of the compared sources.
         public var pairwise: PairwiseComparison
         /// Volume fractions of each source, in order, indexed by class.
         public var fractions: [[Double?]]

@@ -35,7 +35,7 @@ public enum StudyFile {
     /// Reads `/labels/NAME` with its role (recorded, or guessed from the name) and mask.
     ///
     /// - Throws: `IOError` when the labels or mask do not match `shape` or hold values outside the schema.
-    public static func readLabelSource(_ file: HDF5File, name: String, schema: LabelSchema, shape: Shape3) throws(IOError) -> LabelSource {
+    static func readLabelSource(_ file: HDF5File, name: String, schema: LabelSchema, shape: Shape3) throws(IOError) -> LabelSource {
         let dataset = "/labels/" + name
         // Opened first: a source of another shape is refused before anything is read.
         let source = try VolumeReader.open(file, dataset)

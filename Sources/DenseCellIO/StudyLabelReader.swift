@@ -5,10 +5,15 @@ import Foundation
 /// at once and boxes are read on demand through `VolumeSource` readers, so passes over gigavoxel
 /// sources stream.
 public final class StudyLabelReader {
+    /// The open study the source is read from.
     public let file: HDF5File
+    /// The source's name under `/labels`.
     public let name: String
+    /// The labels' dataset path (`/labels/NAME`).
     public let dataset: String
+    /// The labels' (z, y, x) shape.
     public let shape: Shape3
+    /// Truth, annotator or algorithm: the dataset's `role` attribute, else guessed from the name.
     public let role: SourceRole
     /// The dataset holding this source's labeled region, if it has one.
     public let maskDataset: String?

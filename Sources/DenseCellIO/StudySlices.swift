@@ -7,18 +7,26 @@ import Foundation
 public final class StudySlices {
     /// One label source, opened.
     public struct Source {
+        /// The source's name under `/labels`.
         public var name: String
+        /// Truth, annotator or algorithm.
         public var role: SourceRole
+        /// The labels, opened.
         public var labels: VolumeSource
         /// The labeled region, when the source labels only part of the volume.
         public var mask: VolumeSource?
+        /// A source of `labels`, restricted to `mask` when it labels only part of the volume.
         public init(name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource? = nil) {
             self.name = name; self.role = role; self.labels = labels; self.mask = mask
         }
     }
+    /// The image, opened.
     public let image: VolumeSource
+    /// Voxel size (z, y, x) in nanometres, when the study records it.
     public let resolutionNM: [Double]?
+    /// Names and colors of the label classes.
     public let schema: LabelSchema
+    /// The label sources, in the study's order.
     public let sources: [Source]
     /// The whole study's (z, y, x) shape.
     public var shape: Shape3 { image.shape }

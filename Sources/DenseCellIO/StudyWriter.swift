@@ -247,14 +247,14 @@ public final class StudyWriter {
 
     /// Creates an all-zero `/masks/NAME` (uint8) to be filled with `writeMask(_:box:_:)`, for
     /// masks that are not a label source's labeled region (e.g. undecided consensus voxels).
-    public func createMask(_ name: String) throws(IOError) {
+    func createMask(_ name: String) throws(IOError) {
         try file().createDataset("/masks/" + name, dims: dims, fileType: .uint8, chunks: Self.chunks(for: shape))
     }
 
     /// Writes mask values of `box` into `/masks/NAME`.
     ///
     /// - Throws: `IOError(.badShape)` when the box is outside the volume or `data` has the wrong size.
-    public func writeMask(_ name: String, box: Box3, _ data: [UInt8]) throws(IOError) {
+    func writeMask(_ name: String, box: Box3, _ data: [UInt8]) throws(IOError) {
         let dataset = "/masks/" + name
         try check(box, data.count, dataset: dataset)
         try file().writeSlab(dataset, start: [box.z.lowerBound, box.y.lowerBound, box.x.lowerBound],

@@ -3,12 +3,12 @@ import DenseCellCore
 import Foundation
 
 /// Multipage TIFF stacks, one page per z (uint8 or uint16 grayscale, as the public platelet data).
-public enum TIFFStack {
+enum TIFFStack {
     /// Reads every page as one z-slice.
     ///
     /// - Throws: `IOError` naming the file when it is missing, corrupt, tiled, not 8/16-bit
     ///   unsigned grayscale, or its pages differ in size.
-    public static func read(path: String) throws(IOError) -> AnyVolume {
+    static func read(path: String) throws(IOError) -> AnyVolume {
         let source = try TIFFVolume(VolumeReference(path: path, dataset: nil, kind: .tiff))
         return try source.read(source.bounds)
     }
@@ -19,7 +19,7 @@ public enum TIFFStack {
     ///   - v: The volume; only `.uint8` and `.uint16` can be written.
     ///   - path: The file to create; an existing file is replaced only when the write succeeds.
     /// - Throws: `IOError(.unsupportedType)` for other element types, `.writeFailed` when libtiff fails.
-    public static func write(_ v: AnyVolume, path: String) throws(IOError) {
+    static func write(_ v: AnyVolume, path: String) throws(IOError) {
         dc_tiff_quiet()
         let bits: UInt16
         switch v {

@@ -16,7 +16,9 @@ public struct VolumeReference: Hashable, Sendable, CustomStringConvertible {
     /// `PATH:DATASET` or `PATH`, for messages.
     public var description: String { dataset.map { "\(path):\($0)" } ?? path }
 
+    /// Equal when path and dataset are; the kind follows from them.
     public static func == (a: Self, b: Self) -> Bool { a.path == b.path && a.dataset == b.dataset }
+    /// Hashes path and dataset, as `==` compares them.
     public func hash(into h: inout Hasher) { h.combine(path); h.combine(dataset) }
 
     /// Parses `PATH` or `PATH:DATASET`. The split is at the first `:` whose prefix is an
@@ -108,7 +110,7 @@ public enum VolumeReader {
     /// Reads z-slices `z` of an HDF5 dataset as float (for streaming large images).
     ///
     /// - Throws: `IOError` when the dataset is not a volume, or holds a value float cannot (beyond ±3.4e38).
-    public static func readSlab(_ file: HDF5File, _ dataset: String, z: Range<Int>) throws(IOError) -> Volume<Float> {
+    static func readSlab(_ file: HDF5File, _ dataset: String, z: Range<Int>) throws(IOError) -> Volume<Float> {
         let source = try HDF5Volume(file: file, dataset: HDF5File.normalize(dataset),
                                     reference: VolumeReference(path: file.path, dataset: HDF5File.normalize(dataset), kind: .hdf5(dataset: dataset)))
         return try source.readFloat(source.slab(z))

@@ -32,7 +32,7 @@ public enum ReadBudget {
     public static let slabBytes = 128 << 20
     /// The largest z-plane (of all sources read together) a streaming pass accepts: a pass holds
     /// at least one plane of every source.
-    public static var planeLimitBytes: Int { min(2 << 30, Int(ProcessInfo.processInfo.physicalMemory / 8)) }
+    static var planeLimitBytes: Int { min(2 << 30, Int(ProcessInfo.processInfo.physicalMemory / 8)) }
 
     /// Slices per step when `sources` are read together plane by plane, `bytesPerVoxel` bytes per
     /// voxel of each (what the pass keeps, e.g. 1 for labels and masks): about `slabBytes` in all
@@ -57,7 +57,7 @@ public enum ReadBudget {
     }
 
     /// `1.5 GiB`, `64 MiB`.
-    public static func bytesText(_ bytes: Int) -> String {
+    static func bytesText(_ bytes: Int) -> String {
         let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
         var v = Double(bytes), u = 0
         while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }

@@ -2,24 +2,30 @@ import Foundation
 
 /// Grouped vertical bars: per-class IoU of the compared pairs, organelle volume fractions per
 /// source (the paper's Fig. 3, row 4).
-public struct BarChart {
-    public var title: String
-    public var description: String
+struct BarChart {
+    /// The title line above the chart (also the SVG `<title>`).
+    var title: String
+    /// A sentence for screen readers (the SVG `<desc>`).
+    var description: String
     /// Categories along the x axis.
-    public var groups: [String]
-    public var xAxisTitle: String
-    public var yAxisTitle: String
+    var groups: [String]
+    /// Title under the group labels.
+    var xAxisTitle: String
+    /// Title of the value axis.
+    var yAxisTitle: String
     /// The bars of each group, one per series, named and colored by the legend.
-    public var series: [LegendItem]
+    var series: [LegendItem]
     /// `values[group][series]`; nil bars are left out (undefined values).
-    public var values: [[Double?]]
+    var values: [[Double?]]
     /// Attributes of each bar (the exact value behind it).
-    public var barTags: [[Markup.Attributes]]
+    var barTags: [[Markup.Attributes]]
     /// Fixed top of the value axis (nil: a round number above the largest value).
-    public var yMaximum: Double?
-    public var yFormat: (Double) -> String
+    var yMaximum: Double?
+    /// Tick labels of the value axis when `yMaximum` is fixed (else ticks print their step's decimals).
+    var yFormat: (Double) -> String
 
-    public init(title: String, description: String, groups: [String], xAxisTitle: String, yAxisTitle: String,
+    /// A chart of `values`; `barTags` has the shape of `values`.
+    init(title: String, description: String, groups: [String], xAxisTitle: String, yAxisTitle: String,
                 series: [LegendItem], values: [[Double?]], barTags: [[Markup.Attributes]], yMaximum: Double? = nil,
                 yFormat: @escaping (Double) -> String) {
         self.title = title; self.description = description; self.groups = groups; self.xAxisTitle = xAxisTitle
@@ -27,7 +33,8 @@ public struct BarChart {
         self.yMaximum = yMaximum; self.yFormat = yFormat
     }
 
-    public func svg() -> String {
+    /// The chart as a standalone SVG document.
+    func svg() -> String {
         let largest = values.joined().compactMap { $0 }.max() ?? 0
         let ticks = ChartStyle.ticks(upTo: yMaximum ?? max(largest, 1e-9), count: 5)
         let step = ticks.count > 1 ? ticks[1] - ticks[0] : 1

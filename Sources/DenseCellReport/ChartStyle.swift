@@ -2,23 +2,29 @@ import DenseCellCore
 import Foundation
 
 /// Colors, type sizes and axis arithmetic shared by the report's charts.
-public enum ChartStyle {
-    public static let font = "DejaVu Sans, Helvetica, Arial, sans-serif"
-    public static let ink = "#1E1E1E"
-    public static let grid = "#D9D9D9"
-    public static let missing = "#EDEDED"
+enum ChartStyle {
+    /// Font stack of every chart's text.
+    static let font = "DejaVu Sans, Helvetica, Arial, sans-serif"
+    /// Color of text, axes and ticks.
+    static let ink = "#1E1E1E"
+    /// Color of grid lines.
+    static let grid = "#D9D9D9"
+    /// Fill of cells with no value.
+    static let missing = "#EDEDED"
     /// Body text size in SVG user units (pixels at 100 %).
-    public static let fontSize = 12.0
-    public static let titleSize = 14.0
+    static let fontSize = 12.0
+    /// Chart title size in SVG user units.
+    static let titleSize = 14.0
 
     /// Colors of sources and compared pairs (Okabe & Ito's palette: distinct for colour-blind
     /// readers and in grey-scale print).
-    public static let series = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+    static let series = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
-    public static func seriesColor(_ i: Int) -> String { series[i % series.count] }
+    /// The color of the `i`-th series, cycling through `series`.
+    static func seriesColor(_ i: Int) -> String { series[i % series.count] }
 
     /// A class's color from the schema; classes that are not painted (background) are grey.
-    public static func classColor(_ schema: LabelSchema, _ j: Int) -> String {
+    static func classColor(_ schema: LabelSchema, _ j: Int) -> String {
         j < schema.count ? schema.classes[j].color?.hex ?? "#8C8C8C" : "#8C8C8C"
     }
 
@@ -30,7 +36,7 @@ public enum ChartStyle {
     ]
 
     /// The heat-map color of `v` in 0…1.
-    public static func heat(_ v: Double) -> RGB {
+    static func heat(_ v: Double) -> RGB {
         let t = max(0, min(1, v.isFinite ? v : 0)) * Double(viridis.count - 1)
         let i = min(Int(t), viridis.count - 2), f = t - Double(i)
         let a = viridis[i], b = viridis[i + 1]
@@ -39,17 +45,17 @@ public enum ChartStyle {
     }
 
     /// Black or white, whichever reads better on `background`.
-    public static func textColor(on background: RGB) -> String {
+    static func textColor(on background: RGB) -> String {
         let luminance = 0.2126 * Double(background.r) + 0.7152 * Double(background.g) + 0.0722 * Double(background.b)
         return luminance > 140 ? "#000000" : "#FFFFFF"
     }
 
     /// Approximate width of `text` at `size` (no font metrics at hand: 0.6 em per character
     /// is generous for DejaVu Sans, so labels are never clipped).
-    public static func textWidth(_ text: String, size: Double = fontSize) -> Double { Double(text.count) * size * 0.6 }
+    static func textWidth(_ text: String, size: Double = fontSize) -> Double { Double(text.count) * size * 0.6 }
 
     /// Tick values covering 0…`maximum` at a round step (1, 2 or 5 × 10ⁿ), about `count` of them.
-    public static func ticks(upTo maximum: Double, count: Int = 5) -> [Double] {
+    static func ticks(upTo maximum: Double, count: Int = 5) -> [Double] {
         let top = maximum > 0 && maximum.isFinite ? maximum : 1
         let raw = top / Double(max(1, count))
         let magnitude = pow(10, (log10(raw)).rounded(.down))
@@ -59,7 +65,7 @@ public enum ChartStyle {
     }
 
     /// A tick label with as many decimals as the step needs.
-    public static func tickLabel(_ v: Double, step: Double) -> String {
+    static func tickLabel(_ v: Double, step: Double) -> String {
         let decimals = step >= 1 ? 0 : Int((-log10(step)).rounded(.up))
         return String(format: "%.\(decimals)f", v)
     }
@@ -84,12 +90,17 @@ public enum ChartStyle {
 }
 
 /// One entry of a chart legend.
-public struct LegendItem: Sendable {
-    public enum Mark: Sendable { case swatch, line, dashedLine }
-    public var label: String
-    public var color: String
-    public var mark: Mark
-    public init(_ label: String, color: String, mark: Mark = .swatch) { self.label = label; self.color = color; self.mark = mark }
+struct LegendItem: Sendable {
+    /// How an entry is drawn: a filled square, a line, or a dashed line (a reference).
+    enum Mark: Sendable { case swatch, line, dashedLine }
+    /// The entry's text.
+    var label: String
+    /// The entry's color as `#RRGGBB`.
+    var color: String
+    /// How the entry's mark is drawn.
+    var mark: Mark
+    /// An entry named `label`, drawn in `color`.
+    init(_ label: String, color: String, mark: Mark = .swatch) { self.label = label; self.color = color; self.mark = mark }
 }
 
 enum LegendBlock {

@@ -3,26 +3,34 @@ import Foundation
 
 /// A matrix of values in 0…1 drawn as colored cells with their numbers printed in them: the
 /// pairwise MIoU matrices and the row-normalized confusion matrices (the paper's Fig. S4).
-public struct HeatMapChart {
-    public var title: String
-    public var description: String
-    public var rowLabels: [String]
-    public var columnLabels: [String]
+struct HeatMapChart {
+    /// The title line above the chart (also the SVG `<title>`).
+    var title: String
+    /// A sentence for screen readers (the SVG `<desc>`).
+    var description: String
+    /// Labels of the rows, top to bottom.
+    var rowLabels: [String]
+    /// Labels of the columns, left to right.
+    var columnLabels: [String]
     /// Colors drawn as small squares beside the row labels (class colors), nil for none.
-    public var labelSwatches: [String?]? = nil
-    public var rowAxisTitle: String
-    public var columnAxisTitle: String
+    var labelSwatches: [String?]? = nil
+    /// Title of the row axis.
+    var rowAxisTitle: String
+    /// Title of the column axis.
+    var columnAxisTitle: String
     /// Cell values on the color scale 0…1; nil cells are grey and read "n/a".
-    public var values: [[Double?]]
+    var values: [[Double?]]
     /// The text printed in each cell.
-    public var cellText: [[String]]
+    var cellText: [[String]]
     /// Attributes of each cell's text (the exact value behind it).
-    public var cellTags: [[Markup.Attributes]]
-    public var legendTitle: String
+    var cellTags: [[Markup.Attributes]]
+    /// Title above the color bar.
+    var legendTitle: String
     /// The color bar's tick labels at 0, 0.25, …, 1.
-    public var legendFormat: (Double) -> String
+    var legendFormat: (Double) -> String
 
-    public init(title: String, description: String, rowLabels: [String], columnLabels: [String],
+    /// A chart of `values`; every per-cell array has the shape of `values`.
+    init(title: String, description: String, rowLabels: [String], columnLabels: [String],
                 labelSwatches: [String?]? = nil, rowAxisTitle: String, columnAxisTitle: String,
                 values: [[Double?]], cellText: [[String]], cellTags: [[Markup.Attributes]],
                 legendTitle: String, legendFormat: @escaping (Double) -> String) {
@@ -32,7 +40,8 @@ public struct HeatMapChart {
         self.legendTitle = legendTitle; self.legendFormat = legendFormat
     }
 
-    public func svg() -> String {
+    /// The chart as a standalone SVG document.
+    func svg() -> String {
         let rows = rowLabels.count, columns = columnLabels.count
         let cell = rows <= 4 && columns <= 4 ? 72.0 : 50.0
         let swatch = labelSwatches == nil ? 0.0 : 16.0

@@ -2,36 +2,55 @@ import Foundation
 
 /// Lines of points over a numeric x axis, with optional horizontal reference lines: the binary
 /// threshold sweep (the paper's Fig. 4).
-public struct LineChart {
-    public struct Series {
-        public var legend: LegendItem
-        public var points: [(x: Double, y: Double?)]
+struct LineChart {
+    /// One line: points joined in order, a marker on each defined point.
+    struct Series {
+        /// The series' name and color.
+        var legend: LegendItem
+        /// The points in x order; points with a nil y (undefined) get no marker and the line skips them.
+        var points: [(x: Double, y: Double?)]
         /// Attributes of each point's marker (the exact value behind it).
-        public var pointTags: [Markup.Attributes]
-        public init(legend: LegendItem, points: [(x: Double, y: Double?)], pointTags: [Markup.Attributes]) {
+        var pointTags: [Markup.Attributes]
+        /// A series of `points`, with one attribute list per point in `pointTags`.
+        init(legend: LegendItem, points: [(x: Double, y: Double?)], pointTags: [Markup.Attributes]) {
             self.legend = legend; self.points = points; self.pointTags = pointTags
         }
     }
-    public struct Reference {
-        public var legend: LegendItem
-        public var value: Double
-        public var tags: Markup.Attributes
-        public init(legend: LegendItem, value: Double, tags: Markup.Attributes) { self.legend = legend; self.value = value; self.tags = tags }
+    /// A dashed horizontal line at a fixed value (a score to compare against).
+    struct Reference {
+        /// The line's name and color.
+        var legend: LegendItem
+        /// The y value the line is drawn at.
+        var value: Double
+        /// Attributes of the line (the exact value behind it).
+        var tags: Markup.Attributes
+        /// A reference line at `value`.
+        init(legend: LegendItem, value: Double, tags: Markup.Attributes) { self.legend = legend; self.value = value; self.tags = tags }
     }
 
-    public var title: String
-    public var description: String
-    public var xAxisTitle: String
-    public var yAxisTitle: String
+    /// The title line above the chart (also the SVG `<title>`).
+    var title: String
+    /// A sentence for screen readers (the SVG `<desc>`).
+    var description: String
+    /// Title under the x axis.
+    var xAxisTitle: String
+    /// Title of the y axis.
+    var yAxisTitle: String
     /// The x axis runs over `xTicks` (first to last), one tick each.
-    public var xTicks: [Double]
-    public var xFormat: (Double) -> String
-    public var yTicks: [Double]
-    public var yFormat: (Double) -> String
-    public var series: [Series]
-    public var references: [Reference]
+    var xTicks: [Double]
+    /// Labels of the x ticks.
+    var xFormat: (Double) -> String
+    /// The y axis runs over `yTicks` (first to last), one grid line each.
+    var yTicks: [Double]
+    /// Labels of the y ticks.
+    var yFormat: (Double) -> String
+    /// The lines drawn.
+    var series: [Series]
+    /// The reference lines drawn under the series.
+    var references: [Reference]
 
-    public init(title: String, description: String, xAxisTitle: String, yAxisTitle: String, xTicks: [Double],
+    /// A chart of `series` and `references` over the given ticks.
+    init(title: String, description: String, xAxisTitle: String, yAxisTitle: String, xTicks: [Double],
                 xFormat: @escaping (Double) -> String, yTicks: [Double], yFormat: @escaping (Double) -> String,
                 series: [Series], references: [Reference]) {
         self.title = title; self.description = description; self.xAxisTitle = xAxisTitle; self.yAxisTitle = yAxisTitle
@@ -39,7 +58,8 @@ public struct LineChart {
         self.series = series; self.references = references
     }
 
-    public func svg() -> String {
+    /// The chart as a standalone SVG document.
+    func svg() -> String {
         let left = 12 + 18 + ValueAxis.labelWidth(yTicks, yFormat) + 12
         let top = 40.0, plotWidth = 420.0, plotHeight = 260.0
         let legendItems = series.map(\.legend) + references.map(\.legend)

@@ -4,12 +4,12 @@ import Foundation
 ///
 /// The report is written as XHTML so that any XML parser can read it back (the tests do):
 /// every element is closed, every attribute quoted, every text escaped.
-public enum Markup {
+enum Markup {
     /// An attribute list in the order written.
-    public typealias Attributes = [(String, String)]
+    typealias Attributes = [(String, String)]
 
     /// Escapes text or an attribute value.
-    public static func escape(_ s: String) -> String {
+    static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for ch in s.unicodeScalars {
@@ -28,7 +28,7 @@ public enum Markup {
     }
 
     /// `<name a="v"…>content</name>`, or `<name …/>` when `content` is nil. `content` is markup.
-    public static func element(_ name: String, _ attributes: Attributes = [], _ content: String? = nil) -> String {
+    static func element(_ name: String, _ attributes: Attributes = [], _ content: String? = nil) -> String {
         var s = "<" + name
         for (key, value) in attributes { s += " \(key)=\"\(escape(value))\"" }
         guard let content else { return s + "/>" }
@@ -36,12 +36,12 @@ public enum Markup {
     }
 
     /// An element holding plain text (escaped here).
-    public static func text(_ name: String, _ attributes: Attributes = [], _ text: String) -> String {
+    static func text(_ name: String, _ attributes: Attributes = [], _ text: String) -> String {
         element(name, attributes, escape(text))
     }
 
     /// A coordinate or length with at most two decimals, so files stay small and diffable.
-    public static func number(_ v: Double) -> String {
+    static func number(_ v: Double) -> String {
         let r = (v * 100).rounded() / 100
         if r == r.rounded() { return String(Int(r)) }
         return String(format: "%.2f", r).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)

@@ -3,42 +3,43 @@ import DenseCellIO
 import Foundation
 
 /// What a report shows, decided from the study and the options before any voxel is read.
-public struct ReportPlan: Sendable {
+struct ReportPlan: Sendable {
     /// Sources of the pairwise matrices and the volume fractions, in display order.
-    public var sources: [String]
+    var sources: [String]
     /// Pairs (A, B) whose confusion matrix, IoU and slices are shown.
-    public var pairs: [[String]]
+    var pairs: [[String]]
     /// The source the binary sweep is scored against (the first truth among the sources).
-    public var truth: String?
+    var truth: String?
     /// Probability sources swept, each with the label source of the same name when there is one.
-    public var probabilities: [(name: String, labels: String?)]
+    var probabilities: [(name: String, labels: String?)]
     /// Slices of most disagreement shown per pair.
-    public var slices: Int
+    var slices: Int
 }
 
 /// The numbers behind a report, counted in one streaming pass over the study.
-public struct ReportStatistics: Sendable {
-    public var pairwise: PairwiseComparison
+struct ReportStatistics: Sendable {
+    /// MIoU and per-class IoU of every pair of sources.
+    var pairwise: PairwiseComparison
     /// Organelle volume fractions of each source within its own labeled region, indexed by class.
-    public var fractions: [String: [Double?]]
+    var fractions: [String: [Double?]]
     /// Labeled voxels of each source (inside its mask).
-    public var labeledVoxels: [String: Int]
+    var labeledVoxels: [String: Int]
     /// Confusion matrix of each chosen pair (rows A, columns B), counted where both are labeled.
-    public var confusion: [ConfusionMatrix]
+    var confusion: [ConfusionMatrix]
     /// Disagreeing voxels per slice of each chosen pair.
-    public var disagreement: [[Int]]
+    var disagreement: [[Int]]
     /// Binary sweep of each probability source: (threshold, MIoU).
-    public var sweeps: [[(threshold: Double, miou: Double?)]]
+    var sweeps: [[(threshold: Double, miou: Double?)]]
     /// MIoU of each probability source's label source, binarized, against the binarized truth.
-    public var binarizedLabels: [Double?]
+    var binarizedLabels: [Double?]
     /// Image intensities shown black and white in the slice figures.
-    public var grayWindow: (lo: Float, hi: Float)
+    var grayWindow: (lo: Float, hi: Float)
 
     /// The thresholds of the paper's binary test.
-    public static let thresholds = (0...10).map { Double($0) / 10 }
+    static let thresholds = (0...10).map { Double($0) / 10 }
 
     /// Slices of a pair ordered by disagreement, most first (ties by z), at most `count`.
-    public func worstSlices(pair: Int, count: Int) -> [Int] {
+    func worstSlices(pair: Int, count: Int) -> [Int] {
         let d = disagreement[pair]
         return Array(d.indices.filter { d[$0] > 0 }.sorted { d[$0] != d[$1] ? d[$0] > d[$1] : $0 < $1 }.prefix(count))
     }

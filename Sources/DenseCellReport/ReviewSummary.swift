@@ -4,38 +4,59 @@ import Foundation
 
 /// What a review log amounts to for the report: the decisions in effect per class pair, and the
 /// flags with their notes (the log's records replayed by Core's `ReviewState`).
-public struct ReviewSummary: Sendable {
-    public struct DecisionRow: Sendable, Equatable {
-        public var pair: String            // "A vs B", or "" when not recorded
-        public var classes: [String]       // (A class, B class), or empty when not recorded
-        public var takes: [String: Int]    // take → regions
-        public var total: Int { takes.values.reduce(0, +) }
+struct ReviewSummary: Sendable {
+    /// The decisions in effect on one class pair of one compared pair, counted per take.
+    struct DecisionRow: Sendable, Equatable {
+        /// The compared pair as "A vs B", or "" when the log did not record it.
+        var pair: String
+        /// The main classes of the region in A and in B, or empty when not recorded.
+        var classes: [String]
+        /// Regions decided per take (a `ReviewRecord.Take` raw value).
+        var takes: [String: Int]
+        /// Regions decided on this row, whatever the take.
+        var total: Int { takes.values.reduce(0, +) }
     }
-    public struct Flag: Sendable, Equatable {
-        public var record: ReviewRecord
+    /// A flag raised in the log, with where it stands.
+    struct Flag: Sendable, Equatable {
+        /// The flag's record as logged (region, note, reviewer).
+        var record: ReviewRecord
         /// The record's line in the log, from 1.
-        public var line: Int
-        public var resolved: Bool
+        var line: Int
+        /// Whether a later record resolved the flag.
+        var resolved: Bool
     }
-    public static let takes = ReviewRecord.Take.allCases.map(\.rawValue)
+    /// Every take's name, in the order the report's table lists them.
+    static let takes = ReviewRecord.Take.allCases.map(\.rawValue)
 
-    public var path: String
-    public var decisions: [DecisionRow]
-    public var flags: [Flag]
+    /// The review log's path, as given.
+    var path: String
+    /// Decisions in effect, most regions first.
+    var decisions: [DecisionRow]
+    /// Flags raised, in log order.
+    var flags: [Flag]
     /// Decisions taken back by an undo, or replaced by a later decision on the same region.
-    public var withdrawn: Int
-    public var records: Int
-    public var reviewers: [String]
-    public var warnings: [String]
+    var withdrawn: Int
+    /// Records in the log, counting withdrawn ones.
+    var records: Int
+    /// Reviewers who wrote to the log, in order of first appearance.
+    var reviewers: [String]
+    /// Problems the report notes but survives (a torn last line).
+    var warnings: [String]
 
     /// Reads and replays a log.
     /// - Throws: `IOError` for a malformed line before the last, or a log of another study.
-    public static func read(path: String, shape: Shape3, schema: LabelSchema) throws(IOError) -> ReviewSummary {
+    static func read(path: String, shape: Shape3, schema: LabelSchema) throws(IOError) -> ReviewSummary {
         let contents = try ReviewLog.read(path: path, shape: shape)
         return ReviewSummary(path: path, records: contents.records, warnings: contents.warning.map { [$0] } ?? [], schema: schema)
     }
 
-    public init(path: String, records: [ReviewRecord], warnings: [String] = [], schema: LabelSchema) {
+    /// Replays `records` into the rows and flags the report shows.
+    /// - Parameters:
+    ///   - path: The log's path, shown in the report.
+    ///   - records: The log's records in order.
+    ///   - warnings: Problems found while reading the log.
+    ///   - schema: Names the classes of decided regions.
+    init(path: String, records: [ReviewRecord], warnings: [String] = [], schema: LabelSchema) {
         self.path = path
         self.warnings = warnings
         let state = ReviewState(records: records)

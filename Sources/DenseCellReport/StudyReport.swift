@@ -4,13 +4,16 @@ import Foundation
 
 /// Bad report options (exit status 2 at the command line).
 public struct ReportOptionError: DenseCellError {
+    /// The one-line message naming the bad option.
     public var description: String
+    /// Bad options are bad input.
     public var exitStatus: ExitStatus { .badInput }
     init(_ description: String) { self.description = description }
 }
 
 /// What `densecell report` was asked for.
 public struct ReportOptions: Sendable {
+    /// The study file to report on.
     public var studyPath: String
     /// Sources to compare (nil: every label source, truth first, then annotators, then algorithms).
     public var sources: [String]?
@@ -18,14 +21,18 @@ public struct ReportOptions: Sendable {
     public var pairs: [[String]]
     /// Slices of most disagreement shown per pair.
     public var slices: Int
+    /// Names and colors of the label classes.
     public var schema: LabelSchema
     /// The review log (nil: `STUDY.review.jsonl` beside the study, when it exists).
     public var reviewLog: String?
+    /// The directory the report is written to; an earlier report there is replaced atomically.
     public var outputDirectory: String
     /// Who wrote the report and how, for its footer (`densecell 0.1.0`, the command line).
     public var generator: String
+    /// The command line that asked for the report, shown in its footer.
     public var commandLine: String
 
+    /// Options with the command's defaults for all but the study and the output directory.
     public init(studyPath: String, sources: [String]? = nil, pairs: [[String]] = [], slices: Int = 3,
                 schema: LabelSchema = .platelet, reviewLog: String? = nil, outputDirectory: String,
                 generator: String = "densecell", commandLine: String = "") {
@@ -39,7 +46,7 @@ public struct ReportOptions: Sendable {
 /// streaming pass, charts as SVG, slices of most disagreement as PNG, written atomically.
 public enum StudyReport {
     /// The review log beside a study: `dir/study.h5` → `dir/study.review.jsonl`.
-    public static func defaultReviewLogPath(studyPath: String) -> String { ReviewLog.defaultPath(forStudy: studyPath) }
+    static func defaultReviewLogPath(studyPath: String) -> String { ReviewLog.defaultPath(forStudy: studyPath) }
 
     /// Writes the report directory.
     /// - Parameters:

@@ -5,21 +5,31 @@ import Foundation
 /// Throughput of the compiled network on one window, and the machine's convolution peak measured
 /// in the same run (docs/ARCHITECTURE.md, "Performance").
 public struct BenchmarkResult: Sendable {
+    /// Network width w timed.
     public var width: Int
+    /// Window (z, y, x) the network was compiled for.
     public var window: Shape3
+    /// Arithmetic the network ran in.
     public var precision: Precision
+    /// Windows timed.
     public var runs: Int
     /// Fastest run (the machine is shared: the best run is the one least disturbed by other work).
     public var secondsPerWindow: Double
+    /// Mean over all runs, disturbances included.
     public var meanSecondsPerWindow: Double
+    /// Window voxels per second at the fastest run.
     public var voxelsPerSecond: Double
+    /// Useful floating-point work per second at the fastest run (2 per multiply-add of the network).
     public var gflops: Double
+    /// The machine's convolution peak, measured between the runs.
     public var peakGflops: Double
+    /// What the peak was measured on, for the printed line.
     public var peakDescription: String
     /// Seconds per window spent in each kind of step, summed over layers (from one profiled run).
     public var profile: [(String, Double)]
     /// Largest probability difference to float32 on the same window (bf16 runs only).
     public var probabilityError: Double?
+    /// oneDNN implementations the plan's primitives chose, sorted, each once.
     public var implementations: [String]
     /// Every step of one profiled run: label, oneDNN implementation, seconds.
     public var steps: [(label: String, implementation: String, seconds: Double)]
@@ -101,7 +111,7 @@ public enum Benchmark {
     }
 
     /// Multiply-adds of one window, counting each layer at its own resolution.
-    public static func exactMacs(_ arch: Architecture, window: Shape3) -> Double {
+    static func exactMacs(_ arch: Architecture, window: Shape3) -> Double {
         arch.layers.reduce(0) { $0 + $1.macsPerOutputVoxel * Double(window.count) }
     }
 

@@ -6,13 +6,17 @@ import Foundation
 /// phantom image is written to a study file, then opened, normalized, tiled, ensembled and
 /// written to another study exactly as `segment` does, with the time of each phase.
 public struct EndToEndResult: Sendable {
+    /// The phantom's shape.
     public var shape: Shape3
+    /// Wall time from opening the phantom to the committed result.
     public var seconds: Double
+    /// Voxels of the phantom segmented per second of `seconds`.
     public var voxelsPerSecond: Double
     /// Seconds per phase in the order they first ran (normalize, copy image, read, gather, network, …).
     public var phases: [(String, Double)]
 }
 
+/// `densecell bench --end-to-end`: the segment path timed on a phantom.
 public enum EndToEndBenchmark {
     /// - Parameters:
     ///   - shape: The phantom's shape.

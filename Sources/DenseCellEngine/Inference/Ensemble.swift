@@ -9,7 +9,9 @@ public final class Ensemble: @unchecked Sendable {
     public let models: [NetworkModel]
     /// Content checksums of the model files (FNV-1a 64 of the bytes), for result caches.
     public let checksums: [String]
+    /// Class names, in channel order (the same for every model).
     public var classNames: [String] { models[0].classNames }
+    /// Output classes (the same for every model).
     public var classes: Int { models[0].architecture.classes }
     private let caches: [NetworkCache]
     /// One run at a time: the compiled plans own their activation buffers.
@@ -139,8 +141,11 @@ public final class Ensemble: @unchecked Sendable {
 
     /// A finished slab of slices: labels (z, roi y, roi x) and probabilities (classes, z, roi y, roi x).
     public struct Slab: Sendable {
+        /// The slab's slices, in volume coordinates.
         public var z: Range<Int>
+        /// One class per voxel of the slab (z, roi y, roi x).
         public var labels: Volume<UInt8>
+        /// Averaged class probabilities (classes, z, roi y, roi x), when requested.
         public var probabilities: [Float]?
     }
 
@@ -160,7 +165,7 @@ public final class Ensemble: @unchecked Sendable {
     ///   - emit: receives each final slab, in z order.
     ///   - progress: called after every window and when slices become final.
     /// - Throws: `EngineError`, or what `read` and `emit` throw.
-    public func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
+    func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
                                  block: Range<Int>? = nil, wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,
                                  progress: ((InferenceProgress) -> Void)?, profile: PhaseProfile? = nil) throws {
@@ -218,11 +223,11 @@ public final class Ensemble: @unchecked Sendable {
     /// The window actually used: no wider in y and x than the volume rounded up to a multiple of
     /// 4 (a 100×100 image is not padded out to 256×256 of mirrored content). Depth is kept, so
     /// thin volumes are reflection-padded to the depth the 3-D layers expect.
-    public static func effectiveWindow(_ window: Shape3, volume: Shape3) -> Shape3 {
+    static func effectiveWindow(_ window: Shape3, volume: Shape3) -> Shape3 {
         func fit(_ w: Int, _ n: Int) -> Int { min(w, (n + 3) / 4 * 4) }
         return Shape3(window.z, fit(window.y, volume.y), fit(window.x, volume.x))
     }
 
     /// Frees the compiled plans (activation buffers) until the next run.
-    public func releaseBuffers() { caches.forEach { $0.purge() } }
+    func releaseBuffers() { caches.forEach { $0.purge() } }
 }

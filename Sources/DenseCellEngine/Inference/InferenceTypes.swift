@@ -10,7 +10,9 @@ public struct InferenceOptions: Sendable {
     public var overlap: Double = InferenceOptions.defaultOverlap
     /// Test-time augmentation: also run the flips along y, x and both, and average.
     public var tta: Bool = false
+    /// Arithmetic of the convolutions (default `Precision.automatic`: bf16 where the CPU has AMX, else f32).
     public var precision: Precision = .automatic
+    /// Options with the defaults of `densecell segment`.
     public init(window: Shape3 = Shape3(5, 256, 256), overlap: Double = InferenceOptions.defaultOverlap, tta: Bool = false,
                 precision: Precision = .automatic) {
         self.window = window; self.overlap = overlap; self.tta = tta; self.precision = precision
@@ -28,11 +30,13 @@ public struct InferenceOptions: Sendable {
 
 /// Reported after every window and whenever a slab of slices becomes final.
 public struct InferenceProgress: Sendable {
+    /// Voxel-window work done so far, and in all (progress is their ratio).
     public var voxelsDone: Int, voxelsTotal: Int
     /// A region (in volume coordinates) whose labels are now final, if any.
     public var finished: Box3?
     /// The labels of `finished`.
     public var finishedLabels: Volume<UInt8>?
+    /// A progress report; `finishedLabels` has the shape of `finished`.
     public init(voxelsDone: Int, voxelsTotal: Int, finished: Box3? = nil, finishedLabels: Volume<UInt8>? = nil) {
         self.voxelsDone = voxelsDone; self.voxelsTotal = voxelsTotal; self.finished = finished; self.finishedLabels = finishedLabels
     }
@@ -40,9 +44,13 @@ public struct InferenceProgress: Sendable {
 
 /// The result of `Ensemble.segment`: labels (and optionally probabilities) of the region of interest.
 public struct Segmentation: Sendable {
-    public var roi: Box3                    // volume coordinates
-    public var labels: Volume<UInt8>        // shape = roi.shape
-    public var probabilities: [Float]?      // (classes, roi z, y, x) when requested
+    /// The region segmented, in volume coordinates.
+    public var roi: Box3
+    /// One class per voxel of `roi` (shape `roi.shape`).
+    public var labels: Volume<UInt8>
+    /// Class probabilities laid out (classes, z, y, x) over `roi`, when they were requested.
+    public var probabilities: [Float]?
+    /// A result of `labels` (and `probabilities`) over `roi`.
     public init(roi: Box3, labels: Volume<UInt8>, probabilities: [Float]?) {
         self.roi = roi; self.labels = labels; self.probabilities = probabilities
     }
@@ -51,6 +59,7 @@ public struct Segmentation: Sendable {
 /// Intensity normalization for inference (docs/ARCHITECTURE.md, "Inference"): the segmented volume scaled to mean 0,
 /// std 1 (population std, as in training), computable slab by slab for volumes larger than memory.
 public struct InputNormalization: Sendable, Equatable {
+    /// Mean intensity of the volume.
     public var mean: Float
     /// Population standard deviation; 1 when the volume is constant.
     public var std: Float

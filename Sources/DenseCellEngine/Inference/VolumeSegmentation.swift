@@ -7,14 +7,18 @@ import Foundation
 /// probabilities) into a study — or, for one z-block of a run cut into blocks, into a part file
 /// that `SegmentPartMerge` assembles. `bench --end-to-end` times this same path.
 public struct VolumeSegmentation {
+    /// The models whose probabilities are averaged.
     public let ensemble: Ensemble
+    /// Window, overlap, augmentation and precision.
     public let options: InferenceOptions
     /// The region of interest (volume coordinates).
     public let roi: Box3
     /// The label source's name (`/labels/NAME`).
     public let name: String
+    /// Whether class probabilities are written beside the labels.
     public let wantProbabilities: Bool
 
+    /// A run of `ensemble` over `roi`, written as label source `name`.
     public init(ensemble: Ensemble, options: InferenceOptions, roi: Box3, name: String, wantProbabilities: Bool) {
         self.ensemble = ensemble; self.options = options; self.roi = roi; self.name = name; self.wantProbabilities = wantProbabilities
     }

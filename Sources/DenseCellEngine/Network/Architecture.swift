@@ -12,15 +12,20 @@ public struct Architecture: Sendable, Equatable {
     /// One weighted layer: model-file name, kind, channels, kernel and the scale it runs at
     /// (0 = full resolution, each scale halves y and x).
     public struct Layer: Sendable, Equatable {
+        /// The layer's name in the model file.
         public var name: String
+        /// Convolution or transposed convolution.
         public var kind: Kind
-        public var inChannels: Int
-        public var outChannels: Int
+        /// Channels read.
+        var inChannels: Int
+        /// Channels written.
+        var outChannels: Int
         /// Kernel extent (kd, kh, kw).
         public var kernel: [Int]
         /// Scale of the layer's output.
         public var scale: Int
-        public var relu: Bool
+        /// Whether a ReLU follows the layer (false for the heads, which give logits).
+        var relu: Bool
         /// Kernel and bias values.
         public var parameters: Int { outChannels * inChannels * kernel.reduce(1, *) + outChannels }
         /// Multiply-adds per voxel of the full-resolution output.
@@ -34,6 +39,7 @@ public struct Architecture: Sendable, Equatable {
 
     /// w: channels of the first full-resolution block (paper: 64).
     public var width: Int
+    /// Output classes (channels of the head).
     public var classes: Int
     /// Block-initial convolutions are 3×3×3 (true, the paper's "+3×3×3") or 1×3×3 (ablation).
     public var conv333: Bool

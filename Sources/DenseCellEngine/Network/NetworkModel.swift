@@ -10,18 +10,20 @@ public final class NetworkModel: @unchecked Sendable {
     /// The `format_version` this build reads and writes.
     public static let formatVersion = 1
 
+    /// Width, classes and switches of the network.
     public var architecture: Architecture
     /// One name per output class, in channel order.
     public var classNames: [String]
     /// 3×3×3 convolutions per pyramid level (p0 has 3, p1 has 5), the file's `comps` attribute.
-    public var comps: [Int]
+    var comps: [Int]
     /// The seed of the initial weights.
     public var seed: Int
     /// Training steps behind these weights.
     public var steps: Int
     /// Evaluation MIoU written by training; NaN when the model was never evaluated.
-    public var evalMiouAll: Double
-    public var evalMiouOrg: Double
+    var evalMiouAll: Double
+    /// Evaluation MIoU over the organelle classes; NaN when never evaluated.
+    var evalMiouOrg: Double
     /// Kernel and bias of every layer, by model-file layer name.
     public var weights: [String: LayerWeights]
     /// The file the model was read from, if any.
@@ -42,6 +44,7 @@ public final class NetworkModel: @unchecked Sendable {
         self.steps = steps; self.evalMiouAll = evalMiouAll; self.evalMiouOrg = evalMiouOrg; self.weights = weights
     }
 
+    /// w, the channels of the first full-resolution block.
     public var width: Int { architecture.width }
     /// Kernel and bias values held.
     public var parameterCount: Int { weights.values.reduce(0) { $0 + $1.kernel.count + $1.bias.count } }

@@ -4,16 +4,23 @@ import DenseCellCore
 
 /// Weights of one layer as stored in model files: kernel (out, in, kd, kh, kw) and bias (out).
 public struct LayerWeights: Sendable, Equatable {
+    /// Kernel values, laid out (out, in, kd, kh, kw).
     public var kernel: [Float]
-    public var kernelShape: [Int]          // out, in, kd, kh, kw
-    public var bias: [Float]
+    /// The kernel's extents (out, in, kd, kh, kw).
+    var kernelShape: [Int]
+    /// One bias per output channel.
+    var bias: [Float]
+    /// Weights of a layer; the shapes must agree (checked).
     public init(kernel: [Float], kernelShape: [Int], bias: [Float]) {
         precondition(kernelShape.count == 5 && kernelShape.reduce(1, *) == kernel.count && bias.count == kernelShape[0])
         self.kernel = kernel; self.kernelShape = kernelShape; self.bias = bias
     }
-    public var outChannels: Int { kernelShape[0] }
-    public var inChannels: Int { kernelShape[1] }
-    public var kernelSize: (Int, Int, Int) { (kernelShape[2], kernelShape[3], kernelShape[4]) }
+    /// Output channels of the layer.
+    var outChannels: Int { kernelShape[0] }
+    /// Input channels of the layer.
+    var inChannels: Int { kernelShape[1] }
+    /// Kernel extent (kd, kh, kw).
+    var kernelSize: (Int, Int, Int) { (kernelShape[2], kernelShape[3], kernelShape[4]) }
 }
 
 /// A compiled sequence of oneDNN primitives for one input shape, run in order on its own stream.

@@ -22,6 +22,7 @@ public enum PrecisionChoice: String, Sendable, CaseIterable, CustomStringConvert
         }
     }
 
+    /// The spelling on the command line.
     public var description: String { rawValue }
 
     /// Accepted spellings, for usage messages.

@@ -11,11 +11,14 @@ public struct MultiLoss: Sendable {
     /// Weight of the 2-D head's data term.
     public var c2D: Float = 0.33
     /// L2 coefficients of the encoder–decoder, the pyramid and the predictors.
-    public var lambda2D: Float = Float(pow(10, -4.7))
-    public var lambda3D: Float = 1e-5
-    public var lambdaP: Float = 1e-9
+    var lambda2D: Float = Float(pow(10, -4.7))
+    /// L2 coefficient λ3D of the 3-D pyramid.
+    var lambda3D: Float = 1e-5
+    /// L2 coefficient λP of the predictors (the heads).
+    var lambdaP: Float = 1e-9
     /// `--no-multiloss` drops the 2D term.
     public var multiloss = true
+    /// The paper's coefficients, multi-loss on.
     public init() {}
 
     /// Weighted softmax cross-entropy summed over voxels, and its gradient with respect to the

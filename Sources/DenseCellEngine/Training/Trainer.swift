@@ -43,10 +43,11 @@ public struct TrainingConfig: Sendable {
     /// Standard deviation in pixels of the elastic deformation's control-point displacements.
     public var elasticSigma = 3.0
     /// Control points per axis of the elastic deformation.
-    public var elasticGrid = 20
+    var elasticGrid = 20
     /// A run whose best MIoU(all) stays below this after `minimumMIoUEpochs` epochs stops early.
-    public var minimumMIoU = 0.3
-    public var minimumMIoUEpochs = 10
+    var minimumMIoU = 0.3
+    /// Epochs a run gets before `minimumMIoU` is checked.
+    var minimumMIoUEpochs = 10
     /// The loss's coefficients and the multi-loss switch.
     public var loss = MultiLoss()
     var schedule = AdamSchedule()
@@ -56,16 +57,19 @@ public struct TrainingConfig: Sendable {
 
 /// A line of the training log, written at every evaluation.
 public struct TrainingRecord: Sendable {
+    /// Training steps and epochs done at this record.
     public var step: Int, epoch: Int
     /// Mean loss (L2 terms included) of the steps since the previous record.
     public var loss: Double
     /// The learning rate of the last step.
-    public var learningRate: Double
+    var learningRate: Double
     /// MIoU(all) and MIoU(org) on the held-out volume; nil without evaluation.
     public var evalMIoUAll: Double?, evalMIoUOrg: Double?
-    public var stepsPerSecond: Double
+    /// Training speed since the previous record.
+    var stepsPerSecond: Double
     /// The first line of a training log.
-    public static let csvHeader = "step,epoch,loss,learning_rate,eval_miou_all,eval_miou_org,steps_per_second"
+    static let csvHeader = "step,epoch,loss,learning_rate,eval_miou_all,eval_miou_org,steps_per_second"
+    /// The record as a line of the training log (no newline), with columns as in `csvHeader`.
     public var csv: String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
         return "\(step),\(epoch),\(f(loss)),\(f(learningRate)),\(f(evalMIoUAll)),\(f(evalMIoUOrg)),\(f(stepsPerSecond))"

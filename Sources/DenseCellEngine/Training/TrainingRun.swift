@@ -7,12 +7,15 @@ import Foundation
 /// with its evaluation MIoU in the attributes, every evaluation a CSV line, and the state at the
 /// last evaluation a resume file.
 public final class TrainingRun {
+    /// The network trained.
     public let architecture: Architecture
     /// Seeds the initial weights (and names the files); `config.seed` seeds the augmentation.
     public let seed: Int
+    /// Steps, schedule, augmentation and loss of the run.
     public let config: TrainingConfig
     /// Where the model file, the log and the resume state go.
     public let directory: String
+    /// The label classes: names, the organelles of MIoU(org), the loss weights.
     public let schema: LabelSchema
 
     /// The best checkpoint.
@@ -20,7 +23,7 @@ public final class TrainingRun {
     /// One CSV line per evaluation.
     public var logPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).csv") }
     /// Not `.h5`, so a directory of models given to `segment` does not pick it up.
-    public var statePath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).resume") }
+    var statePath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).resume") }
 
     /// Called after every step: step, loss of that step, and the last evaluation record.
     public var progress: ((Int, Double, TrainingRecord?) -> Void)?

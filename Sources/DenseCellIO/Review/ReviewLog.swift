@@ -8,6 +8,7 @@ import Foundation
 /// `fsync`ed before the call returns, so earlier lines are never rewritten and a process killed at
 /// any moment loses at most the record in flight, which shows up as a torn last line.
 public final class ReviewLog {
+    /// The log's path.
     public let path: String
     private let descriptor: Int32
 
@@ -73,6 +74,7 @@ public final class ReviewLog {
 
     /// The records of a log and what was skipped reading it.
     public struct Contents: Sendable {
+        /// The complete records, in log order.
         public var records: [ReviewRecord]
         /// Set when the last line was torn (a killed writer) and skipped.
         public var warning: String?

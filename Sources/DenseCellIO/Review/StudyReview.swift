@@ -5,12 +5,19 @@ import Foundation
 /// one streaming pass, and consensus labels written from decisions or by voting
 /// (see docs/ARCHITECTURE.md, Review).
 public final class StudyReview {
+    /// The open study.
     public let file: HDF5File
+    /// Source A of the pair (the one consensus labels start from).
     public let a: StudyLabelReader
+    /// Source B of the pair.
     public let b: StudyLabelReader
+    /// Which class disagreements make regions.
     public let rule: DisagreementRule
+    /// Regions smaller than this are dropped.
     public let minVoxels: Int
+    /// The study's (z, y, x) shape.
     public var shape: Shape3 { a.shape }
+    /// The names of A and B.
     public var pair: (String, String) { (a.name, b.name) }
 
     /// Planes read at a time: a few slices of a 2000×2000 study, a few tens of MB.
@@ -60,9 +67,13 @@ public final class StudyReview {
 
     /// What writing consensus labels did.
     public struct ConsensusSummary: Sendable, Equatable {
+        /// Regions whose decision was applied.
         public var decidedRegions: Int
+        /// Regions of the pair, decided or not.
         public var totalRegions: Int
+        /// Voxels whose label differs from A's.
         public var changedVoxels: Int
+        /// Voxels marked in the undecided mask.
         public var undecidedVoxels: Int
     }
 
