@@ -15,18 +15,22 @@ public protocol DenseCellError: Error, CustomStringConvertible {
 }
 
 extension LabelSchema.LoadError: DenseCellError {
+    /// Bad input: exit status 2.
     public var exitStatus: ExitStatus { .badInput }
 }
 
 extension LabelError: DenseCellError {
+    /// Bad input: exit status 2.
     public var exitStatus: ExitStatus { .badInput }
 }
 
 extension FigureError: DenseCellError {
+    /// Bad input: exit status 2.
     public var exitStatus: ExitStatus { .badInput }
 }
 
 extension Study.ValidationError: DenseCellError {
+    /// Bad input: exit status 2.
     public var exitStatus: ExitStatus { .badInput }
 }
 

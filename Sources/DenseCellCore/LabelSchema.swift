@@ -2,7 +2,13 @@ import Foundation
 
 /// An sRGB color.
 public struct RGB: Hashable, Sendable {
-    public var r: UInt8, g: UInt8, b: UInt8
+    /// Red.
+    public var r: UInt8
+    /// Green.
+    public var g: UInt8
+    /// Blue.
+    public var b: UInt8
+    /// A color from its red, green and blue components.
     public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) { self.r = r; self.g = g; self.b = b }
 
     /// Parses `#RRGGBB`.
@@ -12,25 +18,35 @@ public struct RGB: Hashable, Sendable {
         guard s.count == 6, let v = UInt32(s, radix: 16) else { return nil }
         self.init(UInt8(v >> 16), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF))
     }
+    /// `#RRGGBB`, the form `init(hex:)` reads.
     public var hex: String { String(format: "#%02X%02X%02X", r, g, b) }
 }
 
 /// Names, colors and the organelle set of the classes a label volume may hold.
 public struct LabelSchema: Hashable, Sendable {
+    /// One class: its name and overlay color.
     public struct Class: Hashable, Sendable {
+        /// The name shown in legends and reports.
         public var name: String
-        public var color: RGB?   // nil: not painted (background)
+        /// The overlay color; nil means the class is not painted (background).
+        public var color: RGB?
+        /// A class with its name and color (nil: not painted).
         public init(name: String, color: RGB?) { self.name = name; self.color = color }
     }
+    /// The classes, indexed by label value (class 0 is background).
     public var classes: [Class]
+    /// Indices of the organelle classes (not background, not cell).
     public var organelles: [Int]
 
+    /// A schema from its classes and organelle indices.
     public init(classes: [Class], organelles: [Int]) {
         self.classes = classes
         self.organelles = organelles
     }
 
+    /// Number of classes.
     public var count: Int { classes.count }
+    /// Class names, indexed by label value.
     public var names: [String] { classes.map(\.name) }
 
     /// The paper's schema: background, cell and five organelle classes.
@@ -44,9 +60,13 @@ public struct LabelSchema: Hashable, Sendable {
         Class(name: "dense granule core", color: RGB(hex: "#FF7F0E")),
     ], organelles: [2, 3, 4, 5, 6])
 
+    /// Why a schema file could not be loaded.
     public enum LoadError: Error, CustomStringConvertible {
+        /// The file (path) could not be read, and why.
         case unreadable(String, String)
+        /// The file (path) was read but is not a valid schema, and why.
         case invalid(String, String)
+        /// One line naming the file.
         public var description: String {
             switch self {
             case .unreadable(let path, let why): "\(path): cannot read schema: \(why)"
@@ -64,6 +84,11 @@ public struct LabelSchema: Hashable, Sendable {
         return try parse(data, source: path)
     }
 
+    /// Parses schema JSON in the form `load(path:)` reads.
+    /// - Parameters:
+    ///   - data: The JSON bytes.
+    ///   - source: The name errors give for where the JSON came from.
+    /// - Throws: `LoadError.invalid` when the JSON is not a valid schema.
     public static func parse(_ data: Data, source: String = "schema") throws -> LabelSchema {
         struct File: Decodable {
             struct C: Decodable { var name: String; var color: String? }

@@ -8,10 +8,13 @@ public final class PhaseProfile {
     /// Whether profiles are asked for (`DENSECELL_PROFILE` set to anything).
     public static let requested = ProcessInfo.processInfo.environment["DENSECELL_PROFILE"] != nil
 
+    /// Seconds summed per phase name.
     public private(set) var seconds: [String: Double] = [:]
+    /// Phase names in the order they first appeared.
     public private(set) var order: [String] = []
     private var mark: UInt64
 
+    /// An empty profile whose first phase starts now.
     public init() { mark = Self.now() }
 
     /// A profile when `DENSECELL_PROFILE` is set, else nil (so timing costs nothing).

@@ -2,10 +2,19 @@ import Foundation
 
 /// The extent of a volume along (z, y, x).
 public struct Shape3: Hashable, Sendable, CustomStringConvertible {
-    public var z: Int, y: Int, x: Int
+    /// Number of planes (slices).
+    public var z: Int
+    /// Number of rows in a plane.
+    public var y: Int
+    /// Number of columns in a plane.
+    public var x: Int
+    /// A shape of `z` planes of `y` rows by `x` columns.
     public init(_ z: Int, _ y: Int, _ x: Int) { self.z = z; self.y = y; self.x = x }
+    /// Number of voxels in the volume.
     public var count: Int { z * y * x }
+    /// Number of voxels in one plane.
     public var planeCount: Int { y * x }
+    /// `z×y×x`, as shown to users.
     public var description: String { "\(z)×\(y)×\(x)" }
 
     /// Parses `48x384x384` (also accepts `×` and `,`).
@@ -20,16 +29,27 @@ public struct Shape3: Hashable, Sendable, CustomStringConvertible {
 
 /// A half-open box of voxels, `z0..<z1, y0..<y1, x0..<x1`.
 public struct Box3: Hashable, Sendable, CustomStringConvertible {
-    public var z: Range<Int>, y: Range<Int>, x: Range<Int>
+    /// Planes covered.
+    public var z: Range<Int>
+    /// Rows covered.
+    public var y: Range<Int>
+    /// Columns covered.
+    public var x: Range<Int>
+    /// A box covering the given ranges along each axis.
     public init(z: Range<Int>, y: Range<Int>, x: Range<Int>) { self.z = z; self.y = y; self.x = x }
+    /// The box covering a whole volume of `shape`.
     public init(shape: Shape3) { self.init(z: 0..<shape.z, y: 0..<shape.y, x: 0..<shape.x) }
+    /// The extent of the box.
     public var shape: Shape3 { Shape3(z.count, y.count, x.count) }
+    /// `z0:z1,y0:y1,x0:x1`, the form `parse(_:in:)` reads.
     public var description: String {
         "\(z.lowerBound):\(z.upperBound),\(y.lowerBound):\(y.upperBound),\(x.lowerBound):\(x.upperBound)"
     }
+    /// The part of this box that lies inside a volume of `shape` (possibly empty).
     public func clamped(to shape: Shape3) -> Box3 {
         Box3(z: z.clamped(to: 0..<shape.z), y: y.clamped(to: 0..<shape.y), x: x.clamped(to: 0..<shape.x))
     }
+    /// Whether `other` lies wholly inside this box.
     public func contains(_ other: Box3) -> Bool {
         z.lowerBound <= other.z.lowerBound && z.upperBound >= other.z.upperBound &&
         y.lowerBound <= other.y.lowerBound && y.upperBound >= other.y.upperBound &&

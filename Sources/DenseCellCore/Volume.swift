@@ -3,22 +3,28 @@
 /// Value semantics through the backing array: copies are cheap until written. A z-plane is a
 /// contiguous `ArraySlice` (no copy); sub-boxes are copied out with `extract(_:)`.
 public struct Volume<T>: @unchecked Sendable {
+    /// The extent; fixed, so `data` always holds `shape.count` elements.
     public private(set) var shape: Shape3
+    /// The elements, x fastest, then y, then z.
     public var data: [T]
 
+    /// A volume of `shape` with every voxel set to `value`.
     public init(shape: Shape3, repeating value: T) {
         self.shape = shape
         self.data = Array(repeating: value, count: shape.count)
     }
 
+    /// A volume of `shape` over `data`, which must hold `shape.count` elements in (z, y, x) order.
     public init(shape: Shape3, data: [T]) {
         precondition(data.count == shape.count, "volume data does not match shape \(shape)")
         self.shape = shape
         self.data = data
     }
 
+    /// The position of voxel (z, y, x) in `data`.
     @inlinable public func index(_ z: Int, _ y: Int, _ x: Int) -> Int { (z * shape.y + y) * shape.x + x }
 
+    /// The voxel at (z, y, x), read or written in place.
     @inlinable public subscript(z: Int, y: Int, x: Int) -> T {
         get { data[(z * shape.y + y) * shape.x + x] }
         set { data[(z * shape.y + y) * shape.x + x] = newValue }
@@ -61,6 +67,10 @@ public struct Volume<T>: @unchecked Sendable {
         }
     }
 
+    /// A volume of the same shape with `transform` applied to every voxel.
+    /// - Parameter transform: Maps one voxel's value to the new one.
+    /// - Returns: The transformed volume.
+    /// - Throws: Whatever `transform` throws.
     public func map<U>(_ transform: (T) throws -> U) rethrows -> Volume<U> {
         Volume<U>(shape: shape, data: try data.map(transform))
     }
@@ -70,9 +80,21 @@ extension Volume: Equatable where T: Equatable {}
 
 /// Element types a volume may hold when read from or written to files.
 public enum ScalarType: String, Sendable, CaseIterable {
-    case uint8, uint16, int32, float32, float16
-    /// Wide integers (int64, uint32, uint64 files; instance IDs) and doubles, read exactly.
-    case int64, float64
+    /// Unsigned 8-bit integers (labels, masks, 8-bit images).
+    case uint8
+    /// Unsigned 16-bit integers (raw EM images).
+    case uint16
+    /// Signed 32-bit integers.
+    case int32
+    /// 32-bit floats (normalized images, probabilities).
+    case float32
+    /// 16-bit floats.
+    case float16
+    /// Wide integers (int64, uint32, uint64 files; instance IDs), read exactly.
+    case int64
+    /// Doubles, read exactly.
+    case float64
+    /// Bytes per element.
     public var byteSize: Int {
         switch self { case .uint8: 1; case .uint16, .float16: 2; case .int32, .float32: 4; case .int64, .float64: 8 }
     }
@@ -80,15 +102,20 @@ public enum ScalarType: String, Sendable, CaseIterable {
 
 /// A volume of any supported element type, as it came from a file.
 public enum AnyVolume: Sendable {
+    /// Unsigned 8-bit data.
     case uint8(Volume<UInt8>)
+    /// Unsigned 16-bit data.
     case uint16(Volume<UInt16>)
+    /// Signed 32-bit data.
     case int32(Volume<Int32>)
+    /// 32-bit float data.
     case float32(Volume<Float>)
     /// Integers beyond int32 (e.g. instance IDs), exactly as stored.
     case int64(Volume<Int64>)
     /// Doubles that float32 cannot hold exactly.
     case float64(Volume<Double>)
 
+    /// The extent of the volume, whatever its element type.
     public var shape: Shape3 {
         switch self {
         case .uint8(let v): v.shape
@@ -170,9 +197,13 @@ public enum AnyVolume: Sendable {
     }
 }
 
+/// Why a volume cannot be read as class labels.
 public enum LabelError: Error, CustomStringConvertible, Equatable {
+    /// An integer label at or beyond the schema's class count (or negative).
     case outOfSchema(value: Int, classCount: Int)
+    /// A float value that is not a whole class index.
     case notLabels(String)
+    /// One line naming the offending value.
     public var description: String {
         switch self {
         case .outOfSchema(let value, let n): "label value \(value) is outside the schema (classes 0–\(n - 1))"

@@ -24,9 +24,9 @@ public enum GaussianBlur {
     ///   - kernel: an odd number of weights, centred.
     ///   - boundary: how samples beyond the edges are taken.
     ///   - scratch: room for `height × width` values, clobbered.
-    public static func blurPlane(_ plane: UnsafeMutablePointer<Float>, height: Int, width: Int,
-                                 kernel: UnsafeBufferPointer<Float>, boundary: BoundaryMode,
-                                 scratch: UnsafeMutablePointer<Float>) {
+    static func blurPlane(_ plane: UnsafeMutablePointer<Float>, height: Int, width: Int,
+                          kernel: UnsafeBufferPointer<Float>, boundary: BoundaryMode,
+                          scratch: UnsafeMutablePointer<Float>) {
         let r = kernel.count / 2
         for y in 0..<height {
             let row = y * width

@@ -29,7 +29,7 @@ public struct NormalSampler {
     ///   - u1: uniform in (0, 1]; callers keep it away from zero.
     ///   - u2: uniform in [0, 1).
     /// - Returns: the cosine and the sine branch of the transform.
-    @inlinable public static func boxMuller(_ u1: Float, _ u2: Float) -> (Float, Float) {
+    @inlinable static func boxMuller(_ u1: Float, _ u2: Float) -> (Float, Float) {
         let r = (-2 * logf(u1)).squareRoot()
         return (r * cosf(2 * .pi * u2), r * sinf(2 * .pi * u2))
     }

@@ -24,7 +24,16 @@ public enum Phantom {
 
     /// Counts of the objects placed (those near the faces may lie partly outside the volume).
     public struct Summary: Sendable, Equatable {
-        public var cells = 0, mitochondria = 0, alphaGranules = 0, denseGranules = 0, channelSegments = 0
+        /// Platelets.
+        public var cells = 0
+        /// Mitochondria.
+        public var mitochondria = 0
+        /// Alpha granules.
+        public var alphaGranules = 0
+        /// Dense granules (each with its core).
+        public var denseGranules = 0
+        /// Tube segments of the canalicular channel system.
+        public var channelSegments = 0
     }
 
     /// The geometry summary of a phantom without rasterizing it.

@@ -1,15 +1,23 @@
 /// A fixed-width bitmap font read from the text format of `Assets/font/` (blocks of `#`/`.`
 /// rows under `glyph XXXX` lines), drawn pixel by pixel so figure text stays crisp.
 public struct BitmapFont: Sendable {
-    /// Ink columns and rows of every glyph, and the pen advance per character.
-    public let width: Int, rows: Int, advance: Int
+    /// Ink columns of every glyph.
+    public let width: Int
+    /// Ink rows of every glyph.
+    public let rows: Int
+    /// Pen advance per character, in columns.
+    public let advance: Int
     /// Rows from the top of a glyph to just below its baseline.
     public let baseline: Int
     private var glyphs: [UInt32: [Bool]]
 
+    /// Why a font file could not be read.
     public enum ParseError: Error, CustomStringConvertible, Equatable {
+        /// The header lines are missing or wrong, and why.
         case badHeader(String)
+        /// A glyph block at `line` is malformed, and why.
         case badGlyph(line: Int, String)
+        /// One line naming the header or the line at fault.
         public var description: String {
             switch self {
             case .badHeader(let why): "font header: \(why)"
@@ -18,6 +26,9 @@ public struct BitmapFont: Sendable {
         }
     }
 
+    /// Reads a font from the text of a font file.
+    /// - Parameter text: The whole file.
+    /// - Throws: `ParseError` naming the first problem found.
     public init(parsing text: String) throws(ParseError) {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
@@ -70,7 +81,7 @@ public struct BitmapFont: Sendable {
     public func hasGlyph(_ c: Unicode.Scalar) -> Bool { glyphs[c.value] != nil }
 
     /// Height of a line of text at `scale`.
-    public func lineHeight(scale: Int = 1) -> Int { rows * scale }
+    func lineHeight(scale: Int = 1) -> Int { rows * scale }
 
     /// Width of `text` in pixels at `scale` (bold adds one pixel at the end).
     public func width(of text: String, scale: Int = 1, bold: Bool = false) -> Int {

@@ -1,8 +1,11 @@
 /// Where everything of a figure goes, in figure pixels; computed before drawing so tests and
 /// callers can find panels and legend entries.
 public struct FigureLayout: Sendable {
+    /// One panel: a pane of the study at the region of interest.
     public struct Panel: Sendable {
+        /// What the panel shows.
         public var pane: Pane
+        /// The title drawn above it.
         public var title: String
         /// Top-left of the title text (nil when titles are off).
         public var titleOrigin: (x: Int, y: Int)?
@@ -10,36 +13,55 @@ public struct FigureLayout: Sendable {
         public var rect: PixelRect
     }
 
+    /// One legend item: a swatch (or scale bar) and its text.
     public struct LegendEntry: Sendable {
+        /// What a legend item explains.
         public enum Kind: Hashable, Sendable {
+            /// A label class, by index in the schema.
             case labelClass(Int)
+            /// A kind of disagreement between two sources.
             case disagreement(Overlay.Disagreement)
             /// A bar `nanometres` long at the panels' scale.
             case scaleBar(nanometres: Double)
         }
+        /// What the item explains.
         public var kind: Kind
+        /// The text next to the swatch.
         public var label: String
+        /// The swatch color.
         public var color: RGB
         /// The color swatch (or the scale bar itself).
         public var swatch: PixelRect
+        /// Top-left of the text.
         public var textOrigin: (x: Int, y: Int)
     }
 
-    public var width: Int, height: Int
+    /// Figure width in pixels.
+    public var width: Int
+    /// Figure height in pixels.
+    public var height: Int
+    /// Figure pixels per font pixel, for all text.
     public var textScale: Int
+    /// The heading above the panels, if any.
     public var heading: String?
+    /// Top-left of the heading text (nil without a heading).
     public var headingOrigin: (x: Int, y: Int)?
+    /// The panels, left to right.
     public var panels: [Panel]
+    /// The legend entries, in drawing order.
     public var legend: [LegendEntry]
 }
 
 /// Composes figures for reports: panels side by side with titles, and a legend below.
 public enum Figure {
+    /// Background color of figures.
     public static let paper = RGB(255, 255, 255)
+    /// Text color.
     public static let ink = RGB(0x1E, 0x1E, 0x1E)
-    public static let frameColor = RGB(0x9A, 0x9A, 0x9A)
+    /// Color of the frames around panels and swatches.
+    static let frameColor = RGB(0x9A, 0x9A, 0x9A)
     /// Largest panel side accepted (keeps a mistyped `--scale` from exhausting memory).
-    public static let maxPanelSide = 16_384
+    static let maxPanelSide = 16_384
 
     /// Checks the request against the study and places every element.
     public static func layout(study: Study, panes: [Pane], options: FigureOptions,

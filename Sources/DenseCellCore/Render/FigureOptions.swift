@@ -4,8 +4,9 @@ public struct FigureOptions: Sendable {
     public var alpha: Double = 0.5
     /// Panel pixels per image pixel (2 doubles the size; 0.5 halves it by averaging).
     public var scale: Double = 1
-    /// Part of the slice to draw (nil = the whole slice along that axis).
+    /// Rows of the slice to draw (nil = all of them).
     public var roiY: Range<Int>? = nil
+    /// Columns of the slice to draw (nil = all of them).
     public var roiX: Range<Int>? = nil
     /// Class indices that are not painted (and left out of the legend).
     public var hiddenClasses: Set<Int> = []
@@ -19,6 +20,7 @@ public struct FigureOptions: Sendable {
     /// volume, so every slice of a series has the same brightness.
     public var grayWindow: (lo: Float, hi: Float)? = nil
 
+    /// Options with the given values; each defaults as its property does.
     public init(alpha: Double = 0.5, scale: Double = 1, roiY: Range<Int>? = nil, roiX: Range<Int>? = nil,
                 hiddenClasses: Set<Int> = [], heading: String? = nil, paneTitles: Bool = true, legend: Bool = true,
                 grayWindow: (lo: Float, hi: Float)? = nil) {

@@ -25,6 +25,7 @@ public enum Overlay {
         return hi > lo ? (lo, hi) : (lo, lo + 1)
     }
 
+    /// The display window of a whole image, as `displayRange(_:)` on its voxels finds it.
     public static func displayRange(_ image: Volume<Float>) -> (lo: Float, hi: Float) {
         displayRange(image.data[...])
     }
@@ -44,6 +45,7 @@ public enum Overlay {
         return mix(RGB(g, g, g), color, alpha)
     }
 
+    /// `top` laid over `base` with opacity `alpha` (0: only base, 1: only top).
     @inlinable public static func mix(_ base: RGB, _ top: RGB, _ alpha: Double) -> RGB {
         func m(_ a: UInt8, _ b: UInt8) -> UInt8 { UInt8((Double(a) * (1 - alpha) + Double(b) * alpha).rounded()) }
         return RGB(m(base.r, top.r), m(base.g, top.g), m(base.b, top.b))
@@ -51,7 +53,17 @@ public enum Overlay {
 
     /// Kinds of disagreement between a reference source A and a compared source B.
     public enum Disagreement: Int, CaseIterable, Sendable {
-        case agree, missed, extra, confused, cellBoundary
+        /// Both sources give the same class.
+        case agree
+        /// An organelle in A where B has none.
+        case missed
+        /// An organelle in B where A has none.
+        case extra
+        /// Both have an organelle, of different classes.
+        case confused
+        /// Neither has an organelle; they differ on cell versus background.
+        case cellBoundary
+        /// The map color of the kind; nil for agreement (the image shows through).
         public var color: RGB? {
             switch self {
             case .agree: nil
@@ -61,6 +73,7 @@ public enum Overlay {
             case .cellBoundary: RGB(0xB0, 0x8C, 0xFF)  // cell vs background
             }
         }
+        /// The kind's name in legends.
         public var name: String {
             switch self {
             case .agree: "agree"
@@ -72,6 +85,7 @@ public enum Overlay {
         }
     }
 
+    /// The kind of disagreement between label `a` of the reference and label `b` of the compared source.
     @inlinable public static func disagreement(_ a: UInt8, _ b: UInt8, organelles: Set<Int>) -> Disagreement {
         if a == b { return .agree }
         let ao = organelles.contains(Int(a)), bo = organelles.contains(Int(b))

@@ -3,8 +3,11 @@ import Foundation
 /// One panel of a figure: the image, the image with a label source over it, or the
 /// disagreement map of two label sources (the first is the reference, A).
 public enum Pane: Hashable, Sendable, CustomStringConvertible {
+    /// The image alone.
     case image
+    /// The image with the named label source over it.
     case labels(String)
+    /// The disagreement map of label sources A (reference) and B.
     case disagreement(String, String)
 
     /// Parses one pane spec: `image`, a label source name, or `diff:A/B`.
@@ -80,13 +83,20 @@ public enum Pane: Hashable, Sendable, CustomStringConvertible {
 
 /// Bad figure requests, worded for a one-line message.
 public enum FigureError: Error, CustomStringConvertible, Equatable {
+    /// A pane spec (given) that cannot be read, and why.
     case badPaneSpec(String, String)
+    /// A pane names a label source the study lacks; lists those it has.
     case missingSource(String, available: [String])
+    /// The slice index is outside the volume's `count` planes.
     case sliceOutOfRange(Int, count: Int)
+    /// The region of interest (as given) does not fit the slice.
     case roiOutOfRange(String)
+    /// An option value that cannot be used, described.
     case badOption(String)
+    /// No panes were asked for.
     case noPanes
 
+    /// One line naming the spec, source, slice or option at fault.
     public var description: String {
         switch self {
         case .badPaneSpec(let spec, let why): "pane \"\(spec)\": \(why)"

@@ -1,22 +1,40 @@
 /// A rectangle of pixels, `x..<x+width`, `y..<y+height`.
 public struct PixelRect: Hashable, Sendable, CustomStringConvertible {
-    public var x: Int, y: Int, width: Int, height: Int
+    /// Left edge.
+    public var x: Int
+    /// Top edge.
+    public var y: Int
+    /// Width in pixels.
+    public var width: Int
+    /// Height in pixels.
+    public var height: Int
+    /// A rectangle from its top-left corner and size.
     public init(x: Int, y: Int, width: Int, height: Int) {
         self.x = x; self.y = y; self.width = width; self.height = height
     }
+    /// One past the right edge.
     public var maxX: Int { x + width }
+    /// One past the bottom edge.
     public var maxY: Int { y + height }
+    /// The middle pixel (rounded toward the top-left).
     public var center: (x: Int, y: Int) { (x + width / 2, y + height / 2) }
+    /// Whether pixel (`px`, `py`) lies inside.
     public func contains(x px: Int, y py: Int) -> Bool { px >= x && px < maxX && py >= y && py < maxY }
+    /// `width×height@(x,y)`.
     public var description: String { "\(width)×\(height)@(\(x),\(y))" }
 }
 
 /// An 8-bit RGB raster (rows top to bottom, x fastest, channels interleaved) that figures are
 /// drawn into before they are written as PNG.
 public struct RGBCanvas: Equatable, Sendable {
-    public let width: Int, height: Int
+    /// Width in pixels.
+    public let width: Int
+    /// Height in pixels.
+    public let height: Int
+    /// `width × height × 3` bytes: R, G, B per pixel, rows top to bottom.
     public var pixels: [UInt8]
 
+    /// A canvas of the given size filled with one color (white unless told).
     public init(width: Int, height: Int, fill: RGB = RGB(255, 255, 255)) {
         precondition(width >= 0 && height >= 0)
         self.width = width; self.height = height
@@ -27,11 +45,13 @@ public struct RGBCanvas: Equatable, Sendable {
         pixels = p
     }
 
+    /// A canvas over existing pixels, which must hold `width × height × 3` bytes.
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * 3, "canvas pixels do not match \(width)×\(height)")
         self.width = width; self.height = height; self.pixels = pixels
     }
 
+    /// The pixel at (x, y), read or written in place.
     public subscript(x: Int, y: Int) -> RGB {
         get { let i = 3 * (y * width + x); return RGB(pixels[i], pixels[i + 1], pixels[i + 2]) }
         set { let i = 3 * (y * width + x); pixels[i] = newValue.r; pixels[i + 1] = newValue.g; pixels[i + 2] = newValue.b }

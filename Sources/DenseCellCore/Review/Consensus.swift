@@ -45,9 +45,13 @@ public enum Consensus {
 
     /// A replacement of labels on one region: where `mask` is 1, the consensus takes `labels`.
     public struct Patch: Sendable {
+        /// Where the patch lies in the volume.
         public var box: Box3
+        /// 1 on the region's voxels, over `box`.
         public var mask: Volume<UInt8>
+        /// The chosen source's labels over `box`; nil marks the region undecided.
         public var labels: Volume<UInt8>?
+        /// A patch over `box`.
         /// - Parameters:
         ///   - box: where the patch lies in the volume.
         ///   - mask: 1 on the region's voxels.

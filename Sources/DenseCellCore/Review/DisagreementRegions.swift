@@ -2,9 +2,13 @@ import Foundation
 
 /// How many voxels of one (A class, B class) pair a disagreement region holds.
 public struct ClassPairCount: Sendable, Equatable, Hashable {
+    /// The reference source's class.
     public var a: UInt8
+    /// The compared source's class.
     public var b: UInt8
+    /// Voxels where A has `a` and B has `b`.
     public var voxels: Int
+    /// A count of `voxels` for the pair (`a`, `b`).
     public init(a: UInt8, b: UInt8, voxels: Int) { self.a = a; self.b = b; self.voxels = voxels }
 }
 
@@ -13,6 +17,7 @@ public struct ClassPairCount: Sendable, Equatable, Hashable {
 public struct DisagreementRegion: Sendable, Equatable {
     /// Rank in the review queue, from 1 (the largest region).
     public var id: Int
+    /// Number of voxels in the region.
     public var voxels: Int
     /// The smallest box holding every voxel of the region.
     public var box: Box3
@@ -26,12 +31,14 @@ public struct DisagreementRegion: Sendable, Equatable {
     /// The pair the region is mostly about.
     public var mainPair: ClassPairCount { classPairs[0] }
 
+    /// A region from its statistics (the finder makes these; review logs rebuild them).
     public init(id: Int, voxels: Int, box: Box3, centroid: (z: Double, y: Double, x: Double),
                 seed: (z: Int, y: Int, x: Int), classPairs: [ClassPairCount]) {
         self.id = id; self.voxels = voxels; self.box = box; self.centroid = centroid
         self.seed = seed; self.classPairs = classPairs
     }
 
+    /// Equal when every property is (tuples keep the compiler from deriving this).
     public static func == (l: Self, r: Self) -> Bool {
         l.id == r.id && l.voxels == r.voxels && l.box == r.box && l.classPairs == r.classPairs
             && l.seed == r.seed && l.centroid == r.centroid
@@ -47,6 +54,7 @@ public struct DisagreementRule: Sendable, Equatable {
     /// Count disagreements between non-organelle classes (cell vs background) too.
     public var allClasses: Bool
 
+    /// A rule over `classes` classes; by default only disagreements involving an organelle count.
     public init(classes: Int, organelles: Set<Int>, allClasses: Bool = false) {
         self.classes = classes; self.organelles = organelles; self.allClasses = allClasses
     }
@@ -71,8 +79,11 @@ public struct DisagreementRule: Sendable, Equatable {
 /// then: kept if it has at least `minVoxels` voxels, forgotten otherwise. Memory is one slab of
 /// labels plus the statistics of the components still open, whatever the volume's depth.
 public struct DisagreementRegionFinder {
+    /// The extent of the whole volume the slabs come from.
     public let shape: Shape3
+    /// Which voxel pairs disagree.
     public let rule: DisagreementRule
+    /// Smallest region kept; smaller ones are dropped as noise.
     public let minVoxels: Int
 
     private let disagree: [Bool]

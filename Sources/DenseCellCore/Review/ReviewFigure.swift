@@ -3,11 +3,17 @@ import Foundation
 /// What figure shows one review item: the slice, a crop around the region or the flagged spot,
 /// the panes of its pair, and a heading with the decision or the note.
 public struct ReviewFigure: Sendable, Equatable {
+    /// The slice shown.
     public var z: Int
+    /// Rows of the crop.
     public var roiY: Range<Int>
+    /// Columns of the crop.
     public var roiX: Range<Int>
+    /// The panes side by side.
     public var panes: [Pane]
+    /// The line above the panels.
     public var heading: String
+    /// The PNG's file name, without a directory.
     public var fileName: String
 
     /// Image pixels shown around a flag, and the least shown around a region.
