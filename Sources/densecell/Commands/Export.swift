@@ -181,7 +181,7 @@ struct Export: ParsableCommand {
             let figure = ReviewFigure(record: record, number: i + 1, shape: opened.shape, studyName: name, sources: sources)
             // Each figure reads its own slice only.
             let study = try opened.study(figure.z..<(figure.z + 1))
-            var options = FigureOptions(alpha: alpha, scale: scale, roiY: figure.roiY, roiX: figure.roiX,
+            let options = FigureOptions(alpha: alpha, scale: scale, roiY: figure.roiY, roiX: figure.roiX,
                                         hiddenClasses: hidden,
                                         heading: titles ? figure.heading : nil, paneTitles: titles, legend: legend,
                                         grayWindow: grayWindow)
