@@ -289,7 +289,7 @@ struct Export: ParsableCommand {
             throw UsageError("\(subject): --roi \(text): expected Y0:Y1,X0:X1 (or Z0:Z1,Y0:Y1,X0:X1) inside the \(shape) volume")
         }
         guard box.z.contains(slices.lowerBound), box.z.contains(slices.upperBound - 1) else {
-            throw UsageError("\(subject): --roi \(text): its z range does not contain the slices of --z \(z)")
+            throw UsageError("\(subject): --roi \(text): its z range does not contain the slices of --z \(z ?? "")")
         }
         options.roiY = box.y
         options.roiX = box.x
