@@ -101,16 +101,21 @@ struct Info: ParsableCommand {
             let dataset = try HDF5Dataset(file: file, name: name)
             let count = info.dims.reduce(1, *)
             let bar = count >= 1 << 26 ? ProgressBar("info", total: 1000) : nil
-            let stats: ValueStatistics
-            do {
-                stats = try StreamingStatistics.of(dataset) { done, total in bar?.update(done * 1000 / max(1, total)) }
-            } catch {
-                guard error.kind == .tooLarge else { throw error }
-                print("    no statistics: \(error.message)")
-                return
-            }
+            guard let stats = try statisticsOrReason({ () throws(IOError) in
+                try StreamingStatistics.of(dataset) { done, total in bar?.update(done * 1000 / max(1, total)) }
+            }) else { return }
             bar?.finish()
             printRange(stats)
+        }
+    }
+
+    /// The statistics `compute` streams, or nil after printing why a volume too large to stream
+    /// has none (`info` still describes it).
+    func statisticsOrReason(_ compute: () throws(IOError) -> ValueStatistics) throws(IOError) -> ValueStatistics? {
+        do { return try compute() } catch {
+            guard error.kind == .tooLarge else { throw error }
+            print("    no statistics: \(error.message)")
+            return nil
         }
     }
 
@@ -118,14 +123,9 @@ struct Info: ParsableCommand {
     /// planes are too large to stream gets the reason instead.
     func describeValues(_ source: VolumeSource, isLabels: Bool, schema: LabelSchema) throws {
         let bar = source.shape.count >= 1 << 26 ? ProgressBar("info", total: source.shape.z, unit: "slices") : nil
-        let stats: ValueStatistics
-        do {
-            stats = try StreamingStatistics.of(source, bin: binning, labels: isLabels) { done, _ in bar?.update(done) }
-        } catch {
-            guard error.kind == .tooLarge else { throw error }
-            print("    no statistics: \(error.message)")
-            return
-        }
+        guard let stats = try statisticsOrReason({ () throws(IOError) in
+            try StreamingStatistics.of(source, bin: binning, labels: isLabels) { done, _ in bar?.update(done) }
+        }) else { return }
         bar?.finish()
         printRange(stats)
         guard isLabels else { return }
