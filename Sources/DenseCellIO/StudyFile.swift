@@ -5,6 +5,15 @@ import Foundation
 /// `/labels/<name>` (with `role` and optional `mask` attributes), `/masks/<name>` and
 /// `/probabilities/<name>`. `StudyWriter` writes it.
 public enum StudyFile {
+    /// A file kept beside a study: `dir/study.h5` → `dir/study` + `suffix` (the review log, the
+    /// viewer's cache).
+    public static func sibling(ofStudy study: String, suffix: String) -> String {
+        let ns = study as NSString
+        let base = (ns.lastPathComponent as NSString).deletingPathExtension
+        let dir = ns.deletingLastPathComponent
+        return (dir.isEmpty ? "" : dir + "/") + base + suffix
+    }
+
     /// Names of the label sources in a study file, in file order.
     public static func labelNames(_ file: HDF5File) -> [String] {
         file.datasetNames().filter { $0.hasPrefix("/labels/") }.map { String($0.dropFirst("/labels/".count)) }

@@ -1,3 +1,4 @@
+import DenseCellCore
 import Foundation
 
 /// How the report prints the numbers it shows, and the attributes that tie each shown number
@@ -12,15 +13,7 @@ enum ReportNumber {
     }
 
     /// A count with thousands separators ("1,234,567").
-    static func count(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-            out.append(ch)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    static func count(_ n: Int) -> String { NumberText.grouped(n) }
 
     /// The exact value as JSON prints it (`null` when undefined).
     static func exact(_ v: Double?) -> String {

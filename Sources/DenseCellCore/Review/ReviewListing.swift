@@ -58,7 +58,7 @@ public enum ReviewListing {
         var rows = [["#", "voxels", "z", "y", "x", "\(pair.0) says", "\(pair.1) says", "share"]]
         for r in regions.prefix(limit ?? regions.count) {
             let m = r.mainPair
-            rows.append(["\(r.id)", grouped(r.voxels), "\(r.box.z.lowerBound)–\(r.box.z.upperBound - 1)",
+            rows.append(["\(r.id)", NumberText.grouped(r.voxels), "\(r.box.z.lowerBound)–\(r.box.z.upperBound - 1)",
                          "\(r.box.y.lowerBound)–\(r.box.y.upperBound - 1)", "\(r.box.x.lowerBound)–\(r.box.x.upperBound - 1)",
                          className(Int(m.a), schema), className(Int(m.b), schema),
                          String(format: "%.0f%%", 100 * Double(m.voxels) / Double(r.voxels))])
@@ -104,13 +104,6 @@ public enum ReviewListing {
         return lines.joined(separator: "\n")
     }
 
-    /// `1240` → `1,240`.
-    public static func grouped(_ n: Int) -> String {
-        let s = String(n)
-        var out = ""
-        for (i, c) in s.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(c) }
-        return String(out.reversed())
-    }
 
     static func alignedTable(_ rows: [[String]], rightAligned: Set<Int>) -> String {
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }

@@ -13,12 +13,7 @@ public final class ReviewLog {
     private let descriptor: Int32
 
     /// `dir/study.h5` → `dir/study.review.jsonl`.
-    public static func defaultPath(forStudy study: String) -> String {
-        let ns = study as NSString
-        let base = (ns.lastPathComponent as NSString).deletingPathExtension
-        let dir = ns.deletingLastPathComponent
-        return (dir.isEmpty ? "" : dir + "/") + base + ".review.jsonl"
-    }
+    public static func defaultPath(forStudy study: String) -> String { StudyFile.sibling(ofStudy: study, suffix: ".review.jsonl") }
 
     /// Set when opening found a torn last line (a writer killed mid-record) and cut it off.
     public private(set) var repaired: String?

@@ -122,6 +122,16 @@ public struct ScreenGrid: Equatable, Sendable {
     }
 
     /// Fills a rectangle with one cell.
+    /// Clears `rect` to `bg` and draws a single-line frame around its edge (overlays, lists).
+    mutating func fillFramed(_ rect: Rect, frame: TermColor, bg: TermColor) {
+        fill(rect, with: Cell(" ", bg: bg))
+        let top = rect.row, left = rect.col, bottom = rect.row + rect.height - 1, right = rect.col + rect.width - 1
+        for x in left...right { self[top, x] = Cell("─", fg: frame, bg: bg); self[bottom, x] = Cell("─", fg: frame, bg: bg) }
+        for y in top...bottom { self[y, left] = Cell("│", fg: frame, bg: bg); self[y, right] = Cell("│", fg: frame, bg: bg) }
+        self[top, left] = Cell("┌", fg: frame, bg: bg); self[top, right] = Cell("┐", fg: frame, bg: bg)
+        self[bottom, left] = Cell("└", fg: frame, bg: bg); self[bottom, right] = Cell("┘", fg: frame, bg: bg)
+    }
+
     public mutating func fill(_ rect: Rect, with cell: Cell) {
         let r = rect.intersection(Rect(row: 0, col: 0, width: width, height: height))
         guard r.width > 0 else { return }

@@ -11,12 +11,7 @@ public enum SidecarCache {
     static let doneDataset = "/ensemble/done"
 
     /// `dir/study.h5` → `dir/study.densecell-cache.h5`.
-    public static func path(forStudy study: String) -> String {
-        let ns = study as NSString
-        let base = (ns.lastPathComponent as NSString).deletingPathExtension
-        let dir = ns.deletingLastPathComponent
-        return (dir.isEmpty ? "" : dir + "/") + base + ".densecell-cache.h5"
-    }
+    public static func path(forStudy study: String) -> String { StudyFile.sibling(ofStudy: study, suffix: ".densecell-cache.h5") }
 
     /// The cached labels and coverage for these models and this image shape, if any.
     static func load(path: String, key: String, shape: Shape3) -> (labels: Volume<UInt8>, done: Volume<UInt8>)? {

@@ -215,15 +215,7 @@ final class Renderer {
         let box = Self.helpBox(state)
         let top = box.row, left = box.col, width = box.width, height = box.height
         let bg = TermColor(0x1C, 0x1C, 0x1C)
-        grid.fill(box, with: Cell(" ", bg: bg))
-        for x in left..<(left + width) {
-            grid[top, x] = Cell("─", fg: .accent, bg: bg); grid[top + height - 1, x] = Cell("─", fg: .accent, bg: bg)
-        }
-        for y in top..<(top + height) {
-            grid[y, left] = Cell("│", fg: .accent, bg: bg); grid[y, left + width - 1] = Cell("│", fg: .accent, bg: bg)
-        }
-        grid[top, left] = Cell("┌", fg: .accent, bg: bg); grid[top, left + width - 1] = Cell("┐", fg: .accent, bg: bg)
-        grid[top + height - 1, left] = Cell("└", fg: .accent, bg: bg); grid[top + height - 1, left + width - 1] = Cell("┘", fg: .accent, bg: bg)
+        grid.fillFramed(box, frame: .accent, bg: bg)
         grid.put(" keys ", row: top, col: left + 2, fg: .accent, bg: bg, attrs: .bold)
         for (i, (key, what)) in lines.enumerated() where 2 + i < height - 1 {
             let y = top + 2 + i

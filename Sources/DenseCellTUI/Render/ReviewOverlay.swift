@@ -48,7 +48,7 @@ enum ReviewOverlay {
                 guard Int(c) < state.classNames.count else { return "class \(c)" }
                 return short ? Format.shortName(state.classNames[Int(c)]) : state.classNames[Int(c)]
             }
-            var text = "region \(r.id)/\(q.regions.count): A \(name(m.a)) vs B \(name(m.b)) · \(ReviewListing.grouped(r.voxels)) \(short ? "vox" : "voxels") · z \(r.box.z.lowerBound)–\(r.box.z.upperBound - 1)"
+            var text = "region \(r.id)/\(q.regions.count): A \(name(m.a)) vs B \(name(m.b)) · \(NumberText.grouped(r.voxels)) \(short ? "vox" : "voxels") · z \(r.box.z.lowerBound)–\(r.box.z.upperBound - 1)"
             if let take = q.decided[r.id] { text += " · decided: \(take.rawValue)" }
             return text
         }
@@ -86,16 +86,7 @@ enum ReviewOverlay {
         let box = listBox(list, state: state)
         let top = box.row, left = box.col, width = box.width, height = box.height
         let bg = TermColor(0x1C, 0x1C, 0x1C)
-        grid.fill(Rect(row: top, col: left, width: width, height: height), with: Cell(" ", bg: bg))
-        for x in left..<(left + width) {
-            grid[top, x] = Cell("─", fg: .accent, bg: bg); grid[top + height - 1, x] = Cell("─", fg: .accent, bg: bg)
-        }
-        for y in top..<(top + height) {
-            grid[y, left] = Cell("│", fg: .accent, bg: bg); grid[y, left + width - 1] = Cell("│", fg: .accent, bg: bg)
-        }
-        grid[top, left] = Cell("┌", fg: .accent, bg: bg); grid[top, left + width - 1] = Cell("┐", fg: .accent, bg: bg)
-        grid[top + height - 1, left] = Cell("└", fg: .accent, bg: bg)
-        grid[top + height - 1, left + width - 1] = Cell("┘", fg: .accent, bg: bg)
+        grid.fillFramed(box, frame: .accent, bg: bg)
         grid.put(" review items (\(list.items.count)), newest first ", row: top, col: left + 2, fg: .accent, bg: bg, attrs: .bold)
         let visible = max(1, height - 4)
         let first = min(max(0, list.selection - visible + 1), max(0, list.items.count - visible))

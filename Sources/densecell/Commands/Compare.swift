@@ -62,12 +62,11 @@ struct Compare: ParsableCommand {
         }
         var pairNames: (String, String)? = nil
         if let pair {
-            let parts = pair.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else { throw UsageError("--pair \(pair): expected two source names as a,b") }
-            for name in parts where !available.contains(name) {
+            let parts = try parsePair(pair)
+            for name in [parts.0, parts.1] where !available.contains(name) {
                 throw IOError(.missingDataset, file: study, dataset: "/labels/" + name, "no such label source for --pair")
             }
-            pairNames = (parts[0], parts[1])
+            pairNames = parts
         }
         let shapeSource = file.isDataset("/image") ? "/image" : "/labels/" + names[0]
         guard let shape = VolumeReader.volumeShape(dims: try file.info(shapeSource).dims) else {

@@ -64,7 +64,7 @@ struct Regions: ParsableCommand {
             print(ReviewListing.regionsCSV(regions, schema: schema))
         } else {
             let total = regions.reduce(0) { $0 + $1.voxels }
-            print("\(study): \(names.0) vs \(names.1), \(regions.count) region\(regions.count == 1 ? "" : "s") of ≥ \(minVoxels) voxels, \(total) voxels in all\n")
+            print("\(study): \(names.0) vs \(names.1), \(regions.count) region\(regions.count == 1 ? "" : "s") of ≥ \(minVoxels) voxels, \(NumberText.grouped(total)) voxels in all\n")
             if !regions.isEmpty {
                 print(ReviewListing.regionsTable(regions, pair: names, schema: schema, limit: limit == 0 ? nil : limit))
                 if limit > 0 && regions.count > limit { print("… \(regions.count - limit) more (--limit 0 shows all)") }
