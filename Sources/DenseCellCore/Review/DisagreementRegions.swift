@@ -118,6 +118,10 @@ public struct DisagreementRegionFinder {
         for m in masks { precondition(m.shape == a.shape, "mask \(m.shape) does not match slab \(a.shape)") }
         let depth = a.shape.z, ny = shape.y, nx = shape.x, plane = shape.planeCount
         var labels = [Int32](repeating: -1, count: depth * plane)
+        // The labeled region, combined once per slab rather than looked up mask by mask per voxel.
+        let keep: [UInt8]? = masks.isEmpty ? nil : masks.dropFirst().reduce(masks[0].data) { acc, m in
+            zip(acc, m.data).map { $0 != 0 && $1 != 0 ? 1 : 0 }
+        }
         a.data.withUnsafeBufferPointer { ap in
             b.data.withUnsafeBufferPointer { bp in
                 disagree.withUnsafeBufferPointer { table in
@@ -127,7 +131,7 @@ public struct DisagreementRegionFinder {
                                 let i = (z * ny + y) * nx + x
                                 let va = Int(ap[i]), vb = Int(bp[i])
                                 guard table[va &* 256 &+ vb] else { continue }
-                                if !masks.isEmpty && masks.contains(where: { $0.data[i] == 0 }) { continue }
+                                if let keep, keep[i] == 0 { continue }
                                 var label: Int32 = -1
                                 if x > 0 { label = join(label, labels[i - 1]) }
                                 if y > 0 { label = join(label, labels[i - nx]) }
