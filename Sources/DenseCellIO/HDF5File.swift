@@ -178,8 +178,16 @@ public final class HDF5File: @unchecked Sendable {
         }
     }
 
+    /// Creates the group `name` (and its parents) if missing.
+    ///
+    /// - Throws: `IOError(.writeFailed)`.
+    public func makeGroup(_ name: String) throws(IOError) {
+        hdf5Lock.lock(); defer { hdf5Lock.unlock() }
+        try makeParents(of: Self.normalize(name) + "/_")
+    }
+
     /// Removes a dataset or group link (the space is reclaimed only when the file is rewritten).
-    func delete(_ name: String) {
+    public func delete(_ name: String) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         H5Ldelete(id, Self.normalize(name), dc_h5p_default())
     }
@@ -394,7 +402,7 @@ public final class HDF5File: @unchecked Sendable {
     ///   - chunks: The chunk shape, clipped to `dims`.
     ///   - gzip: The deflate level (with shuffle); 0 for none.
     /// - Throws: `IOError(.writeFailed)` when HDF5 cannot create it.
-    func createDataset(_ name: String, dims: [Int], fileType: ScalarType, chunks: [Int], gzip: Int = 1) throws(IOError) {
+    public func createDataset(_ name: String, dims: [Int], fileType: ScalarType, chunks: [Int], gzip: Int = 1) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let n = Self.normalize(name)
         if H5Lexists(id, n, dc_h5p_default()) > 0 { H5Ldelete(id, n, dc_h5p_default()) }
@@ -413,7 +421,7 @@ public final class HDF5File: @unchecked Sendable {
     /// existing dataset.
     ///
     /// - Throws: `IOError(.missingDataset)` when there is no such dataset, `.writeFailed` when HDF5 fails.
-    func writeSlab<T>(_ name: String, start: [Int], count: [Int], data: [T], memoryType: ScalarType) throws(IOError) {
+    public func writeSlab<T>(_ name: String, start: [Int], count: [Int], data: [T], memoryType: ScalarType) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         let d = try openDataset(name); defer { H5Dclose(d) }
         let fileSpace = H5Dget_space(d); defer { H5Sclose(fileSpace) }

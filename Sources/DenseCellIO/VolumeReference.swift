@@ -14,6 +14,9 @@ public struct VolumeReference: Hashable, Sendable, CustomStringConvertible {
     public var kind: Kind
 
     /// `PATH:DATASET` or `PATH`, for messages.
+    /// A reference to `path` (and `dataset` of an HDF5 file), as parsed or made in code.
+    public init(path: String, dataset: String?, kind: Kind) { self.path = path; self.dataset = dataset; self.kind = kind }
+
     public var description: String { dataset.map { "\(path):\($0)" } ?? path }
 
     /// Equal when path and dataset are; the kind follows from them.

@@ -24,6 +24,8 @@ public protocol VolumeSource: AnyObject {
     ///
     /// - Throws: `IOError` naming the file when it cannot be read.
     func read(_ box: Box3) throws(IOError) -> AnyVolume
+    /// Whether reads come from memory rather than disk (the viewer reads those on its key thread).
+    var isInMemory: Bool { get }
 }
 
 /// How much of a volume a streaming pass holds at once.
@@ -66,6 +68,9 @@ public enum ReadBudget {
 }
 
 extension VolumeSource {
+    /// Files are on disk unless a reader says otherwise.
+    public var isInMemory: Bool { false }
+
     /// The whole volume as a box.
     public var bounds: Box3 { Box3(shape: shape) }
 

@@ -11,13 +11,14 @@ public final class ViewerSession {
     public let data: ViewerData
     let renderer = Renderer()
     private let provider: SegmentationProvider?
-    private let cachePath: String?
     private let studyPath: String
+    private let resolutionNM: [Double]?
     private let exportDirectory: String
     private let events = JobEventQueue()
     private var job: InferenceJob?
-    private let cacheWriter = DispatchQueue(label: "densecell.cache-writer")
-    private let cacheWrites = DispatchGroup()
+    private let exports = DispatchGroup()
+    private var regionSearches = 0
+    private var rankingComplete = false
     private var review = ReviewState()
     private var reviewPath: String?
     private var reviewLog: ReviewLog?
@@ -26,34 +27,80 @@ public final class ViewerSession {
     static let regionMinVoxels = 20
     static let consensusName = ViewerData.consensusName
 
+    /// A session over a study held in memory (small studies built in code).
+    /// - Parameters: as `init(slices:fileName:provider:cachePath:cacheBytes:studyPath:exportDirectory:withoutModels:)`.
+    /// - Throws: `IOError` when no viewer cache can be made.
+    public convenience init(study: Study, fileName: String, provider: SegmentationProvider?, cachePath: String?,
+                            cacheBytes: Int = 512 << 20, studyPath: String? = nil, exportDirectory: String = ".",
+                            withoutModels: String = ViewerSession.noModels) throws(IOError) {
+        let image = MemoryVolume(.float32(study.image), name: fileName + ":/image")
+        let sources = study.labels.map { s in
+            (name: s.name, role: s.role, labels: MemoryVolume(.uint8(s.labels), name: "\(fileName):/labels/\(s.name)") as VolumeSource,
+             mask: s.mask.map { MemoryVolume(.uint8($0), name: "\(fileName):/masks/\(s.name)") as VolumeSource })
+        }
+        try self.init(image: image, sources: sources, schema: study.schema, resolutionNM: study.resolutionNM, fileName: fileName,
+                      provider: provider, cachePath: cachePath, cacheBytes: cacheBytes, studyPath: studyPath,
+                      exportDirectory: exportDirectory, withoutModels: withoutModels)
+    }
+
+    /// A session over a study on disk, read on demand.
     /// - Parameters:
+    ///   - slices: the study's readers (image, sources, masks).
     ///   - fileName: shown in the header.
     ///   - provider: the ensemble for `i`/`I`, or nil when no models were given.
-    ///   - cachePath: the sidecar cache file, or nil not to cache on disk.
+    ///   - cachePath: the viewer cache file, or nil for a temporary one.
+    ///   - cacheBytes: the bound of decoded slices held (`--cache-mb`).
     ///   - exportDirectory: where `e` writes PNG figures.
     ///   - withoutModels: the footer's remark when there is no provider.
-    public init(study: Study, fileName: String, provider: SegmentationProvider?, cachePath: String?,
-                studyPath: String? = nil, exportDirectory: String = ".",
-                withoutModels: String = "no models loaded: ensemble inference is off (--models DIR to enable)") {
+    /// - Throws: `IOError` when the image cannot be read or no viewer cache can be made.
+    public convenience init(slices: StudySlices, fileName: String, provider: SegmentationProvider?, cachePath: String?,
+                            cacheBytes: Int = 512 << 20, studyPath: String? = nil, exportDirectory: String = ".",
+                            withoutModels: String = ViewerSession.noModels) throws(IOError) {
+        try self.init(image: slices.image, sources: slices.sources.map { ($0.name, $0.role, $0.labels, $0.mask) }, schema: slices.schema,
+                      resolutionNM: slices.resolutionNM, fileName: fileName, provider: provider, cachePath: cachePath,
+                      cacheBytes: cacheBytes, studyPath: studyPath, exportDirectory: exportDirectory, withoutModels: withoutModels)
+    }
+
+    public static let noModels = "no models loaded: ensemble inference is off (--models DIR to enable)"
+
+    init(image: VolumeSource, sources list: [(name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource?)],
+         schema: LabelSchema, resolutionNM: [Double]?, fileName: String, provider: SegmentationProvider?, cachePath: String?,
+         cacheBytes: Int, studyPath: String?, exportDirectory: String, withoutModels: String) throws(IOError) {
         self.studyPath = studyPath ?? fileName
         self.exportDirectory = exportDirectory
+        self.resolutionNM = resolutionNM
         // The reference first: truth, then annotators, then algorithms (stable within a role).
-        var study = study
         let rank: [SourceRole: Int] = [.truth: 0, .annotator: 1, .algorithm: 2]
-        study.labels = study.labels.enumerated().sorted { (rank[$0.element.role]!, $0.offset) < (rank[$1.element.role]!, $1.offset) }.map(\.element)
-        data = ViewerData(study: study)
-        self.provider = provider
-        self.cachePath = cachePath
-        state = ViewState(fileName: fileName, shape: study.shape, classNames: study.schema.names,
-                          sources: study.labels.map(\.name))
-        if let provider, let cachePath, let cached = SidecarCache.load(path: cachePath, key: provider.cacheKey, shape: study.shape) {
-            data.setEnsemble(labels: cached.labels, done: cached.done)
-            state = reduce(state, .addSource(ViewerData.ensembleName))
-            let covered = cached.done.data.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-            state = reduce(state, .notice("ensemble results from the cache: \(covered * 100 / max(1, study.shape.count))% of the volume"))
+        let ordered = list.enumerated().sorted { (rank[$0.element.role]!, $0.offset) < (rank[$1.element.role]!, $1.offset) }.map(\.element)
+        var cacheFile: ViewerCacheFile?
+        var cacheRemark: String?
+        if let cachePath {
+            do {
+                cacheFile = try ViewerCacheFile(path: cachePath)
+                cacheRemark = cacheFile?.replacedBecause
+            } catch {
+                cacheRemark = "viewer cache \(cachePath) cannot be written; using a temporary one"
+            }
         }
-        state = reduce(state, .status(provider.map { "ensemble: \($0.summary) (i/I to run)" }
-                                      ?? withoutModels))
+        data = try ViewerData(image: image, sources: ordered, schema: schema, cacheFile: cacheFile, cacheBytes: cacheBytes,
+                              ensembleKey: provider?.cacheKey)
+        self.provider = provider
+        state = ViewState(fileName: fileName, shape: image.shape, classNames: schema.names, sources: data.sources.map(\.name))
+        let events = self.events
+        data.changed = { events.post(.dataChanged) }
+        data.noticed = { events.post(.notice($0)) }
+        if let cacheRemark { state = reduce(state, .notice(cacheRemark)) }
+        if data.sourceIndex(ViewerData.ensembleName) != nil {
+            let done = data.ensemble.voxelsDone
+            state = reduce(state, .notice("ensemble results from the cache: \(done * 100 / max(1, image.shape.count))% of the volume"))
+        }
+        state = reduce(state, .status(provider.map { "ensemble: \($0.summary) (i/I to run)" } ?? withoutModels))
+    }
+
+    /// Stops background work and closes the viewer cache (a temporary one is removed).
+    public func close() {
+        job?.cancel()
+        data.close()
     }
 
     var isJobRunning: Bool { job != nil }
@@ -80,16 +127,31 @@ public final class ViewerSession {
         DisagreementRule(classes: data.schema.count, organelles: data.organelles)
     }
 
-    /// Finds the regions of the compared pair off the key-handling thread.
+    /// Finds the regions of the compared pair off the key-handling thread, in one streaming pass
+    /// over the two sources.
     private func startRegionSearch() {
         guard state.hasPair, let ia = data.sourceIndex(state.sources[state.pair.a]),
               let ib = data.sourceIndex(state.sources[state.pair.b]) else { return }
         let a = data.sources[ia], b = data.sources[ib], pair = state.pair, rule = regionRule
-        let events = self.events
+        let readers = [a.labels, b.labels].map(data.reader), masks = [a.mask, b.mask].compactMap { $0 }.map(data.reader)
+        let events = self.events, shape = data.shape, classes = data.schema.count
+        regionSearches += 1
+        state = reduce(state, .notice("finding the regions where \(a.name) and \(b.name) disagree…"))
         DispatchQueue.global(qos: .userInitiated).async {
-            let regions = DisagreementRegion.find(a: a.labels, b: b.labels, masks: [a.mask, b.mask].compactMap { $0 },
-                                                  rule: rule, minVoxels: ViewerSession.regionMinVoxels)
-            events.post(.regions(pair, regions))
+            do {
+                var finder = DisagreementRegionFinder(shape: shape, rule: rule, minVoxels: ViewerSession.regionMinVoxels)
+                let depth = try ReadBudget.slabDepth(readers + masks, bytesPerVoxel: Array(repeating: 1, count: readers.count + masks.count),
+                                                     slabBytes: 64 << 20)
+                try readers[0].forEachSlab(depth: depth) { z in
+                    let box = readers[0].slab(z)
+                    finder.add(a: try readers[0].readLabels(box, classCount: classes), b: try readers[1].readLabels(box, classCount: classes),
+                               masks: try masks.map { try $0.readMask(box) }, z0: z.lowerBound)
+                }
+                events.post(.regions(pair, finder.finish()))
+            } catch {
+                events.post(.notice("regions not found: \(error)"))
+                events.post(.regions(pair, []))
+            }
         }
     }
 
@@ -173,32 +235,39 @@ public final class ViewerSession {
 
     /// The live consensus source: A with every decided region taken from the chosen source.
     /// Regions are disjoint, so a decision changes only its own region's voxels: `regions` nil
-    /// rebuilds from every decision of the log, otherwise only those regions are redone.
+    /// rebuilds from every decision of the log, otherwise only those regions are redone. Only the
+    /// regions' boxes are read.
     private func updateConsensus(_ pair: SourcePair, regions only: [DisagreementRegion]? = nil) {
         guard let q = state.regionQueue, q.pair == pair, let ia = data.sourceIndex(state.sources[pair.a]),
               let ib = data.sourceIndex(state.sources[pair.b]) else { return }
         let a = data.sources[ia], b = data.sources[ib]
         let decisions = review.decisions(pair: pairNames(pair))
-        if data.sourceIndex(Self.consensusName) == nil || only == nil {
-            data.setSource(LabelSource(name: Self.consensusName, role: .truth, labels: a.labels, mask: a.mask))
-        }
+        if data.sourceIndex(Self.consensusName) == nil || only == nil { data.resetConsensus(base: ia) }
         let redo = only ?? q.regions.filter { decisions[$0.id] != nil }
-        var patches: [Consensus.Patch] = []
-        for region in redo {
-            var source = a
-            if let r = decisions[region.id], r.region?.matches(region) == true {
-                switch r.take ?? .neither {
-                case .a, .neither: source = a
-                case .b: source = b
-                case .ensemble: if let e = data.ensemble { source = e }
+        let classes = data.schema.count
+        do {
+            for region in redo {
+                var source = a
+                var decided = false
+                if let r = decisions[region.id], r.region?.matches(region) == true {
+                    decided = true
+                    switch r.take ?? .neither {
+                    case .a, .neither: source = a
+                    case .b: source = b
+                    case .ensemble: if let e = data.sourceIndex(ViewerData.ensembleName) { source = data.sources[e] }
+                    }
                 }
+                guard decided, source.name != a.name else { data.patchConsensus(region.id, nil, box: region.box); continue }
+                let masks = try [a.mask, b.mask].compactMap { $0 }.map { try data.reader($0).readMask(region.box) }
+                let mask = Consensus.regionMask(region, a: try data.reader(a.labels).readLabels(region.box, classCount: classes),
+                                                b: try data.reader(b.labels).readLabels(region.box, classCount: classes),
+                                                masks: masks, rule: regionRule)
+                let labels = try data.reader(source.labels).readLabels(region.box, classCount: classes)
+                data.patchConsensus(region.id, .init(box: region.box, mask: mask, labels: labels), box: region.box)
             }
-            let masks = [a.mask, b.mask].compactMap { $0?.extract(region.box) }
-            let mask = Consensus.regionMask(region, a: a.labels.extract(region.box), b: b.labels.extract(region.box),
-                                            masks: masks, rule: regionRule)
-            patches.append(.init(box: region.box, mask: mask, labels: source.labels.extract(region.box)))
+        } catch {
+            state = reduce(state, .notice("consensus not updated: \(error)"))
         }
-        data.modifyLabels(of: Self.consensusName) { labels in Consensus.apply(patches, to: &labels, z0: 0) }
         if !state.sources.contains(Self.consensusName) { state = reduce(state, .addSource(Self.consensusName)) }
     }
 
@@ -208,10 +277,16 @@ public final class ViewerSession {
         switch action {
         case .nextDisagreement, .previousDisagreement:
             if state.hasPair, let a = data.sourceIndex(state.sources[state.pair.a]), let b = data.sourceIndex(state.sources[state.pair.b]),
-               state.ranking?.pair != state.pair || state.ranking?.revision != data.revision {
-                var r = data.ranking(SourcePair(a: a, b: b))
+               state.ranking?.pair != state.pair || state.ranking?.revision != data.revision || !rankingComplete {
+                var (r, complete) = data.ranking(SourcePair(a: a, b: b))
                 r.pair = state.pair
+                rankingComplete = complete
                 state = reduce(state, .setRanking(r))
+                if !complete, let p = data.passProgress {
+                    state = reduce(state, action)
+                    state = reduce(state, .notice("ranking from the \(p.done) of \(p.total) slices counted so far"))
+                    return
+                }
             }
         case .runInference(let kind):
             startJob(kind)
@@ -263,29 +338,41 @@ public final class ViewerSession {
             state = reduce(state, .notice("ensemble already computed for the \(kind.title) (cached)"))
             return
         }
-        let job = InferenceJob(kind: kind, roi: roi, image: data.image, provider: provider, events: events)
+        let job = InferenceJob(kind: kind, roi: roi, image: data.image, normalization: data.normalization.map { ($0.mean, $0.std) },
+                               store: data.ensemble, provider: provider, events: events)
         self.job = job
         state = reduce(state, .jobStarted(JobStatus(kind: kind, voxelsTotal: roi.shape.count)))
         job.start()
     }
 
-    /// Writes the panes on screen (visible region, opacity, hidden classes) as a PNG figure.
+    /// Writes the panes on screen (visible region, opacity, hidden classes) as a PNG figure, read
+    /// and rendered off the key thread at full resolution.
     private func exportView() {
         let layout = Layout(state)
         guard let region = layout.visibleRegion(state) else { state = reduce(state, .notice("nothing visible to export")); return }
         let panes = layout.panes.map { $0.kind.figurePane(state) }
-        let study = data.study
-        var options = FigureOptions(alpha: state.alpha, roiY: region.y, roiX: region.x, hiddenClasses: state.hiddenClasses,
+        let options = FigureOptions(alpha: state.alpha, roiY: region.y, roiX: region.x, hiddenClasses: state.hiddenClasses,
                                     grayWindow: data.displayRange)
-        options.heading = FigureExport.defaultHeading(studyPath: studyPath, study: study, z: state.z, options: options)
-        do {
-            let path = try FigureExport.export(study: study, studyPath: studyPath, z: state.z, panes: panes, options: options,
-                                               directory: exportDirectory)
-            state = reduce(state, .notice("wrote \(path)"))
-        } catch {
-            state = reduce(state, .notice("export failed: \(error)"))
+        let z = state.z, data = self.data, studyPath = self.studyPath, directory = exportDirectory, events = self.events
+        let resolution = resolutionNM
+        state = reduce(state, .notice("exporting z \(z)…"))
+        DispatchQueue.global(qos: .userInitiated).async(group: exports) {
+            do {
+                var slice = try data.sliceStudy(z: z)
+                slice.resolutionNM = resolution
+                var o = options
+                o.heading = FigureExport.defaultHeading(studyPath: studyPath, study: slice, z: z, options: o, sliceCount: data.shape.z)
+                let path = try FigureExport.export(study: slice, studyPath: studyPath, z: z, panes: panes, options: o,
+                                                   directory: directory, firstSlice: z, sliceCount: data.shape.z)
+                events.post(.notice("wrote \(path)"))
+            } catch {
+                events.post(.notice("export failed: \(error)"))
+            }
         }
     }
+
+    /// Waits until figure exports have been written (tests, quitting).
+    func flushExports() { exports.wait() }
 
     /// Applies what background jobs reported; returns whether anything changed.
     @discardableResult
@@ -295,22 +382,23 @@ public final class ViewerSession {
         for event in pending {
             switch event {
             case .progress(let done, let total, let tile):
-                if let tile { applyTile(tile.labels, at: tile.box) }
+                if let tile { applyTile(tile) }
                 let elapsed = job.map { Date().timeIntervalSince($0.started) } ?? 0
                 state = reduce(state, .jobProgress(voxelsDone: done, voxelsTotal: total, elapsedSeconds: elapsed))
-            case .finished(let roi, let labels, let cancelled, let error):
+            case .finished(let roi, let cancelled, let error):
                 let elapsed = job.map { Date().timeIntervalSince($0.started) } ?? 0
                 job = nil
-                if let labels { applyTile(labels, at: roi) }
                 let message: String
                 if let error { message = "ensemble failed: \(error)" }
                 else if cancelled { message = "ensemble cancelled; finished tiles kept" }
                 else { message = String(format: "ensemble done: %@ voxels in %.1f s", "\(roi.shape.count)", elapsed) }
                 state = reduce(state, .jobEnded(message: message))
-                saveCache()
             case .notice(let text):
                 state = reduce(state, .notice(text))
+            case .dataChanged:
+                data.passReported()
             case .regions(let pair, let regions):
+                regionSearches -= 1
                 guard pair.a < state.sources.count, pair.b < state.sources.count else { break }
                 var decided: [Int: ReviewRecord.Take] = [:]
                 var stale = 0
@@ -326,21 +414,9 @@ public final class ViewerSession {
         return true
     }
 
-    private func applyTile(_ labels: Volume<UInt8>, at box: Box3) {
-        if data.insertEnsemble(labels, at: box) || !state.sources.contains(ViewerData.ensembleName) {
+    private func applyTile(_ box: Box3) {
+        if data.ensembleWritten(box) || !state.sources.contains(ViewerData.ensembleName) {
             state = reduce(state, .addSource(ViewerData.ensembleName))
-        }
-    }
-
-    /// Writes the ensemble results to the sidecar file off the key-handling thread.
-    private func saveCache() {
-        guard let cachePath, let provider, let ensemble = data.ensemble, let done = ensemble.mask else { return }
-        let key = provider.cacheKey, labels = ensemble.labels
-        let events = self.events
-        cacheWriter.async(group: cacheWrites) {
-            do { try SidecarCache.write(path: cachePath, key: key, labels: labels, done: done) } catch {
-                events.post(.notice("cache not written: \(error)"))
-            }
         }
     }
 
@@ -353,9 +429,26 @@ public final class ViewerSession {
         processJobEvents()
     }
 
-    /// Waits until cache writes have landed on disk.
-    func flushCache() { cacheWrites.wait() }
+    /// Waits until every plane asked for is read, the background pass has counted everything,
+    /// no job or region search runs, and applies what they reported (tests; `--measure-frames`).
+    public func settle(timeout: TimeInterval = 60) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            _ = frame()
+            processJobEvents()
+            if data.planesIdle && data.passIdle && job == nil && regionSearches == 0 && events.isEmpty {
+                _ = frame()
+                if data.planesIdle { break }
+            }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        processJobEvents()
+    }
 
     /// Draws the current state into a screen grid: what the terminal shows, and what tests and `--measure-frames` inspect.
-    public func frame() -> ScreenGrid { renderer.render(state, data: data) }
+    public func frame() -> ScreenGrid {
+        let grid = renderer.render(state, data: data)
+        data.requestPlanes(around: state.z, level: data.level(forZoom: Layout(state).zoom(state)))
+        return grid
+    }
 }

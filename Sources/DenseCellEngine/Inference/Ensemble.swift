@@ -165,7 +165,7 @@ public final class Ensemble: @unchecked Sendable {
     ///   - emit: receives each final slab, in z order.
     ///   - progress: called after every window and when slices become final.
     /// - Throws: `EngineError`, or what `read` and `emit` throw.
-    func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
+    public func segmentStreaming(volume: Shape3, normalization: InputNormalization, roi: Box3, options: InferenceOptions,
                                  block: Range<Int>? = nil, wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,
                                  progress: ((InferenceProgress) -> Void)?, profile: PhaseProfile? = nil) throws {

@@ -1,185 +1,598 @@
 import DenseCellCore
+import DenseCellEngine
+import DenseCellIO
 import Foundation
 
-/// The volumes behind the view: the study, the ensemble results as they arrive, and caches of
-/// what is expensive to recompute (display grays, metrics, disagreement rankings).
-/// Used from the main thread only; jobs hand their results over through the session.
-public final class ViewerData {
-    let image: Volume<Float>
+/// A label source as the viewer holds it: readers of its labels and mask (indices into the
+/// volume table), never the voxels.
+struct ViewerSource {
+    var name: String
+    var role: SourceRole
+    var labels: Int
+    var mask: Int?
+    /// Computed while the viewer runs (the ensemble, the live consensus), not read from the study.
+    var derived: Bool
+}
+
+/// The study behind the view, out of core (docs/ARCHITECTURE.md, "Viewer"): readers of the
+/// image and the sources, decoded planes in a bounded least-recently-used cache filled off the key
+/// thread, the background pass's counts for the metrics, and the viewer cache file (ensemble
+/// results, pyramid, counts). Nothing here holds a whole volume. The key thread asks for planes
+/// and gets them or nil (then they are read in the background and the screen redrawn).
+public final class ViewerData: @unchecked Sendable {
     let schema: LabelSchema
-    private(set) var sources: [LabelSource]
-    /// Bumped whenever a source changes, so cached metrics know they are stale.
+    /// The image's shape, which every source shares.
+    public let shape: Shape3
+    let image: VolumeSource
+    private(set) var sources: [ViewerSource] = []
+    /// Bumped whenever a source changes, so what was derived from it is redone.
     private(set) var revision = 0
-    let displayRange: (lo: Float, hi: Float)
+    /// The gray window: estimated from a few slices at first, then from the whole image.
+    private(set) var displayRange: (lo: Float, hi: Float)
+    /// Whether `displayRange` is the whole image's (as `export` computes it).
+    private(set) var displayRangeIsExact: Bool
+    /// The image's mean and deviation for the ensemble, once the first pass has seen every slice.
+    private(set) var normalization: InputNormalization?
     static let ensembleName = "ensemble"
     /// The live consensus of the review loop: A with the decisions applied.
     static let consensusName = "consensus"
     /// Sources the viewer computes while it runs, whose pixels change under a pane.
     static let derivedSources: Set<String> = [ensembleName, consensusName]
 
-    private var grayCache: [Int: [UInt8]] = [:]
-    private var grayOrder: [Int] = []
-    private var metricsCache: [MetricsKey: Any] = [:]
+    enum VolumeKind { case image, labels, mask }
+    struct VolumeEntry {
+        let reader: VolumeSource
+        let kind: VolumeKind
+        /// The pyramid group in the cache file (sources on disk only).
+        let pyramid: String?
+    }
+    /// The volume table (image first); guarded by `volumeLock` because the loader reads it.
+    private var volumes: [VolumeEntry] = []
+    private let volumeLock = NSLock()
+    /// Planes of the gray image live under this volume number.
+    static let grayVolume = -1
+    let cache: PlaneCache
+    let cacheFile: ViewerCacheFile
+    private let temporaryCache: Bool
+    private var loader: PlaneLoader!
+    private(set) var pass: BackgroundPass!
+    /// Pyramid levels above 0 (for planes this large).
+    let levels: Int
+    /// Slices whose pyramid is in the cache file, per volume.
+    private var pyramidReady: [Int: Set<Int>] = [:]
+    private let pyramidLock = NSLock()
+    private var wanted: [PlaneKey] = []
+    private var drawn: Set<Int> = []
+    /// Told (from any thread) when planes arrive or the pass counts more; wakes the key loop.
+    var changed: @Sendable () -> Void = {}
+    /// Told of problems found in the background (one line each).
+    var noticed: @Sendable (String) -> Void = { _ in }
+    private let statisticsKey: String?
+    private var statisticsSaved = false
+    private var windowSamples: [Float] = []
+    private var normalizationSum = InputNormalization.Accumulator()
+    private let hookLock = NSLock()
+    let ensemble: EnsembleStore
+    private var consensus: PatchedLabels?
 
-    init(study: Study) {
-        image = study.image
-        schema = study.schema
-        sources = study.labels
-        displayRange = Overlay.displayRange(study.image)
+    /// - Parameters:
+    ///   - image: the image reader.
+    ///   - sources: the label sources (readers of labels and masks), reference first.
+    ///   - cacheFile: the viewer cache; nil uses a temporary one removed by `close()`.
+    ///   - cacheBytes: the bound of decoded planes (`view --cache-mb`).
+    ///   - ensembleKey: the models' cache key, to reuse ensemble results computed the same way.
+    init(image: VolumeSource, sources list: [(name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource?)],
+         schema: LabelSchema, cacheFile: ViewerCacheFile?, cacheBytes: Int, ensembleKey: String?) throws(IOError) {
+        self.schema = schema
+        self.image = image
+        shape = image.shape
+        if let cacheFile { self.cacheFile = cacheFile; temporaryCache = false } else {
+            self.cacheFile = try ViewerCacheFile.temporary(); temporaryCache = true
+        }
+        cache = PlaneCache(capacityBytes: cacheBytes)
+        levels = PlanePyramid.levels(height: image.shape.y, width: image.shape.x)
+        ensemble = try EnsembleStore(file: self.cacheFile, shape: image.shape, key: ensembleKey)
+        // What the pass counts is kept under a key naming the image, every source and the schema.
+        let onDisk = !image.isInMemory && list.allSatisfy { !$0.labels.isInMemory && !($0.mask?.isInMemory ?? false) }
+        statisticsKey = onDisk ? ([ViewerCacheFile.identity(of: image), "classes \(schema.count)"]
+            + list.map { "\($0.name)=\(ViewerCacheFile.identity(of: $0.labels)) \($0.mask.map(ViewerCacheFile.identity(of:)) ?? "")" })
+            .joined(separator: "\n") : nil
+        // The first window: the whole image when it is in memory, else a few slices (refined by the pass).
+        if image.isInMemory, let all = try? image.readImage(image.bounds) {
+            displayRange = Overlay.displayRange(all)
+            displayRangeIsExact = true
+        } else {
+            var samples: [Float] = []
+            for z in Set([shape.z / 4, shape.z / 2, 3 * shape.z / 4]).sorted() {
+                let plane = try image.readImage(image.slab(z..<(z + 1)))
+                let stride = max(1, plane.data.count / 65536)
+                samples += Swift.stride(from: 0, to: plane.data.count, by: stride).map { plane.data[$0] }
+            }
+            displayRange = Overlay.displayRange(samples: samples)
+            displayRangeIsExact = false
+        }
+        volumes.append(VolumeEntry(reader: image, kind: .image, pyramid: pyramidGroup(image)))
+        var passSources: [BackgroundPass.Source] = []
+        for s in list {
+            let labels = addVolume(s.labels, .labels)
+            let mask = s.mask.map { addVolume($0, .mask) }
+            sources.append(ViewerSource(name: s.name, role: s.role, labels: labels, mask: mask, derived: false))
+            passSources.append(.init(name: s.name, labels: s.labels, mask: s.mask, cacheable: !s.labels.isInMemory))
+        }
+        let restored = restoreStatistics()
+        preparePyramids(complete: restored)
+        let cache = self.cache
+        loader = PlaneLoader(cache: cache, read: { [unowned self] key in try self.readPlane(key) },
+                             loaded: { [unowned self] _, error in
+                                 if let error { self.noticed("cannot read a slice: \(error)") }
+                                 self.changed()
+                             })
+        pass = BackgroundPass(image: image, classes: schema.count, imageSeen: restored,
+                              hook: restored ? nil : { [unowned self] z, image, labels, masks in self.firstPass(z, image, labels, masks) },
+                              changed: { [unowned self] in self.changed() }, failed: { [unowned self] in self.noticed($0) })
+        if let restoredCounts = restoredCounts { pass.restore(confusions: restoredCounts.0, histograms: restoredCounts.1) }
+        restoredCounts = nil
+        if ensemble.exists { addEnsembleSource() }
+        pass.setSources(passSources + derivedPassSources())
     }
 
-    /// The image's shape, which every source shares.
-    public var shape: Shape3 { image.shape }
+    /// Stops the background work; a temporary cache file is removed.
+    func close() {
+        loader.stop()
+        pass.stop()
+        cacheFile.flush()
+        if temporaryCache { cacheFile.removeFile() }
+    }
+
     var organelles: Set<Int> { Set(schema.organelles) }
 
     func sourceIndex(_ name: String) -> Int? { sources.firstIndex { $0.name == name } }
 
-    /// The image and the sources as they stand, for figure export and pane rasters.
-    var study: Study { Study(image: image, labels: sources, schema: schema) }
-
-    // MARK: Display
-
-    /// The slice through the display window, 0…255; the last few slices are kept.
-    func gray(z: Int) -> [UInt8] {
-        if let g = grayCache[z] { return g }
-        let n = shape.planeCount
-        let lo = displayRange.lo, hi = displayRange.hi
-        let g = [UInt8](unsafeUninitializedCapacity: n) { out, count in
-            image.data.withUnsafeBufferPointer { src in
-                let base = z * n
-                for i in 0..<n { out[i] = Overlay.gray(src[base + i], lo: lo, hi: hi) }
-            }
-            count = n
-        }
-        grayCache[z] = g
-        grayOrder.append(z)
-        if grayOrder.count > 8 { grayCache[grayOrder.removeFirst()] = nil }
-        return g
+    private func addVolume(_ reader: VolumeSource, _ kind: VolumeKind) -> Int {
+        volumeLock.lock(); defer { volumeLock.unlock() }
+        volumes.append(VolumeEntry(reader: reader, kind: kind, pyramid: pyramidGroup(reader)))
+        return volumes.count - 1
     }
 
-    // MARK: Ensemble results
+    private func volume(_ i: Int) -> VolumeEntry { volumeLock.lock(); defer { volumeLock.unlock() }; return volumes[i] }
 
-    /// Writes finished ensemble labels into the "ensemble" source (created on first use, with a
-    /// mask so regions not yet computed count as unlabeled). Returns true when the source is new.
-    @discardableResult
-    func insertEnsemble(_ labels: Volume<UInt8>, at box: Box3) -> Bool {
-        precondition(box.shape == labels.shape && Box3(shape: shape).contains(box))
-        var created = false
-        var index = sourceIndex(Self.ensembleName)
-        if index == nil {
-            sources.append(LabelSource(name: Self.ensembleName, role: .algorithm,
-                                       labels: Volume(shape: shape, repeating: 0), mask: Volume(shape: shape, repeating: 0)))
-            index = sources.count - 1
-            created = true
+    /// The reader of a source's labels or mask.
+    func reader(_ volumeIndex: Int) -> VolumeSource { volume(volumeIndex).reader }
+
+    // MARK: Planes
+
+    /// The pyramid level to draw at `zoom` screen pixels per voxel: the coarsest whose pixels are
+    /// still no larger than a screen pixel.
+    func level(forZoom zoom: Double) -> Int {
+        guard zoom < 1, levels > 0 else { return 0 }
+        return min(levels, Int(log2(1 / zoom) + 1e-9))
+    }
+
+    /// The gray plane of slice z (0…255 through the display window), or nil while it is read.
+    func gray(z: Int, level: Int) -> Plane? {
+        let key = PlaneKey(volume: Self.grayVolume, z: z, level: level)
+        if let g = cache.get(key) { return g }
+        guard let raw = plane(0, z: z, level: level) else { return nil }
+        let lo = displayRange.lo, hi = displayRange.hi
+        var gray = Plane(height: raw.height, width: raw.width)
+        if raw.floats.isEmpty {
+            let table = (0..<256).map { Overlay.gray(Float($0), lo: lo, hi: hi) }
+            gray.bytes = raw.bytes.map { table[Int($0)] }
+        } else {
+            gray.bytes = raw.floats.map { Overlay.gray($0, lo: lo, hi: hi) }
         }
-        let i = index!
-        sources[i].labels.insert(labels, at: (box.z.lowerBound, box.y.lowerBound, box.x.lowerBound))
-        sources[i].mask!.insert(Volume(shape: box.shape, repeating: 1), at: (box.z.lowerBound, box.y.lowerBound, box.x.lowerBound))
+        cache.put(key, gray)
+        return gray
+    }
+
+    /// Plane z of a volume at a level, or nil while it is read (it is then queued).
+    func plane(_ volumeIndex: Int, z: Int, level: Int) -> Plane? {
+        let key = PlaneKey(volume: volumeIndex, z: z, level: level)
+        drawn.insert(volumeIndex)
+        if let p = cache.get(key) { return p }
+        // Memory is not disk: small studies built in code are read at once.
+        if volume(volumeIndex).reader.isInMemory, let p = try? readPlane(key) {
+            cache.put(key, p)
+            return p
+        }
+        if !wanted.contains(key) { wanted.append(key) }
+        return nil
+    }
+
+    /// Whether reading this plane failed (shown instead of "reading").
+    func planeFailed(_ volumeIndex: Int, z: Int, level: Int) -> Bool {
+        loader.hasFailed(PlaneKey(volume: volumeIndex, z: z, level: level))
+    }
+
+    /// After a frame: reads what it lacked, then the neighbouring slices of what it drew; the
+    /// pass counts the slice on screen first.
+    func requestPlanes(around z: Int, level: Int) {
+        var prefetch: [PlaneKey] = []
+        for dz in [1, -1, 2, -2] where z + dz >= 0 && z + dz < shape.z {
+            for v in drawn.sorted() { prefetch.append(PlaneKey(volume: v, z: z + dz, level: level)) }
+        }
+        loader.want(wanted, prefetch: prefetch)
+        wanted = []
+        drawn = []
+        pass.prioritize(z)
+    }
+
+    /// Whether no plane is waiting to be read (tests wait for this).
+    var planesIdle: Bool { wanted.isEmpty && loader.isIdle }
+
+    /// Reads a plane from its volume (level 0), the pyramid in the cache file, or by halving
+    /// the level below (on the loader's thread, or at once for volumes in memory).
+    private func readPlane(_ key: PlaneKey) throws -> Plane {
+        let v = volume(key.volume)
+        let s = v.reader.shape
+        if key.level == 0 {
+            let box = v.reader.slab(key.z..<(key.z + 1))
+            var p = Plane(height: s.y, width: s.x)
+            switch v.kind {
+            case .image:
+                if v.reader.typeName == "uint8", case .uint8(let b) = try v.reader.read(box) { p.bytes = b.data }
+                else { p.floats = try v.reader.readImage(box).data }
+            case .labels: p.bytes = try v.reader.readLabels(box, classCount: schema.count).data
+            case .mask: p.bytes = try v.reader.readMask(box).data
+            }
+            return p
+        }
+        let size = PlanePyramid.size(height: s.y, width: s.x, level: key.level)
+        if let group = v.pyramid, pyramidHas(key.volume, key.z) {
+            let stored = try cacheFile.volume("\(group)/\(key.level)")
+            let box = Box3(z: key.z..<(key.z + 1), y: 0..<size.height, x: 0..<size.width)
+            var p = Plane(height: size.height, width: size.width)
+            switch try stored.read(box) {
+            case .uint8(let b): p.bytes = b.data
+            case let other: p.floats = other.asFloat().data
+            }
+            return p
+        }
+        let belowKey = PlaneKey(volume: key.volume, z: key.z, level: key.level - 1)
+        let below: Plane
+        if let cached = cache.get(belowKey) { below = cached } else { below = try readPlane(belowKey); cache.put(belowKey, below) }
+        return Self.halve(below, kind: v.kind)
+    }
+
+    static func halve(_ p: Plane, kind: VolumeKind) -> Plane {
+        let size = PlanePyramid.size(height: p.height, width: p.width, level: 1)
+        var out = Plane(height: size.height, width: size.width)
+        switch kind {
+        case .image:
+            if p.floats.isEmpty { out.bytes = PlanePyramid.halveMean(p.bytes, height: p.height, width: p.width) }
+            else { out.floats = PlanePyramid.halveMean(p.floats, height: p.height, width: p.width) }
+        case .labels, .mask: out.bytes = PlanePyramid.halveMode(p.bytes, height: p.height, width: p.width)
+        }
+        return out
+    }
+
+    /// The raw image value at a voxel: from the full-resolution plane when it is at hand, else
+    /// from the plane drawn (nil when neither is).
+    func imageValue(z: Int, y: Int, x: Int, level: Int) -> Float? {
+        if let p = cache.get(PlaneKey(volume: 0, z: z, level: 0)) { return p.value(y, x) }
+        guard let p = cache.get(PlaneKey(volume: 0, z: z, level: level)) else { return nil }
+        return p.value(min(p.height - 1, y >> level), min(p.width - 1, x >> level))
+    }
+
+    /// A source's label at a voxel (nil: not read yet; -1: outside its mask).
+    func label(_ s: Int, z: Int, y: Int, x: Int, level: Int) -> Int? {
+        let src = sources[s]
+        func at(_ v: Int) -> UInt8? {
+            for l in Set([0, level]).sorted() {
+                if let p = cache.get(PlaneKey(volume: v, z: z, level: l)) {
+                    return p.bytes[min(p.height - 1, y >> l) * p.width + min(p.width - 1, x >> l)]
+                }
+            }
+            return nil
+        }
+        if let m = src.mask { guard let inside = at(m) else { return nil }; if inside == 0 { return -1 } }
+        return at(src.labels).map(Int.init)
+    }
+
+    /// The slice (z..<z+1) of the image and every source, read from the volumes at full
+    /// resolution: for figure export and pane rasters (on any thread).
+    func sliceStudy(z: Int) throws(IOError) -> Study {
+        let box = image.slab(z..<(z + 1))
+        var labels: [LabelSource] = []
+        for s in sources {
+            labels.append(LabelSource(name: s.name, role: s.role, labels: try reader(s.labels).readLabels(box, classCount: schema.count),
+                                      mask: try s.mask.map { (m: Int) throws(IOError) in try reader(m).readMask(box) }))
+        }
+        return Study(image: try image.readImage(box), labels: labels, schema: schema)
+    }
+
+    /// Whether the planes of these sources' panes at slice z are at hand (asking for them if not).
+    func planesAvailable(z: Int, level: Int, names: [String]) -> Bool {
+        var ready = gray(z: z, level: level) != nil
+        for name in names {
+            guard let i = sourceIndex(name) else { continue }
+            ready = plane(sources[i].labels, z: z, level: level) != nil && ready
+            if let m = sources[i].mask { ready = plane(m, z: z, level: level) != nil && ready }
+        }
+        return ready
+    }
+
+    /// The study made of the planes drawn at `level` of slice z (gray as the image, window 0…255),
+    /// or nil while one is read: what the pixel panes rasterize.
+    func planeStudy(z: Int, level: Int, names: [String]) -> Study? {
+        guard let g = gray(z: z, level: level) else { return nil }
+        let s = Shape3(1, g.height, g.width)
+        var labels: [LabelSource] = []
+        for name in names {
+            guard let i = sourceIndex(name) else { continue }
+            guard let l = plane(sources[i].labels, z: z, level: level) else { return nil }
+            var mask: Volume<UInt8>? = nil
+            if let m = sources[i].mask {
+                guard let mp = plane(m, z: z, level: level) else { return nil }
+                mask = .init(shape: s, data: mp.bytes)
+            }
+            labels.append(LabelSource(name: name, role: sources[i].role, labels: .init(shape: s, data: l.bytes), mask: mask))
+        }
+        return Study(image: .init(shape: s, data: g.bytes.map(Float.init)), labels: labels, schema: schema)
+    }
+
+    // MARK: Pyramid and the first pass
+
+    private func pyramidGroup(_ reader: VolumeSource) -> String? {
+        guard !reader.isInMemory, levels > 0 else { return nil }
+        return "/pyramid/" + ViewerCacheFile.digest(ViewerCacheFile.identity(of: reader))
+    }
+
+    private func pyramidHas(_ volume: Int, _ z: Int) -> Bool {
+        pyramidLock.lock(); defer { pyramidLock.unlock() }
+        return pyramidReady[volume]?.contains(z) ?? false
+    }
+
+    /// Pyramids kept from an earlier visit are used whole; others are (re)made by the first pass.
+    private func preparePyramids(complete: Bool) {
+        for (i, v) in volumes.enumerated() {
+            guard let group = v.pyramid else { continue }
+            let identity = ViewerCacheFile.identity(of: v.reader)
+            if complete && cacheFile.key(group) == identity + " complete" {
+                pyramidReady[i] = Set(0..<shape.z)
+                continue
+            }
+            cacheFile.remove(group)
+            do {
+                for level in 1...levels {
+                    let size = PlanePyramid.size(height: shape.y, width: shape.x, level: level)
+                    let s = Shape3(shape.z, size.height, size.width)
+                    if v.kind == .image && v.reader.typeName != "uint8" { try cacheFile.createFloatVolume("\(group)/\(level)", shape: s) }
+                    else { try cacheFile.createVolume("\(group)/\(level)", shape: s) }
+                }
+                try cacheFile.setKey(group, identity + " partial")
+            } catch {
+                noticed("pyramid not cached: \(error)")
+            }
+        }
+    }
+
+    /// The first pass's work on a slab: window and normalization samples, pyramid levels.
+    private func firstPass(_ z: Range<Int>, _ image: Volume<Float>?, _ labels: [String: Volume<UInt8>],
+                           _ masks: [String: Volume<UInt8>]) {
+        guard let image else { return }
+        hookLock.lock()
+        let stride = Overlay.displaySampleStride(count: shape.count)
+        let first = z.lowerBound * shape.planeCount
+        var i = (first + stride - 1) / stride * stride
+        while i < z.upperBound * shape.planeCount { windowSamples.append(image.data[i - first]); i += stride }
+        normalizationSum.add(image.data)
+        hookLock.unlock()
+        guard levels > 0 else { return }
+        let plane = shape.planeCount
+        var slabs: [(Int, VolumeKind, [UInt8], [Float])] = []
+        for (index, v) in volumes.enumerated() where v.pyramid != nil {
+            switch v.kind {
+            case .image:
+                slabs.append(v.reader.typeName == "uint8" ? (index, .image, image.data.map { UInt8($0) }, []) : (index, .image, [], image.data))
+            case .labels, .mask:
+                let name = sources.first { $0.labels == index || $0.mask == index }?.name
+                guard let name, let slab = v.kind == .labels ? labels[name] : masks[name] else { continue }
+                slabs.append((index, v.kind, slab.data, []))
+            }
+        }
+        do {
+            for (index, kind, bytes, floats) in slabs {
+                guard let group = volume(index).pyramid else { continue }
+                var planes: [Plane] = z.indices.map { k in
+                    let range = (k - z.lowerBound) * plane..<((k - z.lowerBound + 1) * plane)
+                    return Plane(height: shape.y, width: shape.x, bytes: bytes.isEmpty ? [] : Array(bytes[range]),
+                                 floats: floats.isEmpty ? [] : Array(floats[range]))
+                }
+                for level in 1...levels {
+                    planes = planes.map { Self.halve($0, kind: kind) }
+                    let box = Box3(z: z, y: 0..<planes[0].height, x: 0..<planes[0].width)
+                    if planes[0].floats.isEmpty { try cacheFile.write("\(group)/\(level)", box: box, planes.flatMap(\.bytes), type: .uint8) }
+                    else { try cacheFile.write("\(group)/\(level)", box: box, planes.flatMap(\.floats), type: .float32) }
+                }
+                pyramidLock.lock(); pyramidReady[index, default: []].formUnion(z); pyramidLock.unlock()
+            }
+        } catch {
+            noticed("pyramid not cached: \(error)")
+        }
+    }
+
+    // MARK: Counts kept in the cache file
+
+    private struct SavedStatistics: Codable {
+        var window: [Float]
+        var normalization: [Float]
+        var pairs: [BackgroundPass.PairNames]
+        /// [z][pair] → counts.
+        var confusions: [[[Int]]]
+        var names: [String]
+        /// [z][source] → histogram.
+        var histograms: [[[Int]]]
+    }
+    private var restoredCounts: ([[BackgroundPass.PairNames: ConfusionMatrix]], [[String: [Int]]])?
+
+    private func restoreStatistics() -> Bool {
+        guard let key = statisticsKey, let bytes = cacheFile.blob("/statistics", key: key),
+              let saved = try? JSONDecoder().decode(SavedStatistics.self, from: Data(bytes)),
+              saved.confusions.count == shape.z, saved.histograms.count == shape.z, saved.window.count == 2,
+              saved.normalization.count == 2 else { return false }
+        let n = schema.count
+        var c: [[BackgroundPass.PairNames: ConfusionMatrix]] = []
+        for perZ in saved.confusions {
+            var d: [BackgroundPass.PairNames: ConfusionMatrix] = [:]
+            for (k, counts) in zip(saved.pairs, perZ) where counts.count == n * n {
+                var m = ConfusionMatrix(classes: n); m.counts = counts; d[k] = m
+            }
+            c.append(d)
+        }
+        let h = saved.histograms.map { perZ in Dictionary(uniqueKeysWithValues: zip(saved.names, perZ)) }
+        restoredCounts = (c, h)
+        displayRange = (saved.window[0], saved.window[1])
+        displayRangeIsExact = true
+        normalization = InputNormalization(mean: saved.normalization[0], std: saved.normalization[1])
+        statisticsSaved = true
+        return true
+    }
+
+    /// On the key thread after the pass reported: takes the whole image's window and
+    /// normalization once the first pass has seen every slice, and keeps the counts in the cache.
+    /// Returns whether the window changed (the panes are then redrawn).
+    @discardableResult
+    func passReported() -> Bool {
+        guard !statisticsSaved, pass.progress.done == shape.z || pass.isIdle else { return false }
+        guard let counts = pass.cacheableCounts() else { return false }
+        statisticsSaved = true
+        hookLock.lock()
+        let window = Overlay.displayRange(samples: windowSamples)
+        let norm = normalizationSum.result
+        windowSamples = []
+        hookLock.unlock()
+        let changed = !displayRangeIsExact && (window.lo != displayRange.lo || window.hi != displayRange.hi)
+        if !displayRangeIsExact {
+            displayRange = window
+            displayRangeIsExact = true
+            cache.remove { $0.volume == Self.grayVolume }
+        }
+        if normalization == nil { normalization = norm }
+        guard let key = statisticsKey else { return changed }
+        let cacheable = sources.filter { !$0.derived }.map(\.name)
+        var pairs: [BackgroundPass.PairNames] = []
+        for (i, a) in cacheable.enumerated() { for b in cacheable[(i + 1)...] { pairs.append(.init(a: a, b: b)) } }
+        let saved = SavedStatistics(
+            window: [displayRange.lo, displayRange.hi], normalization: [norm.mean, norm.std], pairs: pairs,
+            confusions: counts.confusions.map { d in pairs.map { d[$0]?.counts ?? [] } }, names: cacheable,
+            histograms: counts.histograms.map { d in cacheable.map { d[$0] ?? [] } })
+        do {
+            try cacheFile.setBlob("/statistics", key: key, [UInt8](try JSONEncoder().encode(saved)))
+            for v in volumes where v.pyramid != nil {
+                try cacheFile.setKey(v.pyramid!, ViewerCacheFile.identity(of: v.reader) + " complete")
+            }
+            cacheFile.flush()
+        } catch {
+            noticed("volume statistics not cached: \(error)")
+        }
+        return changed
+    }
+
+    // MARK: Metrics (from the pass's counts; nil while not counted)
+
+    /// Confusion matrix of sources a (rows) and b (columns), within both masks; z nil = volume.
+    func confusion(_ a: Int, _ b: Int, z: Int?) -> ConfusionMatrix? {
+        pass.confusion(sources[a].name, sources[b].name, z: z)
+    }
+
+    /// MIoU(org) and MIoU(all) of every pair; nil until all are counted.
+    func pairwise(z: Int?) -> PairwiseComparison? {
+        let n = sources.count
+        var matrices = [[ConfusionMatrix?]](repeating: [ConfusionMatrix?](repeating: nil, count: n), count: n)
+        for i in 0..<n {
+            for j in i..<n {
+                guard let m = confusion(i, j, z: z) ?? (i == j ? selfConfusion(i, z: z) : nil) else { return nil }
+                matrices[i][j] = m
+            }
+        }
+        return Metrics.pairwise(names: sources.map(\.name), confusions: matrices, schema: schema)
+    }
+
+    /// A source against itself: its histogram on the diagonal.
+    private func selfConfusion(_ s: Int, z: Int?) -> ConfusionMatrix? {
+        guard let h = pass.histogram(sources[s].name, z: z) else { return nil }
+        var m = ConfusionMatrix(classes: schema.count)
+        for c in 0..<schema.count { m[c, c] = h[c] }
+        return m
+    }
+
+    /// Organelle volume fractions of a source, within its own mask.
+    func fractions(_ s: Int, z: Int?) -> [Double?]? {
+        pass.histogram(sources[s].name, z: z).map { Metrics.volumeFractions(histogram: $0, schema: schema) }
+    }
+
+    /// Disagreeing voxels per slice of a pair, within both masks (slices not yet counted as 0),
+    /// and whether every slice is counted.
+    func ranking(_ pair: SourcePair) -> (DisagreementRanking, complete: Bool) {
+        let counts = pass.disagreements(sources[pair.a].name, sources[pair.b].name)
+        return (DisagreementRanking(pair: pair, revision: revision, counts: counts.map { $0 ?? 0 }), !counts.contains(nil))
+    }
+
+    /// The pass's progress for the footer: nil once everything is counted.
+    var passProgress: (done: Int, total: Int)? {
+        let p = pass.progress
+        return p.done == p.total ? nil : p
+    }
+
+    /// Whether the pass has nothing left (tests wait for this).
+    var passIdle: Bool { pass.isIdle }
+
+    // MARK: Ensemble results (in the cache file)
+
+    private func addEnsembleSource() {
+        guard sourceIndex(Self.ensembleName) == nil, let readers = ensemble.readers else { return }
+        let labels = addVolume(readers.labels, .labels), mask = addVolume(readers.done, .mask)
+        sources.append(ViewerSource(name: Self.ensembleName, role: .algorithm, labels: labels, mask: mask, derived: true))
+    }
+
+    private func derivedPassSources() -> [BackgroundPass.Source] {
+        sources.filter(\.derived).map { .init(name: $0.name, labels: reader($0.labels), mask: $0.mask.map(reader), cacheable: false) }
+    }
+
+    private func passSources() -> [BackgroundPass.Source] {
+        sources.map { .init(name: $0.name, labels: reader($0.labels), mask: $0.mask.map(reader), cacheable: !$0.derived && !reader($0.labels).isInMemory) }
+    }
+
+    /// After the job wrote ensemble labels into `box` of the cache file: drops the planes and
+    /// counts they replace. Returns true when the ensemble source is new.
+    @discardableResult
+    func ensembleWritten(_ box: Box3) -> Bool {
+        let created = sourceIndex(Self.ensembleName) == nil
+        if created { addEnsembleSource(); pass.setSources(passSources()) }
+        guard let i = sourceIndex(Self.ensembleName) else { return false }
+        let volumesOf = Set([sources[i].labels, sources[i].mask].compactMap { $0 })
+        cache.remove { volumesOf.contains($0.volume) && box.z.contains($0.z) }
+        pass.invalidate(Self.ensembleName, z: box.z)
         revision += 1
         return created
     }
 
-    /// Replaces the whole ensemble source (from the sidecar cache).
-    func setEnsemble(labels: Volume<UInt8>, done: Volume<UInt8>) {
-        let source = LabelSource(name: Self.ensembleName, role: .algorithm, labels: labels, mask: done)
-        if let i = sourceIndex(Self.ensembleName) { sources[i] = source } else { sources.append(source) }
-        revision += 1
-    }
-
-    /// Adds a source, or replaces the one of the same name (the live consensus).
-    func setSource(_ source: LabelSource) {
-        if let i = sourceIndex(source.name) { sources[i] = source } else { sources.append(source) }
-        revision += 1
-    }
-
-    /// Changes a source's labels in place (no copy of the volume).
-    func modifyLabels(of name: String, _ body: (inout Volume<UInt8>) -> Void) {
-        guard let i = sourceIndex(name) else { return }
-        body(&sources[i].labels)
-        revision += 1
-    }
-
-    var ensemble: LabelSource? { sourceIndex(Self.ensembleName).map { sources[$0] } }
-
     /// Whether every voxel of `box` already has ensemble labels.
-    func ensembleCovers(_ box: Box3) -> Bool {
-        guard let mask = ensemble?.mask else { return false }
-        for z in box.z { for y in box.y {
-            let row = mask.index(z, y, 0)
-            for x in box.x where mask.data[row + x] == 0 { return false }
-        } }
-        return true
+    func ensembleCovers(_ box: Box3) -> Bool { ensemble.covers(box) }
+
+    // MARK: The live consensus
+
+    /// Starts (or restarts) the consensus as A's labels with no decision applied.
+    func resetConsensus(base a: Int) {
+        let src = sources[a]
+        let patched = PatchedLabels(base: reader(src.labels), classCount: schema.count, name: Self.consensusName)
+        consensus = patched
+        let labels = addVolume(patched, .labels)
+        let source = ViewerSource(name: Self.consensusName, role: .truth, labels: labels, mask: src.mask, derived: true)
+        if let i = sourceIndex(Self.consensusName) { sources[i] = source } else { sources.append(source) }
+        pass.setSources(passSources())
+        pass.invalidate(Self.consensusName, z: 0..<shape.z)
+        revision += 1
     }
 
-    // MARK: Metrics (cached per source revision)
-
-    private struct MetricsKey: Hashable {
-        var kind: Int, a: Int, b: Int, z: Int?, revision: Int
-    }
-
-    private func cached<T>(_ key: MetricsKey, _ compute: () -> T) -> T {
-        if let v = metricsCache[key] as? T { return v }
-        if metricsCache.count > 256 { metricsCache.removeAll() }
-        let v = compute()
-        metricsCache[key] = v
-        return v
-    }
-
-    private func zRange(_ z: Int?) -> Range<Int>? { z.map { $0..<($0 + 1) } }
-
-    /// Confusion matrix of sources a (rows) and b (columns), within both masks; z nil = volume.
-    func confusion(_ a: Int, _ b: Int, z: Int?) -> ConfusionMatrix {
-        cached(MetricsKey(kind: 0, a: a, b: b, z: z, revision: revision)) {
-            let masks = [sources[a].mask, sources[b].mask].compactMap { $0 }
-            return Metrics.confusion(truth: sources[a].labels, prediction: sources[b].labels, classes: schema.count,
-                                     masks: masks, z: zRange(z))
-        }
-    }
-
-    func pairwise(z: Int?) -> PairwiseComparison {
-        cached(MetricsKey(kind: 1, a: 0, b: 0, z: z, revision: revision)) {
-            Metrics.pairwise(sources, schema: schema, z: zRange(z))
-        }
-    }
-
-    /// Organelle volume fractions of a source, within its own mask.
-    func fractions(_ s: Int, z: Int?) -> [Double?] {
-        cached(MetricsKey(kind: 2, a: s, b: 0, z: z, revision: revision)) {
-            Metrics.volumeFractions(sources[s].labels, schema: schema, masks: [sources[s].mask].compactMap { $0 }, z: zRange(z))
-        }
-    }
-
-    /// Disagreeing voxels per slice of a pair, within both masks.
-    func ranking(_ pair: SourcePair) -> DisagreementRanking {
-        let a = sources[pair.a], b = sources[pair.b]
-        let n = shape.planeCount
-        var counts = [Int](repeating: 0, count: shape.z)
-        let masks = [a.mask, b.mask].compactMap { $0 }
-        counts.withUnsafeMutableBufferPointer { out in
-            a.labels.data.withUnsafeBufferPointer { la in
-                b.labels.data.withUnsafeBufferPointer { lb in
-                    let m0 = masks.count > 0 ? masks[0].data : nil, m1 = masks.count > 1 ? masks[1].data : nil
-                    Parallel.forEach(shape.z) { z in
-                        var count = 0
-                        let base = z * n
-                        if m0 == nil {
-                            for i in base..<(base + n) where la[i] != lb[i] { count += 1 }
-                        } else {
-                            m0!.withUnsafeBufferPointer { p0 in
-                                if let m1 {
-                                    m1.withUnsafeBufferPointer { p1 in
-                                        for i in base..<(base + n) where la[i] != lb[i] && p0[i] != 0 && p1[i] != 0 { count += 1 }
-                                    }
-                                } else {
-                                    for i in base..<(base + n) where la[i] != lb[i] && p0[i] != 0 { count += 1 }
-                                }
-                            }
-                        }
-                        out[z] = count
-                    }
-                }
-            }
-        }
-        return DisagreementRanking(pair: pair, revision: revision, counts: counts)
+    /// Sets the patch of a decided region (nil: back to A's labels there).
+    func patchConsensus(_ id: Int, _ patch: Consensus.Patch?, box: Box3) {
+        guard let consensus, let i = sourceIndex(Self.consensusName) else { return }
+        consensus.setPatch(id, patch)
+        let v = sources[i].labels
+        cache.remove { $0.volume == v && box.z.contains($0.z) }
+        pass.invalidate(Self.consensusName, z: box.z)
+        revision += 1
     }
 }

@@ -27,17 +27,23 @@ enum PaneImage {
         let size = layout.pixelSize(state, pane: pane)
         var canvas = RGBCanvas(width: max(1, size.width), height: max(1, size.height), fill: surround)
         let zoom = layout.zoom(state), o = layout.origin(state, pane: pane)
-        let shape = data.shape
-        // Whole voxels that are at least partly visible, and where their edges land on screen.
-        let y0 = max(0, Int(o.y.rounded(.down))), x0 = max(0, Int(o.x.rounded(.down)))
-        let y1 = min(shape.y, Int((o.y + Double(size.height) / zoom).rounded(.up)))
-        let x1 = min(shape.x, Int((o.x + Double(size.width) / zoom).rounded(.up)))
+        // The planes of the pyramid level drawn (level 0 zoomed in), in that level's pixels.
+        let level = data.level(forZoom: zoom)
+        let scale = Double(1 << level), lz = zoom * scale
+        let lo = (y: o.y / scale, x: o.x / scale)
+        let figure = pane.kind.figurePane(state)
+        guard let study = data.planeStudy(z: state.z, level: level, names: figure.sourceNames) else { return (canvas, nil) }
+        let shape = study.shape
+        // Whole pixels that are at least partly visible, and where their edges land on screen.
+        let y0 = max(0, Int(lo.y.rounded(.down))), x0 = max(0, Int(lo.x.rounded(.down)))
+        let y1 = min(shape.y, Int((lo.y + Double(size.height) / lz).rounded(.up)))
+        let x1 = min(shape.x, Int((lo.x + Double(size.width) / lz).rounded(.up)))
         guard y1 > y0, x1 > x0 else { return (canvas, nil) }
-        let py0 = Int(((Double(y0) - o.y) * zoom).rounded()), py1 = Int(((Double(y1) - o.y) * zoom).rounded())
-        let px0 = Int(((Double(x0) - o.x) * zoom).rounded()), px1 = Int(((Double(x1) - o.x) * zoom).rounded())
+        let py0 = Int(((Double(y0) - lo.y) * lz).rounded()), py1 = Int(((Double(y1) - lo.y) * lz).rounded())
+        let px0 = Int(((Double(x0) - lo.x) * lz).rounded()), px1 = Int(((Double(x1) - lo.x) * lz).rounded())
         guard py1 > py0, px1 > px0,
-              let raster = try? PanelRaster.render(pane.kind.figurePane(state), study: data.study, z: state.z, y: y0..<y1, x: x0..<x1,
-                                                   window: data.displayRange, alpha: state.alpha, hidden: state.hiddenClasses)
+              let raster = try? PanelRaster.render(figure, study: study, z: 0, y: y0..<y1, x: x0..<x1,
+                                                   window: (0, 255), alpha: state.alpha, hidden: state.hiddenClasses)
         else { return (canvas, nil) }
         canvas.paste(raster.resampled(width: px1 - px0, height: py1 - py0), x: px0, y: py0)
         markCursor(&canvas, at: (x: (Double(state.cursor.x) + 0.5 - o.x) * zoom, y: (Double(state.cursor.y) + 0.5 - o.y) * zoom))

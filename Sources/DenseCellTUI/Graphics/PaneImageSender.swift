@@ -31,6 +31,9 @@ public final class PaneImageSender {
         var cursor: PixelPoint, alpha: Double, hidden: Set<Int>, revision: Int, cell: CellSize
         /// The review region outlined on this slice, if any.
         var outline: Box3?
+        /// Whether its planes were read (a pane still reading is sent again once they are),
+        /// and the gray window (refined once the whole image is seen).
+        var ready: Bool, windowLo: Float, windowHi: Float
     }
 
     /// - Parameters:
@@ -81,7 +84,9 @@ public final class PaneImageSender {
                                   originY: o.y, originX: o.x, cursor: state.cursor, alpha: overlay ? state.alpha : 0,
                                   hidden: overlay ? state.hiddenClasses : [],
                                   revision: names.contains(where: ViewerData.derivedSources.contains) ? data.revision : 0,
-                                  cell: state.cellPixels, outline: ReviewOverlay.outlinedRegion(state)?.box)
+                                  cell: state.cellPixels, outline: ReviewOverlay.outlinedRegion(state)?.box,
+                                  ready: data.planesAvailable(z: state.z, level: data.level(forZoom: layout.zoom(state)), names: names),
+                                  windowLo: data.displayRange.lo, windowHi: data.displayRange.hi)
             if let old = shown[rect] {
                 if old.content == content { continue }
                 var same = old.content

@@ -1,5 +1,6 @@
 import DenseCellCore
 import DenseCellEngine
+import DenseCellIO
 
 /// The engine's ensemble behind the viewer's provider protocol: tiles are the slabs the engine
 /// reports final, and the viewer's cancel flag reaches the engine's token between windows.
@@ -24,19 +25,34 @@ public final class EnsembleProvider: SegmentationProvider, @unchecked Sendable {
     /// What runs: the models and the precision (auto has picked it for this CPU by now).
     public var summary: String { "\(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s"), \(options.precision.rawValue)" }
 
-    /// Runs the ensemble over `roi`; see `SegmentationProvider.segment(_:roi:cancellation:progress:)`.
-    public func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
-                        progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {
+    /// Runs the ensemble over `roi`, streaming the image as `segment` does; see
+    /// `SegmentationProvider.segment(_:roi:normalization:cancellation:progress:)`.
+    public func segment(_ image: VolumeSource, roi: Box3, normalization: (mean: Float, std: Float)?, cancellation: CancelToken,
+                        progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws {
         let token = CancelToken()
         if cancellation.isCancelled { throw SegmentationCancelled() }
-        do {
-            let result = try ensemble.segment(image, roi: roi, options: options, cancel: token) { p in
-                if cancellation.isCancelled { token.cancel() }
-                var tile: SegmentationTile? = nil
-                if let box = p.finished, let labels = p.finishedLabels { tile = SegmentationTile(box: box, labels: labels) }
-                progress(p.voxelsDone, p.voxelsTotal, tile)
+        let norm: InputNormalization
+        if let normalization { norm = InputNormalization(mean: normalization.mean, std: normalization.std) } else {
+            var sum = InputNormalization.Accumulator()
+            try image.forEachSlab(depth: max(1, (64 << 20) / max(1, 4 * image.shape.planeCount))) { z in
+                if cancellation.isCancelled { throw SegmentationCancelled() }
+                sum.add(try image.readImage(image.slab(z)).data)
             }
-            return result.labels
+            norm = sum.result
+        }
+        let plane = roi.y.count * roi.x.count
+        do {
+            try ensemble.segmentStreaming(
+                volume: image.shape, normalization: norm, roi: roi, options: options, wantProbabilities: false, cancel: token,
+                read: { z in try image.readImage(image.slab(z)) },
+                emit: { slab in
+                    let box = Box3(z: slab.z, y: roi.y, x: roi.x)
+                    progress((slab.z.upperBound - roi.z.lowerBound) * plane, roi.shape.count, SegmentationTile(box: box, labels: slab.labels))
+                },
+                progress: { p in
+                    if cancellation.isCancelled { token.cancel() }
+                    progress(p.voxelsDone, p.voxelsTotal, nil)
+                })
         } catch EngineError.cancelled {
             throw SegmentationCancelled()
         }

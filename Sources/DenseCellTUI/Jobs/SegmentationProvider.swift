@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellIO
 import Foundation
 
 /// A region whose labels are final.
@@ -23,9 +24,11 @@ public protocol SegmentationProvider: AnyObject, Sendable {
     var cacheKey: String { get }
     /// A few words for the footer, e.g. "3 models".
     var summary: String { get }
-    /// Segments `roi` of `image` on the calling thread. Reports progress (and tiles as they
-    /// become final), checks `cancellation` between tiles (throwing when set), and returns
-    /// the labels of the whole `roi`.
-    func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
-                 progress: @escaping @Sendable (_ voxelsDone: Int, _ voxelsTotal: Int, _ tile: SegmentationTile?) -> Void) throws -> Volume<UInt8>
+    /// Segments `roi` of the image on the calling thread, reading it slab by slab. Reports
+    /// progress with the tiles as they become final (together they cover `roi`) and checks
+    /// `cancellation` between tiles (throwing when set).
+    /// - Parameter normalization: the whole image's mean and deviation, when already known
+    ///   (else the provider finds them in one pass over the image).
+    func segment(_ image: VolumeSource, roi: Box3, normalization: (mean: Float, std: Float)?, cancellation: CancelToken,
+                 progress: @escaping @Sendable (_ voxelsDone: Int, _ voxelsTotal: Int, _ tile: SegmentationTile?) -> Void) throws
 }

@@ -118,11 +118,22 @@ struct MetricsPane {
         guard state.hasPair, let a = dataIndex(state.pair.a), let b = dataIndex(state.pair.b) else {
             grid.put(" one label source: nothing to compare", row: r.row, col: r.col, fg: .dim); return
         }
-        let m = data.confusion(a, b, z: scopeZ)
+        guard let m = data.confusion(a, b, z: scopeZ) else { drawCounting(r, &grid); return }
         let n = data.schema.count
         let text = " \(name(state.pair.a)) vs \(name(state.pair.b)): MIoU(org) \(Format.ratio(m.miou(over: data.schema.organelles)))"
             + " · MIoU(all) \(Format.ratio(m.miou(over: Array(0..<n)))) · \(m.total) voxels"
         grid.put(text, row: r.row, col: r.col, fg: .accent)
+    }
+
+    /// What stands in for a table whose counts the background pass has not finished.
+    private func drawCounting(_ r: Rect, _ grid: inout ScreenGrid) {
+        guard r.height > 0 else { return }
+        let text: String
+        if let z = scopeZ { text = " counting slice \(z)…" } else {
+            let p = data.passProgress ?? (done: data.shape.z, total: data.shape.z)
+            text = " counting the volume: \(p.done) of \(p.total) slices (\(p.done * 100 / max(1, p.total))%) · v shows this slice"
+        }
+        grid.put(String(text.prefix(r.width)), row: r.row, col: r.col, fg: .dim)
     }
 
     private func classColor(_ c: Int) -> TermColor {
@@ -139,7 +150,7 @@ struct MetricsPane {
         guard state.hasPair, let a = dataIndex(state.pair.a), let b = dataIndex(state.pair.b) else {
             grid.put(" one label source: nothing to compare", row: r.row, col: r.col, fg: .dim); return
         }
-        let m = data.confusion(a, b, z: scopeZ)
+        guard let m = data.confusion(a, b, z: scopeZ) else { drawCounting(r, &grid); return }
         let n = data.schema.count
         let nameWidth = min(20, max(8, r.width / 5))
         let colWidth = max(5, min(11, (r.width - nameWidth - 1) / n))
@@ -168,7 +179,7 @@ struct MetricsPane {
     /// Two N×N matrices side by side (one above the other when narrow).
     private func drawPairwise(_ r: Rect, _ grid: inout ScreenGrid) {
         let indices = state.sources.indices.compactMap { dataIndex($0) }
-        let p = data.pairwise(z: scopeZ)
+        guard let p = data.pairwise(z: scopeZ) else { drawCounting(r, &grid); return }
         let n = indices.count
         let half = (r.width - 2) / 2
         let nameWidth = min(16, max(9, half / (n + 2)))   // "MIoU(org)" fits
@@ -211,7 +222,9 @@ struct MetricsPane {
         for o in others {
             col = grid.put(Format.header(name(o), colWidth), row: r.row, col: col,
                            fg: o == state.pair.b ? .warning : .terminalDefault, attrs: .bold)
-            let m = dataIndex(o).map { data.confusion(a, $0, z: scopeZ) } ?? ConfusionMatrix(classes: n)
+            guard let m = dataIndex(o).map({ data.confusion(a, $0, z: scopeZ) }) ?? ConfusionMatrix(classes: n) else {
+                drawCounting(Rect(row: r.row + 1, col: r.col, width: r.width, height: r.height - 1), &grid); return
+            }
             matrices.append(m)
             ious.append(m.iou())
         }
@@ -239,7 +252,10 @@ struct MetricsPane {
         var fractions: [[Double?]] = []
         for i in indices {
             col = grid.put(Format.header(name(i), colWidth), row: r.row, col: col, attrs: .bold)
-            fractions.append(dataIndex(i).map { data.fractions($0, z: scopeZ) } ?? [])
+            guard let f = dataIndex(i).map({ data.fractions($0, z: scopeZ) }) ?? [] else {
+                drawCounting(Rect(row: r.row + 1, col: r.col, width: r.width, height: r.height - 1), &grid); return
+            }
+            fractions.append(f)
         }
         var y = r.row + 1
         for c in data.schema.organelles where y < r.row + r.height {

@@ -65,32 +65,53 @@ final class PaneRenderer {
         prepareTables(alpha: state.alpha, hidden: state.hiddenClasses, schema: schema)
         let zoom = layout.zoom(state)
         let origin = layout.origin(state, pane: pane)
-        let k = zoom >= 1 ? 1 : min(4, Int((1 / zoom).rounded(.up)))
-        let shape = data.shape
-        Self.samples(into: &xs, count: rect.width, origin: origin.x, zoom: zoom, k: k, limit: shape.x)
-        Self.samples(into: &ys, count: rect.height * 2, origin: origin.y, zoom: zoom, k: k, limit: shape.y)
-
-        let gray = data.gray(z: state.z)
-        let plane = shape.planeCount, base = state.z * plane, width = shape.x
+        // Zoomed out, the pyramid level whose pixels are closest to (not smaller than) a screen
+        // pixel; sampling then works in that level's pixels.
+        let level = data.level(forZoom: zoom)
+        let scale = Double(1 << level)
+        let levelZoom = zoom * scale
+        let levelOrigin = (y: origin.y / scale, x: origin.x / scale)
+        let k = levelZoom >= 1 ? 1 : min(4, Int((1 / levelZoom).rounded(.up)))
         let classes = schema.count
         // What to read per sample.
         var mode = 0                       // 0 image, 1 overlay, 2 disagreement
-        var la: [UInt8] = [], lb: [UInt8] = [], ma: [UInt8]? = nil, mb: [UInt8]? = nil
+        var planes: [Plane?] = [data.gray(z: state.z, level: level)]
+        var hasMaskA = false, hasMaskB = false
+        func add(_ s: Int) -> Bool {
+            let src = data.sources[s]
+            planes.append(data.plane(src.labels, z: state.z, level: level))
+            if let m = src.mask { planes.append(data.plane(m, z: state.z, level: level)) }
+            return src.mask != nil
+        }
         switch pane.kind {
         case .image: break
         case .source(let s):
             mode = 1
-            la = data.sources[s].labels.data; ma = data.sources[s].mask?.data
+            if let i = data.sourceIndex(state.sources[s]) { hasMaskA = add(i) } else { planes.append(nil) }
         case .disagreement(let p):
             mode = 2
-            la = data.sources[p.a].labels.data; ma = data.sources[p.a].mask?.data
-            lb = data.sources[p.b].labels.data; mb = data.sources[p.b].mask?.data
+            if let a = data.sourceIndex(state.sources[p.a]), let b = data.sourceIndex(state.sources[p.b]) {
+                hasMaskA = add(a); hasMaskB = add(b)
+            } else { planes.append(nil) }
         }
+        guard let gray = planes[0], planes.allSatisfy({ $0 != nil }) else {
+            drawWaiting(rect, z: state.z, failed: data.planeFailed(0, z: state.z, level: level), grid: &grid)
+            return
+        }
+        let width = gray.width, height = gray.height
+        Self.samples(into: &xs, count: rect.width, origin: levelOrigin.x, zoom: levelZoom, k: k, limit: width)
+        Self.samples(into: &ys, count: rect.height * 2, origin: levelOrigin.y, zoom: levelZoom, k: k, limit: height)
+        let g = gray.bytes
+        var index = 1
+        func next() -> [UInt8] { defer { index += 1 }; return planes[index]!.bytes }
+        var la: [UInt8] = [], lb: [UInt8] = [], ma: [UInt8]? = nil, mb: [UInt8]? = nil
+        if mode >= 1 { la = next(); if hasMaskA { ma = next() } }
+        if mode == 2 { lb = next(); if hasMaskB { mb = next() } }
+        let base = 0
         let emptyMask: [UInt8] = []
         let maskA = ma ?? emptyMask, maskB = mb ?? emptyMask
-        let hasMaskA = ma != nil, hasMaskB = mb != nil
 
-        gray.withUnsafeBufferPointer { g in
+        g.withUnsafeBufferPointer { g in
         la.withUnsafeBufferPointer { pa in
         lb.withUnsafeBufferPointer { pb in
         maskA.withUnsafeBufferPointer { qa in
@@ -125,12 +146,11 @@ final class PaneRenderer {
             // pixels and tints its mean gray towards its main kind of disagreement (organelle
             // errors before cell-boundary ones) with four times the share it covers, so thin
             // errors still show without every shifted cell border painting the whole map.
-            let height = shape.y
             @inline(__always) func disagreementBlock(_ py: Int, _ px: Int) -> UInt32 {
-                let y0 = max(0, Int((origin.y + Double(py) / zoom).rounded(.down)))
-                let y1 = min(height, max(y0 + 1, Int((origin.y + Double(py + 1) / zoom).rounded(.down))))
-                let x0 = max(0, Int((origin.x + Double(px) / zoom).rounded(.down)))
-                let x1 = min(width, max(x0 + 1, Int((origin.x + Double(px + 1) / zoom).rounded(.down))))
+                let y0 = max(0, Int((levelOrigin.y + Double(py) / levelZoom).rounded(.down)))
+                let y1 = min(height, max(y0 + 1, Int((levelOrigin.y + Double(py + 1) / levelZoom).rounded(.down))))
+                let x0 = max(0, Int((levelOrigin.x + Double(px) / levelZoom).rounded(.down)))
+                let x1 = min(width, max(x0 + 1, Int((levelOrigin.x + Double(px + 1) / levelZoom).rounded(.down))))
                 var graySum = 0, n = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0
                 if y0 < y1 && x0 < x1 {
                     for y in y0..<y1 {
@@ -191,6 +211,17 @@ final class PaneRenderer {
             }
         }}}}}}}}}}}
         drawCursor(rect, origin: origin, zoom: zoom, state: state, grid: &grid)
+    }
+
+    /// A pane whose planes are still being read: the dark surround and a short word.
+    private func drawWaiting(_ rect: Rect, z: Int, failed: Bool, grid: inout ScreenGrid) {
+        for row in rect.row..<(rect.row + rect.height) {
+            for col in rect.col..<(rect.col + rect.width) { grid[row, col] = Cell(" ", fg: .white, bg: Self.outside) }
+        }
+        let text = failed ? "cannot read z \(z)" : "reading z \(z)…"
+        let row = rect.row + rect.height / 2
+        let col = rect.col + max(0, (rect.width - text.count) / 2)
+        grid.put(String(text.prefix(rect.width)), row: row, col: col, fg: failed ? .warning : .dim, bg: Self.outside)
     }
 
     /// Marks the cursor's cell with a `+` in a color that stands out from what is under it.

@@ -30,7 +30,7 @@ final class Renderer {
         if let prompt = state.prompt {
             ReviewOverlay.drawPrompt(prompt, in: layout.footer, grid: &grid)
         } else {
-            drawFooter(layout.footer, state: state)
+            drawFooter(layout.footer, state: state, data: data)
         }
         if let list = state.reviewList { ReviewOverlay.drawList(list, state: state, grid: &grid) }
         if state.helpVisible { drawHelp(state) }
@@ -58,20 +58,17 @@ final class Renderer {
         col = grid.put("  " + state.graphics.rawValue, row: r.row, col: col, fg: .dim, bg: bg)
         let p = state.cursor
         col = grid.put("  (\(state.z),\(p.y),\(p.x)) ", row: r.row, col: col, fg: .accent, bg: bg)
-        let index = data.image.index(state.z, p.y, p.x)
-        let value = data.image.data[index]
-        col = grid.put(value == value.rounded() && abs(value) < 1e6 ? "\(Int(value))" : String(format: "%.3g", value),
-                       row: r.row, col: col, fg: .white, bg: bg)
+        let level = data.level(forZoom: zoom)
+        let valueText = data.imageValue(z: state.z, y: p.y, x: p.x, level: level).map { value in
+            value == value.rounded() && abs(value) < 1e6 ? "\(Int(value))" : String(format: "%.3g", value)
+        } ?? "…"
+        col = grid.put(valueText, row: r.row, col: col, fg: .white, bg: bg)
         // Per-source readout; short class names when the long ones do not fit.
         let remaining = r.width - col
         var items: [(String, String, Int)] = []
-        for (i, name) in state.sources.enumerated() {
-            guard let s = data.sourceIndex(name) else { continue }
-            let src = data.sources[s]
-            let labeled = src.mask.map { $0.data[index] != 0 } ?? true
-            let c = Int(src.labels.data[index])
-            items.append((Format.shortName(name) == name ? name : name, labeled ? "" : "–", labeled ? c : -1))
-            _ = i
+        for name in state.sources {
+            guard let s = data.sourceIndex(name), let c = data.label(s, z: state.z, y: p.y, x: p.x, level: level) else { continue }
+            items.append((name, "", c))
         }
         let long = items.map { " \($0.0) \($0.2 < 0 ? "–" : classLabel($0.2, data: data, short: false))" }.joined()
         let short = long.count + 1 <= remaining ? false : true
@@ -100,12 +97,11 @@ final class Renderer {
                 grid.put(i == state.pair.a ? " A" : " B", row: r.row, col: col, fg: .warning, attrs: .bold)
                 col += 2
             }
-            if state.sources[i] == ViewerData.ensembleName, let e = data.ensemble, let m = e.mask {
+            if state.sources[i] == ViewerData.ensembleName {
                 // How much of this slice the ensemble has covered.
-                let plane = m.plane(state.z)
-                let done = plane.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-                if done < plane.count {
-                    grid.put(" \(done * 100 / max(1, plane.count))% of slice", row: r.row, col: col, fg: .dim, maxWidth: r.col + r.width - col)
+                let share = data.ensemble.coverage(z: state.z)
+                if share < 1 {
+                    grid.put(" \(Int(share * 100))% of slice", row: r.row, col: col, fg: .dim, maxWidth: r.col + r.width - col)
                 }
             }
         case .disagreement(let p):
@@ -157,7 +153,7 @@ final class Renderer {
 
     // MARK: Footer: job progress, then the last notice, then key hints.
 
-    private func drawFooter(_ r: Rect, state: ViewState) {
+    private func drawFooter(_ r: Rect, state: ViewState, data: ViewerData) {
         grid.fill(r, with: Cell(" ", bg: .barBackground))
         let bg = TermColor.barBackground
         var col = r.col + 1
@@ -171,6 +167,10 @@ final class Renderer {
             col = grid.put(String(repeating: "█", count: filled), row: r.row, col: col, fg: .good, bg: bg)
             col = grid.put(String(repeating: "░", count: barWidth - filled), row: r.row, col: col, fg: .dim, bg: bg)
             col = grid.put(" \(pct)\(eta)  c cancel  ", row: r.row, col: col, fg: .white, bg: bg)
+        }
+        if let p = data.passProgress, state.job == nil {
+            // The background pass: volume metrics and the n/N ranking are ready when it is.
+            col = grid.put("volume \(p.done * 100 / max(1, p.total))% ", row: r.row, col: col, fg: .dim, bg: bg)
         }
         let room = max(0, r.col + r.width - 16 - col)
         if let notice = state.notice {

@@ -56,7 +56,8 @@ public enum ViewerApp {
             session.send(.cancelJob)
             session.waitForJob(timeout: 5)
         }
-        session.flushCache()
+        session.flushExports()
+        session.close()
         return screen.signal
     }
 }

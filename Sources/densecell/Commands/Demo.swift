@@ -34,11 +34,12 @@ struct Demo: ParsableCommand {
             bar.finish("wrote \(studyPath)")
         }
         let models = DemoModels.paths()
-        let study = try StudyFile.read(path: studyPath)
+        let study = try StudyInputs.open(study: studyPath, image: nil, labels: [], schema: .platelet, subject: studyPath)
         let provider = try ViewerInput.provider(models: models, top: nil)
-        let session = ViewerSession(study: study, fileName: "phantom.h5", provider: provider,
-                                    cachePath: SidecarCache.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir,
-                                    withoutModels: "no demo models shipped yet (Assets/models/demo is empty): ensemble inference is off")
+        let session = try ViewerSession(slices: study, fileName: "phantom.h5", provider: provider,
+                                        cachePath: ViewerCacheFile.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir,
+                                        withoutModels: "no demo models shipped yet (Assets/models/demo is empty): ensemble inference is off")
+        defer { session.close() }
         let signal: Int32?
         do { signal = try ViewerApp.run(session, graphics: try graphicsOption.choice()) } catch let e as TerminalError { throw UsageError(e.description) }
         // Ended by a signal: the terminal is restored; exit as the shell expects (128 + signal).

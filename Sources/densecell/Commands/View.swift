@@ -59,6 +59,9 @@ struct View: ParsableCommand {
     @Option(help: ArgumentHelp("Name recorded with each review item (default: $USER).", valueName: "NAME"))
     var reviewer: String?
 
+    @Option(name: .customLong("cache-mb"), help: ArgumentHelp("Memory for decoded slices, in MB; the study itself is read on demand.", valueName: "MB"))
+    var cacheMB = 512
+
     @Option(help: ArgumentHelp("Colors: auto, 24bit, 256 or ascii (characters for 8-color terminals).", valueName: "MODE"))
     var colors = "auto"
 
@@ -73,20 +76,24 @@ struct View: ParsableCommand {
     func validate() throws {
         if study == nil && image == nil { throw ValidationError("give a study file or --image REF") }
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        if cacheMB < 16 || cacheMB > 1 << 20 { throw ValidationError("--cache-mb must be from 16 to 1048576") }
         if ViewerInput.colorMode(colors) == nil && colors != "auto" { throw ValidationError("--colors takes auto, 24bit, 256 or ascii") }
         for l in labels where !l.contains("=") { throw ValidationError("--labels takes NAME=REF, got \(l)") }
     }
 
     func run() throws {
         let schema = try schemaOption.load()
-        let loaded = try ViewerInput.load(study: study, image: image, labels: labels, schema: schema)
+        let subject = study ?? image.map { (try? VolumeReference.parse($0).path) ?? $0 } ?? ""
+        let opened = try StudyInputs.open(study: study, image: image, labels: labels, schema: schema, subject: subject)
         let provider = try ViewerInput.provider(models: models, top: top, options: try inference.options())
         if measureFrames == nil && (isatty(0) == 0 || isatty(1) == 0) {
             throw UsageError("view needs a terminal (stdin and stdout must be a terminal)")
         }
-        let cachePath = study.map(SidecarCache.path(forStudy:))
-        let session = ViewerSession(study: loaded, fileName: ((study ?? image!) as NSString).lastPathComponent,
-                                    provider: provider, cachePath: cachePath, studyPath: study ?? image!, exportDirectory: out)
+        let cachePath = study.map(ViewerCacheFile.path(forStudy:))
+        let session = try ViewerSession(slices: opened, fileName: ((study ?? image!) as NSString).lastPathComponent,
+                                        provider: provider, cachePath: cachePath, cacheBytes: cacheMB << 20,
+                                        studyPath: study ?? image!, exportDirectory: out)
+        defer { session.close() }
         if let logPath = review ?? study.map(ReviewLog.defaultPath(forStudy:)) {
             try session.loadReview(path: logPath, reviewer: reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
         }
@@ -151,28 +158,6 @@ struct View: ParsableCommand {
 
 /// Assembles what the viewer shows from the command line.
 enum ViewerInput {
-    static func load(study path: String?, image: String?, labels: [String], schema: LabelSchema) throws -> Study {
-        var study: Study
-        if let path {
-            study = try StudyFile.read(path: path, schema: schema)
-            if let image { study.image = try VolumeReader.read(try VolumeReference.parse(image)).asFloat() }
-        } else {
-            study = Study(image: try VolumeReader.read(try VolumeReference.parse(image!)).asFloat(), schema: schema)
-        }
-        for spec in labels {
-            let (name, refText) = spec.split(separator: "=", maxSplits: 1).map(String.init).pair
-            let ref = try VolumeReference.parse(refText)
-            let volume = try VolumeReader.readLabels(ref, classCount: schema.count)
-            do { try study.setLabels(LabelSource(name: name, role: SourceRole(guessingFrom: name), labels: volume)) } catch {
-                throw IOError(.badShape, file: ref.path, dataset: ref.dataset, "shape \(volume.shape) does not match the image \(study.shape)")
-            }
-        }
-        for source in study.labels where source.labels.shape != study.shape {
-            throw UsageError("label source \(source.name) has shape \(source.labels.shape) but the image is \(study.shape)")
-        }
-        return study
-    }
-
     static func colorMode(_ text: String) -> ColorMode? {
         switch text { case "24bit": .direct; case "256": .palette256; case "ascii": .ascii; default: nil }
     }
@@ -184,8 +169,4 @@ enum ViewerInput {
             throw UsageError("\(models.joined(separator: ", ")): \(e.description)")
         }
     }
-}
-
-private extension Array where Element == String {
-    var pair: (String, String) { (self[0], count > 1 ? self[1] : "") }
 }

@@ -1,0 +1,86 @@
+/// Halving of z-planes for zoomed-out views: level L of an h×w plane is ⌈h/2^L⌉×⌈w/2^L⌉, each
+/// pixel standing for the 2^L×2^L block of level 0 it covers (partial blocks at the far edges
+/// included). Images average their blocks; labels and masks keep the most frequent value of each
+/// 2×2 block of the level below (ties to the smallest), so classes stay classes.
+public enum PlanePyramid {
+    /// The (height, width) of `level` for a plane of `height`×`width`.
+    public static func size(height: Int, width: Int, level: Int) -> (height: Int, width: Int) {
+        let s = 1 << level
+        return ((height + s - 1) / s, (width + s - 1) / s)
+    }
+
+    /// Levels above 0 worth storing: halving stops once the plane's larger side is at most 128.
+    public static func levels(height: Int, width: Int) -> Int {
+        var n = 0, side = max(height, width)
+        while side > 128 { side = (side + 1) / 2; n += 1 }
+        return n
+    }
+
+    /// The next level of an image plane: the mean of each 2×2 block (fewer at the far edges).
+    public static func halveMean(_ p: [Float], height h: Int, width w: Int) -> [Float] {
+        let (oh, ow) = size(height: h, width: w, level: 1)
+        var out = [Float](repeating: 0, count: oh * ow)
+        for y in 0..<oh {
+            let y0 = 2 * y, y1 = min(h, y0 + 2)
+            for x in 0..<ow {
+                let x0 = 2 * x, x1 = min(w, x0 + 2)
+                var s: Float = 0
+                for yy in y0..<y1 { for xx in x0..<x1 { s += p[yy * w + xx] } }
+                out[y * ow + x] = s / Float((y1 - y0) * (x1 - x0))
+            }
+        }
+        return out
+    }
+
+    /// The next level of a uint8 image plane: the rounded mean of each 2×2 block.
+    public static func halveMean(_ p: [UInt8], height h: Int, width w: Int) -> [UInt8] {
+        let (oh, ow) = size(height: h, width: w, level: 1)
+        var out = [UInt8](repeating: 0, count: oh * ow)
+        for y in 0..<oh {
+            let y0 = 2 * y, y1 = min(h, y0 + 2)
+            for x in 0..<ow {
+                let x0 = 2 * x, x1 = min(w, x0 + 2)
+                var s = 0
+                for yy in y0..<y1 { for xx in x0..<x1 { s += Int(p[yy * w + xx]) } }
+                let n = (y1 - y0) * (x1 - x0)
+                out[y * ow + x] = UInt8((s + n / 2) / n)
+            }
+        }
+        return out
+    }
+
+    /// The next level of a label or mask plane: the most frequent value of each 2×2 block,
+    /// ties to the smallest.
+    public static func halveMode(_ p: [UInt8], height h: Int, width w: Int) -> [UInt8] {
+        let (oh, ow) = size(height: h, width: w, level: 1)
+        var out = [UInt8](repeating: 0, count: oh * ow)
+        p.withUnsafeBufferPointer { src in
+            for y in 0..<oh {
+                let y0 = 2 * y, y1 = min(h, y0 + 2)
+                for x in 0..<ow {
+                    let x0 = 2 * x, x1 = min(w, x0 + 2)
+                    var v: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+                    var n = 0
+                    for yy in y0..<y1 { for xx in x0..<x1 {
+                        let value = src[yy * w + xx]
+                        switch n { case 0: v.0 = value; case 1: v.1 = value; case 2: v.2 = value; default: v.3 = value }
+                        n += 1
+                    } }
+                    out[y * ow + x] = mode(v, n)
+                }
+            }
+        }
+        return out
+    }
+
+    @inline(__always) static func mode(_ v: (UInt8, UInt8, UInt8, UInt8), _ n: Int) -> UInt8 {
+        let values = [v.0, v.1, v.2, v.3].prefix(n)
+        if n == 1 || values.allSatisfy({ $0 == v.0 }) { return v.0 }
+        var best = v.0, bestCount = 0
+        for a in values {
+            let c = values.reduce(0) { $0 + ($1 == a ? 1 : 0) }
+            if c > bestCount || (c == bestCount && a < best) { best = a; bestCount = c }
+        }
+        return best
+    }
+}

@@ -1,0 +1,139 @@
+import DenseCellCore
+import Foundation
+
+/// The viewer's sidecar file (`STUDY.densecell-cache.h5`): what is slow to recompute and changes
+/// only when the study does — ensemble labels as they are computed, the multiscale pyramid of every
+/// source, per-slice statistics — each stored under a key naming what it was derived from, so a
+/// changed source is noticed and its entries rebuilt (see docs/ARCHITECTURE.md, "Viewer cache").
+///
+/// The viewer writes it in place while it runs, never the user's inputs. A cache it cannot open
+/// (truncated by a killed viewer, another program's file, an older layout) is replaced by an empty
+/// one: a cold cache, never an error.
+public final class ViewerCacheFile: @unchecked Sendable {
+    /// The open file (reads and writes go through HDF5's process-wide lock).
+    public let file: HDF5File
+    /// Where it is.
+    public let path: String
+    /// Why an existing file was replaced, when it was (for the viewer's footer).
+    public private(set) var replacedBecause: String?
+    static let layoutVersion = "1"
+
+    /// `dir/study.h5` → `dir/study.densecell-cache.h5`.
+    public static func path(forStudy study: String) -> String { StudyFile.sibling(ofStudy: study, suffix: ".densecell-cache.h5") }
+
+    /// Opens the cache at `path`, or creates it; a file that cannot be used is replaced.
+    ///
+    /// - Throws: `IOError(.writeFailed)` when no cache can be created there (a read-only folder).
+    public init(path: String) throws(IOError) {
+        self.path = path
+        if FileManager.default.fileExists(atPath: path) {
+            do {
+                let f = try HDF5File(path: path, mode: .readWrite)
+                if f.attribute("/", "densecell_cache")?.stringValue == Self.layoutVersion {
+                    file = f
+                    return
+                }
+                replacedBecause = "the viewer cache \(path) has another layout; rebuilt"
+            } catch {
+                replacedBecause = "the viewer cache \(path) could not be read (\(error.message)); rebuilt"
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        file = try HDF5File(path: path, mode: .truncate)
+        try file.setAttribute("/", "densecell_cache", .string(Self.layoutVersion))
+        try file.flush()
+    }
+
+    /// A cache in the temporary folder, removed when the viewer ends (no study file to sit beside,
+    /// or a folder the viewer may not write).
+    public static func temporary() throws(IOError) -> ViewerCacheFile {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("densecell-view-\(getpid())-\(UUID().uuidString.prefix(8)).h5")
+        return try ViewerCacheFile(path: path)
+    }
+
+    /// A short stable name for a key (FNV-1a, hex): HDF5 group names cannot hold arbitrary text.
+    public static func digest(_ key: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return String(h, radix: 16)
+    }
+
+    /// What identifies a volume on disk: its reference, shape, stored type and the file's size and
+    /// modification time, so a rewritten source no longer matches.
+    public static func identity(of source: VolumeSource) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: source.reference.path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(source.reference) \(source.shape) \(source.typeName) \(size) \(modified)"
+    }
+
+    // MARK: Blobs
+
+    /// The bytes stored under `name` when its key attribute equals `key`.
+    public func blob(_ name: String, key: String) -> [UInt8]? {
+        guard file.isDataset(name), file.attribute(name, "key")?.stringValue == key,
+              let (_, data) = try? file.readArray(name, as: .uint8, of: UInt8.self) else { return nil }
+        return data
+    }
+
+    /// Stores `bytes` under `name` with `key`, replacing what was there.
+    ///
+    /// - Throws: `IOError(.writeFailed)`.
+    public func setBlob(_ name: String, key: String, _ bytes: [UInt8]) throws(IOError) {
+        try file.writeArray(name, dims: [max(1, bytes.count)], data: bytes.isEmpty ? [0] : bytes, memoryType: .uint8, gzip: 0)
+        try file.setAttribute(name, "key", .string(key))
+        try file.flush()
+    }
+
+    // MARK: Volumes
+
+    /// Creates (replacing) a uint8 volume dataset of `shape`, chunked for reading planes: voxels
+    /// never written read as 0 and take no space.
+    ///
+    /// - Throws: `IOError(.writeFailed)`.
+    public func createVolume(_ name: String, shape: Shape3, chunkDepth: Int = 1) throws(IOError) {
+        try file.createDataset(name, dims: [shape.z, shape.y, shape.x], fileType: .uint8,
+                               chunks: [chunkDepth, min(shape.y, 256), min(shape.x, 256)], gzip: 1)
+    }
+
+    /// Creates (replacing) a float32 volume dataset of `shape`, chunked by planes.
+    ///
+    /// - Throws: `IOError(.writeFailed)`.
+    public func createFloatVolume(_ name: String, shape: Shape3) throws(IOError) {
+        try file.createDataset(name, dims: [shape.z, shape.y, shape.x], fileType: .float32,
+                               chunks: [1, min(shape.y, 256), min(shape.x, 256)], gzip: 1)
+    }
+
+    /// Writes `data` (C order) into `box` of a volume dataset.
+    ///
+    /// - Throws: `IOError(.writeFailed)`.
+    public func write<T>(_ name: String, box: Box3, _ data: [T], type: ScalarType) throws(IOError) {
+        try file.writeSlab(name, start: [box.z.lowerBound, box.y.lowerBound, box.x.lowerBound],
+                           count: [box.z.count, box.y.count, box.x.count], data: data, memoryType: type)
+    }
+
+    /// A reader of a volume dataset of the cache.
+    ///
+    /// - Throws: `IOError` when it is missing.
+    public func volume(_ name: String) throws(IOError) -> VolumeSource { try VolumeReader.open(file, name) }
+
+    /// Sets a text attribute on a group or dataset (created as a group when missing).
+    ///
+    /// - Throws: `IOError(.writeFailed)`.
+    public func setKey(_ object: String, _ value: String) throws(IOError) {
+        if !file.exists(object) { try file.makeGroup(object) }
+        try file.setAttribute(object, "key", .string(value))
+    }
+
+    /// The text attribute `key` of a group or dataset.
+    public func key(_ object: String) -> String? { file.attribute(object, "key")?.stringValue }
+
+    /// Removes a dataset or group.
+    public func remove(_ name: String) { if file.exists(name) { file.delete(name) } }
+
+    /// Pushes what was written to the file.
+    public func flush() { try? file.flush() }
+
+    /// Deletes the file (a temporary cache at the end).
+    public func removeFile() { try? FileManager.default.removeItem(atPath: path) }
+}

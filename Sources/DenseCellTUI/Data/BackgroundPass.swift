@@ -1,0 +1,283 @@
+import DenseCellCore
+import DenseCellEngine
+import DenseCellIO
+import Foundation
+
+/// The viewer's one background streaming pass (docs/ARCHITECTURE.md, "Viewer"): slab by slab it
+/// counts every slice's confusion matrix for every pair of sources and every source's class
+/// histogram (the volume metrics, pairwise MIoU, fractions and the disagreement ranking are sums
+/// of these), and on its first time through also samples the image's gray window, its
+/// normalization for the ensemble and writes the multiscale pyramid into the viewer cache.
+///
+/// It never blocks the key thread: queries answer from what is counted so far (nil when a slice
+/// is not), `prioritize` moves the slice on screen to the front, and a source that changes (the
+/// ensemble, the live consensus) has only its changed slices counted again.
+final class BackgroundPass: @unchecked Sendable {
+    /// A label source as the pass reads it.
+    struct Source: @unchecked Sendable {
+        var name: String
+        var labels: VolumeSource
+        var mask: VolumeSource?
+        /// Whether its statistics may be kept in the cache file (sources on disk, not computed ones).
+        var cacheable: Bool
+    }
+
+    /// Called on the pass's thread once per slab (with the image slab the first time through):
+    /// the pyramid and the window and normalization samples are made there.
+    typealias SlabHook = (_ z: Range<Int>, _ image: Volume<Float>?, _ labels: [String: Volume<UInt8>], _ masks: [String: Volume<UInt8>]) -> Void
+
+    let shape: Shape3
+    let classes: Int
+    private let image: VolumeSource
+    private let lock = NSCondition()
+    private var sources: [Source] = []
+    /// Per slice: confusion of each pair (names in list order, first = rows) and histograms.
+    private var confusions: [[PairNames: ConfusionMatrix]]
+    private var histograms: [[String: [Int]]]
+    /// Slices whose image the first pass has not yet seen.
+    private var imagePending: Set<Int>
+    private var priority: Int?
+    private var running = false
+    private var stopped = false
+    private var busy = false
+    private let slabBytes: Int
+    private let hook: SlabHook?
+    private let changed: @Sendable () -> Void
+    private let failed: @Sendable (String) -> Void
+    /// Bumped when a source's labels change, so counts read before the change are not kept.
+    private var generation: [String: Int] = [:]
+
+    struct PairNames: Hashable, Codable { var a: String; var b: String }
+
+    /// - Parameters:
+    ///   - imageSeen: whether the first pass's image work is already done (from the cache).
+    ///   - slabBytes: what one step reads at most (all sources together).
+    ///   - changed: told (throttled) as slices are counted.
+    init(image: VolumeSource, classes: Int, imageSeen: Bool, slabBytes: Int = 64 << 20, hook: SlabHook?,
+         changed: @escaping @Sendable () -> Void, failed: @escaping @Sendable (String) -> Void) {
+        self.image = image
+        shape = image.shape
+        self.classes = classes
+        self.slabBytes = slabBytes
+        self.hook = hook
+        self.changed = changed
+        self.failed = failed
+        confusions = Array(repeating: [:], count: image.shape.z)
+        histograms = Array(repeating: [:], count: image.shape.z)
+        imagePending = imageSeen ? [] : Set(0..<image.shape.z)
+    }
+
+    // MARK: What is counted
+
+    /// Sets the sources to count (the view's list); new pairs are counted in the background.
+    func setSources(_ list: [Source]) {
+        lock.lock()
+        sources = list
+        lock.signal()
+        lock.unlock()
+        start()
+    }
+
+    /// Forgets what was counted of `name` on slices `z` (its labels changed there).
+    func invalidate(_ name: String, z: Range<Int>) {
+        lock.lock()
+        generation[name, default: 0] += 1
+        for s in z where s >= 0 && s < shape.z {
+            histograms[s][name] = nil
+            for key in confusions[s].keys where key.a == name || key.b == name { confusions[s][key] = nil }
+        }
+        lock.signal()
+        lock.unlock()
+        start()
+    }
+
+    /// Counts slice `z` next (the one on screen).
+    func prioritize(_ z: Int) {
+        lock.lock(); priority = z; lock.signal(); lock.unlock()
+    }
+
+    /// Restores counts kept in the cache file (the pairs and sources they name).
+    func restore(confusions c: [[PairNames: ConfusionMatrix]], histograms h: [[String: [Int]]]) {
+        lock.lock()
+        for z in 0..<min(shape.z, c.count) { confusions[z].merge(c[z]) { a, _ in a } }
+        for z in 0..<min(shape.z, h.count) { histograms[z].merge(h[z]) { a, _ in a } }
+        lock.unlock()
+    }
+
+    /// What can be kept in the cache file: the counts of cacheable sources (nil until all slices are counted).
+    func cacheableCounts() -> (confusions: [[PairNames: ConfusionMatrix]], histograms: [[String: [Int]]])? {
+        lock.lock(); defer { lock.unlock() }
+        let names = Set(sources.filter(\.cacheable).map(\.name))
+        guard (0..<shape.z).allSatisfy({ complete(z: $0, among: sources.filter(\.cacheable)) }) else { return nil }
+        return (confusions.map { $0.filter { names.contains($0.key.a) && names.contains($0.key.b) } },
+                histograms.map { $0.filter { names.contains($0.key) } })
+    }
+
+    /// The confusion of `a` (rows) against `b` on slice `z`, or summed over the volume (z nil);
+    /// nil while not every slice needed is counted.
+    func confusion(_ a: String, _ b: String, z: Int?) -> ConfusionMatrix? {
+        lock.lock(); defer { lock.unlock() }
+        func one(_ z: Int) -> ConfusionMatrix? {
+            if let m = confusions[z][PairNames(a: a, b: b)] { return m }
+            return confusions[z][PairNames(a: b, b: a)].map(Self.transposed)
+        }
+        if let z { return one(z) }
+        var total = ConfusionMatrix(classes: classes)
+        for s in 0..<shape.z { guard let m = one(s) else { return nil }; total = total + m }
+        return total
+    }
+
+    /// The class histogram of `name` within its mask on slice `z` or the volume (z nil).
+    func histogram(_ name: String, z: Int?) -> [Int]? {
+        lock.lock(); defer { lock.unlock() }
+        if let z { return histograms[z][name] }
+        var total = [Int](repeating: 0, count: classes)
+        for s in 0..<shape.z {
+            guard let h = histograms[s][name] else { return nil }
+            for c in 0..<classes { total[c] += h[c] }
+        }
+        return total
+    }
+
+    /// Disagreeing voxels of a pair per slice (nil where a slice is not counted yet).
+    func disagreements(_ a: String, _ b: String) -> [Int?] {
+        (0..<shape.z).map { z in
+            confusion(a, b, z: z).map { m in m.total - (0..<classes).reduce(0) { $0 + m[$1, $1] } }
+        }
+    }
+
+    /// Slices fully counted for the current sources, of all.
+    var progress: (done: Int, total: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let done = (0..<shape.z).reduce(0) { $0 + (complete(z: $1, among: sources) && !imagePending.contains($1) ? 1 : 0) }
+        return (done, shape.z)
+    }
+
+    /// Whether nothing is left to count.
+    var isIdle: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return !busy && imagePending.isEmpty && (0..<shape.z).allSatisfy { complete(z: $0, among: sources) }
+    }
+
+    func stop() { lock.lock(); stopped = true; lock.signal(); lock.unlock() }
+
+    // MARK: The pass
+
+    /// Whether slice z has every count of `list` (caller holds the lock).
+    private func complete(z: Int, among list: [Source]) -> Bool {
+        let m = missing(z: z, among: list)
+        return m.pairs.isEmpty && m.sources.isEmpty
+    }
+
+    /// What slice z still lacks among `list` (caller holds the lock).
+    private func missing(z: Int, among list: [Source]) -> (pairs: [PairNames], sources: [String]) {
+        var pairs: [PairNames] = [], names: [String] = []
+        for (i, s) in list.enumerated() {
+            if histograms[z][s.name] == nil { names.append(s.name) }
+            for t in list[(i + 1)...] {
+                let key = PairNames(a: s.name, b: t.name)
+                if confusions[z][key] == nil && confusions[z][PairNames(a: t.name, b: s.name)] == nil { pairs.append(key) }
+            }
+        }
+        return (pairs, names)
+    }
+
+    private func start() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !running else { return }
+        running = true
+        let t = Thread { [weak self] in self?.run() }
+        t.name = "densecell volume pass"
+        t.start()
+    }
+
+    private func needsWork(_ z: Int) -> Bool {
+        imagePending.contains(z) || !complete(z: z, among: sources)
+    }
+
+    private func run() {
+        var lastReport = Date.distantPast
+        while true {
+            lock.lock()
+            var first: Int?
+            while !stopped {
+                if let p = priority, p < shape.z, needsWork(p) { first = p; break }
+                priority = nil
+                first = (0..<shape.z).first(where: needsWork)
+                if first != nil { break }
+                busy = false
+                lock.wait()
+            }
+            if stopped { lock.unlock(); return }
+            busy = true
+            let list = sources
+            let generations = generation
+            // A slab: from `first` on, slices that need the same kind of work, within the budget.
+            let perPlane = shape.planeCount * (2 * list.count + (imagePending.contains(first!) ? 4 : 0))
+            let depth = max(1, min(image.zGrain > 1 ? image.zGrain : 4, slabBytes / max(1, perPlane)))
+            var end = first! + 1
+            let withImage = imagePending.contains(first!)
+            while end < min(shape.z, first! + depth) && needsWork(end) && imagePending.contains(end) == withImage { end += 1 }
+            let range = first!..<end
+            var wanted: [Int: (pairs: [PairNames], sources: [String])] = [:]
+            for z in range { wanted[z] = missing(z: z, among: list) }
+            lock.unlock()
+
+            do {
+                let box = image.slab(range)
+                // Read only the sources some slice of the slab still lacks (all of them the first time).
+                let names = Set(wanted.values.flatMap { $0.pairs.flatMap { [$0.a, $0.b] } + $0.sources })
+                var labels: [String: Volume<UInt8>] = [:], masks: [String: Volume<UInt8>] = [:]
+                for s in list where names.contains(s.name) || withImage {
+                    labels[s.name] = try s.labels.readLabels(box, classCount: classes)
+                    if let m = s.mask { masks[s.name] = try m.readMask(box) }
+                }
+                let imageSlab = withImage ? try image.readImage(box) : nil
+                hook?(range, imageSlab, labels, masks)
+                var counted: [Int: ([PairNames: ConfusionMatrix], [String: [Int]])] = [:]
+                for z in range {
+                    var c: [PairNames: ConfusionMatrix] = [:], h: [String: [Int]] = [:]
+                    let local = (z - range.lowerBound)..<(z - range.lowerBound + 1)
+                    for key in wanted[z]!.pairs {
+                        guard let la = labels[key.a], let lb = labels[key.b] else { continue }
+                        c[key] = Metrics.confusion(truth: la, prediction: lb, classes: classes,
+                                                   masks: [masks[key.a], masks[key.b]].compactMap { $0 }, z: local)
+                    }
+                    for name in wanted[z]!.sources {
+                        guard let l = labels[name] else { continue }
+                        h[name] = Array(Metrics.histogram(l, masks: [masks[name]].compactMap { $0 }, z: local).prefix(classes))
+                    }
+                    counted[z] = (c, h)
+                }
+                lock.lock()
+                // Counts of a source that changed (or left) while the slab was read are stale.
+                let current = Set(sources.map(\.name).filter { generation[$0, default: 0] == generations[$0, default: 0] })
+                for (z, (c, h)) in counted {
+                    for (k, m) in c where current.contains(k.a) && current.contains(k.b) { confusions[z][k] = m }
+                    for (k, v) in h where current.contains(k) { histograms[z][k] = v }
+                    if withImage { imagePending.remove(z) }
+                }
+                lock.unlock()
+            } catch {
+                lock.lock()
+                // A source that cannot be read stops the pass (the footer says why).
+                stopped = true
+                busy = false
+                lock.unlock()
+                failed("volume statistics stopped: \(error)")
+                return
+            }
+            if Date().timeIntervalSince(lastReport) > 0.1 || isIdle {
+                lastReport = Date()
+                changed()
+            }
+        }
+    }
+
+    static func transposed(_ m: ConfusionMatrix) -> ConfusionMatrix {
+        var t = ConfusionMatrix(classes: m.classes)
+        for a in 0..<m.classes { for b in 0..<m.classes { t.counts[b * m.classes + a] = m.counts[a * m.classes + b] } }
+        return t
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// One z-slice of one volume at one pyramid level: bytes for labels, masks, grays and uint8
+/// images; floats for other images.
+struct Plane: @unchecked Sendable {
+    var height: Int
+    var width: Int
+    var bytes: [UInt8] = []
+    var floats: [Float] = []
+
+    var byteCount: Int { bytes.count + 4 * floats.count + 64 }
+    /// The value at (y, x) as a number (image readout).
+    func value(_ y: Int, _ x: Int) -> Float {
+        let i = y * width + x
+        return floats.isEmpty ? Float(bytes[i]) : floats[i]
+    }
+}
+
+/// Which plane: a volume of the viewer (its index in `ViewerData`'s volume table), a slice, a level.
+struct PlaneKey: Hashable, Sendable {
+    var volume: Int
+    var z: Int
+    var level: Int
+}
+
+/// Decoded planes, least recently used first out, bounded in bytes (`view --cache-mb`). Shared by
+/// the key thread (which reads it while drawing) and the loader (which fills it), so it locks.
+final class PlaneCache: @unchecked Sendable {
+    let capacity: Int
+    private let lock = NSLock()
+    private var planes: [PlaneKey: (plane: Plane, used: UInt64)] = [:]
+    private var clock: UInt64 = 0
+    private(set) var bytes = 0
+    /// Planes evicted so far (tests look at it to see the bound hold).
+    private(set) var evictions = 0
+
+    init(capacityBytes: Int) { capacity = max(1 << 20, capacityBytes) }
+
+    func get(_ key: PlaneKey) -> Plane? {
+        lock.lock(); defer { lock.unlock() }
+        guard let entry = planes[key] else { return nil }
+        clock += 1
+        planes[key] = (entry.plane, clock)
+        return entry.plane
+    }
+
+    func contains(_ key: PlaneKey) -> Bool { lock.lock(); defer { lock.unlock() }; return planes[key] != nil }
+
+    func put(_ key: PlaneKey, _ plane: Plane) {
+        lock.lock(); defer { lock.unlock() }
+        clock += 1
+        if let old = planes[key] { bytes -= old.plane.byteCount }
+        planes[key] = (plane, clock)
+        bytes += plane.byteCount
+        // Evict the least recently used until within the bound (the newest always stays).
+        while bytes > capacity && planes.count > 1 {
+            guard let oldest = planes.min(by: { $0.value.used < $1.value.used }) else { break }
+            bytes -= oldest.value.plane.byteCount
+            planes[oldest.key] = nil
+            evictions += 1
+        }
+    }
+
+    /// Drops the planes `matching` selects (a source changed under them).
+    func remove(where matching: (PlaneKey) -> Bool) {
+        lock.lock(); defer { lock.unlock() }
+        for key in planes.keys where matching(key) {
+            bytes -= planes[key]!.plane.byteCount
+            planes[key] = nil
+        }
+    }
+}

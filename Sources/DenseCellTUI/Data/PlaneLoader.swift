@@ -1,0 +1,76 @@
+import Foundation
+
+/// Reads planes off the key thread: what the screen needs first, then the neighbours of the
+/// current slice. Each `want` replaces the previous wishes, so a fast scroll does not leave a
+/// queue of slices nobody looks at any more; a plane being read is finished, though.
+final class PlaneLoader: @unchecked Sendable {
+    private let cache: PlaneCache
+    private let read: @Sendable (PlaneKey) throws -> Plane
+    private let loaded: @Sendable (PlaneKey, Error?) -> Void
+    private let condition = NSCondition()
+    private var needed: [PlaneKey] = []
+    private var prefetch: [PlaneKey] = []
+    private var busy = false
+    private var stopped = false
+    private var failed: Set<PlaneKey> = []
+    private var thread: Thread?
+
+    /// - Parameters:
+    ///   - read: how a plane is read (on the loader's thread).
+    ///   - loaded: told after each plane (and of a failure, once per plane).
+    init(cache: PlaneCache, read: @escaping @Sendable (PlaneKey) throws -> Plane,
+         loaded: @escaping @Sendable (PlaneKey, Error?) -> Void) {
+        self.cache = cache
+        self.read = read
+        self.loaded = loaded
+    }
+
+    /// Planes to read: `needed` (on screen) before `prefetch` (nearby slices); those cached or
+    /// failed before are skipped.
+    func want(_ needed: [PlaneKey], prefetch: [PlaneKey] = []) {
+        condition.lock()
+        self.needed = needed.filter { !cache.contains($0) && !failed.contains($0) }
+        self.prefetch = prefetch.filter { !cache.contains($0) && !failed.contains($0) && !self.needed.contains($0) }
+        if thread == nil && (!self.needed.isEmpty || !self.prefetch.isEmpty) {
+            let t = Thread { [weak self] in self?.run() }
+            t.name = "densecell planes"
+            thread = t
+            t.start()
+        }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Whether nothing is queued or being read.
+    var isIdle: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return needed.isEmpty && prefetch.isEmpty && !busy
+    }
+
+    /// Whether reading `key` failed (the pane says so instead of waiting forever).
+    func hasFailed(_ key: PlaneKey) -> Bool { condition.lock(); defer { condition.unlock() }; return failed.contains(key) }
+
+    func stop() {
+        condition.lock(); stopped = true; condition.signal(); condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while needed.isEmpty && prefetch.isEmpty && !stopped { condition.wait() }
+            if stopped { condition.unlock(); return }
+            let key = needed.isEmpty ? prefetch.removeFirst() : needed.removeFirst()
+            busy = true
+            condition.unlock()
+            var failure: Error?
+            if !cache.contains(key) {
+                do { cache.put(key, try read(key)) } catch { failure = error }
+            }
+            condition.lock()
+            busy = false
+            if failure != nil { failed.insert(key) }
+            condition.unlock()
+            loaded(key, failure)
+        }
+    }
+}
