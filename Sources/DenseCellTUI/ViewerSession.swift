@@ -448,7 +448,7 @@ public final class ViewerSession {
     /// Draws the current state into a screen grid: what the terminal shows, and what tests and `--measure-frames` inspect.
     public func frame() -> ScreenGrid {
         let grid = renderer.render(state, data: data)
-        data.requestPlanes(around: state.z, level: data.level(forZoom: Layout(state).zoom(state)))
+        data.requestPlanes(around: state.z)
         return grid
     }
 }

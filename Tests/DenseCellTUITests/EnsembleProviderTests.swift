@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellIO
 import DenseCellEngine
 @testable import DenseCellTUI
 import XCTest
@@ -26,7 +27,7 @@ final class EnsembleProviderTests: XCTestCase {
         s.waitForJob(timeout: 300)
         XCTAssertTrue(s.frame().contains("ensemble done"), s.frame().text(row: 23))
         let direct = try ensemble.segment(study.image, options: options)
-        let viewer = try XCTUnwrap(s.data.ensemble)
+        let viewer = try XCTUnwrap(s.data.ensembleVolumes)
         XCTAssertEqual(viewer.labels, direct.labels)
         XCTAssertTrue(viewer.mask!.data.allSatisfy { $0 == 1 })
     }

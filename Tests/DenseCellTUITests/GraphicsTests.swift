@@ -114,12 +114,12 @@ final class GraphicsTests: XCTestCase {
         XCTAssertEqual(PaneImageSender(mode: .blocks).update(state: s.state, data: s.data).bytes, [])
     }
 
-    func testArrivingEnsembleResultsResendOnlyTheEnsemblePane() {
+    func testArrivingEnsembleResultsResendOnlyTheEnsemblePane() throws {
         let s = pixelSession(.sixel, cols: 160, rows: 40)
         var now = 0.0
         let sender = PaneImageSender(mode: .sixel, clock: { now })
         let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
-        s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
+        try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
         s.send(.addSource(ViewerData.ensembleName))
         _ = sender.update(state: s.state, data: s.data)
         now += 1
@@ -128,7 +128,7 @@ final class GraphicsTests: XCTestCase {
             return false
         }
         XCTAssertEqual(showing.count, 1, "the ensemble has a pane at 160×40")
-        s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 16..<32, x: 0..<16))
+        try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 16..<32, x: 0..<16))
         let u = sender.update(state: s.state, data: s.data)
         XCTAssertEqual(placements(u.bytes), showing.map { "\($0.pixels.row + 1);\($0.pixels.col + 1)" })
     }
@@ -173,7 +173,7 @@ final class GraphicsTests: XCTestCase {
         let zoom = layout.fitZoom
         let w = Int((64 * zoom).rounded()), h = Int((48 * zoom).rounded())
         let x0 = Int(((Double(size.width) - 64 * zoom) / 2).rounded()), y0 = Int(((Double(size.height) - 48 * zoom) / 2).rounded())
-        let export = try PanelRaster.render(.labels("truth"), study: s.data.study, z: 0, y: 0..<48, x: 0..<64,
+        let export = try PanelRaster.render(.labels("truth"), study: s.data.wholeStudy, z: 0, y: 0..<48, x: 0..<64,
                                             window: s.data.displayRange, alpha: s.state.alpha).resampled(width: w, height: h)
         let cx = Int(32.5 * zoom), cy = Int(24.5 * zoom)   // the cursor mark, slice-relative
         var differing = 0
@@ -243,19 +243,19 @@ final class GraphicsTests: XCTestCase {
 
     /// Results arriving faster than `resultInterval` are held back, then sent once it has
     /// passed; anything else the user does is sent at once.
-    func testArrivingResultsAreSentAtMostAFewTimesASecond() {
+    func testArrivingResultsAreSentAtMostAFewTimesASecond() throws {
         let s = pixelSession(.sixel, cols: 160, rows: 40)
         var now = 100.0
         let sender = PaneImageSender(mode: .sixel, clock: { now })
         let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
-        s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
+        try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
         s.send(.addSource(ViewerData.ensembleName))
         XCTAssertFalse(placements(sender.update(state: s.state, data: s.data).bytes).isEmpty)
         XCTAssertFalse(sender.holdsBack)
         // Ten tiles within 0.2 s: none re-sends the ensemble pane.
         for i in 1...10 {
             now += 0.02
-            s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: (16 * (i / 4))..<(16 * (i / 4) + 16), x: (16 * (i % 4))..<(16 * (i % 4) + 16)))
+            try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: (16 * (i / 4))..<(16 * (i / 4) + 16), x: (16 * (i % 4))..<(16 * (i % 4) + 16)))
             XCTAssertEqual(sender.update(state: s.state, data: s.data).bytes, [], "tile \(i)")
             XCTAssertTrue(sender.holdsBack, "the viewer is told to come back")
         }
@@ -267,7 +267,7 @@ final class GraphicsTests: XCTestCase {
         XCTAssertEqual(sender.update(state: s.state, data: s.data).bytes, [], "nothing new")
         // A slice change right after is not held back: every pane is sent.
         now += 0.01
-        s.data.insertEnsemble(tile, at: Box3(z: 1..<2, y: 0..<16, x: 0..<16))
+        try s.data.insertEnsemble(tile, at: Box3(z: 1..<2, y: 0..<16, x: 0..<16))
         s.send(.nextSlice)
         XCTAssertEqual(placements(sender.update(state: s.state, data: s.data).bytes).count, Layout(s.state).panes.count)
         XCTAssertFalse(sender.holdsBack)

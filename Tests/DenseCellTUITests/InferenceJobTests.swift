@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellIO
 import DenseCellEngine
 @testable import DenseCellTUI
 import XCTest
@@ -29,7 +30,7 @@ final class InferenceJobTests: XCTestCase {
         XCTAssertFalse(s.isJobRunning)
         XCTAssertNil(s.state.job)
         XCTAssertEqual(s.state.sources.last, "ensemble")
-        let ensemble = try XCTUnwrap(s.data.ensemble)
+        let ensemble = try XCTUnwrap(s.data.ensembleVolumes)
         XCTAssertEqual(ensemble.labels, answer(study))
         XCTAssertTrue(ensemble.mask!.data.allSatisfy { $0 == 1 })
         XCTAssertTrue(s.frame().contains("ensemble done"))
@@ -43,14 +44,14 @@ final class InferenceJobTests: XCTestCase {
         XCTAssertTrue(s.frame().contains("cached"))
 
         // The sidecar file brings the results back in a new session with the same models…
-        s.flushCache()
+        s.flushExports()
         XCTAssertTrue(FileManager.default.fileExists(atPath: cache))
         let again = TestStudies.session(study, provider: FakeProvider(answer: answer(study)), cachePath: cache)
-        XCTAssertEqual(again.data.ensemble?.labels, answer(study))
+        XCTAssertEqual(again.data.ensembleVolumes?.labels, answer(study))
         XCTAssertEqual(again.state.sources.last, "ensemble")
         // …but not with other models.
         let other = TestStudies.session(study, provider: FakeProvider(answer: answer(study), key: "other-models"), cachePath: cache)
-        XCTAssertNil(other.data.ensemble)
+        XCTAssertNil(other.data.ensembleVolumes)
         // No temporary files are left behind.
         let files = try FileManager.default.contentsOfDirectory(atPath: dir)
         XCTAssertEqual(files, ["study.densecell-cache.h5"])
@@ -69,11 +70,12 @@ final class InferenceJobTests: XCTestCase {
         XCTAssertEqual(roi.z, 2..<3)
         XCTAssertLessThan(roi.shape.count, study.shape.planeCount, "zoomed in, only part of the slice is visible")
         XCTAssertEqual(roi.y, v.y); XCTAssertEqual(roi.x, v.x)
-        let mask = try XCTUnwrap(s.data.ensemble?.mask)
+        let mask = try XCTUnwrap(s.data.ensembleVolumes?.mask)
         XCTAssertEqual(mask.data.reduce(0) { $0 + Int($1) }, roi.shape.count, "exactly the region is marked done")
         // Metrics of the pair with the partial ensemble count only the finished region.
         let e = try XCTUnwrap(s.data.sourceIndex("ensemble"))
-        XCTAssertEqual(s.data.confusion(0, e, z: nil).total, roi.shape.count)
+        s.settle()
+        XCTAssertEqual(s.data.confusion(0, e, z: nil)?.total, roi.shape.count)
     }
 
     func testCancelKeepsFinishedTilesAndReportsIt() throws {
@@ -83,7 +85,7 @@ final class InferenceJobTests: XCTestCase {
         s.send(.runInference(.wholeVolume))
         // Wait for a few tiles, then cancel with `c`.
         let deadline = Date().addingTimeInterval(10)
-        while (s.data.ensemble?.mask?.data.reduce(0) { $0 + Int($1) } ?? 0) < 3 * 256 && Date() < deadline {
+        while (s.data.ensembleVolumes?.mask?.data.reduce(0) { $0 + Int($1) } ?? 0) < 3 * 256 && Date() < deadline {
             s.processJobEvents(); Thread.sleep(forTimeInterval: 0.01)
         }
         s.send(KeyMap.action(for: .char("c"))!)
@@ -92,11 +94,11 @@ final class InferenceJobTests: XCTestCase {
         s.waitForJob()
         XCTAssertNil(s.state.job)
         XCTAssertTrue(s.frame().contains("ensemble cancelled"))
-        let done = try XCTUnwrap(s.data.ensemble?.mask).data.reduce(0) { $0 + Int($1) }
+        let done = try XCTUnwrap(s.data.ensembleVolumes?.mask).data.reduce(0) { $0 + Int($1) }
         XCTAssertGreaterThan(done, 0)
         XCTAssertLessThan(done, study.shape.count)
         // Finished tiles hold the provider's labels.
-        let e = try XCTUnwrap(s.data.ensemble)
+        let e = try XCTUnwrap(s.data.ensembleVolumes)
         for i in e.labels.data.indices where e.mask!.data[i] != 0 { XCTAssertEqual(e.labels.data[i], answer(study).data[i]) }
     }
 
@@ -123,8 +125,8 @@ final class InferenceJobTests: XCTestCase {
     }
 
     func testSidecarPathSitsBesideTheStudy() {
-        XCTAssertEqual(SidecarCache.path(forStudy: "/data/platelet.h5"), "/data/platelet.densecell-cache.h5")
-        XCTAssertEqual(SidecarCache.path(forStudy: "study.h5"), "study.densecell-cache.h5")
+        XCTAssertEqual(ViewerCacheFile.path(forStudy: "/data/platelet.h5"), "/data/platelet.densecell-cache.h5")
+        XCTAssertEqual(ViewerCacheFile.path(forStudy: "study.h5"), "study.densecell-cache.h5")
     }
 }
 
@@ -132,12 +134,14 @@ final class ExportKeyTests: XCTestCase {
     func testExportWritesThePanesAsPNGNamedByStudyZAndPanes() throws {
         let dir = NSTemporaryDirectory() + "densecell-export-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let s = ViewerSession(study: TestStudies.make(), fileName: "platelet.h5", provider: nil, cachePath: nil,
+        let s = try ViewerSession(study: TestStudies.make(), fileName: "platelet.h5", provider: nil, cachePath: nil,
                               studyPath: "/data/platelet.h5", exportDirectory: dir)
         s.send(.resize(cols: 80, rows: 24))
         s.send(.goToSlice(3))
         s.send(KeyMap.action(for: .char("e"))!)
         let expected = dir + "/platelet-z003-image+truth+annotator-1.png"
+        s.flushExports()
+        s.processJobEvents()
         XCTAssertTrue(s.frame().contains("wrote"), s.frame().text(row: 23))
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: expected))
         XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
@@ -151,8 +155,8 @@ final class ExportKeyTests: XCTestCase {
 final class FailingProvider: SegmentationProvider, @unchecked Sendable {
     struct Broken: Error, CustomStringConvertible { var description: String { "model.h5: weights do not match the architecture" } }
     let cacheKey = "broken", summary = "broken"
-    func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
-                 progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {
+    func segment(_ image: VolumeSource, roi: Box3, normalization: (mean: Float, std: Float)?, cancellation: CancelToken,
+                 progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws {
         throw Broken()
     }
 }
@@ -164,7 +168,7 @@ final class JobErrorTests: XCTestCase {
         s.waitForJob()
         XCTAssertNil(s.state.job)
         XCTAssertTrue(s.frame().text(row: 23).contains("ensemble failed: model.h5: weights do not match"), s.frame().text(row: 23))
-        XCTAssertNil(s.data.ensemble)
+        XCTAssertNil(s.data.ensembleVolumes)
         s.send(.nextSlice)
         XCTAssertEqual(s.state.z, 1)
     }

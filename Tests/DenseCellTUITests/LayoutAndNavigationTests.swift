@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellIO
 @testable import DenseCellTUI
 import XCTest
 
@@ -163,7 +164,7 @@ final class LayoutAndNavigationTests: XCTestCase {
         XCTAssertTrue(header.contains("(0,\(p.y),\(p.x))"), header)
         XCTAssertTrue(header.contains("truth mito"), header)
         XCTAssertTrue(header.contains("a1 mito") || header.contains("annotator-1 mito"), header)
-        let value = Int(s.data.image[0, p.y, p.x])
+        let value = Int(s.data.imageVolume[0, p.y, p.x])
         XCTAssertTrue(header.contains(" \(value) "), "image value \(value) under the cursor: \(header)")
         // The cursor is marked in every pane.
         let grid = s.frame()

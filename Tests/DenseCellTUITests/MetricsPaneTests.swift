@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellIO
 @testable import DenseCellTUI
 import XCTest
 
@@ -101,7 +102,8 @@ final class MetricsPaneTests: XCTestCase {
         s.send(.cycleMetricsTab)
         XCTAssertEqual(s.state.metricsTab, .small)
         XCTAssertGreaterThan(Layout(s.state).panes[0].pixels.height, rowsBefore)
-        let c = s.data.confusion(0, 1, z: 6)
+        s.settle()
+        let c = s.data.confusion(0, 1, z: 6)!
         XCTAssertTrue(s.frame().contains("truth vs annotator-1: MIoU(org) \(fmt(c.miou(over: [2, 3, 4, 5, 6])))"))
         s.send(.cycleMetricsTab)
         XCTAssertEqual(s.state.metricsTab, .confusion, "m cycles through the tabs")

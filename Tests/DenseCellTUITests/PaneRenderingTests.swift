@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellIO
 @testable import DenseCellTUI
 import XCTest
 
@@ -57,7 +58,7 @@ final class PaneRenderingTests: XCTestCase {
 
     func gray(_ s: ViewerSession, _ z: Int, _ p: PixelPoint) -> UInt8 {
         let r = s.data.displayRange
-        return Overlay.gray(s.data.image[z, p.y, p.x], lo: r.lo, hi: r.hi)
+        return Overlay.gray(s.data.imageVolume[z, p.y, p.x], lo: r.lo, hi: r.hi)
     }
 
     func testHalfBlocksShowImageAndOverlayColorsOfOverlayModule() {
@@ -80,7 +81,7 @@ final class PaneRenderingTests: XCTestCase {
                     switch pane.kind {
                     case .image: XCTAssertEqual(shown.rgb, RGB(g, g, g), "\(pane.kind) at \(p)")
                     case .source(let i):
-                        let label = s.data.sources[i].labels[s.state.z, p.y, p.x]
+                        let label = s.data.sourceVolumes[i].labels[s.state.z, p.y, p.x]
                         let expected = Self.documentedColors[label].map { over(g, $0, s.state.alpha) } ?? RGB(g, g, g)
                         assertClose(shown.rgb, expected, "\(pane.kind) label \(label) at \(p)")
                         if label != 0 { painted.insert(label) }
@@ -106,7 +107,7 @@ final class PaneRenderingTests: XCTestCase {
         let r = pane.pixels
         for row in r.row..<(r.row + r.height) { for col in r.col..<(r.col + r.width) where grid[row, col].char == Cell.upperHalf {
             guard let p = pixel(s, pane: pane, row: row, col: col, lower: false) else { continue }
-            let a = s.data.sources[0].labels[5, p.y, p.x], b = s.data.sources[1].labels[5, p.y, p.x]
+            let a = s.data.sourceVolumes[0].labels[5, p.y, p.x], b = s.data.sourceVolumes[1].labels[5, p.y, p.x]
             let g = gray(s, 5, p)
             // Agreement shows the image dimmed to 60 %; each kind of disagreement its color at 85 %.
             if let color = Self.documentedDisagreement(a, b) {
@@ -144,7 +145,7 @@ final class PaneRenderingTests: XCTestCase {
         let r = truthPane.pixels
         for row in r.row..<(r.row + r.height) { for col in r.col..<(r.col + r.width) {
             if let p = pixel(s, pane: truthPane, row: row, col: col, lower: false), let q = pixel(s, pane: truthPane, row: row, col: col, lower: true),
-               s.data.sources[0].labels[0, p.y, p.x] == 2, s.data.sources[0].labels[0, q.y, q.x] == 2, s.state.cursor != p, s.state.cursor != q {
+               s.data.sourceVolumes[0].labels[0, p.y, p.x] == 2, s.data.sourceVolumes[0].labels[0, q.y, q.x] == 2, s.state.cursor != p, s.state.cursor != q {
                 spot = (row, col)
             }
         } }

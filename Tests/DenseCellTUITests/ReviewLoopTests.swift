@@ -43,7 +43,7 @@ final class ReviewLoopTests: XCTestCase {
         XCTAssertEqual(s.state.regionQueue?.decided[1], .b)
         XCTAssertEqual(s.state.regionQueue?.current?.id, 2, "a decision moves to the next undecided region")
         // The live consensus is truth with region 1 taken from annotator-1.
-        let consensus = try XCTUnwrap(s.data.sources.first { $0.name == ViewerSession.consensusName })
+        let consensus = try XCTUnwrap(s.data.sourceVolumes.first { $0.name == ViewerSession.consensusName })
         let truth = study.labels[0].labels, a1 = study.labels[1].labels
         var changed = 0
         for i in 0..<truth.data.count where consensus.labels.data[i] != truth.data[i] {
@@ -54,7 +54,7 @@ final class ReviewLoopTests: XCTestCase {
         s.send(.undoDecision)
         XCTAssertNil(s.state.regionQueue?.decided[1])
         XCTAssertEqual(s.state.regionQueue?.current?.id, 1, "undo goes back to the undone region")
-        XCTAssertEqual(s.data.sources.first { $0.name == ViewerSession.consensusName }?.labels, truth)
+        XCTAssertEqual(s.data.sourceVolumes.first { $0.name == ViewerSession.consensusName }?.labels, truth)
 
         s.send(.startFlag)
         for c in "odd edge" { s.send(.promptInput(c)) }

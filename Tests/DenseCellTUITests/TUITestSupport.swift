@@ -1,5 +1,6 @@
 // Viewer tests: actions in, screen grids out; no terminal needed.
 import DenseCellCore
+import DenseCellIO
 import DenseCellEngine
 @testable import DenseCellTUI
 import XCTest
@@ -36,7 +37,7 @@ enum TestStudies {
 
     static func session(_ study: Study = make(), cols: Int = 80, rows: Int = 24, provider: SegmentationProvider? = nil,
                         cachePath: String? = nil) -> ViewerSession {
-        let s = ViewerSession(study: study, fileName: "test.h5", provider: provider, cachePath: cachePath)
+        let s = try! ViewerSession(study: study, fileName: "test.h5", provider: provider, cachePath: cachePath)
         s.send(.resize(cols: cols, rows: rows))
         return s
     }
@@ -63,8 +64,8 @@ final class FakeProvider: SegmentationProvider, @unchecked Sendable {
         self.answer = answer; cacheKey = key; self.delay = delay
     }
 
-    func segment(_ image: Volume<Float>, roi: Box3, cancellation: CancelToken,
-                 progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws -> Volume<UInt8> {
+    func segment(_ image: VolumeSource, roi: Box3, normalization: (mean: Float, std: Float)?, cancellation: CancelToken,
+                 progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws {
         lock.lock(); _calls.append(roi); lock.unlock()
         var done = 0
         for z in roi.z {
@@ -78,6 +79,26 @@ final class FakeProvider: SegmentationProvider, @unchecked Sendable {
                 }
             }
         }
-        return answer.extract(roi)
+        _ = answer
     }
+}
+
+/// Whole volumes read back through the viewer's readers (test studies are small), to check
+/// what the panes and metrics show against.
+extension ViewerData {
+    var imageVolume: Volume<Float> { try! image.readImage(image.bounds) }
+
+    /// Every source (labels and mask) as a whole volume, in the viewer's order.
+    var sourceVolumes: [LabelSource] {
+        sources.map { s in
+            LabelSource(name: s.name, role: s.role, labels: try! reader(s.labels).readLabels(image.bounds, classCount: schema.count),
+                        mask: s.mask.map { try! reader($0).readMask(image.bounds) })
+        }
+    }
+
+    /// The ensemble source's labels and done mask, or nil before any result.
+    var ensembleVolumes: LabelSource? { sourceVolumes.first { $0.name == ViewerData.ensembleName } }
+
+    /// The whole study as the viewer holds it (image and every source).
+    var wholeStudy: Study { Study(image: imageVolume, labels: sourceVolumes, schema: schema) }
 }

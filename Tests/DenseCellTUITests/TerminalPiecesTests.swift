@@ -1,4 +1,5 @@
 import DenseCellCore
+import DenseCellIO
 @testable import DenseCellTUI
 import XCTest
 

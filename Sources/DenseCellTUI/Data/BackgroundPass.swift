@@ -41,6 +41,8 @@ final class BackgroundPass: @unchecked Sendable {
     private var stopped = false
     private var busy = false
     private let slabBytes: Int
+    /// Counting at once on the caller's thread (small studies in memory), not in the background.
+    private let inline: Bool
     private let hook: SlabHook?
     private let changed: @Sendable () -> Void
     private let failed: @Sendable (String) -> Void
@@ -53,9 +55,10 @@ final class BackgroundPass: @unchecked Sendable {
     ///   - imageSeen: whether the first pass's image work is already done (from the cache).
     ///   - slabBytes: what one step reads at most (all sources together).
     ///   - changed: told (throttled) as slices are counted.
-    init(image: VolumeSource, classes: Int, imageSeen: Bool, slabBytes: Int = 64 << 20, hook: SlabHook?,
+    init(image: VolumeSource, classes: Int, imageSeen: Bool, inline: Bool = false, slabBytes: Int = 64 << 20, hook: SlabHook?,
          changed: @escaping @Sendable () -> Void, failed: @escaping @Sendable (String) -> Void) {
         self.image = image
+        self.inline = inline
         shape = image.shape
         self.classes = classes
         self.slabBytes = slabBytes
@@ -182,12 +185,26 @@ final class BackgroundPass: @unchecked Sendable {
         return (pairs, names)
     }
 
+    /// Starts the pass's thread, or (`inline`: every source in memory) counts at once.
     private func start() {
+        if inline {
+            while let work = nextWork(wait: false) { count(work) }
+            return
+        }
         lock.lock()
         defer { lock.unlock() }
         guard !running else { return }
         running = true
-        let t = Thread { [weak self] in self?.run() }
+        let t = Thread { [weak self] in
+            var lastReport = Date.distantPast
+            while let work = self?.nextWork(wait: true) {
+                guard let self, self.count(work) else { return }
+                if Date().timeIntervalSince(lastReport) > 0.1 || self.isIdle {
+                    lastReport = Date()
+                    self.changed()
+                }
+            }
+        }
         t.name = "densecell volume pass"
         t.start()
     }
@@ -196,82 +213,91 @@ final class BackgroundPass: @unchecked Sendable {
         imagePending.contains(z) || !complete(z: z, among: sources)
     }
 
-    private func run() {
-        var lastReport = Date.distantPast
-        while true {
-            lock.lock()
-            var first: Int?
-            while !stopped {
-                if let p = priority, p < shape.z, needsWork(p) { first = p; break }
-                priority = nil
-                first = (0..<shape.z).first(where: needsWork)
-                if first != nil { break }
-                busy = false
-                lock.wait()
-            }
-            if stopped { lock.unlock(); return }
-            busy = true
-            let list = sources
-            let generations = generation
-            // A slab: from `first` on, slices that need the same kind of work, within the budget.
-            let perPlane = shape.planeCount * (2 * list.count + (imagePending.contains(first!) ? 4 : 0))
-            let depth = max(1, min(image.zGrain > 1 ? image.zGrain : 4, slabBytes / max(1, perPlane)))
-            var end = first! + 1
-            let withImage = imagePending.contains(first!)
-            while end < min(shape.z, first! + depth) && needsWork(end) && imagePending.contains(end) == withImage { end += 1 }
-            let range = first!..<end
-            var wanted: [Int: (pairs: [PairNames], sources: [String])] = [:]
-            for z in range { wanted[z] = missing(z: z, among: list) }
-            lock.unlock()
+    /// One step of the pass: a slab, the sources it reads and what each slice lacks.
+    private struct Work {
+        var range: Range<Int>
+        var list: [Source]
+        var generations: [String: Int]
+        var withImage: Bool
+        var wanted: [Int: (pairs: [PairNames], sources: [String])]
+    }
 
-            do {
-                let box = image.slab(range)
-                // Read only the sources some slice of the slab still lacks (all of them the first time).
-                let names = Set(wanted.values.flatMap { $0.pairs.flatMap { [$0.a, $0.b] } + $0.sources })
-                var labels: [String: Volume<UInt8>] = [:], masks: [String: Volume<UInt8>] = [:]
-                for s in list where names.contains(s.name) || withImage {
-                    labels[s.name] = try s.labels.readLabels(box, classCount: classes)
-                    if let m = s.mask { masks[s.name] = try m.readMask(box) }
-                }
-                let imageSlab = withImage ? try image.readImage(box) : nil
-                hook?(range, imageSlab, labels, masks)
-                var counted: [Int: ([PairNames: ConfusionMatrix], [String: [Int]])] = [:]
-                for z in range {
-                    var c: [PairNames: ConfusionMatrix] = [:], h: [String: [Int]] = [:]
-                    let local = (z - range.lowerBound)..<(z - range.lowerBound + 1)
-                    for key in wanted[z]!.pairs {
-                        guard let la = labels[key.a], let lb = labels[key.b] else { continue }
-                        c[key] = Metrics.confusion(truth: la, prediction: lb, classes: classes,
-                                                   masks: [masks[key.a], masks[key.b]].compactMap { $0 }, z: local)
-                    }
-                    for name in wanted[z]!.sources {
-                        guard let l = labels[name] else { continue }
-                        h[name] = Array(Metrics.histogram(l, masks: [masks[name]].compactMap { $0 }, z: local).prefix(classes))
-                    }
-                    counted[z] = (c, h)
-                }
-                lock.lock()
-                // Counts of a source that changed (or left) while the slab was read are stale.
-                let current = Set(sources.map(\.name).filter { generation[$0, default: 0] == generations[$0, default: 0] })
-                for (z, (c, h)) in counted {
-                    for (k, m) in c where current.contains(k.a) && current.contains(k.b) { confusions[z][k] = m }
-                    for (k, v) in h where current.contains(k) { histograms[z][k] = v }
-                    if withImage { imagePending.remove(z) }
-                }
-                lock.unlock()
-            } catch {
-                lock.lock()
-                // A source that cannot be read stops the pass (the footer says why).
-                stopped = true
-                busy = false
-                lock.unlock()
-                failed("volume statistics stopped: \(error)")
-                return
+    /// The next slab to count: the prioritized slice first, then the first slice lacking
+    /// counts, with the following slices that need the same kind of work, within the budget.
+    /// Waits for work when `wait`; nil when stopped (or idle without waiting).
+    private func nextWork(wait: Bool) -> Work? {
+        lock.lock()
+        defer { lock.unlock() }
+        var first: Int?
+        while !stopped {
+            if let p = priority, p < shape.z, needsWork(p) { first = p; break }
+            priority = nil
+            first = (0..<shape.z).first(where: needsWork)
+            if first != nil { break }
+            busy = false
+            if !wait { return nil }
+            lock.wait()
+        }
+        guard !stopped, let first else { return nil }
+        busy = true
+        let withImage = imagePending.contains(first)
+        let perPlane = shape.planeCount * (2 * sources.count + (withImage ? 4 : 0))
+        let depth = max(1, min(image.zGrain > 1 ? image.zGrain : 4, slabBytes / max(1, perPlane)))
+        var end = first + 1
+        while end < min(shape.z, first + depth) && needsWork(end) && imagePending.contains(end) == withImage { end += 1 }
+        var wanted: [Int: (pairs: [PairNames], sources: [String])] = [:]
+        for z in first..<end { wanted[z] = missing(z: z, among: sources) }
+        return Work(range: first..<end, list: sources, generations: generation, withImage: withImage, wanted: wanted)
+    }
+
+    /// Reads and counts one slab; false when a source cannot be read (the pass then stops).
+    @discardableResult
+    private func count(_ work: Work) -> Bool {
+        let range = work.range
+        do {
+            let box = image.slab(range)
+            // Read only the sources some slice of the slab still lacks (all of them the first time).
+            let names = Set(work.wanted.values.flatMap { $0.pairs.flatMap { [$0.a, $0.b] } + $0.sources })
+            var labels: [String: Volume<UInt8>] = [:], masks: [String: Volume<UInt8>] = [:]
+            for s in work.list where names.contains(s.name) || work.withImage {
+                labels[s.name] = try s.labels.readLabels(box, classCount: classes)
+                if let m = s.mask { masks[s.name] = try m.readMask(box) }
             }
-            if Date().timeIntervalSince(lastReport) > 0.1 || isIdle {
-                lastReport = Date()
-                changed()
+            let imageSlab = work.withImage ? try image.readImage(box) : nil
+            hook?(range, imageSlab, labels, masks)
+            var counted: [Int: ([PairNames: ConfusionMatrix], [String: [Int]])] = [:]
+            for z in range {
+                var c: [PairNames: ConfusionMatrix] = [:], h: [String: [Int]] = [:]
+                let local = (z - range.lowerBound)..<(z - range.lowerBound + 1)
+                for key in work.wanted[z]!.pairs {
+                    guard let la = labels[key.a], let lb = labels[key.b] else { continue }
+                    c[key] = Metrics.confusion(truth: la, prediction: lb, classes: classes,
+                                               masks: [masks[key.a], masks[key.b]].compactMap { $0 }, z: local)
+                }
+                for name in work.wanted[z]!.sources {
+                    guard let l = labels[name] else { continue }
+                    h[name] = Array(Metrics.histogram(l, masks: [masks[name]].compactMap { $0 }, z: local).prefix(classes))
+                }
+                counted[z] = (c, h)
             }
+            lock.lock()
+            // Counts of a source that changed (or left) while the slab was read are stale.
+            let current = Set(sources.map(\.name).filter { generation[$0, default: 0] == work.generations[$0, default: 0] })
+            for (z, (c, h)) in counted {
+                for (k, m) in c where current.contains(k.a) && current.contains(k.b) { confusions[z][k] = m }
+                for (k, v) in h where current.contains(k) { histograms[z][k] = v }
+                if work.withImage { imagePending.remove(z) }
+            }
+            busy = false
+            lock.unlock()
+            return true
+        } catch {
+            lock.lock()
+            stopped = true
+            busy = false
+            lock.unlock()
+            failed("volume statistics stopped: \(error)")
+            return false
         }
     }
 

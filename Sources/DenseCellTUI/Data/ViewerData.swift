@@ -62,7 +62,8 @@ public final class ViewerData: @unchecked Sendable {
     private var pyramidReady: [Int: Set<Int>] = [:]
     private let pyramidLock = NSLock()
     private var wanted: [PlaneKey] = []
-    private var drawn: Set<Int> = []
+    /// (volume, level) pairs drawn this frame, whose neighbouring slices are read ahead.
+    private var drawn: Set<[Int]> = []
     /// Told (from any thread) when planes arrive or the pass counts more; wakes the key loop.
     var changed: @Sendable () -> Void = {}
     /// Told of problems found in the background (one line each).
@@ -74,6 +75,7 @@ public final class ViewerData: @unchecked Sendable {
     private let hookLock = NSLock()
     let ensemble: EnsembleStore
     private var consensus: PatchedLabels?
+    private var closed = false
 
     /// - Parameters:
     ///   - image: the image reader.
@@ -122,22 +124,30 @@ public final class ViewerData: @unchecked Sendable {
         let restored = restoreStatistics()
         preparePyramids(complete: restored)
         let cache = self.cache
-        loader = PlaneLoader(cache: cache, read: { [unowned self] key in try self.readPlane(key) },
-                             loaded: { [unowned self] _, error in
-                                 if let error { self.noticed("cannot read a slice: \(error)") }
-                                 self.changed()
+        loader = PlaneLoader(cache: cache, read: { [weak self] key in
+                                 guard let self else { throw CancellationError() }
+                                 return try self.readPlane(key)
+                             },
+                             loaded: { [weak self] _, error in
+                                 if let error { self?.noticed("cannot read a slice: \(error)") }
+                                 self?.changed()
                              })
-        pass = BackgroundPass(image: image, classes: schema.count, imageSeen: restored,
-                              hook: restored ? nil : { [unowned self] z, image, labels, masks in self.firstPass(z, image, labels, masks) },
-                              changed: { [unowned self] in self.changed() }, failed: { [unowned self] in self.noticed($0) })
+        let inMemory = image.isInMemory && list.allSatisfy { $0.labels.isInMemory && ($0.mask?.isInMemory ?? true) }
+        pass = BackgroundPass(image: image, classes: schema.count, imageSeen: restored, inline: inMemory,
+                              hook: restored ? nil : { [weak self] z, image, labels, masks in self?.firstPass(z, image, labels, masks) },
+                              changed: { [weak self] in self?.changed() }, failed: { [weak self] in self?.noticed($0) })
         if let restoredCounts = restoredCounts { pass.restore(confusions: restoredCounts.0, histograms: restoredCounts.1) }
         restoredCounts = nil
         if ensemble.exists { addEnsembleSource() }
         pass.setSources(passSources + derivedPassSources())
     }
 
+    deinit { close() }
+
     /// Stops the background work; a temporary cache file is removed.
     func close() {
+        guard !closed else { return }
+        closed = true
         loader.stop()
         pass.stop()
         cacheFile.flush()
@@ -161,9 +171,11 @@ public final class ViewerData: @unchecked Sendable {
 
     // MARK: Planes
 
-    /// The pyramid level to draw at `zoom` screen pixels per voxel: the coarsest whose pixels are
-    /// still no larger than a screen pixel.
-    func level(forZoom zoom: Double) -> Int {
+    /// The pyramid level to draw a pane at `zoom` screen pixels per voxel: the coarsest whose
+    /// pixels are still no larger than a screen pixel. Disagreement maps stay at full resolution,
+    /// where a one-voxel error is still there to be tinted.
+    func level(forZoom zoom: Double, kind: PaneKind = .image) -> Int {
+        if case .disagreement = kind { return 0 }
         guard zoom < 1, levels > 0 else { return 0 }
         return min(levels, Int(log2(1 / zoom) + 1e-9))
     }
@@ -188,7 +200,7 @@ public final class ViewerData: @unchecked Sendable {
     /// Plane z of a volume at a level, or nil while it is read (it is then queued).
     func plane(_ volumeIndex: Int, z: Int, level: Int) -> Plane? {
         let key = PlaneKey(volume: volumeIndex, z: z, level: level)
-        drawn.insert(volumeIndex)
+        drawn.insert([volumeIndex, level])
         if let p = cache.get(key) { return p }
         // Memory is not disk: small studies built in code are read at once.
         if volume(volumeIndex).reader.isInMemory, let p = try? readPlane(key) {
@@ -206,10 +218,11 @@ public final class ViewerData: @unchecked Sendable {
 
     /// After a frame: reads what it lacked, then the neighbouring slices of what it drew; the
     /// pass counts the slice on screen first.
-    func requestPlanes(around z: Int, level: Int) {
+    func requestPlanes(around z: Int) {
         var prefetch: [PlaneKey] = []
+        let drawnNow = drawn.sorted { $0.lexicographicallyPrecedes($1) }
         for dz in [1, -1, 2, -2] where z + dz >= 0 && z + dz < shape.z {
-            for v in drawn.sorted() { prefetch.append(PlaneKey(volume: v, z: z + dz, level: level)) }
+            for d in drawnNow { prefetch.append(PlaneKey(volume: d[0], z: z + dz, level: d[1])) }
         }
         loader.want(wanted, prefetch: prefetch)
         wanted = []
@@ -270,7 +283,7 @@ public final class ViewerData: @unchecked Sendable {
     /// from the plane drawn (nil when neither is).
     func imageValue(z: Int, y: Int, x: Int, level: Int) -> Float? {
         if let p = cache.get(PlaneKey(volume: 0, z: z, level: 0)) { return p.value(y, x) }
-        guard let p = cache.get(PlaneKey(volume: 0, z: z, level: level)) else { return nil }
+        guard let p = plane(0, z: z, level: level) else { return nil }
         return p.value(min(p.height - 1, y >> level), min(p.width - 1, x >> level))
     }
 
@@ -279,7 +292,7 @@ public final class ViewerData: @unchecked Sendable {
         let src = sources[s]
         func at(_ v: Int) -> UInt8? {
             for l in Set([0, level]).sorted() {
-                if let p = cache.get(PlaneKey(volume: v, z: z, level: l)) {
+                if let p = l == level ? plane(v, z: z, level: l) : cache.get(PlaneKey(volume: v, z: z, level: l)) {
                     return p.bytes[min(p.height - 1, y >> l) * p.width + min(p.width - 1, x >> l)]
                 }
             }
@@ -566,6 +579,14 @@ public final class ViewerData: @unchecked Sendable {
         pass.invalidate(Self.ensembleName, z: box.z)
         revision += 1
         return created
+    }
+
+    /// Stores ensemble labels for `box` and shows them (what the job's tiles do, on this thread).
+    ///
+    /// - Throws: `IOError(.writeFailed)` when the viewer cache cannot be written.
+    func insertEnsemble(_ labels: Volume<UInt8>, at box: Box3) throws(IOError) {
+        try ensemble.write(SegmentationTile(box: box, labels: labels))
+        ensembleWritten(box)
     }
 
     /// Whether every voxel of `box` already has ensemble labels.

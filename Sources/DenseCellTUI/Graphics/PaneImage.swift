@@ -28,7 +28,7 @@ enum PaneImage {
         var canvas = RGBCanvas(width: max(1, size.width), height: max(1, size.height), fill: surround)
         let zoom = layout.zoom(state), o = layout.origin(state, pane: pane)
         // The planes of the pyramid level drawn (level 0 zoomed in), in that level's pixels.
-        let level = data.level(forZoom: zoom)
+        let level = data.level(forZoom: zoom, kind: pane.kind)
         let scale = Double(1 << level), lz = zoom * scale
         let lo = (y: o.y / scale, x: o.x / scale)
         let figure = pane.kind.figurePane(state)

@@ -85,7 +85,7 @@ public final class PaneImageSender {
                                   hidden: overlay ? state.hiddenClasses : [],
                                   revision: names.contains(where: ViewerData.derivedSources.contains) ? data.revision : 0,
                                   cell: state.cellPixels, outline: ReviewOverlay.outlinedRegion(state)?.box,
-                                  ready: data.planesAvailable(z: state.z, level: data.level(forZoom: layout.zoom(state)), names: names),
+                                  ready: data.planesAvailable(z: state.z, level: data.level(forZoom: layout.zoom(state), kind: pane.kind), names: names),
                                   windowLo: data.displayRange.lo, windowHi: data.displayRange.hi)
             if let old = shown[rect] {
                 if old.content == content { continue }

@@ -67,7 +67,7 @@ final class PaneRenderer {
         let origin = layout.origin(state, pane: pane)
         // Zoomed out, the pyramid level whose pixels are closest to (not smaller than) a screen
         // pixel; sampling then works in that level's pixels.
-        let level = data.level(forZoom: zoom)
+        let level = data.level(forZoom: zoom, kind: pane.kind)
         let scale = Double(1 << level)
         let levelZoom = zoom * scale
         let levelOrigin = (y: origin.y / scale, x: origin.x / scale)
