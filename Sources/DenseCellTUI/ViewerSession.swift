@@ -448,6 +448,12 @@ public final class ViewerSession {
     /// Draws the current state into a screen grid: what the terminal shows, and what tests and `--measure-frames` inspect.
     public func frame() -> ScreenGrid {
         let grid = renderer.render(state, data: data)
+        // Every pane's planes, also those an image protocol draws instead of the grid.
+        let layout = Layout(state)
+        for pane in layout.panes {
+            _ = data.planesAvailable(z: state.z, level: data.level(forZoom: layout.zoom(state), kind: pane.kind),
+                                     names: pane.kind.figurePane(state).sourceNames)
+        }
         data.requestPlanes(around: state.z)
         return grid
     }

@@ -12,7 +12,7 @@ final class EnsembleStore: @unchecked Sendable {
     static let tilesBlob = "/ensemble/tiles"
     let file: ViewerCacheFile
     let shape: Shape3
-    let key: String?
+    let key: String
     private let lock = NSLock()
     private var boxes: [Box3] = []
     private var opened: (labels: VolumeSource, done: VolumeSource)?
@@ -20,11 +20,10 @@ final class EnsembleStore: @unchecked Sendable {
     private struct SavedBox: Codable { var z: [Int], y: [Int], x: [Int] }
 
     /// Opens the results kept for `key` (none for other models; they are removed).
-    init(file: ViewerCacheFile, shape: Shape3, key: String?) throws(IOError) {
+    init(file: ViewerCacheFile, shape: Shape3, key: String) throws(IOError) {
         self.file = file
         self.shape = shape
         self.key = key
-        guard let key else { return }
         if file.key("/ensemble") == key, file.file.isDataset(Self.labelsDataset), file.file.isDataset(Self.doneDataset),
            let bytes = file.blob(Self.tilesBlob, key: key),
            let saved = try? JSONDecoder().decode([SavedBox].self, from: Data(bytes)),
@@ -50,7 +49,6 @@ final class EnsembleStore: @unchecked Sendable {
     ///
     /// - Throws: `IOError(.writeFailed)`.
     func write(_ tile: SegmentationTile) throws(IOError) {
-        guard let key else { return }
         lock.lock(); defer { lock.unlock() }
         if opened == nil {
             try file.createVolume(Self.labelsDataset, shape: shape)

@@ -93,7 +93,7 @@ public final class ViewerData: @unchecked Sendable {
         }
         cache = PlaneCache(capacityBytes: cacheBytes)
         levels = PlanePyramid.levels(height: image.shape.y, width: image.shape.x)
-        ensemble = try EnsembleStore(file: self.cacheFile, shape: image.shape, key: ensembleKey)
+        ensemble = try EnsembleStore(file: self.cacheFile, shape: image.shape, key: ensembleKey ?? "no models")
         // What the pass counts is kept under a key naming the image, every source and the schema.
         let onDisk = !image.isInMemory && list.allSatisfy { !$0.labels.isInMemory && !($0.mask?.isInMemory ?? false) }
         statisticsKey = onDisk ? ([ViewerCacheFile.identity(of: image), "classes \(schema.count)"]

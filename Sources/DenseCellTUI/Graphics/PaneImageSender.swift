@@ -87,6 +87,8 @@ public final class PaneImageSender {
                                   cell: state.cellPixels, outline: ReviewOverlay.outlinedRegion(state)?.box,
                                   ready: data.planesAvailable(z: state.z, level: data.level(forZoom: layout.zoom(state), kind: pane.kind), names: names),
                                   windowLo: data.displayRange.lo, windowHi: data.displayRange.hi)
+            // A pane whose planes are still being read keeps what it shows until they arrive.
+            if !content.ready { holdsBack = true; continue }
             if let old = shown[rect] {
                 if old.content == content { continue }
                 var same = old.content

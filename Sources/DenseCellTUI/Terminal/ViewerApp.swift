@@ -33,8 +33,9 @@ public enum ViewerApp {
                 screen.writeRaw(update.bytes)
                 dirty = false
             }
-            // Short waits while a job reports, so tiles appear as they finish.
-            guard let event = screen.read(timeoutMs: session.isJobRunning ? 60 : 200) else { continue }
+            // Short waits while slices are read (they appear as they arrive) and while a job reports.
+            let wait = !session.data.planesIdle ? 10 : (session.isJobRunning || session.data.passProgress != nil ? 60 : 200)
+            guard let event = screen.read(timeoutMs: wait) else { continue }
             dirty = true
             switch event {
             case .resize:
