@@ -266,7 +266,7 @@ final class ViewGraphicsTests: XCTestCase {
     }
 
     func testAutoFallsBackToBlocksWhenTheTerminalDoesNotAnswer() throws {
-        let (out, report) = try runViewer(answer: "none", steps: ["text:blocks", "key:q"], extra: ["--graphics", "auto"])
+        let (out, report) = try runViewer(answer: "none", steps: ["text:blocks", "text:▀", "key:q"], extra: ["--graphics", "auto"])
         XCTAssertEqual(report["status"] as? Int, 0)
         let text = String(decoding: out, as: UTF8.self)
         XCTAssertTrue(text.hasPrefix("\u{1B}_Gi=31,"), "the kitty query goes first")
