@@ -431,7 +431,7 @@ public final class ViewerSession {
 
     /// Waits until every plane asked for is read, the background pass has counted everything,
     /// no job or region search runs, and applies what they reported (tests; `--measure-frames`).
-    public func settle(timeout: TimeInterval = 60) {
+    public func settle(timeout: TimeInterval = 30) {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             _ = frame()

@@ -252,7 +252,7 @@ final class ViewCommandTests: XCTestCase {
         try StudyFile.write(other, path: dir + "/other.h5")
         let mismatch = try CLI.run(["view", dir + "/s.h5", "--labels", "mine=\(dir)/other.h5:/labels/x"])
         XCTAssertEqual(mismatch.status, 2)
-        XCTAssertTrue(mismatch.stderr.contains("other.h5") && mismatch.stderr.contains("does not match"), mismatch.stderr)
+        XCTAssertTrue(mismatch.stderr.contains("other.h5") && mismatch.stderr.contains("shape 3×8×8 but the image is 2×8×8"), mismatch.stderr)
 
         let noDataset = try CLI.run(["view", dir + "/s.h5", "--labels", "mine=\(dir)/other.h5:/labels/nothing"])
         XCTAssertEqual(noDataset.status, 2)

@@ -196,6 +196,7 @@ final class BackgroundPass: @unchecked Sendable {
         guard !running else { return }
         running = true
         let t = Thread { [weak self] in
+            Thread.current.name = "densecell-pass"    // the system's thread name (ps, debuggers)
             var lastReport = Date.distantPast
             while let work = self?.nextWork(wait: true) {
                 guard let self, self.count(work) else { return }
@@ -205,7 +206,7 @@ final class BackgroundPass: @unchecked Sendable {
                 }
             }
         }
-        t.name = "densecell volume pass"
+        t.name = "densecell-pass"
         t.start()
     }
 

@@ -30,7 +30,9 @@ final class PlaneCache: @unchecked Sendable {
     private let lock = NSLock()
     private var planes: [PlaneKey: (plane: Plane, used: UInt64)] = [:]
     private var clock: UInt64 = 0
-    private(set) var bytes = 0
+    private var storedBytes = 0
+    /// Bytes held now.
+    var bytes: Int { lock.lock(); defer { lock.unlock() }; return storedBytes }
     /// Planes evicted so far (tests look at it to see the bound hold).
     private(set) var evictions = 0
 
@@ -44,28 +46,36 @@ final class PlaneCache: @unchecked Sendable {
         return entry.plane
     }
 
+    /// The plane without marking it used.
+    func peek(_ key: PlaneKey) -> Plane? { lock.lock(); defer { lock.unlock() }; return planes[key]?.plane }
+
     func contains(_ key: PlaneKey) -> Bool { lock.lock(); defer { lock.unlock() }; return planes[key] != nil }
 
     func put(_ key: PlaneKey, _ plane: Plane) {
         lock.lock(); defer { lock.unlock() }
         clock += 1
-        if let old = planes[key] { bytes -= old.plane.byteCount }
+        if let old = planes[key] { storedBytes -= old.plane.byteCount }
         planes[key] = (plane, clock)
-        bytes += plane.byteCount
+        storedBytes += plane.byteCount
         // Evict the least recently used until within the bound (the newest always stays).
-        while bytes > capacity && planes.count > 1 {
+        while storedBytes > capacity && planes.count > 1 {
             guard let oldest = planes.min(by: { $0.value.used < $1.value.used }) else { break }
-            bytes -= oldest.value.plane.byteCount
+            storedBytes -= oldest.value.plane.byteCount
             planes[oldest.key] = nil
             evictions += 1
         }
+    }
+
+    /// Adds a plane only if it fits without evicting any (read-ahead never pushes out what is on screen).
+    func putIfRoom(_ key: PlaneKey, _ plane: Plane) {
+        if bytes + plane.byteCount <= capacity { put(key, plane) }
     }
 
     /// Drops the planes `matching` selects (a source changed under them).
     func remove(where matching: (PlaneKey) -> Bool) {
         lock.lock(); defer { lock.unlock() }
         for key in planes.keys where matching(key) {
-            bytes -= planes[key]!.plane.byteCount
+            storedBytes -= planes[key]!.plane.byteCount
             planes[key] = nil
         }
     }

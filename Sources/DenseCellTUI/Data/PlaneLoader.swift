@@ -32,8 +32,11 @@ final class PlaneLoader: @unchecked Sendable {
         self.needed = needed.filter { !cache.contains($0) && !failed.contains($0) }
         self.prefetch = prefetch.filter { !cache.contains($0) && !failed.contains($0) && !self.needed.contains($0) }
         if thread == nil && (!self.needed.isEmpty || !self.prefetch.isEmpty) {
-            let t = Thread { [weak self] in self?.run() }
-            t.name = "densecell planes"
+            let t = Thread { [weak self] in
+                Thread.current.name = "densecell-load"   // the system's thread name (ps, debuggers)
+                self?.run()
+            }
+            t.name = "densecell-load"
             thread = t
             t.start()
         }
@@ -59,12 +62,16 @@ final class PlaneLoader: @unchecked Sendable {
             condition.lock()
             while needed.isEmpty && prefetch.isEmpty && !stopped { condition.wait() }
             if stopped { condition.unlock(); return }
-            let key = needed.isEmpty ? prefetch.removeFirst() : needed.removeFirst()
+            let ahead = needed.isEmpty
+            let key = ahead ? prefetch.removeFirst() : needed.removeFirst()
             busy = true
             condition.unlock()
             var failure: Error?
             if !cache.contains(key) {
-                do { cache.put(key, try read(key)) } catch { failure = error }
+                do {
+                    let plane = try read(key)
+                    if ahead { cache.putIfRoom(key, plane) } else { cache.put(key, plane) }
+                } catch { failure = error }
             }
             condition.lock()
             busy = false

@@ -221,7 +221,11 @@ public final class ViewerData: @unchecked Sendable {
     func requestPlanes(around z: Int) {
         var prefetch: [PlaneKey] = []
         let drawnNow = drawn.sorted { $0.lexicographicallyPrecedes($1) }
-        for dz in [1, -1, 2, -2] where z + dz >= 0 && z + dz < shape.z {
+        // Read ahead only what fits in the cache beside what is on screen.
+        let perSlice = drawnNow.reduce(0) { $0 + (cache.peek(PlaneKey(volume: $1[0], z: z, level: $1[1]))?.byteCount ?? 0) }
+        var room = cache.capacity - cache.bytes
+        for dz in [1, -1, 2, -2] where z + dz >= 0 && z + dz < shape.z && perSlice > 0 && room >= perSlice {
+            room -= perSlice
             for d in drawnNow { prefetch.append(PlaneKey(volume: d[0], z: z + dz, level: d[1])) }
         }
         loader.want(wanted, prefetch: prefetch)
