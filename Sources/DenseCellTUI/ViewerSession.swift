@@ -376,7 +376,7 @@ public final class ViewerSession {
 
     /// Applies what background jobs reported; returns whether anything changed.
     @discardableResult
-    func processJobEvents() -> Bool {
+    public func processJobEvents() -> Bool {
         let pending = events.drain()
         guard !pending.isEmpty else { return false }
         for event in pending {

@@ -45,6 +45,8 @@ final class BackgroundPass: @unchecked Sendable {
     private let inline: Bool
     private let hook: SlabHook?
     private let changed: @Sendable () -> Void
+    /// Whether planes on screen are being read (the pass then pauses between reads).
+    var screenWaits: @Sendable () -> Bool = { false }
     private let failed: @Sendable (String) -> Void
     /// Bumped when a source's labels change, so counts read before the change are not kept.
     private var generation: [String: Int] = [:]
@@ -251,6 +253,12 @@ final class BackgroundPass: @unchecked Sendable {
         return Work(range: first..<end, list: sources, generations: generation, withImage: withImage, wanted: wanted)
     }
 
+    /// Waits while the screen waits for planes: the disk (and HDF5's lock) goes to what is shown.
+    private func yieldToScreen() {
+        var waited = 0
+        while screenWaits() && waited < 2000 { usleep(1000); waited += 1 }
+    }
+
     /// Reads and counts one slab; false when a source cannot be read (the pass then stops).
     @discardableResult
     private func count(_ work: Work) -> Bool {
@@ -261,9 +269,11 @@ final class BackgroundPass: @unchecked Sendable {
             let names = Set(work.wanted.values.flatMap { $0.pairs.flatMap { [$0.a, $0.b] } + $0.sources })
             var labels: [String: Volume<UInt8>] = [:], masks: [String: Volume<UInt8>] = [:]
             for s in work.list where names.contains(s.name) || work.withImage {
+                yieldToScreen()
                 labels[s.name] = try s.labels.readLabels(box, classCount: classes)
-                if let m = s.mask { masks[s.name] = try m.readMask(box) }
+                if let m = s.mask { yieldToScreen(); masks[s.name] = try m.readMask(box) }
             }
+            yieldToScreen()
             let imageSlab = work.withImage ? try image.readImage(box) : nil
             hook?(range, imageSlab, labels, masks)
             var counted: [Int: ([PairNames: ConfusionMatrix], [String: [Int]])] = [:]

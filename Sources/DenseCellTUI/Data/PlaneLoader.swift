@@ -11,6 +11,7 @@ final class PlaneLoader: @unchecked Sendable {
     private var needed: [PlaneKey] = []
     private var prefetch: [PlaneKey] = []
     private var busy = false
+    private var busyReadingAhead = false
     private var stopped = false
     private var failed: Set<PlaneKey> = []
     private var thread: Thread?
@@ -44,6 +45,12 @@ final class PlaneLoader: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether planes the screen needs are queued or being read (not read-ahead).
+    var readsForScreen: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return !needed.isEmpty || (busy && !busyReadingAhead)
+    }
+
     /// Whether nothing is queued or being read.
     var isIdle: Bool {
         condition.lock(); defer { condition.unlock() }
@@ -65,6 +72,7 @@ final class PlaneLoader: @unchecked Sendable {
             let ahead = needed.isEmpty
             let key = ahead ? prefetch.removeFirst() : needed.removeFirst()
             busy = true
+            busyReadingAhead = ahead
             condition.unlock()
             var failure: Error?
             if !cache.contains(key) {

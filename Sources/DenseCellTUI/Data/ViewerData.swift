@@ -136,6 +136,8 @@ public final class ViewerData: @unchecked Sendable {
         pass = BackgroundPass(image: image, classes: schema.count, imageSeen: restored, inline: inMemory,
                               hook: restored ? nil : { [weak self] z, image, labels, masks in self?.firstPass(z, image, labels, masks) },
                               changed: { [weak self] in self?.changed() }, failed: { [weak self] in self?.noticed($0) })
+        let planeLoader = loader!
+        pass.screenWaits = { planeLoader.readsForScreen }
         if let restoredCounts = restoredCounts { pass.restore(confusions: restoredCounts.0, histograms: restoredCounts.1) }
         restoredCounts = nil
         if ensemble.exists { addEnsembleSource() }
@@ -234,8 +236,11 @@ public final class ViewerData: @unchecked Sendable {
         pass.prioritize(z)
     }
 
+    /// Whether every plane the screen asked for is read (read-ahead may still run).
+    public var screenPlanesRead: Bool { wanted.isEmpty && !loader.readsForScreen }
+
     /// Whether no plane is waiting to be read (tests wait for this).
-    var planesIdle: Bool { wanted.isEmpty && loader.isIdle }
+    public var planesIdle: Bool { wanted.isEmpty && loader.isIdle }
 
     /// Reads a plane from its volume (level 0), the pyramid in the cache file, or by halving
     /// the level below (on the loader's thread, or at once for volumes in memory).
@@ -547,7 +552,7 @@ public final class ViewerData: @unchecked Sendable {
     }
 
     /// The pass's progress for the footer: nil once everything is counted.
-    var passProgress: (done: Int, total: Int)? {
+    public var passProgress: (done: Int, total: Int)? {
         let p = pass.progress
         return p.done == p.total ? nil : p
     }

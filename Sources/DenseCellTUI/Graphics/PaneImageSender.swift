@@ -18,8 +18,8 @@ public final class PaneImageSender {
     private(set) var bytesLastFrame = 0
     /// Panes whose image the last `update` sent (unchanged panes are not sent again).
     public private(set) var panesSentLastFrame = 0
-    /// A pane whose new results were held back: the viewer must update again soon.
-    private(set) var holdsBack = false
+    /// Whether a pane waits (for its planes, or for the interval between results): come back soon.
+    public private(set) var holdsBack = false
     /// The shortest time between two images of a pane that only new results changed.
     static let resultInterval = 0.25
     /// Seconds on a monotonic clock.

@@ -82,6 +82,7 @@ struct View: ParsableCommand {
     }
 
     func run() throws {
+        let started = DispatchTime.now().uptimeNanoseconds
         let schema = try schemaOption.load()
         let subject = study ?? image.map { (try? VolumeReference.parse($0).path) ?? $0 } ?? ""
         let opened = try StudyInputs.open(study: study, image: image, labels: labels, schema: schema, subject: subject)
@@ -97,7 +98,7 @@ struct View: ParsableCommand {
         if let logPath = review ?? study.map(ReviewLog.defaultPath(forStudy:)) {
             try session.loadReview(path: logPath, reviewer: reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
         }
-        if let measureFrames { return try measure(session, size: measureFrames) }
+        if let measureFrames { return try measure(session, size: measureFrames, started: started) }
         let signal: Int32?
         do {
             signal = try ViewerApp.run(session, colors: ViewerInput.colorMode(colors), graphics: try graphicsOption.choice())
@@ -108,7 +109,7 @@ struct View: ParsableCommand {
 
     /// Frame build time at a given size, as `bench` would report it, for tuning by hand; with an
     /// image protocol also the panes' rasters, their encoding and the bytes sent per frame.
-    func measure(_ session: ViewerSession, size: String) throws {
+    func measure(_ session: ViewerSession, size: String, started: UInt64) throws {
         let parts = size.split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2 else { throw UsageError("--measure-frames takes COLSxROWS, e.g. 200x60") }
         let cell = cellPixels.split(separator: "x").compactMap { Int($0) }
@@ -118,6 +119,42 @@ struct View: ParsableCommand {
         session.send(.resize(cols: parts[0], rows: parts[1]))
         session.send(.setGraphics(mode, cell: CellSize(width: cell[0], height: cell[1])))
         let images = PaneImageSender(mode: mode)
+        func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
+        /// Draws until every pane has its planes (what a user sees settle on screen).
+        func drawUntilShown() {
+            repeat {
+                _ = session.frame()
+                _ = images.update(state: session.state, data: session.data)
+                session.processJobEvents()
+                Thread.sleep(forTimeInterval: 0.001)
+            } while !session.data.screenPlanesRead || images.holdsBack
+            _ = session.frame()
+        }
+        // Out of core: the first frame, slices never read before, the background pass.
+        drawUntilShown()
+        print(String(format: "first frame %.2f s after start (%@, %d×%d×%d)", seconds(since: started), mode.rawValue,
+                     session.data.shape.z, session.data.shape.y, session.data.shape.x))
+        var uncached: [Double] = []
+        let depth = session.data.shape.z
+        for k in 0..<5 {
+            let t = DispatchTime.now().uptimeNanoseconds
+            session.send(.goToSlice((depth / 2 + 37 * (k + 1)) % depth))
+            drawUntilShown()
+            uncached.append(seconds(since: t) * 1000)
+        }
+        uncached.sort()
+        print(String(format: "slice not read before: median %.0f ms, max %.0f ms (5 slices)", uncached[2], uncached[4]))
+        session.send(.goToSlice(0))
+        drawUntilShown()
+        while let p = session.data.passProgress {
+            _ = p
+            session.processJobEvents()
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        session.processJobEvents()
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print(String(format: "volume metrics ready %.1f s after start; peak resident %d MB", seconds(since: started), usage.ru_maxrss / 1024))
         // Every kind of pane: image, overlays and the disagreement map of the pair.
         if session.state.hasPair { session.send(.toggleDisagreementMap) }
         // Warm up once: slice grays, color tables and whole-volume metrics are computed once
