@@ -111,3 +111,71 @@ final class OutOfCoreViewerTests: XCTestCase {
         XCTAssertGreaterThan(s.data.cache.evictions, 0, "older slices made room")
     }
 }
+
+/// The viewer cache beside a study on disk: reused, rebuilt when a source changes, replaced when unreadable.
+final class ViewerCacheTests: XCTestCase {
+    var dir = ""
+    var openingNotice: String?
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "densecell-viewer-cache-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func open(_ path: String) throws -> ViewerSession {
+        let file = try HDF5File(path: path)
+        let sources = try ["truth", "annotator-1", "annotator-2"].map { name in
+            let r = try StudyLabelReader(file: file, name: name, classCount: 7)
+            return StudySlices.Source(name: name, role: r.role, labels: r.labelSource, mask: r.maskSource)
+        }
+        let slices = try StudySlices(image: try VolumeReader.open(file, "/image"), resolutionNM: nil, schema: .platelet, sources: sources)
+        let s = try ViewerSession(slices: slices, fileName: "s.h5", provider: nil, cachePath: ViewerCacheFile.path(forStudy: path))
+        openingNotice = s.state.notice
+        s.send(.resize(cols: 120, rows: 40))
+        return s
+    }
+
+    func testTheCacheIsReusedRebuiltWhenASourceChangesAndReplacedWhenUnreadable() throws {
+        let path = dir + "/s.h5", cache = dir + "/s.densecell-cache.h5"
+        var study = TestStudies.make(shape: Shape3(6, 160, 160))
+        try StudyFile.write(study, path: path)
+        func check(_ s: ViewerSession, _ study: Study, file: StaticString = #filePath, line: UInt = #line) {
+            XCTAssertEqual(s.data.confusion(0, 2, z: nil), Metrics.confusion(truth: study.labels[0].labels, prediction: study.labels[2].labels, classes: 7),
+                           file: file, line: line)
+            XCTAssertEqual(s.data.displayRange.lo, Overlay.displayRange(study.image).lo, file: file, line: line)
+        }
+
+        // First visit: the pass counts everything and keeps it (and the pyramid) in the cache.
+        var s = try open(path)
+        XCTAssertNotNil(s.data.passProgress, "counted in the background")
+        s.settle()
+        check(s, study)
+        s.close()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cache))
+
+        // Second visit: counts, window and pyramid come from the cache at once.
+        s = try open(path)
+        XCTAssertNil(s.data.passProgress, "nothing left to count")
+        XCTAssertTrue(s.data.displayRangeIsExact)
+        check(s, study)
+        s.close()
+
+        // A source rewritten: its counts no longer match and are made again.
+        study.labels[2].labels = study.labels[1].labels
+        Thread.sleep(forTimeInterval: 1.1)          // a new modification time
+        try StudyFile.write(study, path: path)
+        s = try open(path)
+        XCTAssertNotNil(s.data.passProgress, "stale counts are not used")
+        s.settle()
+        check(s, study)
+        s.close()
+
+        // A cache that cannot be read is replaced, with a word in the footer, never an error.
+        try Data("not an HDF5 file".utf8).write(to: URL(fileURLWithPath: cache), options: .atomic)
+        s = try open(path)
+        XCTAssertTrue(openingNotice?.contains("could not be read") == true && openingNotice?.contains("rebuilt") == true, openingNotice ?? "no notice")
+        s.settle()
+        check(s, study)
+        s.close()
+    }
+}

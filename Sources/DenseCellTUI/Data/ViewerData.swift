@@ -51,6 +51,8 @@ public final class ViewerData: @unchecked Sendable {
     private let volumeLock = NSLock()
     /// Planes of the gray image live under this volume number.
     static let grayVolume = -1
+    /// Images up to this many voxels get their exact gray window when opened.
+    static let exactWindowVoxels = 32 << 20
     let cache: PlaneCache
     let cacheFile: ViewerCacheFile
     private let temporaryCache: Bool
@@ -99,9 +101,10 @@ public final class ViewerData: @unchecked Sendable {
         statisticsKey = onDisk ? ([ViewerCacheFile.identity(of: image), "classes \(schema.count)"]
             + list.map { "\($0.name)=\(ViewerCacheFile.identity(of: $0.labels)) \($0.mask.map(ViewerCacheFile.identity(of:)) ?? "")" })
             .joined(separator: "\n") : nil
-        // The first window: the whole image when it is in memory, else a few slices (refined by the pass).
-        if image.isInMemory, let all = try? image.readImage(image.bounds) {
-            displayRange = Overlay.displayRange(all)
+        // The first window: the whole image's when it is in memory or small (a few tens of
+        // megavoxels read in well under a second), else a few slices' (refined by the pass).
+        if image.isInMemory || image.shape.count <= Self.exactWindowVoxels {
+            displayRange = Overlay.displayRange(try image.readImage(image.bounds))
             displayRangeIsExact = true
         } else {
             var samples: [Float] = []

@@ -13,7 +13,7 @@ struct View: ParsableCommand {
 
         Decisions and flags are appended to the review log STUDY.review.jsonl (or --review FILE), one synced line each, and replayed when the viewer opens; `densecell review` lists them and `densecell consensus` applies them.
 
-        Ensemble results are cached beside the study in STUDY.densecell-cache.h5 (keyed by the models' checksums, the precision and the overlap); --precision and --overlap work as in segment. The viewer never writes into the study itself. Colors: 24-bit when the terminal announces it (COLORTERM=truecolor, or a direct-color TERM such as xterm-direct), else the 256-color palette, and characters on 8-color terminals; --colors chooses.
+        The study is read on demand, never whole: slices are decoded into a cache of at most --cache-mb (default 512) and their neighbours read ahead; zoomed out, panes draw from a multiscale pyramid; volume metrics and the n/N ranking come from one background pass (the footer shows "volume N%" until it is done). The pyramid, those counts and the ensemble's results are kept beside the study in STUDY.densecell-cache.h5 (keyed by the sources' identity and the models' checksums, precision and overlap), so a second visit opens at once; --precision and --overlap work as in segment. The viewer never writes into the study itself. Colors: 24-bit when the terminal announces it (COLORTERM=truecolor, or a direct-color TERM such as xterm-direct), else the 256-color palette, and characters on 8-color terminals; --colors chooses.
 
         Examples:
           densecell view study.h5
@@ -24,6 +24,7 @@ struct View: ParsableCommand {
           densecell view study.h5 --out figures
           densecell view study.h5 --reviewer ana --review shared/study.review.jsonl
           densecell view study.h5 --graphics sixel
+          densecell view big.h5 --cache-mb 2048
 
         Graphics: with --graphics auto (the default, or DENSECELL_GRAPHICS) the viewer asks the terminal at start whether it draws kitty or sixel images and how large its cells are, waits at most 150 ms for the answer, and otherwise draws half-block characters (always inside tmux). With an image protocol the panes show the slice at the terminal's full pixel resolution, as sharp as a PNG export, even over SSH; the header names the mode in use.
         """
