@@ -32,21 +32,9 @@ public enum PlanePyramid {
         return out
     }
 
-    /// The next level of a uint8 image plane: the rounded mean of each 2×2 block.
+    /// The next level of a uint8 image plane: the mean of each 2×2 block, rounded.
     public static func halveMean(_ p: [UInt8], height h: Int, width w: Int) -> [UInt8] {
-        let (oh, ow) = size(height: h, width: w, level: 1)
-        var out = [UInt8](repeating: 0, count: oh * ow)
-        for y in 0..<oh {
-            let y0 = 2 * y, y1 = min(h, y0 + 2)
-            for x in 0..<ow {
-                let x0 = 2 * x, x1 = min(w, x0 + 2)
-                var s = 0
-                for yy in y0..<y1 { for xx in x0..<x1 { s += Int(p[yy * w + xx]) } }
-                let n = (y1 - y0) * (x1 - x0)
-                out[y * ow + x] = UInt8((s + n / 2) / n)
-            }
-        }
-        return out
+        halveMean(p.map(Float.init), height: h, width: w).map { UInt8($0.rounded()) }
     }
 
     /// The next level of a label or mask plane: the most frequent value of each 2×2 block,
