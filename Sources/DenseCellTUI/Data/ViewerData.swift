@@ -64,6 +64,7 @@ public final class ViewerData: @unchecked Sendable {
     private var pyramidReady: [Int: Set<Int>] = [:]
     private let pyramidLock = NSLock()
     private var wanted: [PlaneKey] = []
+    private var readoutWanted: [PlaneKey] = []
     /// (volume, level) pairs drawn this frame, whose neighbouring slices are read ahead.
     private var drawn: Set<[Int]> = []
     /// Told (from any thread) when planes arrive or the pass counts more; wakes the key loop.
@@ -233,8 +234,10 @@ public final class ViewerData: @unchecked Sendable {
             room -= perSlice
             for d in drawnNow { prefetch.append(PlaneKey(volume: d[0], z: z + dz, level: d[1])) }
         }
-        loader.want(wanted, prefetch: prefetch)
+        // The cursor readout's full-resolution planes come right after what the panes need.
+        loader.want(wanted, prefetch: readoutWanted + prefetch)
         wanted = []
+        readoutWanted = []
         drawn = []
         pass.prioritize(z)
     }
@@ -243,7 +246,7 @@ public final class ViewerData: @unchecked Sendable {
     public var screenPlanesRead: Bool { wanted.isEmpty && !loader.readsForScreen }
 
     /// Whether no plane is waiting to be read (tests wait for this).
-    public var planesIdle: Bool { wanted.isEmpty && loader.isIdle }
+    public var planesIdle: Bool { wanted.isEmpty && readoutWanted.isEmpty && loader.isIdle }
 
     /// Reads a plane from its volume (level 0), the pyramid in the cache file, or by halving
     /// the level below (on the loader's thread, or at once for volumes in memory).
@@ -291,27 +294,29 @@ public final class ViewerData: @unchecked Sendable {
         return out
     }
 
-    /// The raw image value at a voxel: from the full-resolution plane when it is at hand, else
-    /// from the plane drawn (nil when neither is).
-    func imageValue(z: Int, y: Int, x: Int, level: Int) -> Float? {
-        if let p = cache.get(PlaneKey(volume: 0, z: z, level: 0)) { return p.value(y, x) }
-        guard let p = plane(0, z: z, level: level) else { return nil }
-        return p.value(min(p.height - 1, y >> level), min(p.width - 1, x >> level))
+    /// The raw image value at a voxel, from the full-resolution plane (nil while it is read:
+    /// zoomed out, the cursor's slice is read at full resolution after the panes' planes).
+    func imageValue(z: Int, y: Int, x: Int) -> Float? {
+        fullResolution(0, z: z).map { $0.value(y, x) }
     }
 
     /// A source's label at a voxel (nil: not read yet; -1: outside its mask).
-    func label(_ s: Int, z: Int, y: Int, x: Int, level: Int) -> Int? {
+    func label(_ s: Int, z: Int, y: Int, x: Int) -> Int? {
         let src = sources[s]
-        func at(_ v: Int) -> UInt8? {
-            for l in Set([0, level]).sorted() {
-                if let p = l == level ? plane(v, z: z, level: l) : cache.get(PlaneKey(volume: v, z: z, level: l)) {
-                    return p.bytes[min(p.height - 1, y >> l) * p.width + min(p.width - 1, x >> l)]
-                }
-            }
-            return nil
+        if let m = src.mask {
+            guard let mask = fullResolution(m, z: z) else { return nil }
+            if mask.bytes[y * mask.width + x] == 0 { return -1 }
         }
-        if let m = src.mask { guard let inside = at(m) else { return nil }; if inside == 0 { return -1 } }
-        return at(src.labels).map(Int.init)
+        return fullResolution(src.labels, z: z).map { Int($0.bytes[y * $0.width + x]) }
+    }
+
+    /// A level-0 plane for the cursor readout: read after the panes' planes, before read-ahead.
+    private func fullResolution(_ volumeIndex: Int, z: Int) -> Plane? {
+        let key = PlaneKey(volume: volumeIndex, z: z, level: 0)
+        if let p = cache.get(key) { return p }
+        if volume(volumeIndex).reader.isInMemory, let p = try? readPlane(key) { cache.put(key, p); return p }
+        if !readoutWanted.contains(key) { readoutWanted.append(key) }
+        return nil
     }
 
     /// The slice (z..<z+1) of the image and every source, read from the volumes at full

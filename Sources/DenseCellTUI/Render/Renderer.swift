@@ -58,8 +58,7 @@ final class Renderer {
         col = grid.put("  " + state.graphics.rawValue, row: r.row, col: col, fg: .dim, bg: bg)
         let p = state.cursor
         col = grid.put("  (\(state.z),\(p.y),\(p.x)) ", row: r.row, col: col, fg: .accent, bg: bg)
-        let level = data.level(forZoom: zoom)
-        let valueText = data.imageValue(z: state.z, y: p.y, x: p.x, level: level).map { value in
+        let valueText = data.imageValue(z: state.z, y: p.y, x: p.x).map { value in
             value == value.rounded() && abs(value) < 1e6 ? "\(Int(value))" : String(format: "%.3g", value)
         } ?? "…"
         col = grid.put(valueText, row: r.row, col: col, fg: .white, bg: bg)
@@ -67,7 +66,7 @@ final class Renderer {
         let remaining = r.width - col
         var items: [(String, String, Int)] = []
         for name in state.sources {
-            guard let s = data.sourceIndex(name), let c = data.label(s, z: state.z, y: p.y, x: p.x, level: level) else { continue }
+            guard let s = data.sourceIndex(name), let c = data.label(s, z: state.z, y: p.y, x: p.x) else { continue }
             items.append((name, "", c))
         }
         let long = items.map { " \($0.0) \($0.2 < 0 ? "–" : classLabel($0.2, data: data, short: false))" }.joined()
