@@ -20,6 +20,9 @@ final class BackgroundPass: @unchecked Sendable {
         var mask: VolumeSource?
         /// Whether its statistics may be kept in the cache file (sources on disk, not computed ones).
         var cacheable: Bool
+        /// Slices where its mask is 0 everywhere (nothing computed yet): their counts are zero
+        /// without reading anything.
+        var unlabeled: (@Sendable (Int) -> Bool)? = nil
     }
 
     /// Called on the pass's thread once per slab (with the image slab the first time through):
@@ -78,6 +81,7 @@ final class BackgroundPass: @unchecked Sendable {
     func setSources(_ list: [Source]) {
         lock.lock()
         sources = list
+        countUnlabeled(0..<shape.z)
         lock.signal()
         lock.unlock()
         start()
@@ -91,6 +95,7 @@ final class BackgroundPass: @unchecked Sendable {
             histograms[s][name] = nil
             for key in confusions[s].keys where key.a == name || key.b == name { confusions[s][key] = nil }
         }
+        countUnlabeled(z.clamped(to: 0..<shape.z))
         lock.signal()
         lock.unlock()
         start()
@@ -167,6 +172,20 @@ final class BackgroundPass: @unchecked Sendable {
     func stop() { lock.lock(); stopped = true; lock.signal(); lock.unlock() }
 
     // MARK: The pass
+
+    /// Zero counts for sources with nothing labeled on slices `z` (caller holds the lock).
+    private func countUnlabeled(_ z: Range<Int>) {
+        let zero = ConfusionMatrix(classes: classes)
+        for s in sources {
+            guard let unlabeled = s.unlabeled else { continue }
+            for slice in z where unlabeled(slice) {
+                histograms[slice][s.name] = [Int](repeating: 0, count: classes)
+                for t in sources where t.name != s.name && confusions[slice][PairNames(a: t.name, b: s.name)] == nil {
+                    confusions[slice][PairNames(a: s.name, b: t.name)] = zero
+                }
+            }
+        }
+    }
 
     /// Whether slice z has every count of `list` (caller holds the lock).
     private func complete(z: Int, among list: [Source]) -> Bool {

@@ -576,12 +576,17 @@ public final class ViewerData: @unchecked Sendable {
         sources.append(ViewerSource(name: Self.ensembleName, role: .algorithm, labels: labels, mask: mask, derived: true))
     }
 
-    private func derivedPassSources() -> [BackgroundPass.Source] {
-        sources.filter(\.derived).map { .init(name: $0.name, labels: reader($0.labels), mask: $0.mask.map(reader), cacheable: false) }
-    }
+    private func derivedPassSources() -> [BackgroundPass.Source] { passSources().filter { sourceIndex($0.name).map { sources[$0].derived } ?? false } }
 
     private func passSources() -> [BackgroundPass.Source] {
-        sources.map { .init(name: $0.name, labels: reader($0.labels), mask: $0.mask.map(reader), cacheable: !$0.derived && !reader($0.labels).isInMemory) }
+        let store = ensemble
+        return sources.map { s in
+            var p = BackgroundPass.Source(name: s.name, labels: reader(s.labels), mask: s.mask.map(reader),
+                                          cacheable: !s.derived && !reader(s.labels).isInMemory)
+            // The ensemble counts nothing where it has not run.
+            if s.name == Self.ensembleName { p.unlabeled = { z in store.coverage(z: z) == 0 } }
+            return p
+        }
     }
 
     /// After the job wrote ensemble labels into `box` of the cache file: drops the planes and
