@@ -62,6 +62,8 @@ public final class ViewerData: @unchecked Sendable {
     let levels: Int
     /// Slices whose pyramid is in the cache file, per volume.
     private var pyramidReady: [Int: Set<Int>] = [:]
+    /// (volume, kind, source name) of the volumes with a pyramid in the cache file.
+    private var pyramidVolumes: [(Int, VolumeKind, String?)] = []
     private let pyramidLock = NSLock()
     private var wanted: [PlaneKey] = []
     private var readoutWanted: [PlaneKey] = []
@@ -127,6 +129,11 @@ public final class ViewerData: @unchecked Sendable {
         }
         let restored = restoreStatistics()
         preparePyramids(complete: restored)
+        // The study's own volumes, fixed from here on (the pass's thread reads this list).
+        pyramidVolumes = volumes.indices.compactMap { i in
+            guard volumes[i].pyramid != nil else { return nil }
+            return (i, volumes[i].kind, sources.first { $0.labels == i || $0.mask == i }?.name)
+        }
         let cache = self.cache
         loader = PlaneLoader(cache: cache, read: { [weak self] key in
                                  guard let self else { throw CancellationError() }
@@ -411,14 +418,14 @@ public final class ViewerData: @unchecked Sendable {
         guard levels > 0 else { return }
         let plane = shape.planeCount
         var slabs: [(Int, VolumeKind, [UInt8], [Float])] = []
-        for (index, v) in volumes.enumerated() where v.pyramid != nil {
-            switch v.kind {
+        for (index, kind, name) in pyramidVolumes {
+            switch kind {
             case .image:
-                slabs.append(v.reader.typeName == "uint8" ? (index, .image, image.data.map { UInt8($0) }, []) : (index, .image, [], image.data))
+                let uint8 = volume(index).reader.typeName == "uint8"
+                slabs.append(uint8 ? (index, .image, image.data.map { UInt8($0) }, []) : (index, .image, [], image.data))
             case .labels, .mask:
-                let name = sources.first { $0.labels == index || $0.mask == index }?.name
-                guard let name, let slab = v.kind == .labels ? labels[name] : masks[name] else { continue }
-                slabs.append((index, v.kind, slab.data, []))
+                guard let name, let slab = kind == .labels ? labels[name] : masks[name] else { continue }
+                slabs.append((index, kind, slab.data, []))
             }
         }
         do {
