@@ -30,7 +30,7 @@ public struct VolumeSegmentation {
     public func run(_ source: ImageSource, into writer: StudyWriter, progress: ((InferenceProgress) -> Void)? = nil,
                     profile: PhaseProfile? = nil) throws {
         let normalization: InputNormalization
-        if !writer.addsToExisting && source.inMemory == nil {
+        if !writer.addsToExisting {
             // One pass over the file: the image's statistics while it is copied into the new study.
             var statistics = InputNormalization.Accumulator()
             try writer.copyImage(from: source) { statistics.add($0.data) }
@@ -39,10 +39,6 @@ public struct VolumeSegmentation {
         } else {
             normalization = try InputNormalization.of(source)
             profile?.add("normalize")
-            if !writer.addsToExisting {
-                try writer.copyImage(from: source)
-                profile?.add("copy image")
-            }
         }
         try writer.createLabels(name, role: .algorithm, region: roi)
         if wantProbabilities { try writer.createProbabilities(name, classes: ensemble.classes, storage: .float16) }
