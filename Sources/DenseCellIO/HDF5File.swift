@@ -41,8 +41,20 @@ public struct DatasetInfo: Sendable {
     public var filters: [String]
 }
 
-/// Serialises calls into the HDF5 library, which Debian builds without thread safety.
-let hdf5Lock = NSRecursiveLock()
+/// Serialises calls into the HDF5 library. Taking it also silences HDF5's error printing for the
+/// calling thread: that setting is per thread, and a diagnostic printed from a background thread
+/// (the viewer's loader, its pass, an ensemble job) would scroll the viewer's screen; failures are
+/// reported through `IOError` instead.
+final class HDF5Lock: @unchecked Sendable {
+    private let mutex = NSRecursiveLock()
+    func lock() {
+        mutex.lock()
+        dc_h5_quiet()
+    }
+    func unlock() { mutex.unlock() }
+}
+
+let hdf5Lock = HDF5Lock()
 
 /// An open HDF5 file, closed when the last reference goes. Every call into HDF5 holds one
 /// process-wide lock (Debian's HDF5 is not thread-safe), so files may be shared across threads.

@@ -210,6 +210,8 @@ final class ViewTmuxTests: XCTestCase {
         try waitFor("the ensemble to finish", timeout: 120) { $0.contains("ensemble done") }
         var s = try screen()
         XCTAssertTrue(s.contains("ensemble"), s)
+        // Nothing printed over the screen from the job's threads (HDF5 diagnostics once scrolled it).
+        XCTAssertTrue(s.split(separator: "\n").first?.hasPrefix(" study.h5 z ") == true, "the header stays on the first line:\n\(s)")
         try keys("q")
         try assertShellRestored(status: "0")
         XCTAssertEqual(FileManager.default.contents(atPath: dir + "/study.h5"), before, "the study file is untouched")
