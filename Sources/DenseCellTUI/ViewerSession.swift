@@ -19,6 +19,9 @@ public final class ViewerSession {
     private let exports = DispatchGroup()
     private var regionSearches = 0
     private var rankingComplete = false
+    /// Consensus patches being made off the key thread, and the consensus they belong to.
+    private var consensusJobs = 0
+    private var consensusGeneration = 0
     private var review = ReviewState()
     private var reviewPath: String?
     private var reviewLog: ReviewLog?
@@ -235,42 +238,54 @@ public final class ViewerSession {
 
     /// The live consensus source: A with every decided region taken from the chosen source.
     /// Regions are disjoint, so a decision changes only its own region's voxels: `regions` nil
-    /// rebuilds from every decision of the log, otherwise only those regions are redone. Only the
-    /// regions' boxes are read.
+    /// rebuilds from every decision of the log, otherwise only those regions are redone. The
+    /// regions' boxes are read and their patches made off the key thread.
     private func updateConsensus(_ pair: SourcePair, regions only: [DisagreementRegion]? = nil) {
         guard let q = state.regionQueue, q.pair == pair, let ia = data.sourceIndex(state.sources[pair.a]),
               let ib = data.sourceIndex(state.sources[pair.b]) else { return }
         let a = data.sources[ia], b = data.sources[ib]
         let decisions = review.decisions(pair: pairNames(pair))
-        if data.sourceIndex(Self.consensusName) == nil || only == nil { data.resetConsensus(base: ia) }
-        let redo = only ?? q.regions.filter { decisions[$0.id] != nil }
-        let classes = data.schema.count
-        do {
-            for region in redo {
-                var source = a
-                var decided = false
-                if let r = decisions[region.id], r.region?.matches(region) == true {
-                    decided = true
-                    switch r.take ?? .neither {
-                    case .a, .neither: source = a
-                    case .b: source = b
-                    case .ensemble: if let e = data.sourceIndex(ViewerData.ensembleName) { source = data.sources[e] }
-                    }
-                }
-                guard decided, source.name != a.name else { data.patchConsensus(region.id, nil, box: region.box); continue }
-                let masks = try [a.mask, b.mask].compactMap { $0 }.map { try data.reader($0).readMask(region.box) }
-                let mask = Consensus.regionMask(region, a: try data.reader(a.labels).readLabels(region.box, classCount: classes),
-                                                b: try data.reader(b.labels).readLabels(region.box, classCount: classes),
-                                                masks: masks, rule: regionRule)
-                let labels = try data.reader(source.labels).readLabels(region.box, classCount: classes)
-                data.patchConsensus(region.id, .init(box: region.box, mask: mask, labels: labels), box: region.box)
-            }
-        } catch {
-            state = reduce(state, .notice("consensus not updated: \(error)"))
+        if data.sourceIndex(Self.consensusName) == nil || only == nil {
+            data.resetConsensus(base: ia)
+            consensusGeneration += 1
         }
         if !state.sources.contains(Self.consensusName) { state = reduce(state, .addSource(Self.consensusName)) }
+        let redo = only ?? q.regions.filter { decisions[$0.id] != nil }
+        // What each region takes: nil keeps A's labels there.
+        var work: [(DisagreementRegion, VolumeSource?)] = []
+        for region in redo {
+            var chosen: VolumeSource? = nil
+            if let r = decisions[region.id], r.region?.matches(region) == true {
+                switch r.take ?? .neither {
+                case .a, .neither: chosen = nil
+                case .b: chosen = data.reader(b.labels)
+                case .ensemble: chosen = data.sourceIndex(ViewerData.ensembleName).map { data.reader(data.sources[$0].labels) }
+                }
+            }
+            work.append((region, chosen))
+        }
+        let readerA = data.reader(a.labels), readerB = data.reader(b.labels)
+        let masks = [a.mask, b.mask].compactMap { $0 }.map(data.reader)
+        let rule = regionRule, classes = data.schema.count, events = self.events, generation = consensusGeneration, todo = work
+        consensusJobs += 1
+        DispatchQueue.global(qos: .userInitiated).async {
+            var patches: [(Int, Consensus.Patch?, Box3)] = []
+            do {
+                for (region, chosen) in todo {
+                    guard let chosen else { patches.append((region.id, nil, region.box)); continue }
+                    let mask = Consensus.regionMask(region, a: try readerA.readLabels(region.box, classCount: classes),
+                                                    b: try readerB.readLabels(region.box, classCount: classes),
+                                                    masks: try masks.map { try $0.readMask(region.box) }, rule: rule)
+                    patches.append((region.id, .init(box: region.box, mask: mask, labels: try chosen.readLabels(region.box, classCount: classes)),
+                                    region.box))
+                }
+                events.post(.consensusPatches(generation: generation, patches))
+            } catch {
+                events.post(.notice("consensus not updated: \(error)"))
+                events.post(.consensusPatches(generation: generation, []))
+            }
+        }
     }
-
 
     /// Applies an action, running what it asks for outside the pure reducer first.
     public func send(_ action: Action) {
@@ -397,6 +412,10 @@ public final class ViewerSession {
                 state = reduce(state, .notice(text))
             case .dataChanged:
                 data.passReported()
+            case .consensusPatches(let generation, let patches):
+                consensusJobs -= 1
+                guard generation == consensusGeneration else { break }
+                for (id, patch, box) in patches { data.patchConsensus(id, patch, box: box) }
             case .regions(let pair, let regions):
                 regionSearches -= 1
                 guard pair.a < state.sources.count, pair.b < state.sources.count else { break }
@@ -436,7 +455,7 @@ public final class ViewerSession {
         while Date() < deadline {
             _ = frame()
             processJobEvents()
-            if data.planesIdle && data.passIdle && job == nil && regionSearches == 0 && events.isEmpty {
+            if data.planesIdle && data.passIdle && job == nil && regionSearches == 0 && consensusJobs == 0 && events.isEmpty {
                 _ = frame()
                 if data.planesIdle { break }
             }

@@ -42,7 +42,8 @@ final class ReviewLoopTests: XCTestCase {
         s.send(.decide(.b))
         XCTAssertEqual(s.state.regionQueue?.decided[1], .b)
         XCTAssertEqual(s.state.regionQueue?.current?.id, 2, "a decision moves to the next undecided region")
-        // The live consensus is truth with region 1 taken from annotator-1.
+        // The live consensus is truth with region 1 taken from annotator-1 (patched off the key thread).
+        s.settle()
         let consensus = try XCTUnwrap(s.data.sourceVolumes.first { $0.name == ViewerSession.consensusName })
         let truth = study.labels[0].labels, a1 = study.labels[1].labels
         var changed = 0
@@ -54,6 +55,7 @@ final class ReviewLoopTests: XCTestCase {
         s.send(.undoDecision)
         XCTAssertNil(s.state.regionQueue?.decided[1])
         XCTAssertEqual(s.state.regionQueue?.current?.id, 1, "undo goes back to the undone region")
+        s.settle()
         XCTAssertEqual(s.data.sourceVolumes.first { $0.name == ViewerSession.consensusName }?.labels, truth)
 
         s.send(.startFlag)

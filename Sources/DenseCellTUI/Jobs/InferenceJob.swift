@@ -12,6 +12,8 @@ enum JobEvent: @unchecked Sendable {
     case regions(SourcePair, [DisagreementRegion])
     /// Planes arrived or the background pass counted more: redraw.
     case dataChanged
+    /// Consensus patches made off the key thread: (region id, patch or nil for A's labels, box).
+    case consensusPatches(generation: Int, [(Int, Consensus.Patch?, Box3)])
 }
 
 /// A lock-protected queue of events from background threads, drained by the main loop.
