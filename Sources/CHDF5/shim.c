@@ -1,3 +1,5 @@
+#include <zlib.h>
+#include <string.h>
 #include "chdf5.h"
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +43,34 @@ hid_t dc_h5t_ieee_f16le(void) {
 }
 
 void dc_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+long long dc_h5_chunk_bytes(hid_t dataset, const hsize_t *offset) {
+    hsize_t bytes = 0;
+    if (H5Dget_chunk_storage_size(dataset, offset, &bytes) < 0 || bytes == 0) return -1;
+    return (long long)bytes;
+}
+
+int dc_h5_read_chunk(hid_t dataset, const hsize_t *offset, unsigned int *skipped, void *buffer) {
+    uint32_t mask = 0;
+    if (H5Dread_chunk(dataset, H5P_DEFAULT, offset, &mask, buffer) < 0) return -1;
+    *skipped = mask;
+    return 0;
+}
+
+long long dc_inflate_front(const void *source, size_t source_bytes, void *target, size_t wanted) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit(&z) != Z_OK) return -1;
+    z.next_in = (Bytef *)source;
+    z.avail_in = (uInt)source_bytes;
+    z.next_out = (Bytef *)target;
+    z.avail_out = (uInt)wanted;
+    int rc = Z_OK;
+    while (z.avail_out > 0 && rc == Z_OK) rc = inflate(&z, Z_NO_FLUSH);
+    long long produced = (long long)(wanted - z.avail_out);
+    inflateEnd(&z);
+    return (rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR) ? produced : -1;
+}
 
 struct dc_refusal { char *text; size_t len; };
 

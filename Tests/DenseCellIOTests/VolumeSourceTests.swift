@@ -194,4 +194,33 @@ final class VolumeSourceTests: XCTestCase {
         }
         XCTAssertTrue(counters[1].reads.isEmpty, "a source not asked for is not read")
     }
+
+    func testWholePlanesReadAsChunksEqualHDF5sOwnReading() throws {
+        // Chunks that do not divide the shape (edge chunks), with and without shuffle.
+        let shape = Shape3(10, 150, 130)
+        var rng = SystemRandomNumberGenerator()
+        let data = (0..<shape.count).map { i in UInt8(truncatingIfNeeded: (i / 7) % 5 == 0 ? Int(rng.next() % 256) : i % 11) }
+        let path = dir + "/chunks.h5"
+        let file = try HDF5File(path: path, mode: .truncate)
+        try file.writeArray("/shuffled", dims: [10, 150, 130], data: data, memoryType: .uint8, chunks: [4, 64, 48], gzip: 1)
+        try file.createDataset("/plain", dims: [10, 150, 130], fileType: .uint8, chunks: [3, 50, 64], gzip: 6)
+        try file.writeSlab("/plain", start: [0, 0, 0], count: [10, 150, 130], data: data, memoryType: .uint8)
+        try file.createDataset("/sparse", dims: [10, 150, 130], fileType: .uint8, chunks: [4, 64, 64], gzip: 1)
+        try file.writeSlab("/sparse", start: [0, 0, 0], count: [4, 64, 64], data: [UInt8](repeating: 3, count: 4 * 64 * 64), memoryType: .uint8)
+        try file.flush()
+        for name in ["/shuffled", "/plain"] {
+            let v = try VolumeReader.open(file, name) as! HDF5Volume
+            for z in 0..<shape.z {
+                let direct = try XCTUnwrap(v.planeFromChunks(z), "\(name) z \(z)")
+                XCTAssertEqual(direct, Array(data[(z * shape.planeCount)..<((z + 1) * shape.planeCount)]), "\(name) z \(z)")
+                XCTAssertEqual(uint8(try v.read(v.slab(z..<(z + 1))))?.data, direct)
+            }
+        }
+        // Chunks never written are left to HDF5 (its fill value), and the plane still reads.
+        let sparse = try VolumeReader.open(file, "/sparse") as! HDF5Volume
+        XCTAssertNil(sparse.planeFromChunks(0))
+        let plane = try XCTUnwrap(uint8(try sparse.read(sparse.slab(0..<1))))
+        XCTAssertEqual(plane[0, 10, 10], 3)
+        XCTAssertEqual(plane[0, 100, 100], 0)
+    }
 }

@@ -35,4 +35,16 @@ herr_t dc_h5_read_checked(hid_t dataset, hid_t mem_type, hid_t mem_space, hid_t 
 hid_t dc_h5d_open_cached(hid_t file, const char *name, size_t cache_bytes, size_t slots);
 /* Silence HDF5's automatic error stack printing; errors are reported by densecell itself. */
 void dc_h5_quiet(void);
+
+/* The stored (still compressed) size of the chunk at `offset` (its first element's coordinates),
+   or -1 when the chunk was never written or cannot be found. */
+long long dc_h5_chunk_bytes(hid_t dataset, const hsize_t *offset);
+
+/* Reads the stored bytes of the chunk at `offset` into `buffer` (dc_h5_chunk_bytes large). Sets
+   *skipped to the filters that were not applied when it was written; returns 0, or -1 on failure. */
+int dc_h5_read_chunk(hid_t dataset, const hsize_t *offset, unsigned int *skipped, void *buffer);
+
+/* Inflates the zlib stream `source` into `target` until `wanted` bytes are out (or the stream
+   ends), so only the front of a chunk is decompressed. Returns the bytes produced, or -1. */
+long long dc_inflate_front(const void *source, size_t source_bytes, void *target, size_t wanted);
 #endif
