@@ -215,6 +215,11 @@ final class VolumeSourceTests: XCTestCase {
                 XCTAssertEqual(direct, Array(data[(z * shape.planeCount)..<((z + 1) * shape.planeCount)]), "\(name) z \(z)")
                 XCTAssertEqual(uint8(try v.read(v.slab(z..<(z + 1))))?.data, direct)
             }
+            // Slabs across chunk layers, and the whole volume.
+            for range in [0..<10, 2..<7, 5..<6, 3..<9] {
+                XCTAssertEqual(v.planesFromChunks(range), Array(data[(range.lowerBound * shape.planeCount)..<(range.upperBound * shape.planeCount)]),
+                               "\(name) z \(range)")
+            }
         }
         // Chunks never written are left to HDF5 (its fill value), and the plane still reads.
         let sparse = try VolumeReader.open(file, "/sparse") as! HDF5Volume
