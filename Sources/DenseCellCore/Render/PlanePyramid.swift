@@ -43,32 +43,37 @@ public enum PlanePyramid {
         let (oh, ow) = size(height: h, width: w, level: 1)
         var out = [UInt8](repeating: 0, count: oh * ow)
         p.withUnsafeBufferPointer { src in
-            for y in 0..<oh {
-                let y0 = 2 * y, y1 = min(h, y0 + 2)
-                for x in 0..<ow {
-                    let x0 = 2 * x, x1 = min(w, x0 + 2)
-                    var v: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-                    var n = 0
-                    for yy in y0..<y1 { for xx in x0..<x1 {
-                        let value = src[yy * w + xx]
-                        switch n { case 0: v.0 = value; case 1: v.1 = value; case 2: v.2 = value; default: v.3 = value }
-                        n += 1
-                    } }
-                    out[y * ow + x] = mode(v, n)
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<oh {
+                    let y0 = 2 * y, full = y0 + 1 < h
+                    for x in 0..<ow {
+                        let x0 = 2 * x
+                        if full && x0 + 1 < w {
+                            let i = y0 * w + x0
+                            dst[y * ow + x] = mode4(src[i], src[i + 1], src[i + w], src[i + w + 1])
+                        } else {
+                            // A partial block at the far edges: one or two values.
+                            var values: [UInt8] = []
+                            for yy in y0..<min(h, y0 + 2) { for xx in x0..<min(w, x0 + 2) { values.append(src[yy * w + xx]) } }
+                            dst[y * ow + x] = values.count == 2 ? min(values[0], values[1]) : values[0]
+                        }
+                    }
                 }
             }
         }
         return out
     }
 
-    @inline(__always) static func mode(_ v: (UInt8, UInt8, UInt8, UInt8), _ n: Int) -> UInt8 {
-        let values = [v.0, v.1, v.2, v.3].prefix(n)
-        if n == 1 || values.allSatisfy({ $0 == v.0 }) { return v.0 }
-        var best = v.0, bestCount = 0
-        for a in values {
-            let c = values.reduce(0) { $0 + ($1 == a ? 1 : 0) }
-            if c > bestCount || (c == bestCount && a < best) { best = a; bestCount = c }
+    /// The most frequent of four values, ties to the smallest.
+    @inline(__always) static func mode4(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) -> UInt8 {
+        if a == b && b == c && c == d { return a }
+        @inline(__always) func count(_ v: UInt8) -> Int { (v == a ? 1 : 0) + (v == b ? 1 : 0) + (v == c ? 1 : 0) + (v == d ? 1 : 0) }
+        var best = a, bestCount = count(a)
+        @inline(__always) func consider(_ v: UInt8) {
+            let n = count(v)
+            if n > bestCount || (n == bestCount && v < best) { best = v; bestCount = n }
         }
+        consider(b); consider(c); consider(d)
         return best
     }
 }

@@ -272,7 +272,7 @@ final class BackgroundPass: @unchecked Sendable {
         return Work(range: first..<end, list: sources, generations: generation, withImage: withImage, wanted: wanted)
     }
 
-    /// Waits while the screen waits for planes: the disk (and HDF5's lock) goes to what is shown.
+    /// Waits while the screen waits for planes: the disk, HDF5's lock and the cores go to what is shown.
     private func yieldToScreen() {
         var waited = 0
         while screenWaits() && waited < 2000 { usleep(1000); waited += 1 }
@@ -294,9 +294,11 @@ final class BackgroundPass: @unchecked Sendable {
             }
             yieldToScreen()
             let imageSlab = work.withImage ? try image.readImage(box) : nil
+            yieldToScreen()
             hook?(range, imageSlab, labels, masks)
             var counted: [Int: ([PairNames: ConfusionMatrix], [String: [Int]])] = [:]
             for z in range {
+                yieldToScreen()
                 var c: [PairNames: ConfusionMatrix] = [:], h: [String: [Int]] = [:]
                 let local = (z - range.lowerBound)..<(z - range.lowerBound + 1)
                 for key in work.wanted[z]!.pairs {
