@@ -47,8 +47,24 @@ public final class ViewerCacheFile: @unchecked Sendable {
     /// A cache in the temporary folder, removed when the viewer ends (no study file to sit beside,
     /// or a folder the viewer may not write).
     public static func temporary() throws(IOError) -> ViewerCacheFile {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("densecell-view-\(getpid())-\(UUID().uuidString.prefix(8)).h5")
+        let folder = NSTemporaryDirectory()
+        removeAbandoned(in: folder)
+        let path = (folder as NSString).appendingPathComponent("\(temporaryPrefix)\(getpid())-\(UUID().uuidString.prefix(8)).h5")
         return try ViewerCacheFile(path: path)
+    }
+
+    static let temporaryPrefix = "densecell-view-"
+
+    /// Removes temporary caches of viewers that are no longer running (killed before they could).
+    static func removeAbandoned(in folder: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(temporaryPrefix) && name.hasSuffix(".h5") {
+            let pidText = name.dropFirst(temporaryPrefix.count).prefix { $0.isNumber }
+            guard let pid = pid_t(pidText), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
+            }
+        }
     }
 
     /// A short stable name for a key (FNV-1a, hex): HDF5 group names cannot hold arbitrary text.

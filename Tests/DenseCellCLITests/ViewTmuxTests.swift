@@ -200,6 +200,15 @@ final class ViewTmuxTests: XCTestCase {
 
     /// `I` runs the ensemble in the background; results go to the sidecar cache, never into
     /// the study, and come back from the cache on the next visit.
+    func testLabelsOutsideTheSchemaAreRefusedBeforeTheScreenOpens() throws {
+        // The image passed as labels by mistake: its values run past the 7 classes.
+        try startShell(expect: "outside the schema", extra: " --labels oops=study.h5:/image")
+        try keys("echo status=$?", "Enter")
+        let s = try waitFor("the exit status") { $0.contains("status=") }
+        XCTAssertTrue(s.contains("status=2"), s)
+        XCTAssertTrue(s.contains("densecell: ") && s.contains("study.h5"), s)
+    }
+
     func testEnsembleRunsCachesAndLeavesTheStudyAlone() throws {
         let model = try CLI.run(["model", "init", dir + "/models/m1.h5", "--width", "8", "--seed", "1"])
         XCTAssertEqual(model.status, 0, model.stderr)

@@ -51,6 +51,13 @@ final class BackgroundPass: @unchecked Sendable {
     /// Whether planes on screen are being read (the pass then pauses between reads).
     var screenWaits: @Sendable () -> Bool = { false }
     private let failed: @Sendable (String) -> Void
+    /// Why the pass stopped, when a source could not be read.
+    private(set) var failure: String? {
+        get { failureLock.lock(); defer { failureLock.unlock() }; return storedFailure }
+        set { failureLock.lock(); storedFailure = newValue; failureLock.unlock() }
+    }
+    private var storedFailure: String?
+    private let failureLock = NSLock()
     /// Bumped when a source's labels change, so counts read before the change are not kept.
     private var generation: [String: Int] = [:]
 
@@ -327,6 +334,7 @@ final class BackgroundPass: @unchecked Sendable {
             lock.lock()
             stopped = true
             busy = false
+            failure = "\(error)"
             lock.unlock()
             failed("volume statistics stopped: \(error)")
             return false

@@ -134,6 +134,13 @@ public final class ViewerData: @unchecked Sendable {
             guard volumes[i].pyramid != nil else { return nil }
             return (i, volumes[i].kind, sources.first { $0.labels == i || $0.mask == i }?.name)
         }
+        // The first slice of every volume, read now: labels outside the schema or an image holding
+        // NaN are refused before the screen opens, and the first frame draws from these planes.
+        for i in volumes.indices {
+            do { cache.put(PlaneKey(volume: i, z: 0, level: 0), try readPlane(PlaneKey(volume: i, z: 0, level: 0))) }
+            catch let error as IOError { throw error }
+            catch { throw IOError(.corrupt, file: volumes[i].reader.reference.path, "\(error)") }
+        }
         let cache = self.cache
         loader = PlaneLoader(cache: cache, read: { [weak self] key in
                                  guard let self else { throw CancellationError() }
@@ -161,8 +168,9 @@ public final class ViewerData: @unchecked Sendable {
     func close() {
         guard !closed else { return }
         closed = true
-        loader.stop()
-        pass.stop()
+        // Also after an init that threw before the threads were made.
+        loader?.stop()
+        pass?.stop()
         cacheFile.flush()
         if temporaryCache { cacheFile.removeFile() }
     }
@@ -568,12 +576,16 @@ public final class ViewerData: @unchecked Sendable {
 
     /// The pass's progress for the footer: nil once everything is counted.
     public var passProgress: (done: Int, total: Int)? {
+        if pass.failure != nil { return nil }
         let p = pass.progress
         return p.done == p.total ? nil : p
     }
 
-    /// Whether the pass has nothing left (tests wait for this).
-    var passIdle: Bool { pass.isIdle }
+    /// Whether the pass has nothing left (tests wait for this); a pass stopped by a failure has not.
+    var passIdle: Bool { pass.isIdle || pass.failure != nil }
+
+    /// Why the volume could not be counted, when a source could not be read.
+    var passFailure: String? { pass.failure }
 
     // MARK: Ensemble results (in the cache file)
 

@@ -129,7 +129,8 @@ struct MetricsPane {
     private func drawCounting(_ r: Rect, _ grid: inout ScreenGrid) {
         guard r.height > 0 else { return }
         let text: String
-        if let z = scopeZ { text = " counting slice \(z)…" } else {
+        if let failure = data.passFailure { text = " not counted: \(failure)" }
+        else if let z = scopeZ { text = " counting slice \(z)…" } else {
             let p = data.passProgress ?? (done: data.shape.z, total: data.shape.z)
             text = " counting the volume: \(p.done) of \(p.total) slices (\(p.done * 100 / max(1, p.total))%) · v shows this slice"
         }
