@@ -168,6 +168,8 @@ final class HDF5Volume: VolumeSource {
     let scalar: ScalarType
     /// For each stored axis, the volume axis (0 z, 1 y, 2 x) it holds, or nil for a squeezed singleton.
     let axisMap: [Int?]
+    /// Whether whole planes are read as stored chunks (`planesFromChunks`).
+    let planesFromChunksAllowed: Bool
 
     init(file: HDF5File, dataset name: String, reference: VolumeReference) throws(IOError) {
         self.reference = reference
@@ -191,6 +193,7 @@ final class HDF5Volume: VolumeSource {
         self.scalar = scalar
         axisMap = VolumeReader.axisMap(dims: info.dims)
         dataset = try HDF5Dataset(file: file, name: info.name)
+        planesFromChunksAllowed = Self.planesFromChunksAllowed(info, scalar: scalar, axisMap: axisMap)
     }
 
     var typeName: String { dataset.info.typeName }
@@ -215,12 +218,10 @@ final class HDF5Volume: VolumeSource {
 
     /// Whether whole planes may be read by `planesFromChunks`: uint8, stored 3-D, chunked and only
     /// deflated (shuffle changes nothing for one-byte elements).
-    private lazy var planesFromChunksAllowed: Bool = {
-        let info = dataset.info
+    static func planesFromChunksAllowed(_ info: DatasetInfo, scalar: ScalarType, axisMap: [Int?]) -> Bool {
         guard scalar == .uint8, axisMap == [0, 1, 2], let chunks = info.chunks, chunks.count == 3 else { return false }
-        let filters = info.filters
-        return filters.last?.hasPrefix("gzip") == true && filters.dropLast().allSatisfy { $0 == "shuffle" }
-    }()
+        return info.filters.last?.hasPrefix("gzip") == true && info.filters.dropLast().allSatisfy { $0 == "shuffle" }
+    }
 
     /// Whole z-planes of a deflated uint8 dataset, read as their stored chunks and inflated on all
     /// cores, each chunk only as far as the last plane wanted from it: HDF5 would inflate every

@@ -85,13 +85,12 @@ public final class ViewerSession {
                 cacheRemark = "viewer cache \(cachePath) cannot be written; using a temporary one"
             }
         }
+        let events = self.events
         data = try ViewerData(image: image, sources: ordered, schema: schema, cacheFile: cacheFile, cacheBytes: cacheBytes,
-                              ensembleKey: provider?.cacheKey)
+                              ensembleKey: provider?.cacheKey, changed: { events.post(.dataChanged) },
+                              noticed: { events.post(.notice($0)) })
         self.provider = provider
         state = ViewState(fileName: fileName, shape: image.shape, classNames: schema.names, sources: data.sources.map(\.name))
-        let events = self.events
-        data.changed = { events.post(.dataChanged) }
-        data.noticed = { events.post(.notice($0)) }
         if let cacheRemark { state = reduce(state, .notice(cacheRemark)) }
         if data.sourceIndex(ViewerData.ensembleName) != nil {
             let done = data.ensemble.voxelsDone
@@ -368,17 +367,18 @@ public final class ViewerSession {
         let panes = layout.panes.map { $0.kind.figurePane(state) }
         let options = FigureOptions(alpha: state.alpha, roiY: region.y, roiX: region.x, hiddenClasses: state.hiddenClasses,
                                     grayWindow: data.displayRange)
-        let z = state.z, data = self.data, studyPath = self.studyPath, directory = exportDirectory, events = self.events
+        let z = state.z, readers = data.sourceReaders, depth = data.shape.z, studyPath = self.studyPath
+        let directory = exportDirectory, events = self.events
         let resolution = resolutionNM
         state = reduce(state, .notice("exporting z \(z)…"))
         DispatchQueue.global(qos: .userInitiated).async(group: exports) {
             do {
-                var slice = try data.sliceStudy(z: z)
+                var slice = try readers.sliceStudy(z: z)
                 slice.resolutionNM = resolution
                 var o = options
-                o.heading = FigureExport.defaultHeading(studyPath: studyPath, study: slice, z: z, options: o, sliceCount: data.shape.z)
+                o.heading = FigureExport.defaultHeading(studyPath: studyPath, study: slice, z: z, options: o, sliceCount: depth)
                 let path = try FigureExport.export(study: slice, studyPath: studyPath, z: z, panes: panes, options: o,
-                                                   directory: directory, firstSlice: z, sliceCount: data.shape.z)
+                                                   directory: directory, firstSlice: z, sliceCount: depth)
                 events.post(.notice("wrote \(path)"))
             } catch {
                 events.post(.notice("export failed: \(error)"))
@@ -462,6 +462,7 @@ public final class ViewerSession {
             Thread.sleep(forTimeInterval: 0.002)
         }
         processJobEvents()
+        data.passReported()
     }
 
     /// Draws the current state into a screen grid: what the terminal shows, and what tests and `--measure-frames` inspect.

@@ -58,8 +58,9 @@ final class BackgroundPass: @unchecked Sendable {
     }
     private var storedFailure: String?
     private let failureLock = NSLock()
-    /// Bumped when a source's labels change, so counts read before the change are not kept.
-    private var generation: [String: Int] = [:]
+    /// Changes of sources' labels (numbered), so counts read before a change of those slices are not kept.
+    private var changes: [(stamp: Int, name: String, z: Range<Int>)] = []
+    private var stamp = 0
 
     struct PairNames: Hashable, Codable { var a: String; var b: String }
 
@@ -97,7 +98,8 @@ final class BackgroundPass: @unchecked Sendable {
     /// Forgets what was counted of `name` on slices `z` (its labels changed there).
     func invalidate(_ name: String, z: Range<Int>) {
         lock.lock()
-        generation[name, default: 0] += 1
+        stamp += 1
+        changes.append((stamp, name, z))
         for s in z where s >= 0 && s < shape.z {
             histograms[s][name] = nil
             for key in confusions[s].keys where key.a == name || key.b == name { confusions[s][key] = nil }
@@ -246,7 +248,7 @@ final class BackgroundPass: @unchecked Sendable {
     private struct Work {
         var range: Range<Int>
         var list: [Source]
-        var generations: [String: Int]
+        var stamp: Int
         var withImage: Bool
         var wanted: [Int: (pairs: [PairNames], sources: [String])]
     }
@@ -276,7 +278,7 @@ final class BackgroundPass: @unchecked Sendable {
         while end < min(shape.z, first + depth) && needsWork(end) && imagePending.contains(end) == withImage { end += 1 }
         var wanted: [Int: (pairs: [PairNames], sources: [String])] = [:]
         for z in first..<end { wanted[z] = missing(z: z, among: sources) }
-        return Work(range: first..<end, list: sources, generations: generation, withImage: withImage, wanted: wanted)
+        return Work(range: first..<end, list: sources, stamp: stamp, withImage: withImage, wanted: wanted)
     }
 
     /// Waits while the screen waits for planes: the disk, HDF5's lock and the cores go to what is shown.
@@ -320,13 +322,19 @@ final class BackgroundPass: @unchecked Sendable {
                 counted[z] = (c, h)
             }
             lock.lock()
-            // Counts of a source that changed (or left) while the slab was read are stale.
-            let current = Set(sources.map(\.name).filter { generation[$0, default: 0] == work.generations[$0, default: 0] })
+            // Counts of a source that left, or whose slice changed while the slab was read, are stale.
+            let listed = Set(sources.map(\.name))
+            let since = changes.filter { $0.stamp > work.stamp }
+            func fresh(_ name: String, _ z: Int) -> Bool {
+                listed.contains(name) && !since.contains { $0.name == name && $0.z.contains(z) }
+            }
             for (z, (c, h)) in counted {
-                for (k, m) in c where current.contains(k.a) && current.contains(k.b) { confusions[z][k] = m }
-                for (k, v) in h where current.contains(k) { histograms[z][k] = v }
+                for (k, m) in c where fresh(k.a, z) && fresh(k.b, z) { confusions[z][k] = m }
+                for (k, v) in h where fresh(k, z) { histograms[z][k] = v }
                 if work.withImage { imagePending.remove(z) }
             }
+            // The one worker is past every change up to now.
+            changes.removeAll { $0.stamp <= stamp }
             busy = false
             lock.unlock()
             return true

@@ -14,12 +14,13 @@ final class EnsembleStore: @unchecked Sendable {
     let shape: Shape3
     let key: String
     private let lock = NSLock()
+    private let writing = NSLock()
     private var boxes: [Box3] = []
     private var opened: (labels: VolumeSource, done: VolumeSource)?
 
     private struct SavedBox: Codable { var z: [Int], y: [Int], x: [Int] }
 
-    /// Opens the results kept for `key` (none for other models; they are removed).
+    /// Opens the results kept for `key` (none for other models or another image).
     init(file: ViewerCacheFile, shape: Shape3, key: String) throws(IOError) {
         self.file = file
         self.shape = shape
@@ -31,9 +32,8 @@ final class EnsembleStore: @unchecked Sendable {
            labels.shape == shape, done.shape == shape {
             boxes = saved.map { Box3(z: $0.z[0]..<$0.z[1], y: $0.y[0]..<$0.y[1], x: $0.x[0]..<$0.x[1]) }
             opened = (labels, done)
-        } else {
-            file.remove("/ensemble")
         }
+        // Results of other models are left alone until results of these are written.
     }
 
     /// Whether any results are stored.
@@ -49,18 +49,23 @@ final class EnsembleStore: @unchecked Sendable {
     ///
     /// - Throws: `IOError(.writeFailed)`.
     func write(_ tile: SegmentationTile) throws(IOError) {
-        lock.lock(); defer { lock.unlock() }
-        if opened == nil {
+        // One writer at a time; the state lock is taken only around the box list, so the key
+        // thread asking for coverage never waits on the file.
+        writing.lock(); defer { writing.unlock() }
+        if readers == nil {
             try file.createVolume(Self.labelsDataset, shape: shape)
             try file.createVolume(Self.doneDataset, shape: shape)
             try file.setKey("/ensemble", key)
-            opened = (try file.volume(Self.labelsDataset), try file.volume(Self.doneDataset))
+            let made = (try file.volume(Self.labelsDataset), try file.volume(Self.doneDataset))
+            lock.lock(); opened = made; lock.unlock()
         }
         try file.write(Self.labelsDataset, box: tile.box, tile.labels.data, type: .uint8)
         try file.write(Self.doneDataset, box: tile.box, [UInt8](repeating: 1, count: tile.box.shape.count), type: .uint8)
+        lock.lock()
         boxes.append(tile.box)
         let saved = boxes.map { SavedBox(z: [$0.z.lowerBound, $0.z.upperBound], y: [$0.y.lowerBound, $0.y.upperBound],
                                          x: [$0.x.lowerBound, $0.x.upperBound]) }
+        lock.unlock()
         guard let json = try? JSONEncoder().encode(saved) else { return }
         try file.setBlob(Self.tilesBlob, key: key, [UInt8](json))
     }

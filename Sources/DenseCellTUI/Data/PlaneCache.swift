@@ -30,6 +30,10 @@ final class PlaneCache: @unchecked Sendable {
     private let lock = NSLock()
     private var planes: [PlaneKey: (plane: Plane, used: UInt64)] = [:]
     private var clock: UInt64 = 0
+    /// Planes the current frame draws: never evicted (the bound may be exceeded by one frame's planes).
+    private var pinned: Set<PlaneKey> = []
+    /// Bumped per volume when its planes are dropped, so a read that began before does not put back an old plane.
+    private var epochs: [Int: Int] = [:]
     private var storedBytes = 0
     /// Bytes held now.
     var bytes: Int { lock.lock(); defer { lock.unlock() }; return storedBytes }
@@ -51,6 +55,20 @@ final class PlaneCache: @unchecked Sendable {
 
     func contains(_ key: PlaneKey) -> Bool { lock.lock(); defer { lock.unlock() }; return planes[key] != nil }
 
+    /// The planes the current frame draws.
+    func pin(_ keys: Set<PlaneKey>) { lock.lock(); pinned = keys; lock.unlock() }
+
+    /// The volume's epoch, to pass back to `put(_:_:epoch:)` after a read.
+    func epoch(_ volume: Int) -> Int { lock.lock(); defer { lock.unlock() }; return epochs[volume, default: 0] }
+
+    /// Adds a plane read when the volume's epoch was `epoch`; dropped if the volume changed since.
+    func put(_ key: PlaneKey, _ plane: Plane, epoch: Int) {
+        lock.lock()
+        let current = epochs[key.volume, default: 0] == epoch
+        lock.unlock()
+        if current { put(key, plane) }
+    }
+
     func put(_ key: PlaneKey, _ plane: Plane) {
         lock.lock(); defer { lock.unlock() }
         clock += 1
@@ -59,16 +77,21 @@ final class PlaneCache: @unchecked Sendable {
         storedBytes += plane.byteCount
         // Evict the least recently used until within the bound (the newest always stays).
         while storedBytes > capacity && planes.count > 1 {
-            guard let oldest = planes.min(by: { $0.value.used < $1.value.used }) else { break }
+            guard let oldest = planes.filter({ $0.key != key && !pinned.contains($0.key) }).min(by: { $0.value.used < $1.value.used })
+            else { break }
             storedBytes -= oldest.value.plane.byteCount
             planes[oldest.key] = nil
             evictions += 1
         }
     }
 
-    /// Adds a plane only if it fits without evicting any (read-ahead never pushes out what is on screen).
-    func putIfRoom(_ key: PlaneKey, _ plane: Plane) {
-        if bytes + plane.byteCount <= capacity { put(key, plane) }
+    /// Drops slices `z` of a volume (its voxels changed there); reads of it already under way are
+    /// not put back.
+    func invalidate(volume: Int, z: Range<Int>) {
+        lock.lock()
+        epochs[volume, default: 0] += 1
+        lock.unlock()
+        remove { $0.volume == volume && z.contains($0.z) }
     }
 
     /// Drops the planes `matching` selects (a source changed under them).

@@ -9,7 +9,11 @@ final class PlaneLoader: @unchecked Sendable {
     private let loaded: @Sendable (PlaneKey, Error?) -> Void
     private let condition = NSCondition()
     private var needed: [PlaneKey] = []
+    /// Read after `needed` and kept like it, but not what the screen waits for (the cursor readout).
+    private var soon: [PlaneKey] = []
     private var prefetch: [PlaneKey] = []
+    /// Read-ahead read but not kept for want of room: not asked again until the screen needs more.
+    private var dropped: Set<PlaneKey> = []
     private var busy = false
     private var busyReadingAhead = false
     private var stopped = false
@@ -28,11 +32,14 @@ final class PlaneLoader: @unchecked Sendable {
 
     /// Planes to read: `needed` (on screen) before `prefetch` (nearby slices); those cached or
     /// failed before are skipped.
-    func want(_ needed: [PlaneKey], prefetch: [PlaneKey] = []) {
+    func want(_ needed: [PlaneKey], soon: [PlaneKey] = [], prefetch: [PlaneKey] = []) {
         condition.lock()
         self.needed = needed.filter { !cache.contains($0) && !failed.contains($0) }
-        self.prefetch = prefetch.filter { !cache.contains($0) && !failed.contains($0) && !self.needed.contains($0) }
-        if thread == nil && (!self.needed.isEmpty || !self.prefetch.isEmpty) {
+        if !self.needed.isEmpty { dropped = [] }
+        self.soon = soon.filter { !cache.contains($0) && !failed.contains($0) && !self.needed.contains($0) }
+        self.prefetch = prefetch.filter { !cache.contains($0) && !failed.contains($0) && !dropped.contains($0)
+            && !self.needed.contains($0) && !self.soon.contains($0) }
+        if thread == nil && (!self.needed.isEmpty || !self.soon.isEmpty || !self.prefetch.isEmpty) {
             let t = Thread { [weak self] in
                 Thread.current.name = "densecell-load"   // the system's thread name (ps, debuggers)
                 self?.run()
@@ -54,7 +61,7 @@ final class PlaneLoader: @unchecked Sendable {
     /// Whether nothing is queued or being read.
     var isIdle: Bool {
         condition.lock(); defer { condition.unlock() }
-        return needed.isEmpty && prefetch.isEmpty && !busy
+        return needed.isEmpty && soon.isEmpty && prefetch.isEmpty && !busy
     }
 
     /// Whether reading `key` failed (the pane says so instead of waiting forever).
@@ -67,23 +74,31 @@ final class PlaneLoader: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while needed.isEmpty && prefetch.isEmpty && !stopped { condition.wait() }
+            while needed.isEmpty && soon.isEmpty && prefetch.isEmpty && !stopped { condition.wait() }
             if stopped { condition.unlock(); return }
-            let ahead = needed.isEmpty
-            let key = ahead ? prefetch.removeFirst() : needed.removeFirst()
+            let ahead = needed.isEmpty && soon.isEmpty
+            let key = !needed.isEmpty ? needed.removeFirst() : (!soon.isEmpty ? soon.removeFirst() : prefetch.removeFirst())
             busy = true
             busyReadingAhead = ahead
             condition.unlock()
             var failure: Error?
+            var kept = true
             if !cache.contains(key) {
+                let epoch = cache.epoch(key.volume)
                 do {
                     let plane = try read(key)
-                    if ahead { cache.putIfRoom(key, plane) } else { cache.put(key, plane) }
+                    if ahead {
+                        kept = cache.bytes + plane.byteCount <= cache.capacity
+                        if kept { cache.put(key, plane, epoch: epoch) }
+                    } else {
+                        cache.put(key, plane, epoch: epoch)
+                    }
                 } catch { failure = error }
             }
             condition.lock()
             busy = false
             if failure != nil { failed.insert(key) }
+            if !kept { dropped.insert(key) }
             condition.unlock()
             loaded(key, failure)
         }

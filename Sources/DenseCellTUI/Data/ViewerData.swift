@@ -67,12 +67,14 @@ public final class ViewerData: @unchecked Sendable {
     private let pyramidLock = NSLock()
     private var wanted: [PlaneKey] = []
     private var readoutWanted: [PlaneKey] = []
+    /// Every plane this frame drew (kept in the cache however full it is).
+    private var frameKeys: Set<PlaneKey> = []
     /// (volume, level) pairs drawn this frame, whose neighbouring slices are read ahead.
     private var drawn: Set<[Int]> = []
     /// Told (from any thread) when planes arrive or the pass counts more; wakes the key loop.
-    var changed: @Sendable () -> Void = {}
+    let changed: @Sendable () -> Void
     /// Told of problems found in the background (one line each).
-    var noticed: @Sendable (String) -> Void = { _ in }
+    let noticed: @Sendable (String) -> Void
     private let statisticsKey: String?
     private var statisticsSaved = false
     private var windowSamples: [Float] = []
@@ -89,7 +91,10 @@ public final class ViewerData: @unchecked Sendable {
     ///   - cacheBytes: the bound of decoded planes (`view --cache-mb`).
     ///   - ensembleKey: the models' cache key, to reuse ensemble results computed the same way.
     init(image: VolumeSource, sources list: [(name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource?)],
-         schema: LabelSchema, cacheFile: ViewerCacheFile?, cacheBytes: Int, ensembleKey: String?) throws(IOError) {
+         schema: LabelSchema, cacheFile: ViewerCacheFile?, cacheBytes: Int, ensembleKey: String?,
+         changed: @escaping @Sendable () -> Void = {}, noticed: @escaping @Sendable (String) -> Void = { _ in }) throws(IOError) {
+        self.changed = changed
+        self.noticed = noticed
         self.schema = schema
         self.image = image
         shape = image.shape
@@ -98,7 +103,8 @@ public final class ViewerData: @unchecked Sendable {
         }
         cache = PlaneCache(capacityBytes: cacheBytes)
         levels = PlanePyramid.levels(height: image.shape.y, width: image.shape.x)
-        ensemble = try EnsembleStore(file: self.cacheFile, shape: image.shape, key: ensembleKey ?? "no models")
+        ensemble = try EnsembleStore(file: self.cacheFile, shape: image.shape,
+                                     key: (ensembleKey ?? "no models") + "; image " + ViewerCacheFile.identity(of: image))
         // What the pass counts is kept under a key naming the image, every source and the schema.
         let onDisk = !image.isInMemory && list.allSatisfy { !$0.labels.isInMemory && !($0.mask?.isInMemory ?? false) }
         statisticsKey = onDisk ? ([ViewerCacheFile.identity(of: image), "classes \(schema.count)"]
@@ -168,6 +174,7 @@ public final class ViewerData: @unchecked Sendable {
     func close() {
         guard !closed else { return }
         closed = true
+        if pass != nil { passReported() }
         // Also after an init that threw before the threads were made.
         loader?.stop()
         pass?.stop()
@@ -204,6 +211,7 @@ public final class ViewerData: @unchecked Sendable {
     /// The gray plane of slice z (0…255 through the display window), or nil while it is read.
     func gray(z: Int, level: Int) -> Plane? {
         let key = PlaneKey(volume: Self.grayVolume, z: z, level: level)
+        frameKeys.insert(key)
         if let g = cache.get(key) { return g }
         guard let raw = plane(0, z: z, level: level) else { return nil }
         let lo = displayRange.lo, hi = displayRange.hi
@@ -222,6 +230,7 @@ public final class ViewerData: @unchecked Sendable {
     func plane(_ volumeIndex: Int, z: Int, level: Int) -> Plane? {
         let key = PlaneKey(volume: volumeIndex, z: z, level: level)
         drawn.insert([volumeIndex, level])
+        frameKeys.insert(key)
         if let p = cache.get(key) { return p }
         // Memory is not disk: small studies built in code are read at once.
         if volume(volumeIndex).reader.isInMemory, let p = try? readPlane(key) {
@@ -250,9 +259,11 @@ public final class ViewerData: @unchecked Sendable {
             for d in drawnNow { prefetch.append(PlaneKey(volume: d[0], z: z + dz, level: d[1])) }
         }
         // The cursor readout's full-resolution planes come right after what the panes need.
-        loader.want(wanted, prefetch: readoutWanted + prefetch)
+        cache.pin(frameKeys)
+        loader.want(wanted, soon: readoutWanted, prefetch: prefetch)
         wanted = []
         readoutWanted = []
+        frameKeys = []
         drawn = []
         pass.prioritize(z)
     }
@@ -334,16 +345,27 @@ public final class ViewerData: @unchecked Sendable {
         return nil
     }
 
-    /// The slice (z..<z+1) of the image and every source, read from the volumes at full
-    /// resolution: for figure export and pane rasters (on any thread).
-    func sliceStudy(z: Int) throws(IOError) -> Study {
-        let box = image.slab(z..<(z + 1))
-        var labels: [LabelSource] = []
-        for s in sources {
-            labels.append(LabelSource(name: s.name, role: s.role, labels: try reader(s.labels).readLabels(box, classCount: schema.count),
-                                      mask: try s.mask.map { (m: Int) throws(IOError) in try reader(m).readMask(box) }))
+    /// The readers behind the sources as they stand (taken on the key thread, read on any).
+    struct SourceReaders: @unchecked Sendable {
+        var image: VolumeSource
+        var schema: LabelSchema
+        var sources: [(name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource?)]
+
+        /// The slice (z..<z+1) of the image and every source at full resolution: for figure export.
+        func sliceStudy(z: Int) throws(IOError) -> Study {
+            let box = image.slab(z..<(z + 1))
+            var labels: [LabelSource] = []
+            for s in sources {
+                labels.append(LabelSource(name: s.name, role: s.role, labels: try s.labels.readLabels(box, classCount: schema.count),
+                                          mask: try s.mask.map { (m: VolumeSource) throws(IOError) in try m.readMask(box) }))
+            }
+            return Study(image: try image.readImage(box), labels: labels, schema: schema)
         }
-        return Study(image: try image.readImage(box), labels: labels, schema: schema)
+    }
+
+    var sourceReaders: SourceReaders {
+        SourceReaders(image: image, schema: schema,
+                      sources: sources.map { ($0.name, $0.role, reader($0.labels), $0.mask.map(reader)) })
     }
 
     /// Whether the planes of these sources' panes at slice z are at hand (asking for them if not).
@@ -615,8 +637,7 @@ public final class ViewerData: @unchecked Sendable {
         let created = sourceIndex(Self.ensembleName) == nil
         if created { addEnsembleSource(); pass.setSources(passSources()) }
         guard let i = sourceIndex(Self.ensembleName) else { return false }
-        let volumesOf = Set([sources[i].labels, sources[i].mask].compactMap { $0 })
-        cache.remove { volumesOf.contains($0.volume) && box.z.contains($0.z) }
+        for v in [sources[i].labels, sources[i].mask].compactMap({ $0 }) { cache.invalidate(volume: v, z: box.z) }
         pass.invalidate(Self.ensembleName, z: box.z)
         revision += 1
         return created
@@ -652,8 +673,7 @@ public final class ViewerData: @unchecked Sendable {
     func patchConsensus(_ id: Int, _ patch: Consensus.Patch?, box: Box3) {
         guard let consensus, let i = sourceIndex(Self.consensusName) else { return }
         consensus.setPatch(id, patch)
-        let v = sources[i].labels
-        cache.remove { $0.volume == v && box.z.contains($0.z) }
+        cache.invalidate(volume: sources[i].labels, z: box.z)
         pass.invalidate(Self.consensusName, z: box.z)
         revision += 1
     }
