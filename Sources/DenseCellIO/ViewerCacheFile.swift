@@ -77,9 +77,19 @@ public final class ViewerCacheFile: @unchecked Sendable {
     /// What identifies a volume on disk: its reference, shape, stored type and the file's size and
     /// modification time, so a rewritten source no longer matches.
     public static func identity(of source: VolumeSource) -> String {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: source.reference.path)
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
-        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let fm = FileManager.default
+        var size = 0, modified = 0.0
+        func add(_ path: String) {
+            let attributes = try? fm.attributesOfItem(atPath: path)
+            size += (attributes?[.size] as? NSNumber)?.intValue ?? 0
+            modified = max(modified, (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+        }
+        let path = source.reference.path
+        add(path)
+        // A folder of PNG slices: a slice rewritten in place changes the folder's listing only by its file.
+        if case .pngDirectory = source.reference.kind, let names = try? fm.contentsOfDirectory(atPath: path) {
+            for name in names { add((path as NSString).appendingPathComponent(name)) }
+        }
         return "\(source.reference) \(source.shape) \(source.typeName) \(size) \(modified)"
     }
 
