@@ -57,27 +57,10 @@ public final class StudySlices {
     }
 
     /// The gray window `Overlay.displayRange` gives for the whole image, from one streaming pass
-    /// that keeps only the voxels it samples (so every figure of a series has the same brightness).
+    /// (see `VolumeSource.displayRange(slabBytes:progress:)`).
     ///
-    /// - Parameter slabBytes: what one slab read may hold.
     /// - Throws: `IOError` from reading, or `.badValues` for NaN or infinity anywhere in the image.
     public func displayRange(slabBytes: Int = ReadBudget.slabBytes, progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> (lo: Float, hi: Float) {
-        let stride = Overlay.displaySampleStride(count: shape.count)
-        let depth = try ReadBudget.slabDepth([image], bytesPerVoxel: [image.readBytesPerVoxel + 4], slabBytes: slabBytes)
-        var samples: [Float] = []
-        samples.reserveCapacity(shape.count / stride + 1)
-        let plane = shape.planeCount
-        var z = 0
-        while z < shape.z {
-            let range = z..<min(shape.z, z + depth)
-            let slab = try image.readImage(image.slab(range))
-            // The first sampled index at or after the slab's first voxel.
-            let first = range.lowerBound * plane
-            var i = (first + stride - 1) / stride * stride
-            while i < range.upperBound * plane { samples.append(slab.data[i - first]); i += stride }
-            z = range.upperBound
-            progress?(z, shape.z)
-        }
-        return Overlay.displayRange(samples: samples)
+        try image.displayRange(slabBytes: slabBytes, progress: progress)
     }
 }

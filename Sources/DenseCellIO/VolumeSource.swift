@@ -118,6 +118,24 @@ extension VolumeSource {
         return v
     }
 
+    /// The gray window `Overlay.displayRange` gives for this whole image, from one streaming pass
+    /// that keeps only the voxels it samples (so every figure of a series has the same brightness).
+    ///
+    /// - Parameter slabBytes: what one slab read may hold.
+    /// - Throws: `IOError` from reading, or `.badValues` for NaN or infinity anywhere in the image.
+    public func displayRange(slabBytes: Int = ReadBudget.slabBytes, progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> (lo: Float, hi: Float) {
+        var sampler = Overlay.WindowSampler(count: shape.count)
+        let depth = try ReadBudget.slabDepth([self], bytesPerVoxel: [readBytesPerVoxel + 4], slabBytes: slabBytes)
+        var z = 0
+        while z < shape.z {
+            let range = z..<min(shape.z, z + depth)
+            sampler.add(try readImage(slab(range)).data, first: range.lowerBound * shape.planeCount)
+            z = range.upperBound
+            progress?(z, shape.z)
+        }
+        return sampler.range
+    }
+
     /// Calls `body` with consecutive slabs of `depth` slices covering z (the last may be shorter).
     public func forEachSlab(depth: Int, _ body: (Range<Int>) throws -> Void) rethrows {
         var z = 0

@@ -115,15 +115,22 @@ final class GraphicsTests: XCTestCase {
         XCTAssertEqual(PaneImageSender(mode: .blocks).update(state: s.state, data: s.data).bytes, [])
     }
 
-    func testArrivingEnsembleResultsResendOnlyTheEnsemblePane() throws {
-        let s = pixelSession(.sixel, cols: 160, rows: 40)
-        var now = 0.0
-        let sender = PaneImageSender(mode: .sixel, clock: { now })
+    /// Stores a first ensemble tile (class 2, the top-left 16×16 of slice 0), shows the ensemble
+    /// source and waits for its planes; returns the tile for more.
+    func firstEnsembleTile(_ s: ViewerSession) throws -> Volume<UInt8> {
         let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
         try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
         s.settle()
         s.send(.addSource(ViewerData.ensembleName))
         s.settle()
+        return tile
+    }
+
+    func testArrivingEnsembleResultsResendOnlyTheEnsemblePane() throws {
+        let s = pixelSession(.sixel, cols: 160, rows: 40)
+        var now = 0.0
+        let sender = PaneImageSender(mode: .sixel, clock: { now })
+        let tile = try firstEnsembleTile(s)
         _ = sender.update(state: s.state, data: s.data)
         now += 1
         let showing = Layout(s.state).panes.filter { pane in
@@ -251,11 +258,7 @@ final class GraphicsTests: XCTestCase {
         let s = pixelSession(.sixel, cols: 160, rows: 40)
         var now = 100.0
         let sender = PaneImageSender(mode: .sixel, clock: { now })
-        let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
-        try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
-        s.settle()
-        s.send(.addSource(ViewerData.ensembleName))
-        s.settle()
+        let tile = try firstEnsembleTile(s)
         XCTAssertFalse(placements(sender.update(state: s.state, data: s.data).bytes).isEmpty)
         XCTAssertFalse(sender.holdsBack)
         // Ten tiles within 0.2 s: none re-sends the ensemble pane.

@@ -25,6 +25,30 @@ public enum Overlay {
         return hi > lo ? (lo, hi) : (lo, lo + 1)
     }
 
+    /// Gathers `displayRange`'s sample of an image read in pieces (slabs, in any order): every
+    /// `displaySampleStride`-th voxel of the whole, so the window equals the whole image's.
+    public struct WindowSampler: Sendable {
+        /// Voxels of the whole image.
+        public let count: Int
+        let stride: Int
+        var samples: [Float] = []
+
+        public init(count: Int) {
+            self.count = count
+            stride = Overlay.displaySampleStride(count: count)
+            samples.reserveCapacity(count / stride + 1)
+        }
+
+        /// Adds the sampled voxels of `values`, whose first voxel is voxel `first` of the image.
+        public mutating func add(_ values: [Float], first: Int) {
+            var i = (first + stride - 1) / stride * stride
+            while i < first + values.count { samples.append(values[i - first]); i += stride }
+        }
+
+        /// The window of what was added (the whole image's once every voxel was).
+        public var range: (lo: Float, hi: Float) { Overlay.displayRange(samples: samples) }
+    }
+
     /// The display window of a whole image, as `displayRange(_:)` on its voxels finds it.
     public static func displayRange(_ image: Volume<Float>) -> (lo: Float, hi: Float) {
         displayRange(image.data[...])

@@ -31,9 +31,6 @@ final class PatchedLabels: VolumeSource, @unchecked Sendable {
         lock.lock(); patches[id] = patch; lock.unlock()
     }
 
-    /// Removes every patch.
-    func clear() { lock.lock(); patches = [:]; lock.unlock() }
-
     func read(_ box: Box3) throws(IOError) -> AnyVolume {
         var planes = try base.readLabels(slab(box.z), classCount: classCount)
         lock.lock()

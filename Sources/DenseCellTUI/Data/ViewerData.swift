@@ -77,7 +77,7 @@ public final class ViewerData: @unchecked Sendable {
     let noticed: @Sendable (String) -> Void
     private let statisticsKey: String?
     private var statisticsSaved = false
-    private var windowSamples: [Float] = []
+    private var windowSampler: Overlay.WindowSampler
     private var normalizationSum = InputNormalization.Accumulator()
     private let hookLock = NSLock()
     let ensemble: EnsembleStore
@@ -95,6 +95,7 @@ public final class ViewerData: @unchecked Sendable {
          changed: @escaping @Sendable () -> Void = {}, noticed: @escaping @Sendable (String) -> Void = { _ in }) throws(IOError) {
         self.changed = changed
         self.noticed = noticed
+        windowSampler = Overlay.WindowSampler(count: image.shape.count)
         self.schema = schema
         self.image = image
         shape = image.shape
@@ -113,7 +114,7 @@ public final class ViewerData: @unchecked Sendable {
         // The first window: the whole image's when it is in memory or small (a few tens of
         // megavoxels read in well under a second), else a few slices' (refined by the pass).
         if image.isInMemory || image.shape.count <= Self.exactWindowVoxels {
-            displayRange = Overlay.displayRange(try image.readImage(image.bounds))
+            displayRange = try image.displayRange()
             displayRangeIsExact = true
         } else {
             var samples: [Float] = []
@@ -439,10 +440,7 @@ public final class ViewerData: @unchecked Sendable {
                            _ masks: [String: Volume<UInt8>]) {
         guard let image else { return }
         hookLock.lock()
-        let stride = Overlay.displaySampleStride(count: shape.count)
-        let first = z.lowerBound * shape.planeCount
-        var i = (first + stride - 1) / stride * stride
-        while i < z.upperBound * shape.planeCount { windowSamples.append(image.data[i - first]); i += stride }
+        windowSampler.add(image.data, first: z.lowerBound * shape.planeCount)
         normalizationSum.add(image.data)
         hookLock.unlock()
         guard levels > 0 else { return }
@@ -525,9 +523,9 @@ public final class ViewerData: @unchecked Sendable {
         guard let counts = pass.cacheableCounts() else { return false }
         statisticsSaved = true
         hookLock.lock()
-        let window = Overlay.displayRange(samples: windowSamples)
+        let window = windowSampler.range
         let norm = normalizationSum.result
-        windowSamples = []
+        windowSampler = Overlay.WindowSampler(count: 0)
         hookLock.unlock()
         let changed = !displayRangeIsExact && (window.lo != displayRange.lo || window.hi != displayRange.hi)
         if !displayRangeIsExact {

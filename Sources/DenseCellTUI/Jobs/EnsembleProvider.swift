@@ -31,17 +31,10 @@ public final class EnsembleProvider: SegmentationProvider, @unchecked Sendable {
                         progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws {
         let token = CancelToken()
         if cancellation.isCancelled { throw SegmentationCancelled() }
-        let norm: InputNormalization
-        if let normalization { norm = InputNormalization(mean: normalization.mean, std: normalization.std) } else {
-            var sum = InputNormalization.Accumulator()
-            try image.forEachSlab(depth: max(1, (64 << 20) / max(1, 4 * image.shape.planeCount))) { z in
-                if cancellation.isCancelled { throw SegmentationCancelled() }
-                sum.add(try image.readImage(image.slab(z)).data)
-            }
-            norm = sum.result
-        }
         let plane = roi.y.count * roi.x.count
         do {
+            let norm = try normalization.map { InputNormalization(mean: $0.mean, std: $0.std) }
+                ?? InputNormalization.of(image, cancel: cancellation)
             try ensemble.segmentStreaming(
                 volume: image.shape, normalization: norm, roi: roi, options: options, wantProbabilities: false, cancel: token,
                 read: { z in try image.readImage(image.slab(z)) },
