@@ -17,6 +17,18 @@ public enum SourceRole: String, Sendable, CaseIterable {
     }
 }
 
+extension SourceRole: Comparable {
+    /// Truth first, then annotators, then algorithms: the order sources are listed and compared in.
+    public static func < (a: SourceRole, b: SourceRole) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+
+    /// `items` sorted by role, keeping their order within a role (a stable sort).
+    public static func ordered<T>(_ items: [T], by role: (T) -> SourceRole) -> [T] {
+        items.enumerated().sorted { (role($0.element), $0.offset) < (role($1.element), $1.offset) }.map(\.element)
+    }
+}
+
 /// A named label volume with its role and optional labeled-region mask.
 public struct LabelSource: Sendable {
     /// The source's name in the study file (`truth`, `annotator1`, `unet`, …).

@@ -191,17 +191,13 @@ public enum SegmentPartMerge {
         started?(writer.scratchPath)
         do {
             if !writer.addsToExisting {
-                let source: ImageSource
-                do { source = try ImageSource(reference: run.image) } catch {
-                    throw PartError("\(parts[0].path): the image \(run.image) the parts were computed from cannot be read for the new study \(out) (\(error)); merge into an existing study instead")
-                }
-                try writer.copyImage(from: source)
-                source.close()
+                // Opened in its own scope: the image file is closed before the commit writes.
+                try copyImage(run.image, into: writer, for: parts[0].path, out: out)
             }
             try writer.createLabels(label, role: .algorithm, region: run.roi)
             if run.probabilities { try writer.createProbabilities(label, classes: run.classes, storage: .float16) }
             let plane = run.volume.y * run.volume.x
-            let depth = max(1, (64 << 20) / max(1, plane * 4 * max(1, run.probabilities ? run.classes : 1)))
+            let depth = ReadBudget.slabDepth(bytesPerPlane: plane * 4 * max(1, run.probabilities ? run.classes : 1))
             for (path, part) in parts {
                 let f = try HDF5File(path: path)
                 var z = 0
@@ -227,5 +223,14 @@ public enum SegmentPartMerge {
             throw error
         }
         return run.roi.shape.count
+    }
+
+    /// Copies the image the parts were computed from into a new study.
+    static func copyImage(_ reference: String, into writer: StudyWriter, for part: String, out: String) throws {
+        let image: (source: VolumeSource, resolutionNM: [Double]?)
+        do { image = try OpenedStudy.openImage(reference) } catch {
+            throw PartError("\(part): the image \(reference) the parts were computed from cannot be read for the new study \(out) (\(error)); merge into an existing study instead")
+        }
+        try writer.copyImage(from: image.source, resolutionNM: image.resolutionNM)
     }
 }

@@ -152,34 +152,35 @@ public final class StudyWriter {
         }
     }
 
-    /// Copies an opened image slab by slab as `/image` (uint8 stays uint8, anything else is float32),
-    /// with its `resolution_nm`.
+    /// Copies an opened image slab by slab as `/image` (uint8 stays uint8, anything else is
+    /// float32), with its `resolution_nm`.
     ///
-    /// - Parameter observe: Also given every slab read, in z order (e.g. to gather statistics in
-    ///   the same pass over the image).
+    /// - Parameters:
+    ///   - source: the image, read as float (NaN and infinity refused).
+    ///   - resolutionNM: the voxel size to record, if known.
+    ///   - observe: also given every slab read, in z order (e.g. to gather statistics in the same
+    ///     pass over the image).
     /// - Throws: `IOError(.badShape)` when the image's shape is not the study's, `IOError` from reading or writing.
-    public func copyImage(from source: ImageSource, observe: ((Volume<Float>) -> Void)? = nil) throws(IOError) {
+    public func copyImage(from source: VolumeSource, resolutionNM: [Double]?, observe: ((Volume<Float>) -> Void)? = nil) throws(IOError) {
         guard source.shape == shape else {
             throw IOError(.badShape, file: source.reference.path, dataset: source.reference.dataset,
                           "image shape \(source.shape) is not the study's \(shape)")
         }
         let f = try file()
-        try f.createDataset("/image", dims: dims, fileType: source.storedType, chunks: Self.chunks(for: shape))
-        var z = 0
-        while z < shape.z {
-            let n = min(source.slabDepth, shape.z - z)
-            let v = try source.read(z..<(z + n))
+        let storedType: ScalarType = source.typeName == "uint8" ? .uint8 : .float32
+        try f.createDataset("/image", dims: dims, fileType: storedType, chunks: Self.chunks(for: shape))
+        try SlabPass([(source, .image)], extraBytesPerVoxel: storedType.byteSize).run { slab throws(IOError) in
+            let v = slab.image(source)
             observe?(v)
-            let start = [z, 0, 0], count = [n, shape.y, shape.x]
-            if source.storedType == .uint8 {
+            let start = [slab.z.lowerBound, 0, 0], count = [slab.z.count, shape.y, shape.x]
+            if storedType == .uint8 {
                 try f.writeSlab("/image", start: start, count: count,
                                 data: v.data.map { UInt8(clamping: Int($0.rounded())) }, memoryType: .uint8)
             } else {
                 try f.writeSlab("/image", start: start, count: count, data: v.data, memoryType: .float32)
             }
-            z += n
         }
-        if let r = source.resolutionNM { try f.setAttribute("/image", "resolution_nm", .doubles(r)) }
+        if let r = resolutionNM { try f.setAttribute("/image", "resolution_nm", .doubles(r)) }
     }
 
     // MARK: Labels
@@ -339,10 +340,9 @@ public final class StudyWriter {
             let info = try src.info(dataset)
             let stored: ScalarType = info.typeName == "float16" ? .float16 : (info.scalarType ?? .float32)
             try dst.createDataset(dataset, dims: info.dims, fileType: stored, chunks: info.chunks ?? info.dims)
-            // The z axis is the third from last; copy about 64 MB at a time.
+            // The z axis is the third from last.
             let zAxis = info.dims.count - 3
-            let perSlice = info.dims.enumerated().filter { $0.offset != zAxis }.map(\.element).reduce(1, *) * 4
-            let depth = max(1, (64 << 20) / max(1, perSlice))
+            let depth = ReadBudget.slabDepth(bytesPerPlane: info.dims.enumerated().filter { $0.offset != zAxis }.map(\.element).reduce(1, *) * 4)
             var z = 0
             while z < info.dims[zAxis] {
                 let n = min(depth, info.dims[zAxis] - z)

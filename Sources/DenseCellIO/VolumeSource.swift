@@ -25,50 +25,18 @@ public protocol VolumeSource: AnyObject {
     ///
     /// - Throws: `IOError` naming the file when it cannot be read.
     func read(_ box: Box3) throws(IOError) -> AnyVolume
+    /// Reads the voxels of `box` as float. The default converts what `read` returns; HDF5
+    /// converts itself and names a value beyond float's range.
+    ///
+    /// - Throws: `IOError` naming the file when it cannot be read or a value does not fit.
+    func readFloat(_ box: Box3) throws(IOError) -> Volume<Float>
     /// Whether reads come from memory rather than disk (the viewer reads those on its key thread).
     var isInMemory: Bool { get }
 }
 
-/// How much of a volume a streaming pass holds at once.
-public enum ReadBudget {
-    /// Bytes of all sources' slabs read together in one step of a streaming pass.
-    public static let slabBytes = 128 << 20
-    /// The largest z-plane (of all sources read together) a streaming pass accepts: a pass holds
-    /// at least one plane of every source.
-    static var planeLimitBytes: Int { min(2 << 30, Int(ProcessInfo.processInfo.physicalMemory / 8)) }
-
-    /// Slices per step when `sources` are read together plane by plane, `bytesPerVoxel` bytes per
-    /// voxel of each (what the pass keeps, e.g. 1 for labels and masks): about `slabBytes` in all
-    /// (tests lower it to see many slabs), at least one plane, rounded down to a multiple of the
-    /// sources' z-grain where possible.
-    ///
-    /// - Throws: `IOError(.tooLarge)` naming the first source when one plane of them all exceeds
-    ///   `planeLimitBytes`.
-    public static func slabDepth(_ sources: [VolumeSource], bytesPerVoxel: [Int], slabBytes: Int = slabBytes) throws(IOError) -> Int {
-        guard let first = sources.first else { return 1 }
-        let perPlane = zip(sources, bytesPerVoxel).reduce(0) { $0 + $1.0.shape.planeCount * $1.1 }
-        guard perPlane <= planeLimitBytes else {
-            throw IOError(.tooLarge, file: first.reference.path, dataset: first.reference.dataset,
-                          "one z-plane of \(first.shape.y)×\(first.shape.x) voxels needs \(bytesText(perPlane))"
-                          + (sources.count > 1 ? " for the \(sources.count) volumes read together" : "")
-                          + ", more than the \(bytesText(planeLimitBytes)) a streaming pass may hold")
-        }
-        var depth = max(1, min(first.shape.z, slabBytes / max(1, perPlane)))
-        let grain = sources.map(\.zGrain).max() ?? 1
-        if grain > 1 && depth >= grain { depth -= depth % grain }
-        return depth
-    }
-
-    /// `1.5 GiB`, `64 MiB`.
-    static func bytesText(_ bytes: Int) -> String {
-        let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-        var v = Double(bytes), u = 0
-        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
-        return u == 0 ? "\(bytes) bytes" : String(format: v < 10 ? "%.1f %@" : "%.0f %@", v, units[u])
-    }
-}
-
 extension VolumeSource {
+    public func readFloat(_ box: Box3) throws(IOError) -> Volume<Float> { try read(box).asFloat() }
+
     /// Files are on disk unless a reader says otherwise.
     public var isInMemory: Bool { false }
 
@@ -105,9 +73,7 @@ extension VolumeSource {
     ///
     /// - Throws: `IOError(.badValues)` naming the source and the first such voxel (z, y, x).
     public func readImage(_ box: Box3) throws(IOError) -> Volume<Float> {
-        // HDF5 converts to float itself and refuses values beyond float's range by name.
-        let v: Volume<Float>
-        if let hdf5 = self as? HDF5Volume { v = try hdf5.readFloat(box) } else { v = try read(box).asFloat() }
+        let v = try readFloat(box)
         if let i = v.data.firstIndex(where: { !$0.isFinite }) {
             let s = box.shape
             let z = box.z.lowerBound + i / s.planeCount, y = box.y.lowerBound + (i / s.x) % s.y, x = box.x.lowerBound + i % s.x
@@ -116,34 +82,6 @@ extension VolumeSource {
                           + "images must be finite numbers")
         }
         return v
-    }
-
-    /// The gray window `Overlay.displayRange` gives for this whole image, from one streaming pass
-    /// that keeps only the voxels it samples (so every figure of a series has the same brightness).
-    ///
-    /// - Parameter slabBytes: what one slab read may hold.
-    /// - Throws: `IOError` from reading, or `.badValues` for NaN or infinity anywhere in the image.
-    public func displayRange(slabBytes: Int = ReadBudget.slabBytes, progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> (lo: Float, hi: Float) {
-        var sampler = Overlay.WindowSampler(count: shape.count)
-        let depth = try ReadBudget.slabDepth([self], bytesPerVoxel: [readBytesPerVoxel + 4], slabBytes: slabBytes)
-        var z = 0
-        while z < shape.z {
-            let range = z..<min(shape.z, z + depth)
-            sampler.add(try readImage(slab(range)).data, first: range.lowerBound * shape.planeCount)
-            z = range.upperBound
-            progress?(z, shape.z)
-        }
-        return sampler.range
-    }
-
-    /// Calls `body` with consecutive slabs of `depth` slices covering z (the last may be shorter).
-    public func forEachSlab(depth: Int, _ body: (Range<Int>) throws -> Void) rethrows {
-        var z = 0
-        while z < shape.z {
-            let n = min(max(1, depth), shape.z - z)
-            try body(z..<(z + n))
-            z += n
-        }
     }
 }
 

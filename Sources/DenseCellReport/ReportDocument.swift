@@ -5,18 +5,18 @@ import Foundation
 /// The report's page and charts, composed from the counted statistics.
 struct ReportDocument {
     let options: ReportOptions
-    let reader: StudySlabReader
+    let study: OpenedStudy
     let plan: ReportPlan
     let stats: ReportStatistics
     let log: ReviewSummary?
     /// PNG file of each drawn slice, keyed by [pair index, z].
     var sliceFiles: [[Int]: String] = [:]
 
-    init(options: ReportOptions, reader: StudySlabReader, plan: ReportPlan, stats: ReportStatistics, log: ReviewSummary?) {
-        self.options = options; self.reader = reader; self.plan = plan; self.stats = stats; self.log = log
+    init(options: ReportOptions, study: OpenedStudy, plan: ReportPlan, stats: ReportStatistics, log: ReviewSummary?) {
+        self.options = options; self.study = study; self.plan = plan; self.stats = stats; self.log = log
     }
 
-    var schema: LabelSchema { reader.schema }
+    var schema: LabelSchema { study.schema }
     var studyName: String { (options.studyPath as NSString).lastPathComponent }
 
     static func safe(_ name: String) -> String { Pane.labels(name).fileNameComponent }
@@ -162,14 +162,14 @@ struct ReportDocument {
     }
 
     func studySection() -> String {
-        let s = reader.shape
+        let s = study.shape
         var rows = [
             Markup.element("tr", [], Markup.text("th", [], "file") + cell(options.studyPath, numeric: false)),
             Markup.element("tr", [], Markup.text("th", [], "shape (z × y × x)")
                            + cell("\(s.z) × \(s.y) × \(s.x) = \(ReportNumber.count(s.count)) voxels",
                                   [("data-metric", "shape"), ("data-value", "\(s.z),\(s.y),\(s.x)")], numeric: false)),
         ]
-        if let r = reader.resolutionNM, r.count == 3 {
+        if let r = study.resolutionNM, r.count == 3 {
             let extent = zip([s.z, s.y, s.x], r).map { String(format: "%.2f", Double($0) * $1 / 1000) }.joined(separator: " × ")
             rows.append(Markup.element("tr", [], Markup.text("th", [], "voxel size (z × y × x)")
                                        + cell(r.map { String(format: "%g", $0) }.joined(separator: " × ") + " nm; volume "
@@ -190,15 +190,15 @@ struct ReportDocument {
         var html = Markup.text("h2", [("id", "study")], "1 Study") + Markup.element("table", [("class", "facts")], Markup.element("tbody", [], rows.joined()))
 
         var sourceRows: [String] = []
-        for name in reader.labelNames {
-            let shown = plan.sources.contains(name)
-            let region = reader.maskDataset(name).map { "mask \($0)" } ?? "whole volume"
+        for source in study.labels {
+            let name = source.name, shown = plan.sources.contains(name)
+            let region = source.mask.map { "mask \($0.reference.dataset ?? $0.reference.path)" } ?? "whole volume"
             let voxels = stats.labeledVoxels[name].map { cell(ReportNumber.count($0), [("data-metric", "labeled_voxels"), ("data-value", String($0)),
                                                                                      ("data-source", name)]) } ?? cell("—")
-            sourceRows.append(Markup.element("tr", [], Markup.text("td", [], name) + cell(reader.role(name).rawValue, numeric: false)
+            sourceRows.append(Markup.element("tr", [], Markup.text("td", [], name) + cell(source.role.rawValue, numeric: false)
                                              + cell(region, numeric: false) + voxels + cell(shown ? "yes" : "no", numeric: false)))
         }
-        for name in reader.probabilityNames {
+        for name in study.probabilities.map(\.name) {
             let swept = plan.probabilities.contains { $0.name == name }
             sourceRows.append(Markup.element("tr", [], Markup.text("td", [], name) + cell("probabilities", numeric: false)
                                              + cell("—", numeric: false) + cell("—")
@@ -278,7 +278,7 @@ struct ReportDocument {
     func sweepSection() -> String {
         var html = Markup.text("h2", [("id", "binary")], "5 Binary test")
         guard !plan.probabilities.isEmpty else {
-            let why = reader.probabilityNames.isEmpty ? "The study holds no class probabilities (/probabilities)."
+            let why = study.probabilities.map(\.name).isEmpty ? "The study holds no class probabilities (/probabilities)."
                                                       : "No truth source is among the compared sources."
             return Markup.element("section", [], html + Markup.text("p", [], why + " The binary threshold test needs both."))
         }

@@ -44,16 +44,16 @@ struct ReportStatistics: Sendable {
         return Array(d.indices.filter { d[$0] > 0 }.sorted { d[$0] != d[$1] ? d[$0] > d[$1] : $0 < $1 }.prefix(count))
     }
 
-    /// Counts everything in one pass over z-slabs of at most `slabBytes` of input each.
+    /// Counts everything in one slab pass over the study.
     /// - Parameters:
-    ///   - reader: the open study.
+    ///   - study: the opened study.
     ///   - plan: what to count.
     ///   - slabBytes: bound on the bytes of one slab of every dataset read together.
     ///   - progress: called with (slices done, slices in total) after each slab.
     /// - Throws: `IOError` for unreadable data or labels outside the schema.
-    static func count(_ reader: StudySlabReader, plan: ReportPlan, slabBytes: Int = 64 << 20,
+    static func count(_ study: OpenedStudy, plan: ReportPlan, slabBytes: Int = ReadBudget.slabBytes,
                       progress: (Int, Int) -> Void) throws(IOError) -> ReportStatistics {
-        let schema = reader.schema, shape = reader.shape
+        let schema = study.schema, shape = study.shape
         let classes = schema.count
         // Every ordered pair whose confusion matrix is needed, each counted once.
         var keys: [[String]] = []
@@ -64,6 +64,15 @@ struct ReportStatistics: Sendable {
         var needed: [String] = []
         for name in plan.sources + plan.pairs.joined() + keys.joined() where !needed.contains(name) { needed.append(name) }
         if let truth = plan.truth, !plan.probabilities.isEmpty, !needed.contains(truth) { needed.append(truth) }
+        var sources = [String: StudyLabels]()
+        for name in needed { sources[name] = try study.source(name) }
+        let probabilities = try plan.probabilities.map { (p: (name: String, labels: String?)) throws(IOError) -> StudyProbabilities in
+            guard let found = study.probabilities.first(where: { $0.name == p.name }) else {
+                throw IOError(.missingDataset, file: study.subject, dataset: "/probabilities/" + p.name, "no such probability source")
+            }
+            return found
+        }
+        guard let image = study.image else { preconditionFailure("a report's study has an image") }
 
         var confusion = [[String]: ConfusionMatrix]()
         for k in keys + perSlicePairs { confusion[k] = ConfusionMatrix(classes: classes) }
@@ -72,25 +81,20 @@ struct ReportStatistics: Sendable {
         for s in plan.sources { histograms[s] = [Int](repeating: 0, count: 256) }
         var sweepCounts = [[ConfusionMatrix]](repeating: thresholds.map { _ in ConfusionMatrix(classes: 2) },
                                               count: plan.probabilities.count)
-        // The same strided sample of the image that `Overlay.displayRange` takes of a whole volume.
-        let total = shape.count
-        let stride = max(1, total / 262_144)
-        var sample: [Float] = []
-        sample.reserveCapacity(total / stride + 1)
+        // The image is sampled in its stored type: converting whole slabs to float would cost more than the read.
+        var window = Overlay.WindowSampler(count: shape.count)
 
-        let masks = needed.filter { reader.maskDataset($0) != nil }.count
-        let bytesPerSlice = shape.planeCount * (needed.count + masks + 4 + 4 * plan.probabilities.count)
-        var slabDepth = max(1, slabBytes / max(1, bytesPerSlice))
-        if slabDepth >= 4 { slabDepth -= slabDepth % 4 }   // whole chunks of the study layout (4 slices)
+        let labelInputs = needed.map { (sources[$0]!.labels, SlabPass.Reading.labels) }
+        let maskInputs = needed.flatMap { sources[$0]!.masks }.map { ($0, SlabPass.Reading.mask) }
+        let pass = try SlabPass(labelInputs + maskInputs + [(image, .stored)], classCount: classes,
+                                extraBytesPerVoxel: 4 * probabilities.count, slabBytes: slabBytes)
         progress(0, shape.z)
-        var z0 = 0
-        while z0 < shape.z {
-            let z = z0..<min(shape.z, z0 + slabDepth)
-            var sources = [String: LabelSource]()
-            for name in needed { sources[name] = try reader.labels(name, z: z) }
-            func masks(_ a: String, _ b: String) -> [Volume<UInt8>] { [sources[a]!.mask, sources[b]!.mask].compactMap { $0 } }
+        try pass.run(progress: progress) { slab throws(IOError) in
+            let z = slab.z
+            func labels(_ name: String) -> Volume<UInt8> { slab.labels(sources[name]!.labels) }
+            func masks(_ names: String...) -> [Volume<UInt8>] { slab.masks(names.flatMap { sources[$0]!.masks }) }
             for (p, pair) in perSlicePairs.enumerated() {
-                let slices = Metrics.confusionPerSlice(truth: sources[pair[0]]!.labels, prediction: sources[pair[1]]!.labels,
+                let slices = Metrics.confusionPerSlice(truth: labels(pair[0]), prediction: labels(pair[1]),
                                                        classes: classes, masks: masks(pair[0], pair[1]))
                 for (i, c) in slices.enumerated() {
                     confusion[pair] = confusion[pair]! + c
@@ -98,38 +102,23 @@ struct ReportStatistics: Sendable {
                 }
             }
             for key in keys where !perSlicePairs.contains(key) {
-                confusion[key] = confusion[key]! + Metrics.confusion(truth: sources[key[0]]!.labels, prediction: sources[key[1]]!.labels,
+                confusion[key] = confusion[key]! + Metrics.confusion(truth: labels(key[0]), prediction: labels(key[1]),
                                                                      classes: classes, masks: masks(key[0], key[1]))
             }
             for name in plan.sources {
-                let h = Metrics.histogram(sources[name]!.labels, masks: [sources[name]!.mask].compactMap { $0 })
+                let h = Metrics.histogram(labels(name), masks: masks(name))
                 for l in 0..<256 { histograms[name]![l] += h[l] }
             }
             if let truth = plan.truth {
                 for (k, p) in plan.probabilities.enumerated() {
-                    let background = try reader.backgroundProbability(p.name, z: z)
-                    let t = sources[truth]!
-                    let m = [t.mask, p.labels.flatMap { sources[$0]?.mask }].compactMap { $0 }
-                    let c = Metrics.binaryConfusions(probabilities: background, truth: t.labels, thresholds: thresholds, masks: m)
+                    let channel = try probabilities[k].channel(0, z: z)
+                    let background = ProbabilitySource(name: p.name, classes: 1, shape: channel.shape, data: channel.data)
+                    let m = masks(truth) + (p.labels.map { masks($0) } ?? [])
+                    let c = Metrics.binaryConfusions(probabilities: background, truth: labels(truth), thresholds: thresholds, masks: m)
                     for i in c.indices { sweepCounts[k][i] = sweepCounts[k][i] + c[i] }
                 }
             }
-            // Sampled in the stored type: converting the whole slab to float would cost more than the read.
-            let offset = z.lowerBound * shape.planeCount, end = offset + z.count * shape.planeCount
-            func take<T>(_ data: [T], _ float: (T) -> Float) {
-                var i = (offset + stride - 1) / stride * stride
-                while i < end { sample.append(float(data[i - offset])); i += stride }
-            }
-            switch try reader.slab("/image", z: z) {
-            case .uint8(let v): take(v.data) { Float($0) }
-            case .uint16(let v): take(v.data) { Float($0) }
-            case .int32(let v): take(v.data) { Float($0) }
-            case .float32(let v): take(v.data) { $0 }
-            case .int64(let v): take(v.data) { Float($0) }
-            case .float64(let v): take(v.data) { Float($0) }
-            }
-            progress(z.upperBound, shape.z)
-            z0 = z.upperBound
+            window.add(slab.stored(image), first: z.lowerBound * shape.planeCount)
         }
 
         let pairwise = Metrics.pairwise(names: plan.sources, schema: schema) { i, j in confusion[[plan.sources[i], plan.sources[j]]]! }
@@ -145,6 +134,6 @@ struct ReportStatistics: Sendable {
         }
         return ReportStatistics(pairwise: pairwise, fractions: fractions, labeledVoxels: labeled,
                                 confusion: perSlicePairs.map { confusion[$0]! }, disagreement: disagreement,
-                                sweeps: sweeps, binarizedLabels: binarized, grayWindow: Overlay.displayRange(sample[...]))
+                                sweeps: sweeps, binarizedLabels: binarized, grayWindow: window.range)
     }
 }

@@ -60,29 +60,27 @@ public enum StudyReport {
         var out = options.outputDirectory
         while out.count > 1 && out.hasSuffix("/") { out.removeLast() }
         guard options.slices >= 0 else { throw ReportOptionError("--slices must be 0 or more, not \(options.slices)") }
-        let reader = try StudySlabReader(path: options.studyPath, schema: options.schema)
-        let plan = try makePlan(reader, options)
-        try reader.checkShapes(labels: Array(Set(plan.sources + plan.pairs.joined() + (plan.truth.map { [$0] } ?? []))),
-                               probabilities: plan.probabilities.map(\.name))
+        let study = try OpenedStudy.open(study: options.studyPath, schema: options.schema)
+        let plan = try makePlan(study, options)
         var log: ReviewSummary? = nil
         if let path = options.reviewLog {
-            log = try ReviewSummary.read(path: path, shape: reader.shape, schema: options.schema)
+            log = try ReviewSummary.read(path: path, shape: study.shape, schema: options.schema)
         } else {
             let path = defaultReviewLogPath(studyPath: options.studyPath)
-            if FileManager.default.fileExists(atPath: path) { log = try ReviewSummary.read(path: path, shape: reader.shape, schema: options.schema) }
+            if FileManager.default.fileExists(atPath: path) { log = try ReviewSummary.read(path: path, shape: study.shape, schema: options.schema) }
         }
         try ReportDirectory.checkTarget(out)
 
         let temporary = try ReportDirectory.begin(out)
         do {
-            let stats = try ReportStatistics.count(reader, plan: plan) { progress("counting", $0, $1) }
-            var document = ReportDocument(options: options, reader: reader, plan: plan, stats: stats, log: log)
+            let stats = try ReportStatistics.count(study, plan: plan) { progress("counting", $0, $1) }
+            var document = ReportDocument(options: options, study: study, plan: plan, stats: stats, log: log)
             let figures = plan.pairs.indices.map { stats.worstSlices(pair: $0, count: plan.slices) }
             let totalFigures = figures.reduce(0) { $0 + $1.count }
             var done = 0
             for (p, slices) in figures.enumerated() {
                 for z in slices {
-                    let name = try writeSlice(reader, pair: plan.pairs[p], z: z, disagreeing: stats.disagreement[p][z],
+                    let name = try writeSlice(study, pair: plan.pairs[p], z: z, disagreeing: stats.disagreement[p][z],
                                               window: stats.grayWindow, into: temporary)
                     document.sliceFiles[[p, z]] = name
                     done += 1
@@ -102,21 +100,18 @@ public enum StudyReport {
     }
 
     /// Decides sources, pairs and sweeps, naming the first problem found.
-    static func makePlan(_ reader: StudySlabReader, _ options: ReportOptions) throws -> ReportPlan {
-        let available = reader.labelNames
+    static func makePlan(_ study: OpenedStudy, _ options: ReportOptions) throws -> ReportPlan {
+        let available = study.available
         func check(_ name: String, _ what: String) throws {
             guard available.contains(name) else {
-                throw IOError(.missingDataset, file: reader.path, dataset: "/labels/" + name,
+                throw IOError(.missingDataset, file: study.subject, dataset: StudyFile.labelsDataset(name),
                               "no such label source\(what) (have: \(available.isEmpty ? "none" : available.joined(separator: ", ")))")
             }
         }
-        let order: [SourceRole] = [.truth, .annotator, .algorithm]
-        let byRole = available.enumerated().sorted {
-            (order.firstIndex(of: reader.role($0.element))!, $0.offset) < (order.firstIndex(of: reader.role($1.element))!, $1.offset)
-        }.map(\.element)
+        let byRole = available
         let sources = options.sources ?? byRole
         guard !sources.isEmpty else {
-            throw IOError(.missingDataset, file: reader.path, dataset: "/labels", "no label sources in this study")
+            throw IOError(.missingDataset, file: study.subject, dataset: "/labels", "no label sources in this study")
         }
         for s in sources { try check(s, "") }
         guard Set(sources).count == sources.count else { throw ReportOptionError("--sources names a source twice") }
@@ -128,26 +123,26 @@ public enum StudyReport {
             for name in pair { try check(name, " for --pair") }
         }
         if pairs.isEmpty { pairs = sources.dropFirst().map { [sources[0], $0] } }
-        let truth = sources.first { reader.role($0) == .truth }
-        let probabilities = truth == nil ? [] : reader.probabilityNames.map { (name: $0, labels: available.contains($0) ? $0 : nil) }
+        let truth = try sources.first { try study.source($0).role == .truth }
+        let probabilities = truth == nil ? [] : study.probabilities.map(\.name).map { (name: $0, labels: available.contains($0) ? $0 : nil) }
         return ReportPlan(sources: sources, pairs: pairs, truth: truth, probabilities: probabilities, slices: options.slices)
     }
 
     /// Draws one slice of a pair with the export raster: image, A, B and their disagreement.
-    static func writeSlice(_ reader: StudySlabReader, pair: [String], z: Int, disagreeing: Int,
+    static func writeSlice(_ study: OpenedStudy, pair: [String], z: Int, disagreeing: Int,
                            window: (lo: Float, hi: Float), into directory: String) throws -> String {
-        let a = try reader.labels(pair[0], z: z..<(z + 1)), b = try reader.labels(pair[1], z: z..<(z + 1))
-        let study = Study(image: try reader.image(z: z..<(z + 1)), resolutionNM: reader.resolutionNM, labels: [a, b],
-                          schema: reader.schema)
-        let side = max(reader.shape.y, reader.shape.x)
+        let a = try study.source(pair[0]), b = try study.source(pair[1])
+        let slice = try OpenedStudy(image: study.image!, resolutionNM: study.resolutionNM, schema: study.schema, labels: [a, b])
+            .slices(z..<(z + 1))
+        let side = max(study.shape.y, study.shape.x)
         // Panels of at most 512 pixels keep a four-panel figure printable on one page width.
         let scale = side > 512 ? 512 / Double(side) : 1
-        let file = (reader.path as NSString).lastPathComponent
-        let heading = "\(file)  ·  z \(z) of \(reader.shape.z)  ·  \(pair[0]) vs \(pair[1]): \(ReportNumber.count(disagreeing)) voxels differ"
+        let file = (study.subject as NSString).lastPathComponent
+        let heading = "\(file)  ·  z \(z) of \(study.shape.z)  ·  \(pair[0]) vs \(pair[1]): \(ReportNumber.count(disagreeing)) voxels differ"
         let options = FigureOptions(alpha: 0.5, scale: scale, heading: heading, grayWindow: window)
         let panes: [Pane] = [.image, .labels(pair[0]), .labels(pair[1]), .disagreement(pair[0], pair[1])]
-        let image = try FigureExport.render(study: study, z: 0, panes: panes, options: options)
-        let digits = max(3, String(max(0, reader.shape.z - 1)).count)
+        let image = try FigureExport.render(study: slice, z: 0, panes: panes, options: options)
+        let digits = max(3, String(max(0, study.shape.z - 1)).count)
         let index = String(repeating: "0", count: max(0, digits - String(z).count)) + String(z)
         let name = "slice-\(ReportDocument.safe(pair[0]))-vs-\(ReportDocument.safe(pair[1]))-z\(index).png"
         try image.write(path: (directory as NSString).appendingPathComponent(name))

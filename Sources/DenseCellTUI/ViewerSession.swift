@@ -56,10 +56,10 @@ public final class ViewerSession {
     ///   - exportDirectory: where `e` writes PNG figures.
     ///   - withoutModels: the footer's remark when there is no provider.
     /// - Throws: `IOError` when the image cannot be read or no viewer cache can be made.
-    public convenience init(slices: StudySlices, fileName: String, provider: SegmentationProvider?, cachePath: String?,
+    public convenience init(slices: OpenedStudy, fileName: String, provider: SegmentationProvider?, cachePath: String?,
                             cacheBytes: Int = 512 << 20, studyPath: String? = nil, exportDirectory: String = ".",
                             withoutModels: String = ViewerSession.noModels) throws(IOError) {
-        try self.init(image: slices.image, sources: slices.sources.map { ($0.name, $0.role, $0.labels, $0.mask) }, schema: slices.schema,
+        try self.init(image: slices.image!, sources: slices.labels.map { ($0.name, $0.role, $0.labels, $0.mask) }, schema: slices.schema,
                       resolutionNM: slices.resolutionNM, fileName: fileName, provider: provider, cachePath: cachePath,
                       cacheBytes: cacheBytes, studyPath: studyPath, exportDirectory: exportDirectory, withoutModels: withoutModels)
     }
@@ -142,12 +142,9 @@ public final class ViewerSession {
         DispatchQueue.global(qos: .userInitiated).async {
             do {
                 var finder = DisagreementRegionFinder(shape: shape, rule: rule, minVoxels: ViewerSession.regionMinVoxels)
-                let depth = try ReadBudget.slabDepth(readers + masks, bytesPerVoxel: Array(repeating: 1, count: readers.count + masks.count),
-                                                     slabBytes: 64 << 20)
-                try readers[0].forEachSlab(depth: depth) { z in
-                    let box = readers[0].slab(z)
-                    finder.add(a: try readers[0].readLabels(box, classCount: classes), b: try readers[1].readLabels(box, classCount: classes),
-                               masks: try masks.map { try $0.readMask(box) }, z0: z.lowerBound)
+                let pass = try SlabPass(readers.map { ($0, .labels) } + masks.map { ($0, .mask) }, classCount: classes)
+                try pass.run { slab in
+                    finder.add(a: slab.labels(readers[0]), b: slab.labels(readers[1]), masks: slab.masks(masks), z0: slab.z.lowerBound)
                 }
                 events.post(.regions(pair, finder.finish()))
             } catch {

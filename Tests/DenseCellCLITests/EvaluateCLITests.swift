@@ -1,6 +1,6 @@
 import XCTest
 import DenseCellCore
-import DenseCellIO
+@testable import DenseCellIO
 
 final class EvaluateCLITests: XCTestCase {
     var dir = ""

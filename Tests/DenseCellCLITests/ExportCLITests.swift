@@ -1,6 +1,6 @@
 import XCTest
 import DenseCellCore
-import DenseCellIO
+@testable import DenseCellIO
 
 /// `densecell export` end to end: the binary writes PNGs that are read back through libpng.
 final class ExportCLITests: XCTestCase {

@@ -1,7 +1,7 @@
 import XCTest
 import DenseCellCore
 import TestSupport
-import DenseCellIO
+@testable import DenseCellIO
 
 /// `densecell report` read back: every number it shows equals `compare --json` /
 /// `evaluate --json` on the same study, every chart has axes and a legend, every referenced

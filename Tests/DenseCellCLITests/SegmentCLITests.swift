@@ -1,6 +1,6 @@
 import XCTest
 import DenseCellCore
-import DenseCellIO
+@testable import DenseCellIO
 import Foundation
 
 /// End-to-end runs of `densecell model init`, `segment` and `bench` (the built debug binary).

@@ -1,5 +1,5 @@
 import DenseCellCore
-import DenseCellIO
+@testable import DenseCellIO
 import Foundation
 import XCTest
 

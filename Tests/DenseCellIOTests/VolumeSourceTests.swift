@@ -101,16 +101,18 @@ final class VolumeSourceTests: XCTestCase {
         try writer.commit()
         let f = try HDF5File(path: path)
         let counted = CountingSource(try VolumeReader.open(f, "/image"))
-        let reader = try StudyLabelReader(file: f, name: "truth", classCount: 7)
-        let labels = CountingSource(reader.labelSource)
-        let opened = try StudySlices(image: counted, resolutionNM: [50, 20, 20], schema: .platelet,
-                                     sources: [.init(name: "truth", role: .truth, labels: labels)])
-        let part = try opened.study(4..<6)
-        XCTAssertEqual(part.image, image.extract(opened.image.slab(4..<6)))
-        XCTAssertEqual(part.labels[0].labels, truth.extract(opened.image.slab(4..<6)))
+        let study = try OpenedStudy.open(study: path, schema: .platelet)
+        XCTAssertEqual(study.labels.map(\.name), ["truth"])
+        XCTAssertEqual(study.resolutionNM, [50, 20, 20])
+        let labels = CountingSource(study.labels[0].labels)
+        let opened = try OpenedStudy(image: counted, resolutionNM: [50, 20, 20], schema: .platelet,
+                                     labels: [StudyLabels(name: "truth", role: .truth, labels: labels)])
+        let part = try opened.slices(4..<6)
+        XCTAssertEqual(part.image, image.extract(counted.slab(4..<6)))
+        XCTAssertEqual(part.labels[0].labels, truth.extract(counted.slab(4..<6)))
         XCTAssertEqual(counted.reads.map(\.z) + labels.reads.map(\.z), [4..<6, 4..<6], "only the slices asked for")
         counted.reads = []
-        let window = try opened.displayRange(slabBytes: 3 * shape.planeCount * 8)   // float32 read and kept
+        let window = try counted.displayRange(slabBytes: 3 * shape.planeCount * 8)   // float32 read and kept
         XCTAssertEqual(window.lo, Overlay.displayRange(image).lo)
         XCTAssertEqual(window.hi, Overlay.displayRange(image).hi)
         XCTAssertEqual(counted.reads.map(\.z.count), [3, 3, 3, 1])
@@ -152,13 +154,14 @@ final class VolumeSourceTests: XCTestCase {
         try f.flush()
 
         let names = ["truth", "annotator-1", "annotator-2"]
-        let opened = try names.map { try StudyLabelReader(file: f, name: $0, classCount: 7) }
-        let counters = opened.map { CountingSource($0.labelSource) }
-        let maskCounter = CountingSource(opened[2].maskSource!)
+        let study = try OpenedStudy.open(study: path, schema: .platelet, needsImage: false)
+        let opened = try names.map { try study.source($0) }
+        let counters = opened.map { CountingSource($0.labels) }
+        let maskCounter = CountingSource(opened[2].mask!)
         let cellCounter = CountingSource(try VolumeReader.open(f, "/cell"))
-        let streams = zip(names, counters).map { LabelStream(name: $0, labels: $1) }
+        let streams = zip(names, counters).map { StudyLabels(name: $0, role: .annotator, labels: $1) }
         var withMask = streams
-        withMask[2].masks = [maskCounter]
+        withMask[2].mask = maskCounter
         // Three planes of three labels, the mask and the cell mask (read type + uint8 each): slabs of 3 slices.
         let budget = 3 * shape.planeCount * 2 * 5
         var progress: [Int] = []

@@ -1,6 +1,6 @@
 import XCTest
 import DenseCellCore
-import DenseCellIO
+@testable import DenseCellIO
 @testable import DenseCellReport
 
 /// Counting slab by slab must give exactly what the metrics give over whole volumes.
@@ -23,7 +23,7 @@ final class StreamingStatisticsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         try StudyFile.write(study, path: path)
 
-        let reader = try StudySlabReader(path: path, schema: .platelet)
+        let reader = try OpenedStudy.open(study: path, schema: .platelet)
         let plan = ReportPlan(sources: ["truth", "a", "b"], pairs: [["a", "b"], ["truth", "b"]], truth: "truth",
                               probabilities: [(name: "b", labels: "b")], slices: 2)
         // One slice per slab (the smallest bound), and everything in one slab.

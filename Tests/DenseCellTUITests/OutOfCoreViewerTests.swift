@@ -1,6 +1,6 @@
 // The viewer on a study it reads on demand: what it reads, and how much it holds.
 import DenseCellCore
-import DenseCellIO
+@testable import DenseCellIO
 @testable import DenseCellTUI
 import XCTest
 
@@ -124,12 +124,7 @@ final class ViewerCacheTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     func open(_ path: String) throws -> ViewerSession {
-        let file = try HDF5File(path: path)
-        let sources = try ["truth", "annotator-1", "annotator-2"].map { name in
-            let r = try StudyLabelReader(file: file, name: name, classCount: 7)
-            return StudySlices.Source(name: name, role: r.role, labels: r.labelSource, mask: r.maskSource)
-        }
-        let slices = try StudySlices(image: try VolumeReader.open(file, "/image"), resolutionNM: nil, schema: .platelet, sources: sources)
+        let slices = try OpenedStudy.open(study: path, schema: .platelet, select: ["truth", "annotator-1", "annotator-2"])
         let s = try ViewerSession(slices: slices, fileName: "s.h5", provider: nil, cachePath: ViewerCacheFile.path(forStudy: path))
         openingNotice = s.state.notice
         s.send(.resize(cols: 120, rows: 40))

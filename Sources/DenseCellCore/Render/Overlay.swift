@@ -40,9 +40,24 @@ public enum Overlay {
         }
 
         /// Adds the sampled voxels of `values`, whose first voxel is voxel `first` of the image.
-        public mutating func add(_ values: [Float], first: Int) {
+        public mutating func add(_ values: [Float], first: Int) { add(values, first: first) { $0 } }
+
+        /// Adds the sampled voxels of a volume in its stored type (converting only those sampled),
+        /// whose first voxel is voxel `first` of the image.
+        public mutating func add(_ values: AnyVolume, first: Int) {
+            switch values {
+            case .uint8(let v): add(v.data, first: first) { Float($0) }
+            case .uint16(let v): add(v.data, first: first) { Float($0) }
+            case .int32(let v): add(v.data, first: first) { Float($0) }
+            case .float32(let v): add(v.data, first: first) { $0 }
+            case .int64(let v): add(v.data, first: first) { Float($0) }
+            case .float64(let v): add(v.data, first: first) { Float($0) }
+            }
+        }
+
+        mutating func add<T>(_ values: [T], first: Int, _ float: (T) -> Float) {
             var i = (first + stride - 1) / stride * stride
-            while i < first + values.count { samples.append(values[i - first]); i += stride }
+            while i < first + values.count { samples.append(float(values[i - first])); i += stride }
         }
 
         /// The window of what was added (the whole image's once every voxel was).

@@ -39,13 +39,14 @@ public enum EndToEndBenchmark {
         log?("segmenting it with \(ensemble.models.count) model\(ensemble.models.count == 1 ? "" : "s") as segment does")
         let profile = PhaseProfile()
         let start = DispatchTimeNanos.now()
-        let source = try ImageSource(reference: input)
-        profile.add("open")
         let writer = try StudyWriter(path: output, shape: shape, existing: .replace)
-        let job = VolumeSegmentation(ensemble: ensemble, options: options, roi: Box3(shape: shape), name: "ensemble",
-                                     wantProbabilities: false)
-        try job.run(source, into: writer, profile: profile)
-        source.close()
+        do {   // the input is closed at the end of this scope
+            let image = try OpenedStudy.openImage(input)
+            profile.add("open")
+            let job = VolumeSegmentation(ensemble: ensemble, options: options, roi: Box3(shape: shape), name: "ensemble",
+                                         wantProbabilities: false)
+            try job.run(image.source, resolutionNM: image.resolutionNM, into: writer, profile: profile)
+        }
         profile.restart()
         try writer.commit()
         profile.add("commit")

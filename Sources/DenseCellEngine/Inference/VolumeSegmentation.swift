@@ -27,13 +27,13 @@ public struct VolumeSegmentation {
     /// gets the image. The writer is not committed.
     ///
     /// - Throws: `EngineError`, `IOError` from reading or writing.
-    public func run(_ source: ImageSource, into writer: StudyWriter, progress: ((InferenceProgress) -> Void)? = nil,
+    public func run(_ source: VolumeSource, resolutionNM: [Double]?, into writer: StudyWriter, progress: ((InferenceProgress) -> Void)? = nil,
                     profile: PhaseProfile? = nil) throws {
         let normalization: InputNormalization
         if !writer.addsToExisting {
             // One pass over the file: the image's statistics while it is copied into the new study.
             var statistics = InputNormalization.Accumulator()
-            try writer.copyImage(from: source) { statistics.add($0.data) }
+            try writer.copyImage(from: source, resolutionNM: resolutionNM) { statistics.add($0.data) }
             normalization = statistics.result
             profile?.add("normalize and copy image")
         } else {
@@ -63,7 +63,7 @@ public struct VolumeSegmentation {
     ///
     /// - Parameter image: The image as an absolute reference, for the merge to copy into a new study.
     /// - Throws: `EngineError`, `IOError`.
-    public func runBlock(_ index: Int, of count: Int, source: ImageSource, image: String, into writer: StudyWriter,
+    public func runBlock(_ index: Int, of count: Int, source: VolumeSource, image: String, into writer: StudyWriter,
                          progress: ((InferenceProgress) -> Void)? = nil, profile: PhaseProfile? = nil) throws {
         let z = try block(index, of: count, volume: source.shape)
         precondition(writer.shape == Shape3(z.count, source.shape.y, source.shape.x), "a part's writer covers the block's slices")
@@ -81,13 +81,13 @@ public struct VolumeSegmentation {
         try part.record(in: writer)
     }
 
-    private func tile(_ source: ImageSource, normalization: InputNormalization, block: Range<Int>?, zOffset: Int,
+    private func tile(_ source: VolumeSource, normalization: InputNormalization, block: Range<Int>?, zOffset: Int,
                       into writer: StudyWriter, progress: ((InferenceProgress) -> Void)?, profile: PhaseProfile?) throws {
         let classes = ensemble.classes, roi = self.roi, name = self.name
         try ensemble.segmentStreaming(
             volume: source.shape, normalization: normalization, roi: roi, options: options, block: block,
             wantProbabilities: wantProbabilities, cancel: nil,
-            read: { z in try source.read(z) },
+            read: { z in try source.readImage(source.slab(z)) },
             emit: { slab in
                 // Slabs cover the region's y and x; outside the region the labels stay 0.
                 let region = Box3(z: (slab.z.lowerBound - zOffset)..<(slab.z.upperBound - zOffset), y: roi.y, x: roi.x)

@@ -44,44 +44,17 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         let schema = try schemaOption.load()
-        guard FileManager.default.fileExists(atPath: study) else { throw IOError(.missingFile, file: study, "no such file") }
-        let file = try HDF5File(path: study)
-        let available = StudyFile.labelNames(file)
-        // Default order: truth, then annotators, then algorithms, each in file order.
-        let roleOrder: [SourceRole] = [.truth, .annotator, .algorithm]
-        func rank(_ name: String) -> Int {
-            let role = file.attribute("/labels/" + name, "role")?.stringValue.flatMap(SourceRole.init(rawValue:)) ?? .algorithm
-            return roleOrder.firstIndex(of: role)!
-        }
-        let byRole = available.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
-        let names = sources.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? byRole
-        guard !names.isEmpty else { throw IOError(.missingDataset, file: study, dataset: "/labels", "no label sources in this study") }
-        for name in names where !available.contains(name) {
-            throw IOError(.missingDataset, file: study, dataset: "/labels/" + name,
-                          "no such label source (have: \(available.isEmpty ? "none" : available.joined(separator: ", ")))")
-        }
+        let names = sources.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let opened = try OpenedStudy.open(study: study, schema: schema, select: names, needsImage: false)
+        guard !opened.labels.isEmpty else { throw IOError(.missingDataset, file: study, dataset: "/labels", "no label sources in this study") }
+        let shape = opened.shape
+        let selected = opened.labels
         var pairNames: (String, String)? = nil
+        var pairSources: (StudyLabels, StudyLabels)? = nil
         if let pair {
             let parts = try parsePair(pair)
-            for name in [parts.0, parts.1] where !available.contains(name) {
-                throw IOError(.missingDataset, file: study, dataset: "/labels/" + name, "no such label source for --pair")
-            }
+            pairSources = (try opened.source(parts.0), try opened.source(parts.1))
             pairNames = parts
-        }
-        let shapeSource = file.isDataset("/image") ? "/image" : "/labels/" + names[0]
-        guard let shape = VolumeReader.volumeShape(dims: try file.info(shapeSource).dims) else {
-            throw IOError(.badShape, file: study, dataset: shapeSource, "not a 3-D volume")
-        }
-        func open(_ name: String) throws -> LabelStream {
-            let reader = try StudyLabelReader(file: file, name: name, classCount: schema.count)
-            guard reader.shape == shape else {
-                throw IOError(.badShape, file: study, dataset: reader.dataset, "shape \(reader.shape) does not match the image \(shape)")
-            }
-            return LabelStream(reader)
-        }
-        let selected = try names.map(open)
-        let pairStreams = try pairNames.map { (a, b) in
-            (try selected.first { $0.name == a } ?? open(a), try selected.first { $0.name == b } ?? open(b))
         }
         var extra: [VolumeSource] = []
         if let mask {
@@ -98,7 +71,7 @@ struct Compare: ParsableCommand {
             cell = m
         }
         let bar = MetricsInput.progressBar("compare", shape: shape)
-        let result = try StreamingMetrics.compare(selected, pair: pairStreams, masks: extra, cellMask: cell,
+        let result = try StreamingMetrics.compare(selected, pair: pairSources, masks: extra, cellMask: cell,
                                                   schema: schema) { done, _ in bar?.update(done) }
         bar?.finish()
         let comparison = result.pairwise, fractions = result.fractions
@@ -106,12 +79,13 @@ struct Compare: ParsableCommand {
             print(MetricsReport.compareJSON(comparison, fractions: fractions, schema: schema))
             return
         }
-        print("\(study): \(names.count) label source\(names.count == 1 ? "" : "s"), \(shape) voxels\n")
-        print(MetricsReport.matrixTable("MIoU(org)", names: names, comparison.miouOrg))
+        let shown = selected.map(\.name)
+        print("\(study): \(shown.count) label source\(shown.count == 1 ? "" : "s"), \(shape) voxels\n")
+        print(MetricsReport.matrixTable("MIoU(org)", names: shown, comparison.miouOrg))
         print("")
-        print(MetricsReport.matrixTable("MIoU(all)", names: names, comparison.miouAll))
+        print(MetricsReport.matrixTable("MIoU(all)", names: shown, comparison.miouAll))
         print("")
-        print(MetricsReport.fractionTable(names, fractions, schema: schema))
+        print(MetricsReport.fractionTable(shown, fractions, schema: schema))
         if let (a, b) = pairNames, let c = result.pairConfusion {
             print("")
             print(MetricsReport.iouTable(c, schema: schema, rowTitle: a, columnTitle: b))

@@ -55,18 +55,18 @@ struct ConsensusCommand: ParsableCommand {
 
     func run() throws {
         let schema = try schemaOption.load()
-        let file = try HDF5File(path: study)
+        let opened = try OpenedStudy.open(study: study, schema: schema, select: [], needsImage: false)
         if let vote {
             let names = vote.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard names.count >= 3 else { throw UsageError("--vote \(vote): give three or more sources") }
-            let bar = ProgressBar("vote", total: try StudyFile.shape(of: file).z, unit: "slices")
-            let ties = try StudyReview.writeVote(file: file, sources: names, schema: schema, out: out, name: name) { done, _ in bar.update(done) }
+            let bar = ProgressBar("vote", total: opened.shape.z, unit: "slices")
+            let ties = try ConsensusWriter.vote(opened, sources: names, out: out, name: name) { done, _ in bar.update(done) }
             bar.finish()
             print("\(out):/labels/\(name) = majority of \(names.joined(separator: ", ")); \(ties) tied voxels undecided")
             return
         }
         let names = try parsePair(pair!)
-        let session = try StudyReview(file: file, pair: names, schema: schema, allClasses: allClasses, minVoxels: minVoxels)
+        let session = try PairDisagreement(opened, pair: names, allClasses: allClasses, minVoxels: minVoxels)
         let logPath = review ?? ReviewLog.defaultPath(forStudy: study)
         let contents = try ReviewLog.read(path: logPath, shape: session.shape)
         if let warning = contents.warning { FileHandle.standardError.write(Data("densecell: \(warning)\n".utf8)) }
@@ -74,7 +74,8 @@ struct ConsensusCommand: ParsableCommand {
         let regions = try session.regions { done, _ in find.update(done) }
         find.finish()
         let write = ProgressBar("consensus", total: session.shape.z, unit: "slices")
-        let s = try session.writeConsensus(regions: regions, review: ReviewState(records: contents.records), out: out, name: name) { done, _ in
+        let s = try ConsensusWriter.fromDecisions(session, regions: regions, review: ReviewState(records: contents.records),
+                                                  study: opened, out: out, name: name) { done, _ in
             write.update(done)
         }
         write.finish()

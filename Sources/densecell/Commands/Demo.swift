@@ -34,7 +34,7 @@ struct Demo: ParsableCommand {
             bar.finish("wrote \(studyPath)")
         }
         let models = DemoModels.paths()
-        let study = try StudyInputs.open(study: studyPath, image: nil, labels: [], schema: .platelet, subject: studyPath)
+        let study = try OpenedStudy.open(study: studyPath, schema: .platelet)
         let provider = try ViewerInput.provider(models: models, top: nil)
         let session = try ViewerSession(slices: study, fileName: "phantom.h5", provider: provider,
                                         cachePath: ViewerCacheFile.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir,

@@ -52,8 +52,8 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let schema = try schemaOption.load()
         let truthRef = try VolumeReference.parse(truth), predRef = try VolumeReference.parse(prediction)
-        let t = try LabelStream.open(truthRef)
-        let p = try LabelStream.open(predRef)
+        let t = try StudyLabels.open(truthRef)
+        let p = try StudyLabels.open(predRef)
         let shape = t.labels.shape
         try MetricsInput.checkShape(p.labels.shape, predRef, against: shape, "the truth \(truthRef)")
         var masks: [VolumeSource] = []

@@ -108,9 +108,9 @@ struct Export: ParsableCommand {
         options.hiddenClasses = try parseHidden(hide, schema: schema)
         let paneList = requested ?? defaultPanes(opened)
         // Slices are read a batch at a time: memory holds one batch, whatever the volume's size.
-        let batch = try ReadBudget.slabDepth([opened.image] + opened.sources.map(\.labels),
-                                             bytesPerVoxel: [opened.image.readBytesPerVoxel + 4] + opened.sources.map { $0.labels.readBytesPerVoxel + 2 })
-        var study = try opened.study(slices.lowerBound..<min(slices.upperBound, slices.lowerBound + batch))
+        let batch = try ReadBudget.slabDepth([opened.image!] + opened.labels.map(\.labels),
+                                             bytesPerVoxel: [opened.image!.readBytesPerVoxel + 4] + opened.labels.map { $0.labels.readBytesPerVoxel + 2 })
+        var study = try opened.slices(slices.lowerBound..<min(slices.upperBound, slices.lowerBound + batch))
         do {
             // Check the whole request before any file is written.
             _ = try Figure.layout(study: study, panes: paneList, options: options, font: BitmapFont.standard())
@@ -118,7 +118,7 @@ struct Export: ParsableCommand {
             throw UsageError("\(subject): \(error.description)")
         }
         // One gray window for the whole volume, so a series of slices has even brightness.
-        options.grayWindow = try opened.displayRange()
+        options.grayWindow = try opened.image!.displayRange()
         try OutputDirectory.create(out)
 
         let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: "slices") : nil
@@ -130,7 +130,7 @@ struct Export: ParsableCommand {
         var first = slices.lowerBound
         while first < slices.upperBound && failure == nil {
             let part = first..<min(slices.upperBound, first + batch)
-            if part.lowerBound != slices.lowerBound { study = try opened.study(part) }
+            if part.lowerBound != slices.lowerBound { study = try opened.slices(part) }
             let slab = study
             // Slices are independent: draw and compress them on every core, print the paths in z order.
             Parallel.forEach(part.count) { k in
@@ -166,21 +166,21 @@ struct Export: ParsableCommand {
 
     /// One figure per review item, oldest first, each a crop around the item with its note or
     /// decision in the heading.
-    func exportReview(_ logPath: String, study opened: StudySlices) throws {
+    func exportReview(_ logPath: String, study opened: OpenedStudy) throws {
         let contents = try ReviewLog.read(path: logPath, shape: opened.shape)
         if let warning = contents.warning { FileHandle.standardError.write(Data("densecell: \(warning)\n".utf8)) }
         let items = ReviewState(records: contents.records).items
         guard !items.isEmpty else { throw UsageError("\(logPath): no review items to export") }
         try OutputDirectory.create(out)
         let name = ((subject as NSString).lastPathComponent as NSString).deletingPathExtension
-        let sources = opened.sources.map(\.name)
+        let sources = opened.labels.map(\.name)
         let progress = ProgressBar("export", total: items.count, unit: "items")
-        let grayWindow = try opened.displayRange()
+        let grayWindow = try opened.image!.displayRange()
         let hidden = try parseHidden(hide, schema: opened.schema)
         for (i, record) in items.enumerated() {
             let figure = ReviewFigure(record: record, number: i + 1, shape: opened.shape, studyName: name, sources: sources)
             // Each figure reads its own slice only.
-            let study = try opened.study(figure.z..<(figure.z + 1))
+            let study = try opened.slices(figure.z..<(figure.z + 1))
             let options = FigureOptions(alpha: alpha, scale: scale, roiY: figure.roiY, roiX: figure.roiX,
                                         hiddenClasses: hidden,
                                         heading: titles ? figure.heading : nil, paneTitles: titles, legend: legend,
@@ -195,18 +195,12 @@ struct Export: ParsableCommand {
     }
 
     /// The image and the label sources the panes show (all of them for the default panes).
-    func openStudy(schema: LabelSchema, panes: [Pane]?) throws -> StudySlices {
-        try StudyInputs.open(study: study, image: image, labels: labelReferences, schema: schema, panes: panes, subject: subject)
+    func openStudy(schema: LabelSchema, panes: [Pane]?) throws -> OpenedStudy {
+        try LabelReferences.open(study: study, image: image, labels: labelReferences, schema: schema, panes: panes)
     }
 
     /// The image, then every label source: truth first, then annotators, then algorithms.
-    func defaultPanes(_ study: StudySlices) -> [Pane] {
-        let order = SourceRole.allCases
-        let sources = study.sources.enumerated().sorted {
-            (order.firstIndex(of: $0.element.role)!, $0.offset) < (order.firstIndex(of: $1.element.role)!, $1.offset)
-        }
-        return [.image] + sources.map { .labels($0.element.name) }
-    }
+    func defaultPanes(_ study: OpenedStudy) -> [Pane] { [.image] + study.labels.map { .labels($0.name) } }
 
     /// `Z`, `Z0:Z1`, `Z0:` or `:Z1`, checked against the volume.
     func parseSlices(_ text: String, count: Int) throws -> Range<Int> {

@@ -53,8 +53,8 @@ struct Regions: ParsableCommand {
     func run() throws {
         let schema = try schemaOption.load()
         let names = try parsePair(pair)
-        let review = try StudyReview(file: try HDF5File(path: study), pair: names, schema: schema,
-                                     allClasses: allClasses, minVoxels: minVoxels)
+        let review = try PairDisagreement(try OpenedStudy.open(study: study, schema: schema, select: [], needsImage: false),
+                                          pair: names, allClasses: allClasses, minVoxels: minVoxels)
         let bar = ProgressBar("regions", total: review.shape.z, unit: "slices")
         let regions = try review.regions { done, _ in bar.update(done) }
         bar.finish("\(regions.count) regions")

@@ -66,8 +66,8 @@ struct Review: ParsableCommand {
 
     func run() throws {
         let schema = try schemaOption.load()
-        let file = try HDF5File(path: study)
-        let shape = try StudyFile.shape(of: file)
+        let opened = try OpenedStudy.open(study: study, schema: schema, select: [], needsImage: false)
+        let shape = opened.shape
         let logPath = review ?? ReviewLog.defaultPath(forStudy: study)
         let who = reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"
         if flag != nil || decide != nil {
@@ -80,7 +80,7 @@ struct Review: ParsableCommand {
             }
             if let decide, let pair {
                 let names = try parsePair(pair)
-                let session = try StudyReview(file: file, pair: names, schema: schema, allClasses: allClasses, minVoxels: minVoxels)
+                let session = try PairDisagreement(opened, pair: names, allClasses: allClasses, minVoxels: minVoxels)
                 let regions = try session.regions()
                 for (id, take) in try parseDecisions(decide) {
                     guard id >= 1, id <= regions.count else {

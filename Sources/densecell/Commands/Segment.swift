@@ -107,8 +107,9 @@ struct Segment: ParsableCommand {
             throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x256x256")
         }
         let options = try inference.options(window: windowShape, tta: tta)
-        let source = try ImageSource(reference: image)
-        let volume = source.shape
+        // Optional so the input (possibly the output file) can be closed before the commit writes.
+        var input: (source: VolumeSource, resolutionNM: [Double]?)? = try OpenedStudy.openImage(image)
+        let volume = input!.source.shape
         let box: Box3
         if let roi {
             guard let b = Box3.parse(roi, in: volume) else {
@@ -143,10 +144,10 @@ struct Segment: ParsableCommand {
             "precision \(try inference.precisionChoice().explanation)\n").utf8))
         do {
             if blockRange != nil {
-                try job.runBlock(block!, of: blocks!, source: source, image: absoluteImageReference(source.reference),
+                try job.runBlock(block!, of: blocks!, source: input!.source, image: absoluteImageReference(input!.source.reference),
                                  into: writer, progress: { bar.update($0.voxelsDone) }, profile: profile)
             } else {
-                try job.run(source, into: writer, progress: { bar.update($0.voxelsDone) }, profile: profile)
+                try job.run(input!.source, resolutionNM: input!.resolutionNM, into: writer, progress: { bar.update($0.voxelsDone) }, profile: profile)
             }
             bar.finish("\(voxels) voxels")
         } catch {
@@ -155,7 +156,7 @@ struct Segment: ParsableCommand {
             throw error
         }
         // The input may be the output file: close it before the short write into it.
-        source.close()
+        input = nil
         profile?.restart()
         try writer.commit()
         profile?.add("commit")

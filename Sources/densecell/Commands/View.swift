@@ -85,8 +85,7 @@ struct View: ParsableCommand {
     func run() throws {
         let started = DispatchTime.now().uptimeNanoseconds
         let schema = try schemaOption.load()
-        let subject = study ?? image.map { (try? VolumeReference.parse($0).path) ?? $0 } ?? ""
-        let opened = try StudyInputs.open(study: study, image: image, labels: labels, schema: schema, subject: subject)
+        let opened = try LabelReferences.open(study: study, image: image, labels: labels, schema: schema)
         let provider = try ViewerInput.provider(models: models, top: top, options: try inference.options())
         if measureFrames == nil && (isatty(0) == 0 || isatty(1) == 0) {
             throw UsageError("view needs a terminal (stdin and stdout must be a terminal)")

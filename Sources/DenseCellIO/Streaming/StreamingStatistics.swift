@@ -20,20 +20,16 @@ public enum StreamingStatistics {
     public static func of(_ source: VolumeSource, bin: Shape3? = nil, labels: Bool,
                           progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> ValueStatistics {
         let factors = bin == Shape3(1, 1, 1) ? nil : bin
-        // Per voxel: the value as read, as double, and as float when binning means.
-        var depth = try ReadBudget.slabDepth([source], bytesPerVoxel: [source.readBytesPerVoxel + 8 + (factors == nil ? 0 : 4)])
         let shape = source.shape
         var zEnd = shape.z
-        if let f = factors, f.z > 1 {
-            // Whole bins per slab; a partial bin at the far edge is dropped, as `Binning` does.
-            depth = max(f.z, depth - depth % f.z)
-            if shape.z >= f.z { zEnd = shape.z - shape.z % f.z }
-        }
+        // Whole bins per slab; a partial bin at the far edge is dropped, as `Binning` does.
+        if let f = factors, f.z > 1, shape.z >= f.z { zEnd = shape.z - shape.z % f.z }
+        // Per voxel besides the value as read: a double, and a float when binning means.
+        let pass = try SlabPass([(source, .stored)], extraBytesPerVoxel: 8 + (factors == nil ? 0 : 4),
+                                z: 0..<zEnd, grain: factors?.z ?? 1)
         var stats = ValueStatistics(histogram: labels)
-        var z = 0
-        while z < zEnd {
-            let range = z..<min(zEnd, z + depth)
-            var v = try source.read(source.slab(range))
+        try pass.run(progress: progress ?? { _, _ in }) { slab in
+            var v = slab.stored(source)
             if let f = factors { v = Binning.bin(v, factors: f, labels: labels) }
             switch v {
             // Unsigned 8- and 16-bit data (images, labels) are counted by value: no conversion per voxel.
@@ -41,8 +37,6 @@ public enum StreamingStatistics {
             case .uint16(let u): stats.add(valueCounts: counts(u.data, values: 65536))
             default: stats.add(v.asDouble().data)
             }
-            z = range.upperBound
-            progress?(z, zEnd)
         }
         return stats
     }
