@@ -67,4 +67,54 @@ public enum FigureExport {
         try image.write(path: path)
         return path
     }
+
+    /// Writes one figure per slice of `slices` (see `export`), reading the study a batch of slices
+    /// at a time (memory holds one batch, whatever the volume's size) and drawing and compressing
+    /// each batch's slices on every core.
+    ///
+    /// - Parameters:
+    ///   - heading: the heading of every figure; nil for `defaultHeading` of each slice.
+    ///   - titles: whether figures have a heading at all.
+    ///   - progress: called with the figures written so far.
+    /// - Returns: the paths written, in z order. When a figure fails, the first error is thrown
+    ///   after the batch in flight; the figures written before it stay.
+    /// - Throws: `FigureError` for a request that does not fit the study, `IOError` from reading or writing.
+    public static func exportSeries(_ study: OpenedStudy, studyPath: String, slices: Range<Int>, panes: [Pane],
+                                    options: FigureOptions, heading: String?, titles: Bool, directory: String,
+                                    progress: (Int) -> Void = { _ in }) throws -> (paths: [String], error: Error?) {
+        guard let image = study.image else { preconditionFailure("figures need the study's image") }
+        let batch = try ReadBudget.slabDepth([image] + study.labels.map(\.labels),
+                                             bytesPerVoxel: [image.readBytesPerVoxel + 4] + study.labels.map { $0.labels.readBytesPerVoxel + 2 })
+        let lock = NSLock()
+        var written = [String?](repeating: nil, count: slices.count)
+        var failure: Error? = nil
+        var done = 0
+        var first = slices.lowerBound
+        while first < slices.upperBound && failure == nil {
+            let part = first..<min(slices.upperBound, first + batch)
+            let slab = try study.slices(part)
+            Parallel.forEach(part.count) { k in
+                if lock.withLock({ failure != nil }) { return }
+                let z = part.lowerBound + k
+                var sliceOptions = options
+                if titles {
+                    sliceOptions.heading = heading ?? defaultHeading(studyPath: studyPath, study: slab, z: z, options: options,
+                                                                     sliceCount: study.shape.z)
+                }
+                do {
+                    let path = try export(study: slab, studyPath: studyPath, z: z, panes: panes, options: sliceOptions,
+                                          directory: directory, firstSlice: part.lowerBound, sliceCount: study.shape.z)
+                    lock.withLock {
+                        written[z - slices.lowerBound] = path
+                        done += 1
+                        progress(done)
+                    }
+                } catch {
+                    lock.withLock { if failure == nil { failure = error } }
+                }
+            }
+            first = part.upperBound
+        }
+        return (written.compactMap { $0 }, failure)
+    }
 }

@@ -107,13 +107,10 @@ struct Export: ParsableCommand {
         if let roi { try applyROI(roi, shape: shape, slices: slices, to: &options) }
         options.hiddenClasses = try parseHidden(hide, schema: schema)
         let paneList = requested ?? defaultPanes(opened)
-        // Slices are read a batch at a time: memory holds one batch, whatever the volume's size.
-        let batch = try ReadBudget.slabDepth([opened.image!] + opened.labels.map(\.labels),
-                                             bytesPerVoxel: [opened.image!.readBytesPerVoxel + 4] + opened.labels.map { $0.labels.readBytesPerVoxel + 2 })
-        var study = try opened.slices(slices.lowerBound..<min(slices.upperBound, slices.lowerBound + batch))
         do {
-            // Check the whole request before any file is written.
-            _ = try Figure.layout(study: study, panes: paneList, options: options, font: BitmapFont.standard())
+            // Check the whole request on the first slice before any file is written.
+            _ = try Figure.layout(study: try opened.slices(slices.lowerBound..<(slices.lowerBound + 1)), panes: paneList,
+                                  options: options, font: BitmapFont.standard())
         } catch let error as FigureError {
             throw UsageError("\(subject): \(error.description)")
         }
@@ -122,44 +119,15 @@ struct Export: ParsableCommand {
         try OutputDirectory.create(out)
 
         let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: "slices") : nil
-        let lock = NSLock()
-        var written = [String?](repeating: nil, count: slices.count)
-        var failure: Error? = nil
-        var done = 0
-        let studyPath = subject, heading = title, titles = self.titles, out = self.out
-        var first = slices.lowerBound
-        while first < slices.upperBound && failure == nil {
-            let part = first..<min(slices.upperBound, first + batch)
-            if part.lowerBound != slices.lowerBound { study = try opened.slices(part) }
-            let slab = study
-            // Slices are independent: draw and compress them on every core, print the paths in z order.
-            Parallel.forEach(part.count) { k in
-                if lock.withLock({ failure != nil }) { return }
-                let z = part.lowerBound + k
-                var sliceOptions = options
-                if titles {
-                    sliceOptions.heading = heading ?? FigureExport.defaultHeading(studyPath: studyPath, study: slab, z: z, options: options,
-                                                                                  sliceCount: shape.z)
-                }
-                do {
-                    let path = try FigureExport.export(study: slab, studyPath: studyPath, z: z, panes: paneList, options: sliceOptions,
-                                                       directory: out, firstSlice: part.lowerBound, sliceCount: shape.z)
-                    lock.withLock {
-                        written[z - slices.lowerBound] = path
-                        done += 1
-                        progress?.update(done)
-                    }
-                } catch {
-                    lock.withLock { if failure == nil { failure = error } }
-                }
-            }
-            first = part.upperBound
+        let (written, failure) = try FigureExport.exportSeries(opened, studyPath: subject, slices: slices, panes: paneList,
+                                                               options: options, heading: title, titles: titles, directory: out) {
+            progress?.update($0)
         }
-        progress?.finish("\(written.compactMap { $0 }.count) files in \(out)")
-        for path in written.compactMap({ $0 }) { print(path) }
+        progress?.finish("\(written.count) files in \(out)")
+        for path in written { print(path) }
         switch failure {
         case nil: break
-        case let error as FigureError: throw UsageError("\(studyPath): \(error.description)")
+        case let error as FigureError: throw UsageError("\(subject): \(error.description)")
         case let error?: throw error
         }
     }
