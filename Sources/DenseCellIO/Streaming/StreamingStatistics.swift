@@ -83,7 +83,7 @@ public enum StreamingStatistics {
         }
         let depthAxis = dims.count - 3
         let outer = dims.prefix(depthAxis).reduce(1, *)
-        let depth = max(1, min(dims[depthAxis], ReadBudget.slabBytes / max(1, bytes)))
+        let depth = min(dims[depthAxis], ReadBudget.slabDepth(bytesPerPlane: bytes))
         let total = outer * dims[depthAxis]
         var done = 0
         for o in 0..<outer {
