@@ -193,13 +193,13 @@ public final class HDF5File: @unchecked Sendable {
     /// Creates the group `name` (and its parents) if missing.
     ///
     /// - Throws: `IOError(.writeFailed)`.
-    public func makeGroup(_ name: String) throws(IOError) {
+    func makeGroup(_ name: String) throws(IOError) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         try makeParents(of: Self.normalize(name) + "/_")
     }
 
     /// Removes a dataset or group link (the space is reclaimed only when the file is rewritten).
-    public func delete(_ name: String) {
+    func delete(_ name: String) {
         hdf5Lock.lock(); defer { hdf5Lock.unlock() }
         H5Ldelete(id, Self.normalize(name), dc_h5p_default())
     }

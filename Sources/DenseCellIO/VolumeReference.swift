@@ -105,7 +105,7 @@ public enum VolumeReader {
     ///
     /// - Throws: `IOError` for an unsupported dtype, an empty dataset, a dataset that is not 3-D
     ///   after squeezing, or a uint64 value above 2^63 − 1 (named in the message).
-    public static func readHDF5(_ file: HDF5File, _ dataset: String) throws(IOError) -> AnyVolume {
+    static func readHDF5(_ file: HDF5File, _ dataset: String) throws(IOError) -> AnyVolume {
         let source = try open(file, dataset)
         return try source.read(source.bounds)
     }

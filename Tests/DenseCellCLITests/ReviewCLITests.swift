@@ -1,5 +1,5 @@
 import XCTest
-import DenseCellCore
+@testable import DenseCellCore
 import DenseCellIO
 
 final class ReviewCLITests: XCTestCase {

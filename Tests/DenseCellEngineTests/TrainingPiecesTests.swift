@@ -1,6 +1,6 @@
 import XCTest
 import DenseCellCore
-import DenseCellIO
+@testable import DenseCellIO
 @testable import DenseCellEngine
 
 /// The loss weights, augmentations, optimizer and window sampler of training, checked against

@@ -1,6 +1,6 @@
 import XCTest
 import DenseCellAssets
-import DenseCellCore
+@testable import DenseCellCore
 @testable import DenseCellIO
 
 final class ExportFontTests: XCTestCase {

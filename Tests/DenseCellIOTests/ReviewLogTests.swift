@@ -1,5 +1,5 @@
 import XCTest
-import DenseCellCore
+@testable import DenseCellCore
 @testable import DenseCellIO
 
 final class ReviewLogTests: XCTestCase {

@@ -78,7 +78,7 @@ public struct BitmapFont: Sendable {
     }
 
     /// Whether the font draws `c` itself (others are drawn as `?`).
-    public func hasGlyph(_ c: Unicode.Scalar) -> Bool { glyphs[c.value] != nil }
+    func hasGlyph(_ c: Unicode.Scalar) -> Bool { glyphs[c.value] != nil }
 
     /// Height of a line of text at `scale`.
     func lineHeight(scale: Int = 1) -> Int { rows * scale }

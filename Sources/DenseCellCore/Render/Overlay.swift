@@ -13,7 +13,7 @@ public enum Overlay {
     }
 
     /// Every how many values `displayRange` samples: about 262,144 samples in all.
-    public static func displaySampleStride(count: Int) -> Int { max(1, count / 262_144) }
+    static func displaySampleStride(count: Int) -> Int { max(1, count / 262_144) }
 
     /// The 0.5 % and 99.5 % percentiles of the sampled values (every `displaySampleStride`-th
     /// value, from the first), as `displayRange` finds them.

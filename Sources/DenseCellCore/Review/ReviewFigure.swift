@@ -17,7 +17,7 @@ public struct ReviewFigure: Sendable, Equatable {
     public var fileName: String
 
     /// Image pixels shown around a flag, and the least shown around a region.
-    public static let cropSize = 128
+    static let cropSize = 128
     /// Margin around a region's box.
     public static let margin = 24
 

@@ -149,5 +149,5 @@ public struct ReviewState: Sendable, Equatable {
     }
 
     /// The last decision still in force (what `u` undoes).
-    public var lastDecision: ReviewRecord? { items.last { $0.kind == .decision } }
+    var lastDecision: ReviewRecord? { items.last { $0.kind == .decision } }
 }

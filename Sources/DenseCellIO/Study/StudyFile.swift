@@ -7,7 +7,7 @@ import Foundation
 /// that knows its dataset names and attributes.
 public enum StudyFile {
     /// The image dataset.
-    public static let imageDataset = "/image"
+    static let imageDataset = "/image"
     /// The group of label sources.
     static let labelsGroup = "/labels/"
     /// The group of probability sources.
