@@ -1,7 +1,8 @@
 # densecell — the two commands a newcomer needs are `make demo` and `make test`.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEBIAN_PACKAGES := libncursesw5-dev libpng-dev libhdf5-dev libtiff-dev libdnnl-dev libchafa-dev libglib2.0-dev libsixel-dev tmux hdf5-tools ncurses-term libsixel-bin slurm-wlm munge
+DEBIAN_PACKAGES := libncursesw5-dev libpng-dev libhdf5-dev libtiff-dev libdnnl-dev libchafa-dev libglib2.0-dev libsixel-dev tmux hdf5-tools ncurses-term libsixel-bin slurm-wlm munge \
+  liblzf-dev libzstd-dev hdf5-filter-plugin hdf5-filter-plugin-blosc-serial bitshuffle
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= densecell-demo
 

@@ -15,7 +15,7 @@ let package = Package(
     ],
     targets: [
         // Thin C shims over the system libraries (macros exported as functions).
-        .target(name: "CHDF5", linkerSettings: [.linkedLibrary("hdf5_serial"), .linkedLibrary("z")]),
+        .target(name: "CHDF5", linkerSettings: [.linkedLibrary("hdf5_serial"), .linkedLibrary("z"), .linkedLibrary("lzf"), .linkedLibrary("zstd")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
         .target(name: "CNcurses", linkerSettings: [.linkedLibrary("ncursesw")]),

@@ -39,6 +39,35 @@ public struct DatasetInfo: Sendable {
     public var chunks: [Int]?
     /// The filters in pipeline order, e.g. `shuffle`, `gzip 1`.
     public var filters: [String]
+    /// The filters' HDF5 ids, in the same order.
+    var filterIDs: [Int] = []
+}
+
+/// The HDF5 filters the field's files use, by registered id: what to call them, and where a
+/// reader gets the ones HDF5 does not build in (see docs/ARCHITECTURE.md, "HDF5 filters").
+enum HDF5Filters {
+    static let known: [Int: (name: String, package: String?)] = [
+        1: ("gzip", nil), 2: ("shuffle", nil), 3: ("fletcher32", nil), 4: ("szip", "libhdf5 built with szip"),
+        5: ("nbit", nil), 6: ("scaleoffset", nil),
+        307: ("bzip2", "hdf5-filter-plugin"),
+        32000: ("lzf", nil),   // registered by densecell on liblzf
+        32001: ("blosc", "hdf5-filter-plugin-blosc-serial"),
+        32004: ("lz4", "hdf5-filter-plugin"),
+        32008: ("bitshuffle", "bitshuffle"),
+        32013: ("zfp", "hdf5-filter-plugin-zfp-serial"),
+        32015: ("zstd", nil),  // registered by densecell on libzstd
+        32017: ("sz", nil),
+    ]
+
+    /// `blosc`, `filter 32099`.
+    static func name(_ id: Int) -> String { known[id]?.name ?? "filter \(id)" }
+
+    /// The first filter of `ids` HDF5 cannot apply here, with what would provide it.
+    static func missing(_ ids: [Int]) -> String? {
+        guard let id = ids.first(where: { dc_h5_filter_available(Int32($0)) == 0 }) else { return nil }
+        let remedy = known[id]?.package.map { " (Debian's \($0) provides it)" } ?? " (no Debian package provides it)"
+        return "uses HDF5 filter \(id) (\(name(id))), not available here\(remedy)"
+    }
 }
 
 /// Serialises calls into the HDF5 library. Taking it also silences HDF5's error printing for the
@@ -50,6 +79,8 @@ final class HDF5Lock: @unchecked Sendable {
     func lock() {
         mutex.lock()
         dc_h5_quiet()
+        // Once per process, before anything is read: LZF and zstd are decoded by densecell itself.
+        _ = dc_h5_register_filters()
     }
     func unlock() { mutex.unlock() }
 }
@@ -240,7 +271,7 @@ public final class HDF5File: @unchecked Sendable {
             H5Pget_chunk(plist, Int32(rank), &c)
             chunks = c.prefix(rank).map { Int($0) }
         }
-        var filters: [String] = []
+        var filters: [String] = [], filterIDs: [Int] = []
         for i in 0..<max(0, H5Pget_nfilters(plist)) {
             var flags: UInt32 = 0, nelmts: Int = 4, config: UInt32 = 0
             var cd = [UInt32](repeating: 0, count: 4)
@@ -248,10 +279,11 @@ public final class HDF5File: @unchecked Sendable {
             let f = H5Pget_filter2(plist, UInt32(i), &flags, &nelmts, &cd, 64, &buf, &config)
             if f == H5Z_FILTER_DEFLATE { filters.append("gzip \(cd[0])") }
             else if f == H5Z_FILTER_SHUFFLE { filters.append("shuffle") }
-            else { filters.append(String(cString: buf).isEmpty ? "filter \(f)" : String(cString: buf)) }
+            else { filters.append(HDF5Filters.name(Int(f))) }
+            filterIDs.append(Int(f))
         }
         return DatasetInfo(name: Self.normalize(name), dims: dims.map { Int($0) }, typeName: typeName,
-                           scalarType: scalar, chunks: chunks, filters: filters)
+                           scalarType: scalar, chunks: chunks, filters: filters, filterIDs: filterIDs)
     }
 
     /// The file type's name and the type densecell reads it as: narrow integers as int32,
@@ -346,6 +378,10 @@ public final class HDF5File: @unchecked Sendable {
                           "value \(String(cString: refused)) (\(info.typeName)) does not fit in \(type.rawValue)")
         }
         if status < 0 {
+            // A filter HDF5 cannot load is not corruption: name it, and where it comes from.
+            if let missing = HDF5Filters.missing(info.filterIDs) {
+                throw IOError(.unsupportedType, file: path, dataset: info.name, missing)
+            }
             throw IOError(.corrupt, file: path, dataset: info.name, "read failed: truncated or corrupt data")
         }
         return out

@@ -24,11 +24,12 @@ enum CLI {
     final class Marker {}
 
     @discardableResult
-    static func run(_ arguments: [String], cwd: String? = nil) throws -> CLIResult {
+    static func run(_ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> CLIResult {
         let p = Process()
         p.executableURL = binary
         p.arguments = arguments
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

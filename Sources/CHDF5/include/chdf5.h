@@ -47,4 +47,11 @@ int dc_h5_read_chunk(hid_t dataset, const hsize_t *offset, unsigned int *skipped
 /* Inflates the zlib stream `source` into `target` until `wanted` bytes are out (or the stream
    ends), so only the front of a chunk is decompressed. Returns the bytes produced, or -1. */
 long long dc_inflate_front(const void *source, size_t source_bytes, void *target, size_t wanted);
+
+/* Registers the HDF5 filters densecell decodes itself (LZF on liblzf, zstd on libzstd); once per
+   process, before the first read. Returns 0, or -1 when HDF5 refused one. */
+int dc_h5_register_filters(void);
+
+/* Whether HDF5 can apply filter `filter` (registered, built in, or loaded as a plugin now). */
+int dc_h5_filter_available(int filter);
 #endif
