@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 DEBIAN_PACKAGES := libncursesw5-dev libpng-dev libhdf5-dev libtiff-dev libdnnl-dev libchafa-dev libglib2.0-dev libsixel-dev tmux hdf5-tools ncurses-term libsixel-bin slurm-wlm munge \
-  liblzf-dev libzstd-dev hdf5-filter-plugin hdf5-filter-plugin-blosc-serial bitshuffle
+  liblzf-dev libzstd-dev liblz4-dev libblosc-dev libbz2-dev liblzma-dev zlib1g-dev hdf5-filter-plugin hdf5-filter-plugin-blosc-serial bitshuffle
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= densecell-demo
 

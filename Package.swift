@@ -15,6 +15,9 @@ let package = Package(
     ],
     targets: [
         // Thin C shims over the system libraries (macros exported as functions).
+        // The chunk codecs of Zarr and N5 (zlib/gzip, zstd, lz4, blosc, bzip2, xz).
+        .target(name: "CCodecs", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd"), .linkedLibrary("lz4"),
+                                                  .linkedLibrary("blosc"), .linkedLibrary("bz2"), .linkedLibrary("lzma")]),
         .target(name: "CHDF5", linkerSettings: [.linkedLibrary("hdf5_serial"), .linkedLibrary("z"), .linkedLibrary("lzf"), .linkedLibrary("zstd")]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
@@ -28,7 +31,7 @@ let package = Package(
         .target(name: "DenseCellCore"),
         // Shipped files (bitmap font, demo models), reached through Assets.url(_:).
         .target(name: "DenseCellAssets", path: "Assets", resources: [.copy("font"), .copy("models")]),
-        .target(name: "DenseCellIO", dependencies: ["DenseCellCore", "DenseCellAssets", "CHDF5", "CPNG", "CTIFF"]),
+        .target(name: "DenseCellIO", dependencies: ["DenseCellCore", "DenseCellAssets", "CHDF5", "CCodecs", "CPNG", "CTIFF"]),
         // The engine's inner loops run without bounds checks in release builds only; debug and
         // test builds keep every check.
         .target(name: "DenseCellEngine", dependencies: ["DenseCellCore", "DenseCellIO", "CDNNL"],
@@ -53,7 +56,7 @@ let package = Package(
         .testTarget(name: "DenseCellCLITests", dependencies: ["DenseCellIO", "DenseCellCore", "TestSupport"],
                     exclude: ["pty-terminal.py"]),   // run by path: a scripted terminal for the graphics tests
         // Each C library links and answers a real call, so a missing one fails loudly.
-        .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "CPNG", "CTIFF", "CNcurses", "CDNNL", "CChafa", "CSixel"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CHDF5", "CCodecs", "CPNG", "CTIFF", "CNcurses", "CDNNL", "CChafa", "CSixel"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -198,7 +198,7 @@ struct ReportDocument {
             sourceRows.append(Markup.element("tr", [], Markup.text("td", [], name) + cell(source.role.rawValue, numeric: false)
                                              + cell(region, numeric: false) + voxels + cell(shown ? "yes" : "no", numeric: false)))
         }
-        for name in study.probabilities.map(\.name) {
+        for name in study.probabilityNames {
             let swept = plan.probabilities.contains { $0.name == name }
             sourceRows.append(Markup.element("tr", [], Markup.text("td", [], name) + cell("probabilities", numeric: false)
                                              + cell("—", numeric: false) + cell("—")
@@ -278,7 +278,7 @@ struct ReportDocument {
     func sweepSection() -> String {
         var html = Markup.text("h2", [("id", "binary")], "5 Binary test")
         guard !plan.probabilities.isEmpty else {
-            let why = study.probabilities.map(\.name).isEmpty ? "The study holds no class probabilities (/probabilities)."
+            let why = study.probabilityNames.isEmpty ? "The study holds no class probabilities (/probabilities)."
                                                       : "No truth source is among the compared sources."
             return Markup.element("section", [], html + Markup.text("p", [], why + " The binary threshold test needs both."))
         }

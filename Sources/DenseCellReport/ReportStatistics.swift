@@ -66,12 +66,7 @@ struct ReportStatistics: Sendable {
         if let truth = plan.truth, !plan.probabilities.isEmpty, !needed.contains(truth) { needed.append(truth) }
         var sources = [String: StudyLabels]()
         for name in needed { sources[name] = try study.source(name) }
-        let probabilities = try plan.probabilities.map { (p: (name: String, labels: String?)) throws(IOError) -> StudyProbabilities in
-            guard let found = study.probabilities.first(where: { $0.name == p.name }) else {
-                throw IOError(.missingDataset, file: study.subject, dataset: "/probabilities/" + p.name, "no such probability source")
-            }
-            return found
-        }
+        let probabilities = try plan.probabilities.map { (p: (name: String, labels: String?)) throws(IOError) in try study.probabilities(p.name) }
         guard let image = study.image else { preconditionFailure("a report's study has an image") }
 
         var confusion = [[String]: ConfusionMatrix]()

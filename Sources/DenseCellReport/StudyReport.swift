@@ -124,7 +124,7 @@ public enum StudyReport {
         }
         if pairs.isEmpty { pairs = sources.dropFirst().map { [sources[0], $0] } }
         let truth = try sources.first { try study.source($0).role == .truth }
-        let probabilities = truth == nil ? [] : study.probabilities.map(\.name).map { (name: $0, labels: available.contains($0) ? $0 : nil) }
+        let probabilities = truth == nil ? [] : study.probabilityNames.map { (name: $0, labels: available.contains($0) ? $0 : nil) }
         return ReportPlan(sources: sources, pairs: pairs, truth: truth, probabilities: probabilities, slices: options.slices)
     }
 

@@ -142,7 +142,8 @@ public final class ViewerSession {
         DispatchQueue.global(qos: .userInitiated).async {
             do {
                 var finder = DisagreementRegionFinder(shape: shape, rule: rule, minVoxels: ViewerSession.regionMinVoxels)
-                let pass = try SlabPass(readers.map { ($0, .labels) } + masks.map { ($0, .mask) }, classCount: classes)
+                let pass = try SlabPass(readers.map { ($0, .labels) } + masks.map { ($0, .mask) }, classCount: classes,
+                                        extraBytesPerVoxel: DisagreementRegionFinder.bytesPerVoxel)
                 try pass.run { slab in
                     finder.add(a: slab.labels(readers[0]), b: slab.labels(readers[1]), masks: slab.masks(masks), z0: slab.z.lowerBound)
                 }

@@ -7,12 +7,14 @@ import Foundation
 enum LabelReferences {
     /// `NAME=REF` pairs, each NAME usable as a pane name.
     static func parse(_ arguments: [String]) throws -> [(name: String, reference: String)] {
-        try arguments.map { text in
+        var seen = Set<String>()
+        return try arguments.map { text in
             guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
                 throw UsageError("--labels \(text): expected NAME=REF, e.g. truth=labels.tif")
             }
             let name = String(text[..<eq])
             guard (try? Pane.parse(name)) == .labels(name) else { throw UsageError("--labels \(text): \"\(name)\" cannot name a label source") }
+            guard seen.insert(name).inserted else { throw UsageError("--labels \(text): \"\(name)\" is given twice") }
             return (name, String(text[text.index(after: eq)...]))
         }
     }

@@ -94,6 +94,18 @@ final class ReviewCLITests: XCTestCase {
         XCTAssertEqual(undecided.reduce(0) { $0 + Int($1) }, expectedUndecided)
     }
 
+    func testConsensusCanBeWrittenIntoTheStudyItReads() throws {
+        // `--out` names the study itself: its datasets are added in one short write at the end,
+        // after every reader of it was let go (HDF5 refuses to open a file read-write that is open).
+        let copy = dir + "/self.h5"
+        try FileManager.default.copyItem(atPath: study, toPath: copy)
+        let r = try CLI.run(["consensus", copy, "--vote", "truth,annotator-1,annotator-2", "--out", copy, "--name", "vote"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let t = try labels(copy, "truth"), a = try labels(copy, "annotator-1"), v = try labels(copy, "vote")
+        for i in 0..<v.count where t[i] == a[i] { XCTAssertEqual(v[i], t[i]) }
+        XCTAssertEqual(try labels(copy, "truth"), try labels(study, "truth"), "the sources are untouched")
+    }
+
     func testVoteIsTheVoxelwiseMajority() throws {
         let out = dir + "/vote.h5"
         let r = try CLI.run(["consensus", study, "--vote", "truth,annotator-1,annotator-2", "--out", out, "--name", "vote"])

@@ -86,6 +86,10 @@ public struct DisagreementRegionFinder {
     /// Smallest region kept; smaller ones are dropped as noise.
     public let minVoxels: Int
 
+    /// What `add` holds per voxel of a slab besides the slab itself (a component label and the
+    /// combined mask), for sizing slabs.
+    public static let bytesPerVoxel = MemoryLayout<Int32>.size + 1
+
     private let disagree: [Bool]
     private var nextZ = 0
     /// Handle of the component of each voxel of the last plane fed, or -1.

@@ -3,7 +3,9 @@ import Foundation
 
 /// Writes consensus labels into a study file (see docs/ARCHITECTURE.md, Review): A with the
 /// review's decisions applied, or the voxelwise majority of several sources — streamed slab by
-/// slab through the study writer, so a new file appears complete or not at all.
+/// slab through a study writer, so a new file appears complete or not at all. The writer comes
+/// back uncommitted: the caller lets go of the study it read (which may be the output) and then
+/// commits.
 public enum ConsensusWriter {
     /// What writing consensus labels from decisions did.
     public struct Summary: Sendable, Equatable {
@@ -32,7 +34,7 @@ public enum ConsensusWriter {
     ///   since the review), or an ensemble decision has no ensemble source.
     public static func fromDecisions(_ disagreement: PairDisagreement, regions: [DisagreementRegion], review: ReviewState,
                                      study: OpenedStudy, ensemble: String = "ensemble", out: String, name: String,
-                                     progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> Summary {
+                                     progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> (Summary, StudyWriter) {
         let pair = disagreement.pair, classes = disagreement.rule.classes
         let decisions = review.decisions(pair: pair)
         let byID = Dictionary(uniqueKeysWithValues: regions.map { ($0.id, $0) })
@@ -62,36 +64,37 @@ public enum ConsensusWriter {
         }
         var summary = Summary(decidedRegions: decided, totalRegions: regions.count, changedVoxels: 0, undecidedVoxels: 0)
         let a = disagreement.a.labels
-        try write(reading: [a], classCount: classes, out: out, name: name, progress: progress) { slab in
+        let writer = try write(reading: [a], classCount: classes, out: out, name: name, progress: progress) { slab in
             var labels = slab.labels(a)
             var undecided = Volume<UInt8>(shape: labels.shape, repeating: 0)
             summary.changedVoxels += Consensus.apply(patches, to: &labels, undecided: &undecided, z0: slab.z.lowerBound)
             summary.undecidedVoxels += undecided.data.reduce(0) { $0 + Int($1) }
             return (labels, undecided)
         }
-        return summary
+        return (summary, writer)
     }
 
     /// Writes the voxelwise majority of three or more sources of a study.
-    /// - Returns: the number of tied (undecided) voxels.
+    /// - Returns: the number of tied (undecided) voxels, and the writer to commit.
     public static func vote(_ study: OpenedStudy, sources names: [String], out: String, name: String,
-                            progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> Int {
+                            progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> (Int, StudyWriter) {
         let sources = try names.map { (n: String) throws(IOError) in try study.source(n).labels }
         var ties = 0
-        try write(reading: sources, classCount: study.schema.count, out: out, name: name, progress: progress) { slab in
+        let writer = try write(reading: sources, classCount: study.schema.count, out: out, name: name, progress: progress) { slab in
             let (labels, undecided) = Consensus.vote(sources.map(slab.labels))
             ties += undecided.data.reduce(0) { $0 + Int($1) }
             return (labels, undecided)
         }
-        return ties
+        return (ties, writer)
     }
 
     /// Streams labels and an undecided mask made from slabs of `sources` into `/labels/NAME` and
     /// `/masks/NAME-undecided` through the study writer: a new file appears complete or not at
-    /// all; an existing one gets both datasets (replacing earlier ones of the name) at the end.
+    /// all; an existing one gets both datasets (replacing earlier ones of the name) when the
+    /// returned writer is committed.
     static func write(reading sources: [VolumeSource], classCount: Int, out: String, name: String,
                       progress: ((Int, Int) -> Void)?,
-                      slab make: (SlabPass.Slab) throws(IOError) -> (Volume<UInt8>, Volume<UInt8>)) throws(IOError) {
+                      slab make: (SlabPass.Slab) throws(IOError) -> (Volume<UInt8>, Volume<UInt8>)) throws(IOError) -> StudyWriter {
         // Per voxel besides the sources: the labels made and the undecided mask.
         let pass = try SlabPass(sources.map { ($0, .labels) }, classCount: classCount, extraBytesPerVoxel: 2)
         let writer = try StudyWriter(path: out, shape: pass.shape, existing: .addTo)
@@ -105,6 +108,6 @@ public enum ConsensusWriter {
             try writer.writeMask(maskName, box: box, undecided.data)
         }
         try writer.setAttribute(StudyFile.labelsDataset(name), "undecided", .string("/masks/" + maskName))
-        try writer.commit()
+        return writer
     }
 }

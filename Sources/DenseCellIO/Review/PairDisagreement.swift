@@ -35,11 +35,12 @@ public struct PairDisagreement {
     /// - Parameters:
     ///   - cancel: stops the search between slabs (the result is then nil).
     ///   - progress: called with (planes done, planes) after each slab.
-    public func regions(cancel: CancelToken? = nil, progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> [DisagreementRegion]? {
+    public func regions(until cancel: CancelToken, progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> [DisagreementRegion]? {
         var finder = DisagreementRegionFinder(shape: shape, rule: rule, minVoxels: minVoxels)
         let masks = a.masks + b.masks
         let pass = try SlabPass([(a.labels, .labels), (b.labels, .labels)] + masks.map { ($0, .mask) },
-                                classCount: rule.classes, cancel: cancel)
+                                classCount: rule.classes,
+                                extraBytesPerVoxel: DisagreementRegionFinder.bytesPerVoxel, cancel: cancel)
         let finished = try pass.run(progress: progress ?? { _, _ in }) { slab in
             finder.add(a: slab.labels(a.labels), b: slab.labels(b.labels), masks: slab.masks(masks), z0: slab.z.lowerBound)
         }
@@ -48,7 +49,7 @@ public struct PairDisagreement {
 
     /// The pair's disagreement regions, largest first (a search that cannot be cancelled).
     public func regions(progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> [DisagreementRegion] {
-        try regions(cancel: nil, progress: progress)!
+        try regions(until: CancelToken(), progress: progress)!
     }
 
     /// The voxels of one region (1 inside), shaped like its box.

@@ -46,9 +46,9 @@ public enum ReadBudget {
     }
 }
 
-/// One streaming pass over opened volumes of one shape, z-slab by z-slab in bounded memory — the
-/// only loop that reads volumes slab by slab (metrics, reports, `info`, normalization, the gray
-/// window, region search, consensus, copying; see docs/ARCHITECTURE.md, "Streaming passes").
+/// One streaming pass over opened volumes of one shape, z-slab by z-slab in bounded memory: the
+/// loop behind metrics, reports, `info`, normalization, the gray window, region search, consensus
+/// and copying (see docs/ARCHITECTURE.md, "Streaming passes").
 /// Each distinct source is read once per slab however many inputs name it (sources are told apart
 /// by their reference, so a mask shared by several label sources is read once); the next slab is
 /// read on another thread while the current one is used, so a pass holds two slabs at most.

@@ -66,7 +66,7 @@ public struct StudyProbabilities {
 /// A study opened for reading: the image, the label sources with their roles and masks, the
 /// probability sources, the resolution and the schema — every reader opened, nothing read until a
 /// box is asked for (see docs/ARCHITECTURE.md, "Opening a study"). Every command, the report and
-/// the viewer open what they read through `open(study:image:labels:schema:select:)`.
+/// the viewer open what they read through `open(study:image:labels:schema:select:needsImage:)`.
 public final class OpenedStudy {
     /// The study file, when one was given.
     public let path: String?
@@ -81,8 +81,9 @@ public final class OpenedStudy {
     public let labels: [StudyLabels]
     /// Every label source the study and the `--labels` references offer, ordered by role.
     public let available: [String]
-    /// The study file's probability sources, in file order.
-    public let probabilities: [StudyProbabilities]
+    /// The names of the study file's probability sources, in file order.
+    public let probabilityNames: [String]
+    private let file: HDF5File?
     /// The (z, y, x) shape every volume of the study shares.
     public let shape: Shape3
     private let opener: (String) throws(IOError) -> StudyLabels
@@ -90,14 +91,14 @@ public final class OpenedStudy {
     /// The path errors about the study name: the study file, else the image.
     public var subject: String { path ?? image?.reference.path ?? "" }
 
-    /// The label source called `name`, among those opened.
-    public func labels(named name: String) -> StudyLabels? { labels.first { $0.name == name } }
+    /// The label source called `name`, among those selected when the study was opened.
+    public func selected(_ name: String) -> StudyLabels? { labels.first { $0.name == name } }
 
     /// Any label source the study offers, opened now if it was not selected.
     ///
     /// - Throws: `IOError` naming the sources there are when there is no such source.
     public func source(_ name: String) throws(IOError) -> StudyLabels {
-        if let s = labels(named: name) { return s }
+        if let s = selected(name) { return s }
         return try opener(name)
     }
 
@@ -110,7 +111,8 @@ public final class OpenedStudy {
     ///   - labels: `(name, reference)` label sources added to the study's (replacing one of the
     ///     same name).
     ///   - schema: labels are checked against it as they are read.
-    ///   - select: the label sources wanted, in this order (nil: all of them, by role).
+    ///   - select: the label sources opened now, in this order (nil: all of them, by role; [] none —
+    ///     `source(_:)` opens any by name later).
     ///   - needsImage: whether a study without an image is refused (else its shape comes from its
     ///     first label source).
     /// - Throws: `IOError` naming the file and dataset: a missing file or dataset, a source or mask
@@ -140,8 +142,8 @@ public final class OpenedStudy {
             (name: r.name, ref: try VolumeReference.parse(r.reference))
         }
         let inStudy = (file.map(StudyFile.labelNames) ?? []).filter { n in !referenced.contains { $0.name == n } }
-        let roles = Dictionary(uniqueKeysWithValues: inStudy.map { n in (n, StudyFile.LabelAttributes(file!, dataset: StudyFile.labelsDataset(n), name: n).role) }
-                               + referenced.map { ($0.name, SourceRole(guessingFrom: $0.name)) })
+        let roles = Dictionary(inStudy.map { n in (n, StudyFile.LabelAttributes(file!, dataset: StudyFile.labelsDataset(n), name: n).role) }
+                               + referenced.map { ($0.name, SourceRole(guessingFrom: $0.name)) }) { first, _ in first }
         let available = SourceRole.ordered(inStudy + referenced.map(\.name)) { roles[$0]! }
 
         let shape: Shape3
@@ -165,7 +167,10 @@ public final class OpenedStudy {
                 source = StudyLabels(name: name, role: attributes.role, labels: labels,
                                      mask: try attributes.openMask(file, matching: shape, of: dataset))
             } else if let ref = referenced.first(where: { $0.name == name })?.ref {
-                source = StudyLabels(name: name, role: SourceRole(guessingFrom: name), labels: try VolumeReader.open(ref))
+                // The name the user gave says the role; the dataset's own mask still applies.
+                var opened = try StudyLabels.open(ref, name: name)
+                opened.role = SourceRole(guessingFrom: name)
+                source = opened
                 guard source.labels.shape == shape else {
                     throw IOError(.badShape, file: ref.path, dataset: ref.dataset,
                                   "labels \(name) have shape \(source.labels.shape) but the image is \(shape)")
@@ -179,18 +184,11 @@ public final class OpenedStudy {
         var opened: [StudyLabels] = []
         for name in select ?? available where !opened.contains(where: { $0.name == name }) { opened.append(try opener(name)) }
 
-        var probabilities: [StudyProbabilities] = []
-        for dataset in file?.datasetNames() ?? [] where dataset.hasPrefix(StudyFile.probabilitiesGroup) {
-            let d = try HDF5Dataset(file: file!, name: dataset)
-            let dims = d.info.dims
-            guard dims.count == 4, dims[0] >= 2, Shape3(dims[1], dims[2], dims[3]) == shape else {
-                throw IOError(.badShape, file: file!.path, dataset: dataset,
-                              "shape \(dims.map(String.init).joined(separator: "×")) is not (classes ≥ 2, \(shape.z), \(shape.y), \(shape.x))")
-            }
-            probabilities.append(StudyProbabilities(name: String(dataset.dropFirst(StudyFile.probabilitiesGroup.count)), dataset: d))
-        }
+        let probabilityNames = (file?.datasetNames() ?? []).filter { $0.hasPrefix(StudyFile.probabilitiesGroup) }
+            .map { String($0.dropFirst(StudyFile.probabilitiesGroup.count)) }
         return OpenedStudy(path: study, image: imageSource, resolutionNM: resolution?.count == 3 ? resolution : nil, schema: schema,
-                           labels: opened, available: available, probabilities: probabilities, shape: shape, opener: opener)
+                           labels: opened, available: available, probabilityNames: probabilityNames, file: file, shape: shape,
+                           opener: opener)
     }
 
     /// A study of an image and label sources opened elsewhere (volumes built in code, tests).
@@ -205,7 +203,7 @@ public final class OpenedStudy {
         }
         let names = labels.map(\.name)
         self.path = nil; self.image = image; self.resolutionNM = resolutionNM; self.schema = schema
-        self.labels = labels; self.available = names; self.probabilities = []; self.shape = image.shape
+        self.labels = labels; self.available = names; self.probabilityNames = []; self.file = nil; self.shape = image.shape
         self.opener = { (name: String) throws(IOError) -> StudyLabels in
             throw IOError(.missingDataset, file: image.reference.path,
                           "no label source \"\(name)\" (the study has: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
@@ -213,10 +211,28 @@ public final class OpenedStudy {
     }
 
     private init(path: String?, image: VolumeSource?, resolutionNM: [Double]?, schema: LabelSchema, labels: [StudyLabels],
-                 available: [String], probabilities: [StudyProbabilities], shape: Shape3,
+                 available: [String], probabilityNames: [String], file: HDF5File?, shape: Shape3,
                  opener: @escaping (String) throws(IOError) -> StudyLabels) {
         self.path = path; self.image = image; self.resolutionNM = resolutionNM; self.schema = schema; self.labels = labels
-        self.available = available; self.probabilities = probabilities; self.shape = shape; self.opener = opener
+        self.available = available; self.probabilityNames = probabilityNames; self.file = file; self.shape = shape; self.opener = opener
+    }
+
+    /// A probability source of the study file, opened and checked: (classes ≥ 2, z, y, x) of the
+    /// study's shape.
+    ///
+    /// - Throws: `IOError` naming the dataset when there is no such source or its shape is wrong.
+    public func probabilities(_ name: String) throws(IOError) -> StudyProbabilities {
+        let dataset = StudyFile.probabilitiesGroup + name
+        guard let file, probabilityNames.contains(name) else {
+            throw IOError(.missingDataset, file: subject, dataset: dataset, "no such probability source")
+        }
+        let d = try HDF5Dataset(file: file, name: dataset)
+        let dims = d.info.dims
+        guard dims.count == 4, dims[0] >= 2, Shape3(dims[1], dims[2], dims[3]) == shape else {
+            throw IOError(.badShape, file: file.path, dataset: dataset,
+                          "shape \(dims.map(String.init).joined(separator: "×")) is not (classes ≥ 2, \(shape.z), \(shape.y), \(shape.x))")
+        }
+        return StudyProbabilities(name: name, dataset: d)
     }
 
     /// Opens an image reference: `PATH:DATASET`, a TIFF stack, a PNG directory, or a study file

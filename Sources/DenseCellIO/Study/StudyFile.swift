@@ -66,7 +66,8 @@ public enum StudyFile {
         let names = labelNames(try HDF5File(path: path))
         let opened = try OpenedStudy.open(study: path, schema: schema, select: names)
         var study = try opened.slices(0..<opened.shape.z)
-        for p in opened.probabilities {
+        for name in opened.probabilityNames {
+            let p = try opened.probabilities(name)
             var data: [Float] = []
             for c in 0..<p.classes { data += try p.channel(c, z: 0..<opened.shape.z).data }
             study.probabilities.append(ProbabilitySource(name: p.name, classes: p.classes, shape: opened.shape, data: data))

@@ -54,16 +54,23 @@ struct ConsensusCommand: ParsableCommand {
     }
 
     func run() throws {
+        let (writer, message) = try write()
+        // The study read (possibly `--out` itself) is closed now: the short write into it can open it.
+        try writer.commit()
+        print(message)
+    }
+
+    /// Computes the consensus into an uncommitted writer; every reader of the study is let go on return.
+    func write() throws -> (StudyWriter, String) {
         let schema = try schemaOption.load()
         let opened = try OpenedStudy.open(study: study, schema: schema, select: [], needsImage: false)
         if let vote {
             let names = vote.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard names.count >= 3 else { throw UsageError("--vote \(vote): give three or more sources") }
             let bar = ProgressBar("vote", total: opened.shape.z, unit: "slices")
-            let ties = try ConsensusWriter.vote(opened, sources: names, out: out, name: name) { done, _ in bar.update(done) }
+            let (ties, writer) = try ConsensusWriter.vote(opened, sources: names, out: out, name: name) { done, _ in bar.update(done) }
             bar.finish()
-            print("\(out):/labels/\(name) = majority of \(names.joined(separator: ", ")); \(ties) tied voxels undecided")
-            return
+            return (writer, "\(out):/labels/\(name) = majority of \(names.joined(separator: ", ")); \(ties) tied voxels undecided")
         }
         let names = try parsePair(pair!)
         let session = try PairDisagreement(opened, pair: names, allClasses: allClasses, minVoxels: minVoxels)
@@ -74,11 +81,9 @@ struct ConsensusCommand: ParsableCommand {
         let regions = try session.regions { done, _ in find.update(done) }
         find.finish()
         let write = ProgressBar("consensus", total: session.shape.z, unit: "slices")
-        let s = try ConsensusWriter.fromDecisions(session, regions: regions, review: ReviewState(records: contents.records),
-                                                  study: opened, out: out, name: name) { done, _ in
-            write.update(done)
-        }
+        let (s, writer) = try ConsensusWriter.fromDecisions(session, regions: regions, review: ReviewState(records: contents.records),
+                                                            study: opened, out: out, name: name) { done, _ in write.update(done) }
         write.finish()
-        print("\(out):/labels/\(name): \(s.decidedRegions)/\(s.totalRegions) regions decided, \(s.changedVoxels) voxels changed from \(names.0), \(s.undecidedVoxels) voxels undecided")
+        return (writer, "\(out):/labels/\(name): \(s.decidedRegions)/\(s.totalRegions) regions decided, \(s.changedVoxels) voxels changed from \(names.0), \(s.undecidedVoxels) voxels undecided")
     }
 }
