@@ -140,6 +140,23 @@ final class SegmentCLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: other)), before)
     }
 
+    /// A window whose activations cannot fit in memory is a one-line usage error, not a crash.
+    func testAWindowTooLargeForMemoryIsRefusedInOneLine() throws {
+        let input = dir + "/in.h5"
+        _ = try makeStudy(input, shape: Shape3(3, 16, 16))
+        let models = try makeModels(1)
+        let out = dir + "/never.h5"
+        // y and x shrink to the image; the depth is kept, and a hundred million slices fit nowhere.
+        for command in [["segment", input, "--models", models, "--out", out, "--window", "100000000x16x16"],
+                        ["bench", "--width", "8", "--window", "100000000x32x32", "--seconds", "0.1"]] {
+            let r = try run(command)
+            XCTAssertEqual(r.status, 2, "\(command): \(r.err)")
+            XCTAssertTrue(r.err.hasPrefix("densecell: window 100000000×") && r.err.contains("activations need"), r.err)
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
     func testHelpHasExamplesAndBenchPrintsJSON() throws {
         for command in [["segment"], ["bench"], ["model", "init"]] {
             let r = try run(command + ["--help"])

@@ -169,9 +169,7 @@ public final class Ensemble: @unchecked Sendable {
                                  block: Range<Int>? = nil, wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,
                                  progress: ((InferenceProgress) -> Void)?, profile: PhaseProfile? = nil) throws {
-        guard options.window.y % 4 == 0, options.window.x % 4 == 0, options.window.z >= 1 else {
-            throw EngineError(.badInput, "window \(options.window): y and x must be multiples of 4")
-        }
+        try Architecture.checkWindow(options.window)
         guard Box3(shape: volume).contains(roi), roi.shape.count > 0 else {
             throw EngineError(.badInput, "region of interest \(roi) is outside the volume \(volume)")
         }
@@ -181,10 +179,14 @@ public final class Ensemble: @unchecked Sendable {
         if let block, block.isEmpty || block.lowerBound < roi.z.lowerBound || block.upperBound > roi.z.upperBound {
             throw EngineError(.badInput, "block \(block) is not inside the region's slices \(roi.z)")
         }
+        // Refused before the tiles' buffers or any plan take memory: a window too large would stop the process.
+        let window = Self.effectiveWindow(options.window, volume: volume)
+        let networkBytes = models.map { $0.architecture.activationBytes(window: window, precision: options.precision) }.max()!
+        try WindowMemory.check(networkBytes + TiledInference.bufferBytes(window: window, classes: classes), window: window)
         runLock.lock(); defer { runLock.unlock() }
         let predictors = caches.map { ModelPredictor(cache: $0, precision: options.precision) }
         let tiler = TiledInference(predictors: predictors, volume: volume, roi: roi,
-                                   window: Self.effectiveWindow(options.window, volume: volume), overlap: options.overlap,
+                                   window: window, overlap: options.overlap,
                                    output: block, tta: options.tta, normalization: normalization,
                                    wantProbabilities: wantProbabilities)
         let total = (block?.count ?? roi.z.count) * roi.y.count * roi.x.count

@@ -53,6 +53,10 @@ final class TiledInference {
         classes = predictors[0].classes
     }
 
+    /// Bytes of the window buffers `run` holds: the gathered and flipped input, and the
+    /// probabilities of one run, its flip and the window's sum over runs.
+    static func bufferBytes(window: Shape3, classes: Int) -> Double { Double(window.count) * 4 * Double(2 + 3 * classes) }
+
     /// Per-slice running sums of normalized contributions, (classes, plane) float. Each window adds
     /// p · g / G, where G is the voxel's total weight over all windows: the weights are separable and
     /// the windows a grid, so G = Gz(z) · Gy(y) · Gx(x) is known before any window runs. No weight

@@ -1,3 +1,6 @@
+import DenseCellCore
+import Foundation
+
 /// The 2D–3D "+3×3×3" network for any width: its switches, its graph and its weighted layers.
 /// See docs/ARCHITECTURE.md, "Network graph".
 public struct Architecture: Sendable, Equatable {
@@ -112,4 +115,53 @@ public struct Architecture: Sendable, Equatable {
     public var macsPerOutputVoxel: Double { layers.reduce(0) { $0 + $1.macsPerOutputVoxel } }
     /// The weighted layer called `name` in model files, if the architecture has one.
     public func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
+
+    // MARK: What the network accepts
+
+    /// Widths a network can have: even (the first convolution has w/2 channels) and at least 2.
+    public static func isValidWidth(_ width: Int) -> Bool { width >= 2 && width % 2 == 0 }
+
+    /// Windows the network runs on: at least one slice, y and x multiples of 4 (two 2×2 poolings).
+    public static func isValidWindow(_ window: Shape3) -> Bool { window.z >= 1 && window.y % 4 == 0 && window.x % 4 == 0 }
+
+    /// - Throws: `EngineError(.badInput)` naming `what` when `window` is not an `isValidWindow`.
+    static func checkWindow(_ window: Shape3, what: String = "window") throws(EngineError) {
+        guard isValidWindow(window) else {
+            throw EngineError(.badInput, "\(what) \(window): y and x must be multiples of 4 (two 2×2 poolings)")
+        }
+    }
+
+    /// A lower bound of the bytes one window takes while the network runs: the plain input and
+    /// class probabilities, and the largest step's input and output activations, which must be
+    /// held at once whatever the plan's memory layout.
+    func activationBytes(window: Shape3, precision: Precision) -> Double {
+        let element = precision == .bf16 ? 2.0 : 4.0
+        let nodes = graph.nodes
+        func bytes(_ n: Int) -> Double {
+            let s = nodes[n].scale
+            return Double(nodes[n].channels) * Double(window.z) * Double(window.y >> s) * Double(window.x >> s) * element
+        }
+        let largestStep = nodes.indices.map { n in nodes[n].inputs.reduce(bytes(n)) { $0 + bytes($1) } }.max() ?? 0
+        return Double(window.count) * 4 * Double(1 + classes) + largestStep
+    }
+}
+
+/// Whether a window's working memory fits this machine, asked before any of it is allocated, so
+/// a window too large is refused in one line instead of stopping the process.
+enum WindowMemory {
+    /// - Parameters:
+    ///   - bytes: what the window needs (a lower bound is enough to refuse the hopeless).
+    ///   - available: the memory it may use (default: the machine's physical memory).
+    /// - Throws: `EngineError(.badInput)` saying how much the window needs when it exceeds `available`.
+    static func check(_ bytes: Double, window: Shape3, available: Double = Double(ProcessInfo.processInfo.physicalMemory)) throws(EngineError) {
+        guard bytes <= available else { throw tooLarge(bytes, window: window, available: available) }
+    }
+
+    /// The refusal: `window` (or "the window" when the caller does not know it) needs `bytes`.
+    static func tooLarge(_ bytes: Double, window: Shape3?, available: Double = Double(ProcessInfo.processInfo.physicalMemory)) -> EngineError {
+        EngineError(.badInput, "\(window.map { "window \($0): its" } ?? "the window's") activations need \(gibibytes(bytes)) and do not fit in the "
+                    + "\(gibibytes(available)) of memory here; choose a smaller window")
+    }
+
+    static func gibibytes(_ bytes: Double) -> String { String(format: "%.1f GiB", bytes / Double(1 << 30)) }
 }

@@ -122,7 +122,7 @@ public final class NetworkModel: @unchecked Sendable {
         }
         let architecture = Architecture(width: try int("width"), classes: try int("classes"),
                                         conv333: try int("conv333") != 0, pyramid: try int("pyramid") != 0)
-        guard architecture.width >= 2, architecture.width % 2 == 0, architecture.classes >= 2 else {
+        guard Architecture.isValidWidth(architecture.width), architecture.classes >= 2 else {
             throw EngineError(.badModel, "\(path): width must be even and ≥ 2, classes ≥ 2")
         }
         let names: [String]
