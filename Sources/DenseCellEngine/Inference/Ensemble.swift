@@ -85,13 +85,7 @@ public final class Ensemble: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw IOError(.missingFile, file: path, "cannot read model file")
         }
-        return fnv1a(data)
-    }
-
-    static func fnv1a<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return String(format: "%016llx", h)
+        return FNV1a.hex(data)
     }
 
     /// For models not read from a file: checksum of the weights in layer order.
@@ -102,7 +96,7 @@ public final class Ensemble: @unchecked Sendable {
             let w = model.weights[layer.name]!
             for v in w.kernel + w.bias { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
         }
-        return fnv1a(bytes)
+        return FNV1a.hex(bytes)
     }
 
     /// Segments `image` (or its region of interest) on the calling thread. Normalization statistics
