@@ -109,7 +109,7 @@ public final class Ensemble: @unchecked Sendable {
     ///   - cancel: checked between windows.
     ///   - progress: called after every window and when slices become final.
     /// - Returns: labels (and probabilities) of the region.
-    /// - Throws: `EngineError` (`.cancelled` when cancelled, `.badInput` for a bad window).
+    /// - Throws: `CancelledError` when cancelled, `EngineError` (`.badInput` for a bad window).
     public func segment(_ image: Volume<Float>, roi: Box3? = nil, options: InferenceOptions = InferenceOptions(),
                         wantProbabilities: Bool = false, cancel: CancelToken? = nil,
                         progress: ((InferenceProgress) -> Void)? = nil) throws -> Segmentation {

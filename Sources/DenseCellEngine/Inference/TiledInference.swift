@@ -110,7 +110,7 @@ final class TiledInference {
             }
             for ys in grid.yStarts {
                 for xs in grid.xStarts {
-                    if cancel?.isCancelled == true { throw EngineError.cancelled }
+                    try cancel?.throwIfCancelled()
                     let yIndex = (0..<W.y).map { BoundaryMode.mirror.index(ys + $0, count: volume.y) }
                     let xIndex = (0..<W.x).map { BoundaryMode.mirror.index(xs + $0, count: volume.x) }
                     // Columns read in order (xs + i inside the volume): a plain, vectorized loop there;
@@ -137,7 +137,7 @@ final class TiledInference {
                     var first = true
                     for predictor in predictors {
                         for variant in 0..<variants {
-                            if cancel?.isCancelled == true { throw EngineError.cancelled }
+                            try cancel?.throwIfCancelled()
                             let flipY = variant & 1 != 0, flipX = variant & 2 != 0
                             if variant == 0 {
                                 try input.withUnsafeBufferPointer { i in
