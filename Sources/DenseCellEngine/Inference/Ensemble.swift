@@ -223,7 +223,4 @@ public final class Ensemble: @unchecked Sendable {
         func fit(_ w: Int, _ n: Int) -> Int { min(w, (n + 3) / 4 * 4) }
         return Shape3(window.z, fit(window.y, volume.y), fit(window.x, volume.x))
     }
-
-    /// Frees the compiled plans (activation buffers) until the next run.
-    func releaseBuffers() { caches.forEach { $0.purge() } }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// See docs/ARCHITECTURE.md, "Network graph".
 public struct Architecture: Sendable, Equatable {
     /// How a weighted layer combines its input.
-    public enum Kind: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
         /// Same-padded convolution with stride 1.
         case convolution
         /// 1×2×2 transposed convolution with stride 1×2×2.
@@ -16,21 +16,21 @@ public struct Architecture: Sendable, Equatable {
     /// (0 = full resolution, each scale halves y and x).
     public struct Layer: Sendable, Equatable {
         /// The layer's name in the model file.
-        public var name: String
+        var name: String
         /// Convolution or transposed convolution.
-        public var kind: Kind
+        var kind: Kind
         /// Channels read.
         var inChannels: Int
         /// Channels written.
         var outChannels: Int
         /// Kernel extent (kd, kh, kw).
-        public var kernel: [Int]
+        var kernel: [Int]
         /// Scale of the layer's output.
-        public var scale: Int
+        var scale: Int
         /// Whether a ReLU follows the layer (false for the heads, which give logits).
         var relu: Bool
         /// Kernel and bias values.
-        public var parameters: Int { outChannels * inChannels * kernel.reduce(1, *) + outChannels }
+        var parameters: Int { outChannels * inChannels * kernel.reduce(1, *) + outChannels }
         /// Multiply-adds per voxel of the full-resolution output.
         public var macsPerOutputVoxel: Double {
             let perOwnVoxel = kind == .transposed
@@ -108,7 +108,7 @@ public struct Architecture: Sendable, Equatable {
     }
 
     /// Every weighted layer in execution order.
-    public var layers: [Layer] { graph.layers }
+    var layers: [Layer] { graph.layers }
     /// Kernel and bias values of all layers.
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameters } }
     /// Multiply-adds of the whole network per output voxel.

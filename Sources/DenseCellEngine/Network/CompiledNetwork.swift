@@ -96,7 +96,4 @@ final class NetworkCache: @unchecked Sendable {
         compiled[key] = n
         return n
     }
-
-    /// Frees compiled plans (their activations take hundreds of MB at wide widths).
-    func purge() { lock.lock(); compiled.removeAll(); lock.unlock() }
 }

@@ -3,15 +3,15 @@ import Foundation
 import DenseCellCore
 
 /// Weights of one layer as stored in model files: kernel (out, in, kd, kh, kw) and bias (out).
-public struct LayerWeights: Sendable, Equatable {
+struct LayerWeights: Sendable, Equatable {
     /// Kernel values, laid out (out, in, kd, kh, kw).
-    public var kernel: [Float]
+    var kernel: [Float]
     /// The kernel's extents (out, in, kd, kh, kw).
     var kernelShape: [Int]
     /// One bias per output channel.
     var bias: [Float]
     /// Weights of a layer; the shapes must agree (checked).
-    public init(kernel: [Float], kernelShape: [Int], bias: [Float]) {
+    init(kernel: [Float], kernelShape: [Int], bias: [Float]) {
         precondition(kernelShape.count == 5 && kernelShape.reduce(1, *) == kernel.count && bias.count == kernelShape[0])
         self.kernel = kernel; self.kernelShape = kernelShape; self.bias = bias
     }
