@@ -159,7 +159,11 @@ final class ClusterCLITests: XCTestCase {
             let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
             return (exit, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         }
+        // A cluster this test starts is stopped when it ends, also when it fails; one running before is left alone.
+        var startedCluster = false
+        defer { if startedCluster { _ = try? shell("'\(script)' stop") } }
         if try shell("'\(script)' status").status != 0 {
+            startedCluster = true
             let started = try shell("'\(script)' start")
             XCTAssertEqual(started.status, 0, "starting the local cluster: \(started.output)")
         }
