@@ -175,6 +175,15 @@ final class SegmentCLITests: XCTestCase {
         for key in ["voxels_per_second", "gflops", "peak_gflops"] {
             XCTAssertGreaterThan(object?[key] as? Double ?? 0, 0, key)
         }
+        XCTAssertEqual(object?["pyramid"] as? Bool, true)
+        // The ablation switches reach the network timed: no pyramid is less work per voxel.
+        let ablated = try run(["bench", "--width", "8", "--no-pyramid", "--no-conv333", "--window", "3x32x32", "--seconds", "0.2", "--json"])
+        XCTAssertEqual(ablated.status, 0, ablated.err)
+        let a = try JSONSerialization.jsonObject(with: Data(ablated.out.utf8)) as? [String: Any]
+        XCTAssertEqual(a?["pyramid"] as? Bool, false)
+        XCTAssertEqual(a?["conv333"] as? Bool, false)
+        XCTAssertLessThan(try XCTUnwrap(a?["gflops"] as? Double) / (a?["voxels_per_second"] as? Double ?? 1),
+                          try XCTUnwrap(object?["gflops"] as? Double) / (object?["voxels_per_second"] as? Double ?? 1))
         // bf16 reports its error against f32 on the same window.
         let bf16 = try run(["bench", "--width", "8", "--window", "3x32x32", "--seconds", "0.2", "--json", "--precision", "bf16"])
         XCTAssertEqual(bf16.status, 0, bf16.err)

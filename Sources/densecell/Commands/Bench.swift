@@ -71,7 +71,8 @@ struct Bench: ParsableCommand {
         let r = try Benchmark.run(architecture: arch, window: shape, precision: p, seconds: seconds, log: log)
         if json {
             var object: [String: Any] = [
-                "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
+                "width": r.width, "conv333": arch.conv333, "pyramid": arch.pyramid,
+                "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
                 "precision_requested": choice.rawValue, "cpu_isa": Precision.cpuISA,
                 "voxels_per_second": (r.voxelsPerSecond).rounded(),
                 "voxels_per_second_mean": (Double(r.window.count) / r.meanSecondsPerWindow).rounded(), "runs": r.runs,
