@@ -151,8 +151,11 @@ final class SegmentCLITests: XCTestCase {
                         ["bench", "--width", "8", "--window", "100000000x32x32", "--seconds", "0.1"]] {
             let r = try run(command)
             XCTAssertEqual(r.status, 2, "\(command): \(r.err)")
-            XCTAssertTrue(r.err.hasPrefix("densecell: window 100000000×") && r.err.contains("activations need"), r.err)
-            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+            // The command's own progress lines come first; the refusal is one line, the last.
+            let errors = r.err.split(separator: "\n").filter { !$0.hasPrefix("densecell \(command[0]): ") }
+            XCTAssertEqual(errors.count, 1, r.err)
+            XCTAssertTrue(errors.first?.hasPrefix("densecell: window 100000000×") == true, r.err)
+            XCTAssertTrue(errors.first?.contains("activations need") == true, r.err)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
