@@ -119,18 +119,26 @@ start() {
     die "the node did not become idle (state '${state:-no answer}'); see $STATE/slurmctld.log and $STATE/slurmd.log"
 }
 
+# Stops the daemon whose pid FILE names (only a daemon `start` started has one): SIGTERM, then
+# SIGKILL if it has not exited after 10 s, so that `stop` always returns with it gone.
 stop_one() {
     local name=$1 pidfile=$2
     if alive "$pidfile"; then
         local pid
         pid=$(cat "$pidfile")
-        kill "$pid"
+        kill "$pid" 2>/dev/null || true
         for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        say "stopped $name"
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null || true
+            say "killed $name (it did not exit on SIGTERM)"
+        else
+            say "stopped $name"
+        fi
     fi
     rm -f "$pidfile"
 }
 
+# slurmd first (it ends the job steps it runs), then the controller, then munge they both use.
 stop() {
     stop_one slurmd "$STATE/slurmd.pid"
     stop_one slurmctld "$STATE/slurmctld.pid"

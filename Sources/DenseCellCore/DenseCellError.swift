@@ -29,11 +29,6 @@ extension FigureError: DenseCellError {
     public var exitStatus: ExitStatus { .badInput }
 }
 
-extension Study.ValidationError: DenseCellError {
-    /// Bad input: exit status 2.
-    public var exitStatus: ExitStatus { .badInput }
-}
-
 extension BitmapFont.ParseError: DenseCellError {
     /// Only the shipped font is parsed: a bad one is a broken installation, not the user's input.
     public var exitStatus: ExitStatus { .failure }

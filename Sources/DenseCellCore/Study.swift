@@ -87,25 +87,4 @@ public struct Study: Sendable {
 
     /// The label source called `name`, if any.
     public func source(named name: String) -> LabelSource? { labels.first { $0.name == name } }
-
-    /// Why a source cannot join the study.
-    public enum ValidationError: Error, CustomStringConvertible {
-        /// The source's shape differs from the image's.
-        case shapeMismatch(source: String, shape: Shape3, image: Shape3)
-        /// One line naming the source and both shapes.
-        public var description: String {
-            switch self {
-            case .shapeMismatch(let s, let shape, let image):
-                "label source \(s) has shape \(shape) but the image is \(image)"
-            }
-        }
-    }
-
-    /// Adds or replaces a label source, checking that it matches the image.
-    public mutating func setLabels(_ source: LabelSource) throws {
-        guard source.labels.shape == shape else {
-            throw ValidationError.shapeMismatch(source: source.name, shape: source.labels.shape, image: shape)
-        }
-        if let i = labels.firstIndex(where: { $0.name == source.name }) { labels[i] = source } else { labels.append(source) }
-    }
 }

@@ -68,11 +68,8 @@ public final class ViewerCacheFile: @unchecked Sendable {
     }
 
     /// A short stable name for a key (FNV-1a, hex): HDF5 group names cannot hold arbitrary text.
-    public static func digest(_ key: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return String(h, radix: 16)
-    }
+    /// (Not zero-padded, as caches already written name their groups.)
+    public static func digest(_ key: String) -> String { String(FNV1a.hash(key.utf8), radix: 16) }
 
     /// What identifies a volume on disk: its reference, shape, stored type and the file's size and
     /// modification time, so a rewritten source no longer matches.

@@ -101,6 +101,33 @@ final class ClusterCLITests: XCTestCase {
                     "only 3 window positions")
     }
 
+    /// The array task runs `segment` with every option given, as parsed: the scripts, run task by
+    /// task without a cluster, give the single run's study.
+    func testSegmentJobScriptsRunTheCommandAsParsed() throws {
+        try ok(["phantom", "p.h5", "--shape", "9x32x32", "--seed", "5"])
+        try ok(["model", "init", "a.h5", "--width", "4", "--seed", "1"])
+        try ok(["model", "init", "b.h5", "--width", "4", "--seed", "2"])
+        let common = ["--models", "a.h5", "b.h5", "--top", "2", "--name", "blocks", "--probabilities", "--window", "5x16x16",
+                      "--roi", "1:9,0:32,4:28", "--precision", "f32", "--overlap", "0.1"]
+        try ok(["segment", "p.h5", "--out", "whole.h5"] + common)
+        try ok(["segment", "p.h5", "--out", "merged.h5", "--blocks", "2", "--slurm", "jobs", "--sbatch-args", "--time=10"] + common)
+        let words = try CLI.execWords(dir + "/jobs/segment.sbatch")
+        XCTAssertEqual(Array(words.dropFirst()),
+                       ["segment", "p.h5", "--models=a.h5", "--models=b.h5", "--top=2", "--out=\(dir)/jobs/parts/part-\"$SLURM_ARRAY_TASK_ID\".h5",
+                        "--name=blocks", "--probabilities", "--window=5x16x16", "--roi=1:9,0:32,4:28", "--precision=f32",
+                        "--overlap=0.1", "--blocks=2", "--block=\"$SLURM_ARRAY_TASK_ID\""])
+        for task in [1, 0] {
+            let r = try CLI.runJobScript(dir + "/jobs/segment.sbatch", task: task, cwd: dir)
+            XCTAssertEqual(r.status, 0, r.stdout)
+        }
+        let merge = try CLI.runJobScript(dir + "/jobs/merge.sbatch", task: nil, cwd: dir)
+        XCTAssertEqual(merge.status, 0, merge.stdout)
+        let whole = try read("whole.h5", "blocks"), merged = try read("merged.h5", "blocks")
+        XCTAssertEqual(merged.labels, whole.labels)
+        XCTAssertEqual(merged.mask, whole.mask)
+        XCTAssertEqual(merged.probabilities?.map(\.bitPattern), whole.probabilities?.map(\.bitPattern))
+    }
+
     /// The jobs `segment --slurm` writes, submitted to the local cluster, give the single run's study.
     func testSlurmJobsOnTheLocalClusterGiveTheSingleRun() throws {
         let sinfo = ["/usr/bin/sinfo", "/usr/local/bin/sinfo"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -132,7 +159,11 @@ final class ClusterCLITests: XCTestCase {
             let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
             return (exit, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
         }
+        // A cluster this test starts is stopped when it ends, also when it fails; one running before is left alone.
+        var startedCluster = false
+        defer { if startedCluster { _ = try? shell("'\(script)' stop") } }
         if try shell("'\(script)' status").status != 0 {
+            startedCluster = true
             let started = try shell("'\(script)' start")
             XCTAssertEqual(started.status, 0, "starting the local cluster: \(started.output)")
         }
@@ -165,5 +196,45 @@ final class ClusterCLITests: XCTestCase {
         XCTAssertEqual(merged.labels, whole.labels)
         XCTAssertEqual(merged.probabilities?.map(\.bitPattern), whole.probabilities?.map(\.bitPattern))
         XCTAssertEqual(merged.image, whole.image)
+    }
+}
+
+extension CLI {
+    /// Runs a generated job script with bash as SLURM would run array task `task` (its `#SBATCH`
+    /// lines are comments to bash), without a cluster.
+    static func runJobScript(_ path: String, task: Int?, cwd: String) throws -> CLIResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [path]
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        var environment = ProcessInfo.processInfo.environment
+        environment["SLURM_ARRAY_TASK_ID"] = task.map(String.init)
+        p.environment = environment
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("job-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: out) }
+        let handle = try FileHandle(forWritingTo: out)
+        p.standardOutput = handle; p.standardError = handle
+        try p.run()
+        p.waitUntilExit()
+        try handle.close()
+        return CLIResult(status: p.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "", stderr: "")
+    }
+
+    /// The words of a job script's `exec` line, unquoted as bash would (task index placeholders kept).
+    static func execWords(_ script: String) throws -> [String] {
+        let text = try String(contentsOfFile: script, encoding: .utf8)
+        let line = try XCTUnwrap(text.split(separator: "\n").last { $0.hasPrefix("exec ") })
+        // Words are single-quoted with the task's index spliced in double-quoted: drop the single
+        // quotes, keep the double-quoted expansion as written.
+        var words: [String] = [], word = "", quoted = false, doubleQuoted = false, started = false
+        for ch in line.dropFirst("exec ".count) {
+            if ch == "'" && !doubleQuoted { quoted.toggle(); started = true; continue }
+            if ch == "\"" && !quoted { doubleQuoted.toggle() }
+            if ch == " " && !quoted && !doubleQuoted { if started { words.append(word) }; word = ""; started = false; continue }
+            word.append(ch); started = true
+        }
+        if started { words.append(word) }
+        return words
     }
 }

@@ -140,6 +140,26 @@ final class SegmentCLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: other)), before)
     }
 
+    /// A window whose activations cannot fit in memory is a one-line usage error, not a crash.
+    func testAWindowTooLargeForMemoryIsRefusedInOneLine() throws {
+        let input = dir + "/in.h5"
+        _ = try makeStudy(input, shape: Shape3(3, 16, 16))
+        let models = try makeModels(1)
+        let out = dir + "/never.h5"
+        // y and x shrink to the image; the depth is kept, and a hundred million slices fit nowhere.
+        for command in [["segment", input, "--models", models, "--out", out, "--window", "100000000x16x16"],
+                        ["bench", "--width", "8", "--window", "100000000x32x32", "--seconds", "0.1"]] {
+            let r = try run(command)
+            XCTAssertEqual(r.status, 2, "\(command): \(r.err)")
+            // The command's own progress lines come first; the refusal is one line, the last.
+            let errors = r.err.split(separator: "\n").filter { !$0.hasPrefix("densecell \(command[0]): ") }
+            XCTAssertEqual(errors.count, 1, r.err)
+            XCTAssertTrue(errors.first?.hasPrefix("densecell: window 100000000×") == true, r.err)
+            XCTAssertTrue(errors.first?.contains("activations need") == true, r.err)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
     func testHelpHasExamplesAndBenchPrintsJSON() throws {
         for command in [["segment"], ["bench"], ["model", "init"]] {
             let r = try run(command + ["--help"])
@@ -158,6 +178,15 @@ final class SegmentCLITests: XCTestCase {
         for key in ["voxels_per_second", "gflops", "peak_gflops"] {
             XCTAssertGreaterThan(object?[key] as? Double ?? 0, 0, key)
         }
+        XCTAssertEqual(object?["pyramid"] as? Bool, true)
+        // The ablation switches reach the network timed: no pyramid is less work per voxel.
+        let ablated = try run(["bench", "--width", "8", "--no-pyramid", "--no-conv333", "--window", "3x32x32", "--seconds", "0.2", "--json"])
+        XCTAssertEqual(ablated.status, 0, ablated.err)
+        let a = try JSONSerialization.jsonObject(with: Data(ablated.out.utf8)) as? [String: Any]
+        XCTAssertEqual(a?["pyramid"] as? Bool, false)
+        XCTAssertEqual(a?["conv333"] as? Bool, false)
+        XCTAssertLessThan(try XCTUnwrap(a?["gflops"] as? Double) / (a?["voxels_per_second"] as? Double ?? 1),
+                          try XCTUnwrap(object?["gflops"] as? Double) / (object?["voxels_per_second"] as? Double ?? 1))
         // bf16 reports its error against f32 on the same window.
         let bf16 = try run(["bench", "--width", "8", "--window", "3x32x32", "--seconds", "0.2", "--json", "--precision", "bf16"])
         XCTAssertEqual(bf16.status, 0, bf16.err)

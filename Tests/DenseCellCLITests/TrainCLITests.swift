@@ -37,6 +37,32 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(csv.dropFirst().map { $0.split(separator: ",")[0] }, ["2", "4"])
     }
 
+    /// The array task runs `train` with every option given, as parsed, one instance per task.
+    func testSlurmTaskTrainsWithEveryOptionGiven() throws {
+        let dir = CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(try CLI.run(["phantom", "s.h5", "--shape", "5x32x32", "--seed", "1"], cwd: dir).status, 0)
+        let r = try CLI.run(["train", "--train", "s.h5", "--eval-image", "s.h5:/image", "--eval-labels", "s.h5:/labels/truth",
+                             "--out", "models", "--instances", "2", "--seed", "5", "--width", "4", "--window", "5x32x32",
+                             "--steps", "2", "--eval-interval", "3", "--elastic-sigma", "2.5", "--no-conv333", "--no-pyramid",
+                             "--no-multiloss", "--slurm", "jobs", "--sbatch-args", "--time=10"], cwd: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let words = try CLI.execWords(dir + "/jobs/train.sbatch")
+        XCTAssertEqual(Array(words.dropFirst()),
+                       ["train", "--train=s.h5", "--out=models", "--eval-image=s.h5:/image", "--eval-labels=s.h5:/labels/truth",
+                        "--instances=1", "--seed=\"$((SLURM_ARRAY_TASK_ID + 5))\"", "--width=4", "--no-conv333", "--no-pyramid",
+                        "--steps=2", "--window=5x32x32", "--eval-interval=3", "--elastic-sigma=2.5", "--no-multiloss"])
+        let task = try CLI.runJobScript(dir + "/jobs/train.sbatch", task: 1, cwd: dir)
+        XCTAssertEqual(task.status, 0, task.stdout)
+        let file = try HDF5File(path: "\(dir)/models/model-seed6.h5")
+        XCTAssertEqual(file.attribute("/", "seed")?.intValues, [6])
+        XCTAssertEqual(file.attribute("/", "steps")?.intValues, [2])
+        XCTAssertEqual(file.attribute("/", "width")?.intValues, [4])
+        XCTAssertEqual(file.attribute("/", "conv333")?.intValues, [0])
+        XCTAssertEqual(file.attribute("/", "pyramid")?.intValues, [0])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/models/model-seed5.h5"), "one instance per task")
+    }
+
     func testBadInputExitsWithStatus2() throws {
         let dir = CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

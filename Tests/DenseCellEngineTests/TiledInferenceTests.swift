@@ -1,5 +1,6 @@
 import XCTest
 import DenseCellCore
+import DenseCellIO
 import Foundation
 @testable import DenseCellEngine
 
@@ -245,10 +246,14 @@ final class TiledInferenceTests: XCTestCase {
         let token = CancelToken()
         token.cancel()
         XCTAssertThrowsError(try ensemble.segment(image, cancel: token)) { error in
-            XCTAssertEqual(error as? EngineError, EngineError.cancelled)
+            XCTAssertEqual(error as? CancelledError, CancelledError())
         }
         do { _ = try ensemble.segment(image, cancel: token); XCTFail("not cancelled") }
-        catch EngineError.cancelled {}
+        catch is CancelledError {}
+        // The normalization pass stops with the same error.
+        let source = MemoryVolume(.float32(image), name: "image")
+        XCTAssertThrowsError(try InputNormalization.of(source, cancel: token)) { XCTAssertTrue($0 is CancelledError, "\($0)") }
+        XCTAssertEqual(try InputNormalization.of(source, cancel: CancelToken()), InputNormalization.of(image))
     }
 }
 

@@ -68,8 +68,8 @@ final class TrainingPiecesTests: XCTestCase {
         XCTAssertEqual(sched.rate(at: 5025), 0.5625e-3, accuracy: 1e-12)
     }
 
-    func testWindowSampler() {
-        let s = WindowSampler(volume: Shape3(10, 500, 450), window: Shape3(5, 300, 300), stride: Shape3(2, 100, 100))
+    func testTrainingWindows() {
+        let s = TrainingWindows(volume: Shape3(10, 500, 450), window: Shape3(5, 300, 300), stride: Shape3(2, 100, 100))
         let corners = s.corners
         XCTAssertEqual(Set(corners.map(\.z)), [0, 2, 4, 5])
         XCTAssertEqual(Set(corners.map(\.y)), [0, 100, 200])

@@ -5,8 +5,10 @@ import Foundation
 /// Throughput of the compiled network on one window, and the machine's convolution peak measured
 /// in the same run (docs/ARCHITECTURE.md, "Performance").
 public struct BenchmarkResult: Sendable {
+    /// The network timed (width and ablation switches).
+    public var architecture: Architecture
     /// Network width w timed.
-    public var width: Int
+    public var width: Int { architecture.width }
     /// Window (z, y, x) the network was compiled for.
     public var window: Shape3
     /// Arithmetic the network ran in.
@@ -37,25 +39,25 @@ public struct BenchmarkResult: Sendable {
 
 /// `densecell bench`: the compiled network's speed against the machine's convolution peak.
 public enum Benchmark {
-    /// Times `Architecture(width:)` on random weights and a random window for at least `seconds`.
+    /// Times the network on random weights and a random window for at least `seconds`.
     /// - Parameters:
-    ///   - width: the network width w.
+    ///   - architecture: the network (width, ablations).
     ///   - window: the window (z, y, x); y and x multiples of 4.
     ///   - precision: float32 or bfloat16.
     ///   - seconds: the least time spent timing (at least three runs).
     ///   - log: receives a line per stage.
     /// - Returns: speed, the peak measured alongside, and a per-step profile.
-    /// - Throws: `EngineError` when oneDNN cannot build or run the network.
-    public static func run(width: Int, window: Shape3, precision: Precision, seconds: Double = 3,
+    /// - Throws: `EngineError` when the window is bad or too large for memory, or oneDNN cannot
+    ///   build or run the network.
+    public static func run(architecture arch: Architecture, window: Shape3, precision: Precision, seconds: Double = 3,
                            log: ((String) -> Void)? = nil) throws -> BenchmarkResult {
-        let arch = Architecture(width: width)
         let model = NetworkModel.random(arch, seed: 1)
+        // Compiled first: it refuses a window too large for memory before the buffers below take it.
+        log?("compiling w=\(arch.width) for \(window) (\(precision.rawValue))")
+        let network = try CompiledNetwork(model, shape: window, precision: precision)
         var rng = SplitMix64(seed: 7)
         let image = (0..<window.count).map { _ in rng.unit() * 2 - 1 }
         var probabilities = [Float](repeating: 0, count: arch.classes * window.count)
-
-        log?("compiling w=\(width) for \(window) (\(precision.rawValue))")
-        let network = try CompiledNetwork(model, shape: window, precision: precision)
         func once() throws { try image.withUnsafeBufferPointer { i in
             try probabilities.withUnsafeMutableBufferPointer { o in try network.run(image: i, probabilities: o) } } }
         try once()   // warm-up: first-touch of buffers, JIT caches
@@ -86,9 +88,9 @@ public enum Benchmark {
 
         var byKind: [String: Double] = [:]
         let profiled = try network.plan.profile()
-        for (step, s) in profiled { byKind[kind(of: step.label), default: 0] += s }
+        for (step, s) in profiled { byKind[kind(of: step.label, in: arch), default: 0] += s }
 
-        return BenchmarkResult(width: width, window: window, precision: precision, runs: runs, secondsPerWindow: perWindow,
+        return BenchmarkResult(architecture: arch, window: window, precision: precision, runs: runs, secondsPerWindow: perWindow,
                                meanSecondsPerWindow: total / Double(runs),
                                voxelsPerSecond: voxels / perWindow, gflops: flops / perWindow / 1e9,
                                peakGflops: peak.flops / peakSeconds / 1e9, peakDescription: peak.description,
@@ -98,8 +100,7 @@ public enum Benchmark {
     }
 
     /// Groups layer labels into kinds for the profile ("3×3×3 convolutions", "reorders", …).
-    static func kind(of label: String) -> String {
-        let arch = Architecture(width: 64)
+    static func kind(of label: String, in arch: Architecture) -> String {
         if let l = arch.layer(label) {
             if l.kind == .transposed { return "transposed 1×2×2" }
             return "conv " + l.kernel.map(String.init).joined(separator: "×")

@@ -85,13 +85,7 @@ public final class Ensemble: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw IOError(.missingFile, file: path, "cannot read model file")
         }
-        return fnv1a(data)
-    }
-
-    static func fnv1a<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return String(format: "%016llx", h)
+        return FNV1a.hex(data)
     }
 
     /// For models not read from a file: checksum of the weights in layer order.
@@ -102,7 +96,7 @@ public final class Ensemble: @unchecked Sendable {
             let w = model.weights[layer.name]!
             for v in w.kernel + w.bias { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
         }
-        return fnv1a(bytes)
+        return FNV1a.hex(bytes)
     }
 
     /// Segments `image` (or its region of interest) on the calling thread. Normalization statistics
@@ -115,7 +109,7 @@ public final class Ensemble: @unchecked Sendable {
     ///   - cancel: checked between windows.
     ///   - progress: called after every window and when slices become final.
     /// - Returns: labels (and probabilities) of the region.
-    /// - Throws: `EngineError` (`.cancelled` when cancelled, `.badInput` for a bad window).
+    /// - Throws: `CancelledError` when cancelled, `EngineError` (`.badInput` for a bad window).
     public func segment(_ image: Volume<Float>, roi: Box3? = nil, options: InferenceOptions = InferenceOptions(),
                         wantProbabilities: Bool = false, cancel: CancelToken? = nil,
                         progress: ((InferenceProgress) -> Void)? = nil) throws -> Segmentation {
@@ -169,9 +163,7 @@ public final class Ensemble: @unchecked Sendable {
                                  block: Range<Int>? = nil, wantProbabilities: Bool, cancel: CancelToken?,
                                  read: (Range<Int>) throws -> Volume<Float>, emit: (Slab) throws -> Void,
                                  progress: ((InferenceProgress) -> Void)?, profile: PhaseProfile? = nil) throws {
-        guard options.window.y % 4 == 0, options.window.x % 4 == 0, options.window.z >= 1 else {
-            throw EngineError(.badInput, "window \(options.window): y and x must be multiples of 4")
-        }
+        try Architecture.checkWindow(options.window)
         guard Box3(shape: volume).contains(roi), roi.shape.count > 0 else {
             throw EngineError(.badInput, "region of interest \(roi) is outside the volume \(volume)")
         }
@@ -181,10 +173,14 @@ public final class Ensemble: @unchecked Sendable {
         if let block, block.isEmpty || block.lowerBound < roi.z.lowerBound || block.upperBound > roi.z.upperBound {
             throw EngineError(.badInput, "block \(block) is not inside the region's slices \(roi.z)")
         }
+        // Refused before the tiles' buffers or any plan take memory: a window too large would stop the process.
+        let window = Self.effectiveWindow(options.window, volume: volume)
+        let networkBytes = models.map { $0.architecture.activationBytes(window: window, precision: options.precision) }.max()!
+        try WindowMemory.check(networkBytes + TiledInference.bufferBytes(window: window, classes: classes), window: window)
         runLock.lock(); defer { runLock.unlock() }
         let predictors = caches.map { ModelPredictor(cache: $0, precision: options.precision) }
         let tiler = TiledInference(predictors: predictors, volume: volume, roi: roi,
-                                   window: Self.effectiveWindow(options.window, volume: volume), overlap: options.overlap,
+                                   window: window, overlap: options.overlap,
                                    output: block, tta: options.tta, normalization: normalization,
                                    wantProbabilities: wantProbabilities)
         let total = (block?.count ?? roi.z.count) * roi.y.count * roi.x.count
@@ -227,7 +223,4 @@ public final class Ensemble: @unchecked Sendable {
         func fit(_ w: Int, _ n: Int) -> Int { min(w, (n + 3) / 4 * 4) }
         return Shape3(window.z, fit(window.y, volume.y), fit(window.x, volume.x))
     }
-
-    /// Frees the compiled plans (activation buffers) until the next run.
-    func releaseBuffers() { caches.forEach { $0.purge() } }
 }

@@ -33,11 +33,11 @@ public struct InferenceProgress: Sendable {
     /// Voxel-window work done so far, and in all (progress is their ratio).
     public var voxelsDone: Int, voxelsTotal: Int
     /// A region (in volume coordinates) whose labels are now final, if any.
-    public var finished: Box3?
+    var finished: Box3?
     /// The labels of `finished`.
-    public var finishedLabels: Volume<UInt8>?
+    var finishedLabels: Volume<UInt8>?
     /// A progress report; `finishedLabels` has the shape of `finished`.
-    public init(voxelsDone: Int, voxelsTotal: Int, finished: Box3? = nil, finishedLabels: Volume<UInt8>? = nil) {
+    init(voxelsDone: Int, voxelsTotal: Int, finished: Box3? = nil, finishedLabels: Volume<UInt8>? = nil) {
         self.voxelsDone = voxelsDone; self.voxelsTotal = voxelsTotal; self.finished = finished; self.finishedLabels = finishedLabels
     }
 }
@@ -51,7 +51,7 @@ public struct Segmentation: Sendable {
     /// Class probabilities laid out (classes, z, y, x) over `roi`, when they were requested.
     public var probabilities: [Float]?
     /// A result of `labels` (and `probabilities`) over `roi`.
-    public init(roi: Box3, labels: Volume<UInt8>, probabilities: [Float]?) {
+    init(roi: Box3, labels: Volume<UInt8>, probabilities: [Float]?) {
         self.roi = roi; self.labels = labels; self.probabilities = probabilities
     }
 }

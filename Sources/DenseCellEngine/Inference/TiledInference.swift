@@ -53,6 +53,10 @@ final class TiledInference {
         classes = predictors[0].classes
     }
 
+    /// Bytes of the window buffers `run` holds: the gathered and flipped input, and the
+    /// probabilities of one run, its flip and the window's sum over runs.
+    static func bufferBytes(window: Shape3, classes: Int) -> Double { Double(window.count) * 4 * Double(2 + 3 * classes) }
+
     /// Per-slice running sums of normalized contributions, (classes, plane) float. Each window adds
     /// p · g / G, where G is the voxel's total weight over all windows: the weights are separable and
     /// the windows a grid, so G = Gz(z) · Gy(y) · Gx(x) is known before any window runs. No weight
@@ -106,7 +110,7 @@ final class TiledInference {
             }
             for ys in grid.yStarts {
                 for xs in grid.xStarts {
-                    if cancel?.isCancelled == true { throw EngineError.cancelled }
+                    try cancel?.throwIfCancelled()
                     let yIndex = (0..<W.y).map { BoundaryMode.mirror.index(ys + $0, count: volume.y) }
                     let xIndex = (0..<W.x).map { BoundaryMode.mirror.index(xs + $0, count: volume.x) }
                     // Columns read in order (xs + i inside the volume): a plain, vectorized loop there;
@@ -133,7 +137,7 @@ final class TiledInference {
                     var first = true
                     for predictor in predictors {
                         for variant in 0..<variants {
-                            if cancel?.isCancelled == true { throw EngineError.cancelled }
+                            try cancel?.throwIfCancelled()
                             let flipY = variant & 1 != 0, flipX = variant & 2 != 0
                             if variant == 0 {
                                 try input.withUnsafeBufferPointer { i in

@@ -1,8 +1,10 @@
+import DenseCellCore
+
 /// The 2D–3D "+3×3×3" network for any width: its switches, its graph and its weighted layers.
 /// See docs/ARCHITECTURE.md, "Network graph".
 public struct Architecture: Sendable, Equatable {
     /// How a weighted layer combines its input.
-    public enum Kind: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
         /// Same-padded convolution with stride 1.
         case convolution
         /// 1×2×2 transposed convolution with stride 1×2×2.
@@ -13,21 +15,21 @@ public struct Architecture: Sendable, Equatable {
     /// (0 = full resolution, each scale halves y and x).
     public struct Layer: Sendable, Equatable {
         /// The layer's name in the model file.
-        public var name: String
+        var name: String
         /// Convolution or transposed convolution.
-        public var kind: Kind
+        var kind: Kind
         /// Channels read.
         var inChannels: Int
         /// Channels written.
         var outChannels: Int
         /// Kernel extent (kd, kh, kw).
-        public var kernel: [Int]
+        var kernel: [Int]
         /// Scale of the layer's output.
-        public var scale: Int
+        var scale: Int
         /// Whether a ReLU follows the layer (false for the heads, which give logits).
         var relu: Bool
         /// Kernel and bias values.
-        public var parameters: Int { outChannels * inChannels * kernel.reduce(1, *) + outChannels }
+        var parameters: Int { outChannels * inChannels * kernel.reduce(1, *) + outChannels }
         /// Multiply-adds per voxel of the full-resolution output.
         public var macsPerOutputVoxel: Double {
             let perOwnVoxel = kind == .transposed
@@ -105,11 +107,40 @@ public struct Architecture: Sendable, Equatable {
     }
 
     /// Every weighted layer in execution order.
-    public var layers: [Layer] { graph.layers }
+    var layers: [Layer] { graph.layers }
     /// Kernel and bias values of all layers.
     public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameters } }
     /// Multiply-adds of the whole network per output voxel.
     public var macsPerOutputVoxel: Double { layers.reduce(0) { $0 + $1.macsPerOutputVoxel } }
     /// The weighted layer called `name` in model files, if the architecture has one.
     public func layer(_ name: String) -> Layer? { layers.first { $0.name == name } }
+
+    // MARK: What the network accepts
+
+    /// Widths a network can have: even (the first convolution has w/2 channels) and at least 2.
+    public static func isValidWidth(_ width: Int) -> Bool { width >= 2 && width % 2 == 0 }
+
+    /// Windows the network runs on: at least one slice, y and x multiples of 4 (two 2×2 poolings).
+    public static func isValidWindow(_ window: Shape3) -> Bool { window.z >= 1 && window.y % 4 == 0 && window.x % 4 == 0 }
+
+    /// - Throws: `EngineError(.badInput)` naming `what` when `window` is not an `isValidWindow`.
+    static func checkWindow(_ window: Shape3, what: String = "window") throws(EngineError) {
+        guard isValidWindow(window) else {
+            throw EngineError(.badInput, "\(what) \(window): y and x must be multiples of 4 (two 2×2 poolings)")
+        }
+    }
+
+    /// A lower bound of the bytes one window takes while the network runs: the plain input and
+    /// class probabilities, and the largest step's input and output activations, which must be
+    /// held at once whatever the plan's memory layout.
+    func activationBytes(window: Shape3, precision: Precision) -> Double {
+        let element = precision == .bf16 ? 2.0 : 4.0
+        let nodes = graph.nodes
+        func bytes(_ n: Int) -> Double {
+            let s = nodes[n].scale
+            return Double(nodes[n].channels) * Double(window.z) * Double(window.y >> s) * Double(window.x >> s) * element
+        }
+        let largestStep = nodes.indices.map { n in nodes[n].inputs.reduce(bytes(n)) { $0 + bytes($1) } }.max() ?? 0
+        return Double(window.count) * 4 * Double(1 + classes) + largestStep
+    }
 }

@@ -18,11 +18,11 @@ final class CompiledNetwork {
     ///   - shape: the window; y and x multiples of 4.
     ///   - precision: float32 or bfloat16 arithmetic.
     ///   - pool: where the activations live (shared by networks run one at a time).
-    /// - Throws: `EngineError` for a bad window or a oneDNN failure.
+    /// - Throws: `EngineError` for a bad window, one whose activations cannot fit in memory, or a
+    ///   oneDNN failure.
     init(_ model: NetworkModel, shape: Shape3, precision: Precision, pool: ActivationPool = ActivationPool()) throws(EngineError) {
-        guard shape.y % 4 == 0, shape.x % 4 == 0, shape.z >= 1 else {
-            throw EngineError(.badInput, "window \(shape): y and x must be multiples of 4 (two 2×2 poolings)")
-        }
+        try Architecture.checkWindow(shape)
+        try WindowMemory.check(model.architecture.activationBytes(window: shape, precision: precision), window: shape)
         self.shape = shape
         classes = model.architecture.classes
         let b = try PlanBuilder(precision: precision, pool: pool)
@@ -96,7 +96,4 @@ final class NetworkCache: @unchecked Sendable {
         compiled[key] = n
         return n
     }
-
-    /// Frees compiled plans (their activations take hundreds of MB at wide widths).
-    func purge() { lock.lock(); compiled.removeAll(); lock.unlock() }
 }

@@ -25,7 +25,7 @@ public final class NetworkModel: @unchecked Sendable {
     /// Evaluation MIoU over the organelle classes; NaN when never evaluated.
     var evalMiouOrg: Double
     /// Kernel and bias of every layer, by model-file layer name.
-    public var weights: [String: LayerWeights]
+    var weights: [String: LayerWeights]
     /// The file the model was read from, if any.
     public internal(set) var path: String?
 
@@ -38,7 +38,7 @@ public final class NetworkModel: @unchecked Sendable {
     ///   - evalMiouAll: evaluation MIoU(all), NaN when never evaluated.
     ///   - evalMiouOrg: evaluation MIoU(org), NaN when never evaluated.
     ///   - weights: every layer of the architecture.
-    public init(architecture: Architecture, classNames: [String], comps: [Int] = [3, 5], seed: Int, steps: Int = 0,
+    init(architecture: Architecture, classNames: [String], comps: [Int] = [3, 5], seed: Int, steps: Int = 0,
                 evalMiouAll: Double = .nan, evalMiouOrg: Double = .nan, weights: [String: LayerWeights]) {
         self.architecture = architecture; self.classNames = classNames; self.comps = comps; self.seed = seed
         self.steps = steps; self.evalMiouAll = evalMiouAll; self.evalMiouOrg = evalMiouOrg; self.weights = weights
@@ -70,7 +70,7 @@ public final class NetworkModel: @unchecked Sendable {
     /// Checks that every layer of the architecture is present with the right shape.
     /// - Parameter file: names the model in messages.
     /// - Throws: `EngineError(.badModel)` naming the first layer at fault.
-    public func validate(file: String = "model") throws(EngineError) {
+    func validate(file: String = "model") throws(EngineError) {
         for layer in architecture.layers {
             guard let w = weights[layer.name] else {
                 throw EngineError(.badModel, "\(file): missing /weights/\(layer.name)")
@@ -95,7 +95,7 @@ public final class NetworkModel: @unchecked Sendable {
     /// - Returns: the model, with `path` set.
     /// - Throws: `IOError` when the file cannot be read, `EngineError(.badModel)` when it is not a
     ///   usable model.
-    public static func load(path: String) throws -> NetworkModel {
+    static func load(path: String) throws -> NetworkModel {
         let file = try HDF5File(path: path)
         func attr(_ name: String) throws(EngineError) -> AttributeValue {
             guard let v = file.attribute("/", name) else {
@@ -122,7 +122,7 @@ public final class NetworkModel: @unchecked Sendable {
         }
         let architecture = Architecture(width: try int("width"), classes: try int("classes"),
                                         conv333: try int("conv333") != 0, pyramid: try int("pyramid") != 0)
-        guard architecture.width >= 2, architecture.width % 2 == 0, architecture.classes >= 2 else {
+        guard Architecture.isValidWidth(architecture.width), architecture.classes >= 2 else {
             throw EngineError(.badModel, "\(path): width must be even and ≥ 2, classes ≥ 2")
         }
         let names: [String]

@@ -3,15 +3,15 @@ import Foundation
 import DenseCellCore
 
 /// Weights of one layer as stored in model files: kernel (out, in, kd, kh, kw) and bias (out).
-public struct LayerWeights: Sendable, Equatable {
+struct LayerWeights: Sendable, Equatable {
     /// Kernel values, laid out (out, in, kd, kh, kw).
-    public var kernel: [Float]
+    var kernel: [Float]
     /// The kernel's extents (out, in, kd, kh, kw).
     var kernelShape: [Int]
     /// One bias per output channel.
     var bias: [Float]
     /// Weights of a layer; the shapes must agree (checked).
-    public init(kernel: [Float], kernelShape: [Int], bias: [Float]) {
+    init(kernel: [Float], kernelShape: [Int], bias: [Float]) {
         precondition(kernelShape.count == 5 && kernelShape.reduce(1, *) == kernel.count && bias.count == kernelShape[0])
         self.kernel = kernel; self.kernelShape = kernelShape; self.bias = bias
     }
@@ -122,9 +122,10 @@ final class Plan {
     }
 
     /// Points pooled tensors (and views of them) at their place in the pool, growing it if needed.
-    func bind() {
+    /// - Throws: `EngineError(.badInput)` when the pool cannot grow to what the plan needs.
+    func bind() throws(EngineError) {
         layOut()
-        pool.reserve(poolBytes)
+        try pool.reserve(poolBytes)
         guard boundBase != pool.base || boundBase == nil else { return }
         let base = pool.base
         for t in tensors where t.isPooled { dnnl_memory_set_data_handle(t.memory, base.map { $0 + t.poolOffset }) }
@@ -147,7 +148,7 @@ final class Plan {
 
     /// Runs every step in order and waits for the result.
     func run() throws(EngineError) {
-        bind()
+        try bind()
         for step in steps {
             let status = step.args.withUnsafeBufferPointer {
                 dnnl_primitive_execute(step.primitive, stream, Int32($0.count), $0.baseAddress)
@@ -160,7 +161,7 @@ final class Plan {
     /// Runs each step separately and returns the seconds each label took (for profiling in bench).
     func profile() throws(EngineError) -> [(Step, Double)] {
         var out: [(Step, Double)] = []
-        bind()
+        try bind()
         for step in steps {
             let t0 = DispatchTimeNanos.now()
             let status = step.args.withUnsafeBufferPointer {
@@ -192,11 +193,16 @@ final class ActivationPool: @unchecked Sendable {
     init() {}
     deinit { free(base) }
 
-    func reserve(_ bytes: Int) {
+    /// Grows the block to at least `bytes`.
+    /// - Throws: `EngineError(.badInput)` saying what the window needs when the memory cannot be
+    ///   had; the pool is then empty, so a smaller window can still run.
+    func reserve(_ bytes: Int) throws(EngineError) {
         guard bytes > capacity else { return }
         free(base)
+        base = nil
+        capacity = 0
         var p: UnsafeMutableRawPointer?
-        guard posix_memalign(&p, 4096, bytes) == 0, let p else { fatalError("cannot allocate \(bytes >> 20) MB of activations") }
+        guard posix_memalign(&p, 4096, bytes) == 0, let p else { throw WindowMemory.tooLarge(Double(bytes), window: nil) }
         base = p
         capacity = bytes
     }

@@ -9,7 +9,7 @@ import Foundation
 /// the L2 terms are added by `regularization(_:)`.
 public struct MultiLoss: Sendable {
     /// Weight of the 2-D head's data term.
-    public var c2D: Float = 0.33
+    var c2D: Float = 0.33
     /// L2 coefficients of the encoder–decoder, the pyramid and the predictors.
     var lambda2D: Float = Float(pow(10, -4.7))
     /// L2 coefficient λ3D of the 3-D pyramid.

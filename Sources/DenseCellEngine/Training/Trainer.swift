@@ -171,8 +171,8 @@ final class Trainer {
     /// - Throws: what the network, `evaluate`, `checkpoint` or `saveState` throw.
     func run() throws -> TrainingOutcome {
         let s = image.shape
-        let sampler = WindowSampler(volume: s, window: Shape3(min(config.window.z, s.z), min(config.window.y, s.y), min(config.window.x, s.x)),
-                                    stride: config.stride)
+        let trainingWindows = TrainingWindows(volume: s, window: Shape3(min(config.window.z, s.z), min(config.window.y, s.y), min(config.window.x, s.x)),
+                                                    stride: config.stride)
         let startStep = position.step
         var step = position.step, epoch = position.epoch
         var best: Double? = position.bestMIoUAll
@@ -187,7 +187,7 @@ final class Trainer {
             let epochImage = deform.apply(image: image)
             let epochLabels = deform.apply(labels: labels)
             let epochWeights = deform.apply(image: weights)
-            let boxes = sampler.epoch(using: &rng)
+            let boxes = trainingWindows.epoch(using: &rng)
             var first = 0
             if let r = resume { first = min(r.windows, boxes.count); rng = SplitMix64(seed: r.generator); resume = nil }
             for index in first..<boxes.count {

@@ -51,7 +51,7 @@ public final class TrainingRun {
     ///   - window: the inference window (its z shrinks to the volume's).
     /// - Returns: both MIoUs; nil where no class of the set occurs.
     /// - Throws: `EngineError` when inference fails.
-    public static func evaluate(_ model: NetworkModel, image: Volume<Float>, truth: Volume<UInt8>, schema: LabelSchema,
+    static func evaluate(_ model: NetworkModel, image: Volume<Float>, truth: Volume<UInt8>, schema: LabelSchema,
                                 window: Shape3) throws -> (all: Double?, org: Double?) {
         let ensemble = try Ensemble(models: [model])
         let w = Shape3(min(window.z, image.shape.z), window.y, window.x)

@@ -18,26 +18,26 @@ struct Bench: ParsableCommand {
 
         --end-to-end measures what a user feels instead: a phantom of --shape is written to a \
         study and segmented exactly as `segment` does (open, normalize, copy the image, read, \
-        tile, run the models, blend, write), by default with the shipped demo ensemble; it \
-        prints the whole run's voxels/s and the seconds of each phase.
+        tile, run the models, blend, write, with --overlap), by default with the shipped demo \
+        ensemble; it prints the whole run's voxels/s and the seconds of each phase. The \
+        network's width and ablation switches (--no-conv333, --no-pyramid) apply to the \
+        single-window measurement.
 
         Examples:
           densecell bench
           densecell bench --width 16 --window 5x256x256
           densecell bench --precision bf16 --json
           densecell bench --width 16 --precision f32
+          densecell bench --width 64 --no-pyramid
           densecell bench --end-to-end --shape 24x512x512 --overlap 0
         """
     )
 
-    @Option(help: "Network width w (the paper's is 64; demo models use 16).")
-    var width = 64
+    @OptionGroup var architectureOptions: ArchitectureOptions
 
-    @Option(help: "Window ZxYxX (y and x multiples of 4).")
-    var window = "5x256x256"
+    @OptionGroup var windowOption: WindowOption<InferenceWindow>
 
-    @Option(help: "Arithmetic precision: auto (bf16 where oneDNN runs AMX, else f32), f32 or bf16.")
-    var precision = "auto"
+    @OptionGroup var inference: InferenceSettings
 
     @Option(help: "Seconds to spend timing the network.")
     var seconds = 5.0
@@ -58,27 +58,21 @@ struct Bench: ParsableCommand {
                                                          valueName: "DIR|FILE"))
     var models: [String] = []
 
-    @Option(help: ArgumentHelp("With --end-to-end: fraction of the window neighbouring windows share.", valueName: "F"))
-    var overlap = InferenceOptions.defaultOverlap
-
     func run() throws {
-        guard let shape = Shape3(parsing: window), shape.y % 4 == 0, shape.x % 4 == 0 else {
-            throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x256x256")
-        }
-        guard let choice = PrecisionChoice(rawValue: precision) else {
-            throw UsageError("--precision \(precision): expected \(PrecisionChoice.spellings)")
-        }
+        let shape = windowOption.shape
+        let choice = try inference.precisionChoice()
         let p = choice.resolved
-        guard width >= 2, width % 2 == 0 else { throw UsageError("--width \(width): expected an even width ≥ 2") }
+        let arch = architectureOptions.architecture()
         let log: (String) -> Void = { message in
             if !json { FileHandle.standardError.write(Data("densecell bench: \(message)\n".utf8)) }
         }
         log("precision \(choice.explanation)")
         if endToEnd { return try runEndToEnd(window: shape, precision: p, choice: choice, log: log) }
-        let r = try Benchmark.run(width: width, window: shape, precision: p, seconds: seconds, log: log)
+        let r = try Benchmark.run(architecture: arch, window: shape, precision: p, seconds: seconds, log: log)
         if json {
             var object: [String: Any] = [
-                "width": r.width, "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
+                "width": r.width, "conv333": arch.conv333, "pyramid": arch.pyramid,
+                "window": [r.window.z, r.window.y, r.window.x], "precision": r.precision.rawValue,
                 "precision_requested": choice.rawValue, "cpu_isa": Precision.cpuISA,
                 "voxels_per_second": (r.voxelsPerSecond).rounded(),
                 "voxels_per_second_mean": (Double(r.window.count) / r.meanSecondsPerWindow).rounded(), "runs": r.runs,
@@ -90,8 +84,7 @@ struct Bench: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        let arch = Architecture(width: width)
-        print("network     w=\(width), \(arch.parameterCount) parameters, \(Int(arch.macsPerOutputVoxel)) MACs per voxel")
+        print("network     w=\(arch.width)\(arch.conv333 ? "" : ", no 3×3×3")\(arch.pyramid ? "" : ", no pyramid"), \(arch.parameterCount) parameters, \(Int(arch.macsPerOutputVoxel)) MACs per voxel")
         print("precision   \(choice.explanation)")
         print("window      \(r.window) \(r.precision.rawValue), \(r.runs) runs, best \(String(format: "%.1f", r.secondsPerWindow * 1000)) ms, mean \(String(format: "%.1f", r.meanSecondsPerWindow * 1000)) ms per window")
         print("throughput  \(Int(r.voxelsPerSecond)) voxels/s, \(String(format: "%.1f", r.gflops)) GFLOP/s")
@@ -121,11 +114,9 @@ struct Bench: ParsableCommand {
         guard let volume = Shape3(parsing: shape), volume.count > 0 else {
             throw UsageError("--shape \(shape): expected ZxYxX, e.g. 24x512x512")
         }
-        guard InferenceOptions.isValidOverlap(overlap) else {
-            throw UsageError("--overlap \(overlap): expected a fraction from 0 up to (not including) 1, e.g. 0.5")
-        }
+        let options = try inference.options(window: window)
+        let overlap = options.overlap
         let ensemble = try Ensemble.load(paths: models.isEmpty ? [Assets.url("models/demo").path] : models, top: nil)
-        let options = InferenceOptions(window: window, overlap: overlap, precision: precision)
         let directory = NSTemporaryDirectory() + "densecell-bench-\(getpid())"
         try OutputDirectory.create(directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }

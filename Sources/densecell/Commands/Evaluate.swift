@@ -55,51 +55,23 @@ struct Evaluate: ParsableCommand {
         let t = try StudyLabels.open(truthRef)
         let p = try StudyLabels.open(predRef)
         let shape = t.labels.shape
-        try MetricsInput.checkShape(p.labels.shape, predRef, against: shape, "the truth \(truthRef)")
-        var masks: [VolumeSource] = []
-        if let mask {
-            let ref = try VolumeReference.parse(mask)
-            let m = try VolumeReader.open(ref)
-            try MetricsInput.checkShape(m.shape, ref, against: shape, "the truth \(truthRef)")
-            masks.append(m)
-        }
-        var cell: VolumeSource? = nil
-        if let cellMask {
-            let ref = try VolumeReference.parse(cellMask)
-            let m = try VolumeReader.open(ref)
-            try MetricsInput.checkShape(m.shape, ref, against: shape, "the truth \(truthRef)")
-            cell = m
-        }
+        let against = "the truth \(truthRef)"
+        try MetricsInput.checkShape(p.labels.shape, predRef, against: shape, against)
+        let masks = try mask.map { [try MetricsInput.openMask($0, shape: shape, against: against)] } ?? []
+        let cell = try cellMask.map { try MetricsInput.openMask($0, shape: shape, against: against) }
         let probabilitySource = try probabilities.map { try MetricsInput.openProbabilities(try VolumeReference.parse($0), shape: shape) }
         let bar = MetricsInput.progressBar("evaluate", shape: shape)
         let result = try StreamingMetrics.evaluate(truth: t, prediction: p, masks: masks, cellMask: cell,
                                                    probabilities: probabilitySource, thresholds: (0...10).map { Double($0) / 10 },
                                                    schema: schema) { done, _ in bar?.update(done) }
         bar?.finish()
-        let c = result.confusion, fractions = result.fractions, sweep = result.sweep
         let labeledRegion = !(t.masks + p.masks + masks).isEmpty
         if json {
-            var text = MetricsReport.evaluateJSON(c, schema: schema, fractions: fractions)
-            if let sweep {
-                text.removeLast()
-                text += ",\"binary_sweep\":[" + sweep.map { "{\"threshold\":\($0.threshold),\"miou\":\(MetricsReport.json($0.miou))}" }
-                    .joined(separator: ",") + "]}"
-            }
-            print(text)
+            print(MetricsReport.evaluateJSON(result.confusion, schema: schema, fractions: result.fractions, sweep: result.sweep))
         } else {
-            print("truth       \(truthRef)\nprediction  \(predRef)")
-            print("voxels      \(c.total)\(labeledRegion ? " (inside the labeled region)" : "")")
-            print("")
-            print(MetricsReport.iouTable(c, schema: schema))
-            print("")
-            print(MetricsReport.confusionTable(c, schema: schema, rowTitle: "truth", columnTitle: "prediction"))
-            print("")
-            print(MetricsReport.fractionTable(["truth", "prediction"], fractions, schema: schema))
-            if let sweep {
-                print("")
-                print(MetricsReport.table([["binary test: 1 − p0 ≥ t", "MIoU"]]
-                                          + sweep.map { [String(format: "t = %.1f", $0.threshold), MetricsReport.decimal($0.miou)] }))
-            }
+            print(MetricsReport.evaluationText(result.confusion, schema: schema, truth: truthRef.description,
+                                               prediction: predRef.description, labeledRegion: labeledRegion,
+                                               fractions: result.fractions, sweep: result.sweep))
         }
     }
 }
@@ -125,118 +97,17 @@ enum MetricsInput {
         shape.count >= 1 << 26 ? ProgressBar(label, total: shape.z, unit: "slices") : nil
     }
 
+    /// Opens a mask (nonzero = counted) of the volume's shape.
+    static func openMask(_ text: String, shape: Shape3, against what: String) throws -> VolumeSource {
+        let ref = try VolumeReference.parse(text)
+        let mask = try VolumeReader.open(ref)
+        try checkShape(mask.shape, ref, against: shape, what)
+        return mask
+    }
+
     static func checkShape(_ shape: Shape3, _ ref: VolumeReference, against expected: Shape3, _ what: String) throws {
         guard shape == expected else {
             throw IOError(.badShape, file: ref.path, dataset: ref.dataset, "shape \(shape) does not match \(what) (\(expected))")
         }
-    }
-}
-
-/// Aligned tables and the JSON of `evaluate` (key order: docs/ARCHITECTURE.md, "Metrics").
-enum MetricsReport {
-    static func percent(_ v: Double?) -> String { v.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a" }
-    static func decimal(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "n/a" }
-
-    /// Left column left-aligned, the others right-aligned, two spaces apart.
-    static func table(_ rows: [[String]]) -> String {
-        guard let width = rows.map(\.count).max() else { return "" }
-        var widths = [Int](repeating: 0, count: width)
-        for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        return rows.map { r in
-            r.enumerated().map { i, cell in
-                let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return i == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-        }.joined(separator: "\n")
-    }
-
-    static func iouTable(_ c: ConfusionMatrix, schema: LabelSchema, rowTitle: String = "truth",
-                         columnTitle: String = "prediction") -> String {
-        let iou = c.iou()
-        let organelles = Set(schema.organelles)
-        var rows = [["class", "\(rowTitle) voxels", "\(columnTitle) voxels", "IoU"]]
-        for j in 0..<schema.count {
-            rows.append(["\(j) \(schema.classes[j].name)\(organelles.contains(j) ? "" : " *")", "\(c.truthCount(j))",
-                         "\(c.predictedCount(j))", decimal(iou[j])])
-        }
-        rows.append(["MIoU(all)", "", "", decimal(c.miou(over: Array(0..<schema.count)))])
-        rows.append(["MIoU(org)", "", "", decimal(c.miou(over: schema.organelles))])
-        return table(rows) + "\n(* not an organelle; n/a: class absent from both)"
-    }
-
-    static func confusionTable(_ c: ConfusionMatrix, schema: LabelSchema, rowTitle: String, columnTitle: String) -> String {
-        var rows = [["\(rowTitle) \\ \(columnTitle)"] + (0..<c.classes).map { String($0) } + ["recall"]]
-        for t in 0..<c.classes {
-            let n = c.truthCount(t)
-            rows.append(["\(t) \(t < schema.count ? schema.classes[t].name : "?")"] + (0..<c.classes).map { String(c[t, $0]) }
-                        + [n == 0 ? "n/a" : percent(Double(c[t, t]) / Double(n))])
-        }
-        rows.append(["precision"] + (0..<c.classes).map { p in
-            let n = c.predictedCount(p)
-            return n == 0 ? "n/a" : percent(Double(c[p, p]) / Double(n))
-        } + [""])
-        return "confusion matrix (voxels; rows \(rowTitle), columns \(columnTitle))\n" + table(rows)
-    }
-
-    static func fractionTable(_ names: [String], _ fractions: [[Double?]], schema: LabelSchema) -> String {
-        var rows = [["organelle volume fraction"] + names]
-        for j in schema.organelles {
-            rows.append([schema.classes[j].name] + fractions.map { percent($0[j]) })
-        }
-        return table(rows)
-    }
-
-    static func matrixTable(_ title: String, names: [String], _ m: [[Double?]]) -> String {
-        var rows = [[title] + names]
-        for (i, name) in names.enumerated() { rows.append([name] + m[i].map { decimal($0) }) }
-        return table(rows)
-    }
-
-    // MARK: JSON (hand-written to keep the documented key order: docs/ARCHITECTURE.md, "Metrics")
-
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + "\""
-    }
-
-    static func json(_ v: Double?) -> String {
-        guard let v, v.isFinite else { return "null" }
-        return "\(v)"
-    }
-
-    static func jsonFractions(_ f: [Double?], schema: LabelSchema) -> String {
-        "{" + schema.organelles.map { json(schema.classes[$0].name) + ":" + json(f[$0]) }.joined(separator: ",") + "}"
-    }
-
-    static func evaluateJSON(_ c: ConfusionMatrix, schema: LabelSchema, fractions: [[Double?]]) -> String {
-        let rows = (0..<c.classes).map { t in "[" + (0..<c.classes).map { String(c[t, $0]) }.joined(separator: ",") + "]" }
-        return "{\"classes\":[" + schema.names.map(json).joined(separator: ",") + "]"
-            + ",\"voxels\":\(c.total)"
-            + ",\"confusion\":[" + rows.joined(separator: ",") + "]"
-            + ",\"iou\":[" + c.iou().map(json).joined(separator: ",") + "]"
-            + ",\"miou_all\":" + json(c.miou(over: Array(0..<c.classes)))
-            + ",\"miou_org\":" + json(c.miou(over: schema.organelles))
-            + ",\"volume_fractions\":{\"truth\":" + jsonFractions(fractions[0], schema: schema)
-            + ",\"prediction\":" + jsonFractions(fractions[1], schema: schema) + "}}"
-    }
-
-    static func compareJSON(_ p: PairwiseComparison, fractions: [[Double?]], schema: LabelSchema) -> String {
-        func matrix(_ m: [[Double?]]) -> String { "[" + m.map { "[" + $0.map(json).joined(separator: ",") + "]" }.joined(separator: ",") + "]" }
-        return "{\"sources\":[" + p.names.map(json).joined(separator: ",") + "]"
-            + ",\"miou_org\":" + matrix(p.miouOrg)
-            + ",\"miou_all\":" + matrix(p.miouAll)
-            + ",\"volume_fractions\":{" + zip(p.names, fractions).map { json($0) + ":" + jsonFractions($1, schema: schema) }
-                .joined(separator: ",") + "}}"
     }
 }

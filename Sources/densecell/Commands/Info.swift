@@ -7,13 +7,20 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Describe volumes: shape, dtype, storage, value range and class histograms.",
         discussion: """
-        An HDF5 file without a dataset lists every dataset in it. Label data (datasets under /labels, or integer data with --labels) gets a class histogram with schema names. --bin reads the volume binned (mean for images, mode for labels), as the paper bins its data 2× in y and x.
+        An HDF5 file without a dataset lists every dataset in it. Label data (datasets under /labels, or integer data with --labels) gets a class histogram with schema names. --bin reads the volume binned (mean for images, mode for labels), as the paper bins its data 2× in y and x. Ranges of integer data are exact; other values are shown to four significant digits.
+
+        With --json, prints one object:
+          {"files":[{"path":P, "format":"hdf5"|"tiff"|"png", "datasets":[{"name":N|null, "shape":[..],
+           "read_as":[z,y,x], "dtype":T, "storage":S, "attributes":{..}, "range":[lo,hi]|null, "mean":x,
+           "nan":n, "infinite":n, "histogram":[{"class":c,"name":s,"voxels":n}]}]}]}
+        ("histogram" for labels only; "note" says why a dataset has no statistics).
 
         Examples:
           densecell info study.h5
           densecell info study.h5:/labels/truth 50-labels.tif
           densecell info slices/ --labels --schema my-schema.json
           densecell info 50-images.tif --bin 1x2x2
+          densecell info study.h5 --json
         """
     )
 
@@ -28,6 +35,9 @@ struct Info: ParsableCommand {
     @Option(help: ArgumentHelp("Bin on read by these factors (mean for images, mode for labels).", valueName: "ZxYxX"))
     var bin: String?
 
+    @Flag(help: "Print the facts as one JSON object.")
+    var json = false
+
     func validate() throws {
         if let bin, Shape3(parsing: bin) == nil { throw ValidationError("--bin must look like 1x2x2") }
     }
@@ -36,116 +46,232 @@ struct Info: ParsableCommand {
 
     func run() throws {
         let schema = try schemaOption.load()
+        var files: [OrderedJSON] = []
         for text in references {
             let ref = try VolumeReference.parse(text)
             switch ref.kind {
             case .hdf5:
                 let file = try HDF5File(path: ref.path)
                 let names = ref.dataset.map { [$0] } ?? file.datasetNames()
-                print("\(ref.path)  (HDF5, \(names.count) dataset\(names.count == 1 ? "" : "s"))")
+                if !json { print("\(ref.path)  (HDF5, \(names.count) dataset\(names.count == 1 ? "" : "s"))") }
+                var datasets: [OrderedJSON] = []
                 for name in names {
-                    try describeDataset(file, name, schema: schema)
+                    datasets.append(try describeDataset(file, name, schema: schema).json)
                 }
+                files.append(.object([("path", .string(ref.path)), ("format", .string("hdf5")), ("datasets", .array(datasets))]))
             case .tiff, .pngDirectory:
                 let source = try VolumeReader.open(ref)
-                print("\(ref.path)  (\(source.storage))")
-                let s = StreamingStatistics.binnedShape(source.shape, binning)
-                print("  \(s.z)×\(s.y)×\(s.x)  \(binning == nil || labels ? source.typeName : "float32")")
-                try describeValues(source, isLabels: labels, schema: schema)
+                if !json { print("\(ref.path)  (\(source.storage))") }
+                var facts = VolumeFacts(name: nil, dims: nil, readAs: StreamingStatistics.binnedShape(source.shape, binning),
+                                        dtype: binning == nil || labels ? source.typeName : "float32", storage: source.storage)
+                showHeader(facts)
+                try addValues(&facts, source, isLabels: labels, schema: schema)
+                showValues(facts)
+                files.append(.object([("path", .string(ref.path)), ("format", .string(ref.kind == .tiff ? "tiff" : "png")),
+                                      ("datasets", .array([facts.json]))]))
             }
         }
+        if json { print(OrderedJSON.object([("files", .array(files))]).text) }
     }
 
-    func describeDataset(_ file: HDF5File, _ name: String, schema: LabelSchema) throws {
+    /// Shape, type and storage are printed first: they are known without reading the data.
+    func showHeader(_ facts: VolumeFacts) { if !json { print(facts.headerText) } }
+    /// Then what reading found (or why nothing was read).
+    func showValues(_ facts: VolumeFacts) { if !json, let text = facts.valuesText { print(text) } }
+
+    /// The facts of one dataset; in text mode they are printed as they become known.
+    func describeDataset(_ file: HDF5File, _ name: String, schema: LabelSchema) throws -> VolumeFacts {
+        var facts = try datasetHeader(file, name)
+        showHeader(facts)
+        try addValues(&facts, file, name, schema: schema)
+        showValues(facts)
+        return facts
+    }
+
+    /// What the dataset's header says: name, extents, type, storage and densecell's attributes.
+    func datasetHeader(_ file: HDF5File, _ name: String) throws -> VolumeFacts {
         let info = try file.info(name)
-        var storage = info.chunks.map { "chunks " + $0.map(String.init).joined(separator: "×") } ?? "contiguous"
-        if !info.filters.isEmpty { storage += ", " + info.filters.joined(separator: ", ") }
-        let dimsText = info.dims.map(String.init).joined(separator: "×")
-        let attrs = ["role", "mask", "resolution_nm"].compactMap { key -> String? in
-            guard let v = file.attribute(name, key) else { return nil }
-            switch v {
-            case .string(let s): return "\(key)=\(s)"
-            case .strings(let s): return "\(key)=\(s.joined(separator: ","))"
-            case .ints(let i): return "\(key)=\(i.map(String.init).joined(separator: ","))"
-            case .doubles(let d): return "\(key)=\(d.map { String(format: "%g", $0) }.joined(separator: ","))"
-            }
-        }
+        let attributes = ["role", "mask", "resolution_nm"].compactMap { key in file.attribute(name, key).map { (key, $0) } }
+        var facts = VolumeFacts(name: info.name, dims: info.dims, readAs: nil, dtype: info.typeName, storage: "", attributes: attributes)
         guard info.scalarType != nil else {
-            print("  \(info.name)  \(dimsText)  \(info.typeName)  (not a volume densecell reads)")
-            return
+            facts.storage = nil
+            facts.note = "not a volume densecell reads"
+            return facts
         }
-        // Shape, type and storage come first: they are known without reading the data.
-        if info.dims.contains(0) {
-            print("  \(info.name)  \(dimsText)  \(info.typeName)  \(storage)")
-            if !attrs.isEmpty { print("    " + attrs.joined(separator: "  ")) }
-            print("    empty (no values)")
-            return
+        guard !info.dims.contains(0), let shape = VolumeReader.volumeShape(dims: info.dims) else {
+            // Empty datasets and multi-channel arrays (probabilities, weights) are not volumes.
+            facts.storage = Self.storage(info)
+            return facts
         }
-        let isLabels = (name.hasPrefix("/labels/") || labels) && !info.typeName.hasPrefix("float")
-        if let shape = VolumeReader.volumeShape(dims: info.dims) {
-            let s = StreamingStatistics.binnedShape(shape, binning)
-            let squeezed = info.dims.count != 3 || s != shape ? " (read as \(s.z)×\(s.y)×\(s.x))" : ""
-            print("  \(info.name)  \(dimsText)\(squeezed)  \(info.typeName)  \(storage)")
-            if !attrs.isEmpty { print("    " + attrs.joined(separator: "  ")) }
-            let source: VolumeSource
-            do { source = try VolumeReader.open(file, name) } catch {
-                guard error.kind == .tooLarge else { throw error }
-                print("    no statistics: \(error.message)")
-                return
-            }
-            try describeValues(source, isLabels: isLabels, schema: schema)
-        } else {
-            // Multi-channel arrays (probabilities, weights): shape and range only.
-            print("  \(info.name)  \(dimsText)  \(info.typeName)  \(storage)")
-            if !attrs.isEmpty { print("    " + attrs.joined(separator: "  ")) }
-            let dataset = try HDF5Dataset(file: file, name: name)
-            let count = info.dims.reduce(1, *)
-            let bar = count >= 1 << 26 ? ProgressBar("info", total: 1000) : nil
-            guard let stats = try statisticsOrReason({ () throws(IOError) in
-                try StreamingStatistics.of(dataset) { done, total in bar?.update(done * 1000 / max(1, total)) }
-            }) else { return }
-            bar?.finish()
-            printRange(stats)
-        }
-    }
-
-    /// The statistics `compute` streams, or nil after printing why a volume too large to stream
-    /// has none (`info` still describes it).
-    func statisticsOrReason(_ compute: () throws(IOError) -> ValueStatistics) throws(IOError) -> ValueStatistics? {
-        do { return try compute() } catch {
+        facts.readAs = StreamingStatistics.binnedShape(shape, binning)
+        facts.readAsShown = info.dims.count != 3 || facts.readAs != shape
+        do { facts.source = try VolumeReader.open(file, name) } catch {
             guard error.kind == .tooLarge else { throw error }
-            print("    no statistics: \(error.message)")
-            return nil
+            facts.storage = Self.storage(info)
+            facts.note = "no statistics: \(error.message)"
+            return facts
+        }
+        facts.storage = facts.source!.storage
+        return facts
+    }
+
+    /// Range, mean and (for labels) the class histogram of a dataset whose header was read.
+    func addValues(_ facts: inout VolumeFacts, _ file: HDF5File, _ name: String, schema: LabelSchema) throws {
+        guard facts.note == nil, let dims = facts.dims else { return }
+        if dims.contains(0) {
+            facts.note = "empty (no values)"
+        } else if let source = facts.source {
+            let isLabels = (name.hasPrefix("/labels/") || labels) && !facts.dtype.hasPrefix("float")
+            try addValues(&facts, source, isLabels: isLabels, schema: schema)
+        } else {
+            // Multi-channel arrays: shape and range only.
+            let dataset = try HDF5Dataset(file: file, name: name)
+            let bar = dims.reduce(1, *) >= 1 << 26 ? ProgressBar("info", total: 1000) : nil
+            facts.integer = !facts.dtype.hasPrefix("float")
+            try statistics(&facts) { () throws(IOError) in
+                try StreamingStatistics.of(dataset) { done, total in bar?.update(done * 1000 / max(1, total)) }
+            }
+            if facts.statistics != nil { bar?.finish() }
         }
     }
 
-    /// Range, mean and (for labels) the class histogram, streamed slab by slab; a volume whose
-    /// planes are too large to stream gets the reason instead.
-    func describeValues(_ source: VolumeSource, isLabels: Bool, schema: LabelSchema) throws {
+    /// The storage of an HDF5 dataset that is not read as a volume (arrays of other ranks, empty
+    /// or too large ones), worded as the volume readers word theirs.
+    static func storage(_ info: DatasetInfo) -> String {
+        var text = info.chunks.map { "chunks " + $0.map(String.init).joined(separator: "×") } ?? "contiguous"
+        if !info.filters.isEmpty { text += ", " + info.filters.joined(separator: ", ") }
+        return text
+    }
+
+    /// Streams the statistics into `facts`, or notes why a volume too large to stream has none
+    /// (`info` still describes it).
+    func statistics(_ facts: inout VolumeFacts, _ compute: () throws(IOError) -> ValueStatistics) throws(IOError) {
+        do { facts.statistics = try compute() } catch {
+            guard error.kind == .tooLarge else { throw error }
+            facts.note = "no statistics: \(error.message)"
+        }
+    }
+
+    /// Range, mean and (for labels) the class histogram of an opened volume, streamed slab by slab.
+    func addValues(_ facts: inout VolumeFacts, _ source: VolumeSource, isLabels: Bool, schema: LabelSchema) throws {
         let bar = source.shape.count >= 1 << 26 ? ProgressBar("info", total: source.shape.z, unit: "slices") : nil
-        guard let stats = try statisticsOrReason({ () throws(IOError) in
+        // Binned images are means, no longer integers.
+        facts.integer = !source.typeName.hasPrefix("float") && (binning == nil || isLabels)
+        facts.schema = isLabels ? schema : nil
+        try statistics(&facts) { () throws(IOError) in
             try StreamingStatistics.of(source, bin: binning, labels: isLabels) { done, _ in bar?.update(done) }
-        }) else { return }
-        bar?.finish()
-        printRange(stats)
-        guard isLabels else { return }
-        let total = max(1, stats.count + stats.nanCount + stats.infiniteCount)
-        for (c, n) in stats.histogram.enumerated() where n > 0 {
-            let name = c < schema.count ? schema.classes[c].name : "(outside schema)"
-            let pct = String(format: "%6.2f%%", 100 * Double(n) / Double(total))
-            print("    \(String(c).leftPad(3)) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(n).leftPad(12))  \(pct)")
         }
-        if stats.outsideHistogram > 0 { print("    \(stats.outsideHistogram) voxels outside 0…255") }
+        if facts.statistics != nil { bar?.finish() }
+    }
+}
+
+/// What `info` says about one dataset or file, as text lines or as JSON.
+struct VolumeFacts {
+    /// The HDF5 dataset's path; nil for a TIFF stack or PNG folder.
+    var name: String?
+    /// The stored extents (any rank); nil when the file has no other shape than `readAs`.
+    var dims: [Int]?
+    /// The (z, y, x) shape it reads as (after squeezing and binning); nil for other arrays.
+    var readAs: Shape3?
+    /// Whether the text shows `readAs` beside `dims` (it differs from them).
+    var readAsShown = false
+    var dtype: String
+    /// How it is stored; nil for datasets densecell cannot read.
+    var storage: String?
+    var attributes: [(String, AttributeValue)] = []
+    var statistics: ValueStatistics?
+    /// Integer values: the range is shown exactly.
+    var integer = false
+    /// The schema naming the histogram's classes, for labels.
+    var schema: LabelSchema?
+    /// Why there are no statistics, when there are none.
+    var note: String?
+    /// The opened volume, while its values are still to be read.
+    var source: VolumeSource?
+
+    /// A value of the range: whole numbers of integer data exactly, others to four digits.
+    func rangeText(_ v: Double) -> String {
+        integer && v.rounded() == v && abs(v) < 0x1p63 ? String(Int64(v)) : Self.short(v)
     }
 
-    func printRange(_ stats: ValueStatistics) {
-        print("    range \(fmt(stats.lowest))…\(fmt(stats.highest))  mean \(fmt(stats.mean))")
-        if stats.nanCount + stats.infiniteCount > 0 {
-            print("    \(stats.nanCount) NaN and \(stats.infiniteCount) infinite values (left out of range and mean)")
+    static func short(_ v: Double) -> String { String(format: "%.4g", v) }
+
+    /// The text lines known from the header, indented under their file: extents, type, storage
+    /// and attributes.
+    var headerText: String {
+        let dimsText = (dims ?? readAs.map { [$0.z, $0.y, $0.x] } ?? []).map(String.init).joined(separator: "×")
+        let readAsText = readAsShown ? readAs.map { " (read as \($0.z)×\($0.y)×\($0.x))" } ?? "" : ""
+        let head = name.map { "  \($0)  " } ?? "  "
+        guard let storage else { return head + "\(dimsText)  \(dtype)  (\(note ?? ""))" }
+        var lines = [head + "\(dimsText)\(readAsText)  \(dtype)" + (name == nil ? "" : "  \(storage)")]
+        if !attributes.isEmpty {
+            lines.append("    " + attributes.map { key, value in "\(key)=\(Self.attributeText(value))" }.joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The text lines of what reading found: range, mean, histogram, or why there are none.
+    var valuesText: String? {
+        var lines: [String] = []
+        if let note, storage != nil { lines.append("    " + note) }
+        guard let s = statistics else { return lines.isEmpty ? nil : lines.joined(separator: "\n") }
+        lines.append("    range \(rangeText(s.lowest))…\(rangeText(s.highest))  mean \(Self.short(s.mean))")
+        if s.nanCount + s.infiniteCount > 0 {
+            lines.append("    \(s.nanCount) NaN and \(s.infiniteCount) infinite values (left out of range and mean)")
+        }
+        if let schema {
+            let total = max(1, s.count + s.nanCount + s.infiniteCount)
+            for (c, n) in s.histogram.enumerated() where n > 0 {
+                let name = Self.className(c, schema)
+                let pct = String(format: "%6.2f%%", 100 * Double(n) / Double(total))
+                lines.append("    \(String(c).leftPad(3)) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(n).leftPad(12))  \(pct)")
+            }
+            if s.outsideHistogram > 0 { lines.append("    \(s.outsideHistogram) voxels outside 0…255") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func className(_ c: Int, _ schema: LabelSchema) -> String { c < schema.count ? schema.classes[c].name : "(outside schema)" }
+
+    static func attributeText(_ value: AttributeValue) -> String {
+        switch value {
+        case .string(let s): s
+        case .strings(let s): s.joined(separator: ",")
+        case .ints(let i): i.map(String.init).joined(separator: ",")
+        case .doubles(let d): d.map { String(format: "%g", $0) }.joined(separator: ",")
         }
     }
 
-    func fmt(_ v: some BinaryFloatingPoint) -> String { String(format: "%.4g", Double(v)) }
+    var json: OrderedJSON {
+        var members: [(String, OrderedJSON)] = [("name", name.map { .string($0) } ?? .null)]
+        if let dims { members.append(("shape", .array(dims.map { .int($0) }))) }
+        if let readAs { members.append(("read_as", .array([readAs.z, readAs.y, readAs.x].map { .int($0) }))) }
+        members.append(("dtype", .string(dtype)))
+        members.append(("storage", storage.map { .string($0) } ?? .null))
+        members.append(("attributes", .object(attributes.map { key, value in
+            switch value {
+            case .string(let s): (key, .string(s))
+            case .strings(let s): (key, .array(s.map { .string($0) }))
+            case .ints(let i): (key, .array(i.map { .int($0) }))
+            case .doubles(let d): (key, .array(d.map { .number($0) }))
+            }
+        })))
+        if let note { members.append(("note", .string(note))) }
+        if let s = statistics {
+            func value(_ v: Double) -> OrderedJSON { integer && v.rounded() == v && abs(v) < 0x1p63 ? .int(Int(v)) : .number(v) }
+            members.append(("range", s.count > 0 ? .array([value(s.lowest), value(s.highest)]) : .null))
+            members.append(("mean", .number(s.count > 0 ? s.mean : nil)))
+            members.append(("nan", .int(s.nanCount)))
+            members.append(("infinite", .int(s.infiniteCount)))
+            if let schema {
+                members.append(("histogram", .array(s.histogram.enumerated().filter { $0.element > 0 }.map { c, n in
+                    .object([("class", .int(c)), ("name", .string(Self.className(c, schema))), ("voxels", .int(n))])
+                })))
+                if s.outsideHistogram > 0 { members.append(("outside_0_255", .int(s.outsideHistogram))) }
+            }
+        }
+        return .object(members)
+    }
 }
 
 extension String {

@@ -35,25 +35,17 @@ struct ModelInit: ParsableCommand {
     @Argument(help: "The model file to write.")
     var output: String
 
-    @Option(help: "Network width w (even; the paper uses 64).")
-    var width = 64
+    @OptionGroup var architectureOptions: ArchitectureOptions
 
     @Option(help: "Seed of the random initialization.")
     var seed = 1
 
-    @Flag(help: "Use 1×3×3 instead of 3×3×3 block-initial convolutions (ablation).")
-    var noConv333 = false
-
-    @Flag(help: "Drop the 3-D pyramid: the output is the 2-D prediction (ablation).")
-    var noPyramid = false
-
     func run() throws {
-        guard width >= 2, width % 2 == 0 else { throw UsageError("--width \(width): expected an even width ≥ 2") }
-        let arch = Architecture(width: width, conv333: !noConv333, pyramid: !noPyramid)
+        let arch = architectureOptions.architecture()
         let model = NetworkModel.random(arch, seed: seed)
         let dir = (output as NSString).deletingLastPathComponent
         if !dir.isEmpty { try OutputDirectory.create(dir) }
         try model.write(path: output)
-        print("wrote \(output): width \(width), \(arch.parameterCount) parameters, seed \(seed)")
+        print("wrote \(output): width \(arch.width), \(arch.parameterCount) parameters, seed \(seed)")
     }
 }

@@ -70,8 +70,7 @@ struct Segment: ParsableCommand {
     @Flag(help: "Test-time augmentation: average the flips along y and x (4× the work).")
     var tta = false
 
-    @Option(help: "Window ZxYxX (y and x multiples of 4).")
-    var window = "5x256x256"
+    @OptionGroup var windowOption: WindowOption<InferenceWindow>
 
     @Option(help: "Region of interest z0:z1,y0:y1,x0:x1 (half-open; empty bounds mean the edge).")
     var roi: String?
@@ -103,9 +102,7 @@ struct Segment: ParsableCommand {
     func run() throws {
         let start = Date()
         let profile = PhaseProfile.ifRequested()
-        guard let windowShape = Shape3(parsing: window), windowShape.y % 4 == 0, windowShape.x % 4 == 0 else {
-            throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x256x256")
-        }
+        let windowShape = windowOption.shape
         let options = try inference.options(window: windowShape, tta: tta)
         // Optional so the input (possibly the output file) can be closed before the commit writes.
         var input: (source: VolumeSource, resolutionNM: [Double]?)? = try OpenedStudy.openImage(image)
@@ -178,19 +175,21 @@ struct Segment: ParsableCommand {
         return r.description
     }
 
+    /// The command an array task runs: this one, as parsed, computing block `{task}` into a part
+    /// file in `parts`.
+    func slurmTaskArguments(parts: String) -> [String] {
+        [DenseCellExecutable.path, "segment"]
+            + CommandLineArguments(self).words(omitting: ["--slurm", "--sbatch-args"],
+                                               replacing: ["--out": parts + "/part-{task}.h5", "--block": "{task}"])
+    }
+
     /// Writes the array job (one task per block), the dependent merge and submit.sh.
     func writeSlurmJobs(_ directory: String, blocks: Int) throws {
         let cwd = FileManager.default.currentDirectoryPath
         let dir = SlurmScripts.absolute(directory, in: cwd)
         let parts = dir + "/parts"
         try OutputDirectory.create(parts)
-        var task = [DenseCellExecutable.path, "segment", image, "--models"] + models
-        task += ["--out", parts + "/part-{task}.h5", "--blocks", String(blocks), "--block", "{task}", "--name", name,
-                 "--window", window, "--overlap", String(inference.overlap), "--precision", inference.precision]
-        if let top { task += ["--top", String(top)] }
-        if let roi { task += ["--roi", roi] }
-        if probabilities { task.append("--probabilities") }
-        if tta { task.append("--tta") }
+        let task = slurmTaskArguments(parts: parts)
         let merge = [DenseCellExecutable.path, "merge"] + (0..<blocks).map { parts + "/part-\($0).h5" } + ["--out", out, "--name", name]
         let written = try SlurmScripts.write(
             directory: dir,

@@ -69,22 +69,16 @@ struct Train: ParsableCommand {
     var instances = 1
     @Option(help: "Seed of the first instance.")
     var seed = 1
-    @Option(help: "Network width w (paper: 64).")
-    var width = 64
+    @OptionGroup var architectureOptions: ArchitectureOptions
     @Option(help: "Training steps per instance (minibatch 1).")
     var steps = 2000
-    @Option(help: "Training window ZxYxX (y and x multiples of 4; paper: 5x300x300).")
-    var window = "5x300x300"
+    @OptionGroup var windowOption: WindowOption<TrainingWindow>
     @Option(help: "Steps between evaluations on the held-out volume.")
     var evalInterval = 250
     @Option(help: "Standard deviation in pixels of the elastic deformation's grid displacements.")
     var elasticSigma = 3.0
-    @Flag(help: "Ablation: 1×3×3 instead of 3×3×3 block-initial convolutions.")
-    var noConv333 = false
     @Flag(help: "Ablation: train on the 3D head's loss only.")
     var noMultiloss = false
-    @Flag(help: "Ablation: no 3D pyramid; the output is the 2D head.")
-    var noPyramid = false
     @Flag(help: "Continue each instance from its .resume file when there is one.")
     var resume = false
     @OptionGroup var schemaOption: SchemaOption
@@ -96,7 +90,6 @@ struct Train: ParsableCommand {
     func validate() throws {
         if sbatchArgs != nil && slurm == nil { throw ValidationError("--sbatch-args needs --slurm DIR") }
         guard instances >= 1 else { throw ValidationError("--instances must be at least 1") }
-        guard width >= 2, width % 2 == 0 else { throw ValidationError("--width must be even and at least 2") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard evalInterval >= 1 else { throw ValidationError("--eval-interval must be at least 1") }
         guard elasticSigma >= 0 else { throw ValidationError("--elastic-sigma must not be negative") }
@@ -117,9 +110,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        guard let w = Shape3(parsing: window), w.y % 4 == 0, w.x % 4 == 0, w.z >= 1 else {
-            throw UsageError("--window \(window): expected ZxYxX with y and x multiples of 4, e.g. 5x300x300")
-        }
+        let w = windowOption.shape
         let schema = try schemaOption.load()
         let (trainImage, trainTruth) = try read(study: train, image: trainImage, labels: trainLabels, side: "train", schema: schema)
         let (evalImage, evalTruth) = try read(study: eval, image: evalImage, labels: evalLabels, side: "eval", schema: schema)
@@ -131,7 +122,7 @@ struct Train: ParsableCommand {
         try OutputDirectory.create(out)
 
         // The network predicts the schema's classes; MIoU(org) averages over its organelles.
-        let arch = Architecture(width: width, classes: schema.count, conv333: !noConv333, pyramid: !noPyramid)
+        let arch = architectureOptions.architecture(classes: schema.count)
         var config = TrainingConfig()
         config.steps = steps
         config.window = w
@@ -140,7 +131,7 @@ struct Train: ParsableCommand {
         config.evalInterval = evalInterval
         config.elasticSigma = elasticSigma
         config.loss.multiloss = !noMultiloss
-        FileHandle.standardError.write(Data(("densecell train: \(instances) instance\(instances == 1 ? "" : "s"), width \(width) " +
+        FileHandle.standardError.write(Data(("densecell train: \(instances) instance\(instances == 1 ? "" : "s"), width \(arch.width) " +
             "(\(arch.parameterCount) parameters), window \(w), \(steps) steps, training volume \(s), evaluation \(evalImage.shape) " +
             "in \(PrecisionChoice.auto.explanation)\n").utf8))
 
@@ -182,19 +173,17 @@ struct Train: ParsableCommand {
         print(summary.joined(separator: "\n"))
     }
 
+    /// The command an array task runs: this one, as parsed, training one instance with seed
+    /// --seed + the task's index.
+    var slurmTaskArguments: [String] {
+        [DenseCellExecutable.path, "train"]
+            + CommandLineArguments(self).words(omitting: ["--slurm", "--sbatch-args"],
+                                               replacing: ["--instances": "1", "--seed": "{task+\(seed)}"])
+    }
+
     /// One array task per instance, each training seed --seed + task index into --out.
     func writeSlurmJob(_ directory: String) throws {
-        var task = [DenseCellExecutable.path, "train", "--out", out, "--instances", "1", "--seed", "{task+\(seed)}",
-                    "--width", String(width), "--steps", String(steps), "--window", window,
-                    "--eval-interval", String(evalInterval), "--elastic-sigma", String(elasticSigma)]
-        for (flag, value) in [("--train", train), ("--eval", eval), ("--train-image", trainImage), ("--train-labels", trainLabels),
-                              ("--eval-image", evalImage), ("--eval-labels", evalLabels), ("--schema", schemaOption.schema)] {
-            if let value { task += [flag, value] }
-        }
-        if noConv333 { task.append("--no-conv333") }
-        if noMultiloss { task.append("--no-multiloss") }
-        if noPyramid { task.append("--no-pyramid") }
-        if resume { task.append("--resume") }
+        let task = slurmTaskArguments
         let written = try SlurmScripts.write(
             directory: directory,
             jobs: [SlurmJob(name: "train", arrayTasks: instances, command: task,

@@ -26,9 +26,7 @@ final class TrainingNetwork: TrainableNetwork {
     ///   - window: the training window; y and x multiples of 4.
     /// - Throws: `EngineError` for a bad model or window, or a oneDNN failure.
     init(model: NetworkModel, window: Shape3) throws(EngineError) {
-        guard window.y % 4 == 0, window.x % 4 == 0, window.z >= 1 else {
-            throw EngineError(.badInput, "training window \(window): y and x must be multiples of 4 (two 2×2 poolings)")
-        }
+        try Architecture.checkWindow(window, what: "training window")
         try model.validate()
         architecture = model.architecture
         self.window = window

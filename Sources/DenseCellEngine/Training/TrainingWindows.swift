@@ -2,7 +2,7 @@ import DenseCellCore
 
 /// Training windows of a fixed shape whose top-back-left corners are spaced by `stride`
 /// (paper: windows 5×300×300, corners every 2×100×100), the last one flush with the far edge.
-struct WindowSampler: Sendable {
+struct TrainingWindows: Sendable {
     var volume: Shape3, window: Shape3, stride: Shape3
     init(volume: Shape3, window: Shape3, stride: Shape3) {
         self.volume = volume; self.window = window; self.stride = stride
