@@ -23,6 +23,10 @@ public struct ValueStatistics: Sendable, Equatable {
         self.histogram = histogram ? [Int](repeating: 0, count: 256) : []
     }
 
+    /// The smallest and largest values exactly, when the values were added as integers (doubles
+    /// lose integers beyond 2^53).
+    public private(set) var integerRange: ClosedRange<Int64>? = nil
+
     /// The mean of the finite values, 0 when there are none.
     public var mean: Double { count == 0 ? 0 : sum / Double(count) }
 
@@ -38,6 +42,14 @@ public struct ValueStatistics: Sendable, Equatable {
                 if v < 256 { histogram[v] += n } else { outsideHistogram += n }
             }
         }
+    }
+
+    /// Adds integer values in order, keeping their range exactly.
+    public mutating func add(integers values: [Int64]) {
+        if let lo = values.min(), let hi = values.max() {
+            integerRange = integerRange.map { min($0.lowerBound, lo)...max($0.upperBound, hi) } ?? lo...hi
+        }
+        add(values.lazy.map { Double($0) })
     }
 
     /// Adds values in order.

@@ -41,6 +41,13 @@ public struct DatasetInfo: Sendable {
     public var filters: [String]
     /// The filters' HDF5 ids, in the same order.
     var filterIDs: [Int] = []
+
+    /// How it is stored, as `info` shows it: `chunks 4×256×256, shuffle, gzip 1` or `contiguous`.
+    public var storage: String {
+        var text = chunks.map { "chunks " + $0.map(String.init).joined(separator: "×") } ?? "contiguous"
+        if !filters.isEmpty { text += ", " + filters.joined(separator: ", ") }
+        return text
+    }
 }
 
 /// The HDF5 filters the field's files use, by registered id: what to call them, and where a

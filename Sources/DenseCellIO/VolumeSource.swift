@@ -154,12 +154,7 @@ final class HDF5Volume: VolumeSource {
 
     var typeName: String { dataset.info.typeName }
     var readBytesPerVoxel: Int { scalar == .float16 ? 4 : scalar.byteSize }
-    var storage: String {
-        let info = dataset.info
-        var text = info.chunks.map { "chunks " + $0.map(String.init).joined(separator: "×") } ?? "contiguous"
-        if !info.filters.isEmpty { text += ", " + info.filters.joined(separator: ", ") }
-        return text
-    }
+    var storage: String { dataset.info.storage }
     var zGrain: Int {
         guard let chunks = dataset.info.chunks, let zAxis = axisMap.firstIndex(of: 0) else { return 1 }
         return max(1, chunks[zAxis])

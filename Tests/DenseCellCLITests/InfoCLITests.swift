@@ -46,6 +46,16 @@ final class InfoCLITests: XCTestCase {
         let json = try CLI.run(["info", dir + "/wide.h5:/ids", "--json"])
         XCTAssertEqual(json.status, 0, json.stderr)
         XCTAssertTrue(json.stdout.contains(#""range":[-5,1099511627776]"#), json.stdout)
+
+        // Beyond 2^53 a double cannot hold every integer: the range is still exact.
+        do {
+            let file = try HDF5File(path: dir + "/huge-ids.h5", mode: .truncate)
+            try file.writeArray("/ids", dims: [1, 1, 3], data: [Int64(9_007_199_254_740_993), 1, -9_007_199_254_740_995], memoryType: .int64)
+        }
+        let huge = try CLI.run(["info", dir + "/huge-ids.h5:/ids"])
+        XCTAssertTrue(huge.stdout.contains("range -9007199254740995…9007199254740993"), huge.stdout)
+        let hugeJSON = try CLI.run(["info", dir + "/huge-ids.h5:/ids", "--json"])
+        XCTAssertTrue(hugeJSON.stdout.contains(#""range":[-9007199254740995,9007199254740993]"#), hugeJSON.stdout)
     }
 
     /// `info --json` states the same facts as the text, keys in a fixed order.

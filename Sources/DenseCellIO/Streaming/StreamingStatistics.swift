@@ -35,6 +35,8 @@ public enum StreamingStatistics {
             // Unsigned 8- and 16-bit data (images, labels) are counted by value: no conversion per voxel.
             case .uint8(let u): stats.add(valueCounts: counts(u.data, values: 256))
             case .uint16(let u): stats.add(valueCounts: counts(u.data, values: 65536))
+            // Wide integers keep an exact range (a double holds integers exactly only below 2^53).
+            case .int64(let w): stats.add(integers: w.data)
             default: stats.add(v.asDouble().data)
             }
         }

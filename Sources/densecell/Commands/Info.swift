@@ -100,14 +100,14 @@ struct Info: ParsableCommand {
         }
         guard !info.dims.contains(0), let shape = VolumeReader.volumeShape(dims: info.dims) else {
             // Empty datasets and multi-channel arrays (probabilities, weights) are not volumes.
-            facts.storage = Self.storage(info)
+            facts.storage = info.storage
             return facts
         }
         facts.readAs = StreamingStatistics.binnedShape(shape, binning)
         facts.readAsShown = info.dims.count != 3 || facts.readAs != shape
         do { facts.source = try VolumeReader.open(file, name) } catch {
             guard error.kind == .tooLarge else { throw error }
-            facts.storage = Self.storage(info)
+            facts.storage = info.storage
             facts.note = "no statistics: \(error.message)"
             return facts
         }
@@ -133,14 +133,6 @@ struct Info: ParsableCommand {
             }
             if facts.statistics != nil { bar?.finish() }
         }
-    }
-
-    /// The storage of an HDF5 dataset that is not read as a volume (arrays of other ranks, empty
-    /// or too large ones), worded as the volume readers word theirs.
-    static func storage(_ info: DatasetInfo) -> String {
-        var text = info.chunks.map { "chunks " + $0.map(String.init).joined(separator: "×") } ?? "contiguous"
-        if !info.filters.isEmpty { text += ", " + info.filters.joined(separator: ", ") }
-        return text
     }
 
     /// Streams the statistics into `facts`, or notes why a volume too large to stream has none
@@ -215,7 +207,8 @@ struct VolumeFacts {
         var lines: [String] = []
         if let note, storage != nil { lines.append("    " + note) }
         guard let s = statistics else { return lines.isEmpty ? nil : lines.joined(separator: "\n") }
-        lines.append("    range \(rangeText(s.lowest))…\(rangeText(s.highest))  mean \(Self.short(s.mean))")
+        let range = s.integerRange.map { "\($0.lowerBound)…\($0.upperBound)" } ?? "\(rangeText(s.lowest))…\(rangeText(s.highest))"
+        lines.append("    range \(range)  mean \(Self.short(s.mean))")
         if s.nanCount + s.infiniteCount > 0 {
             lines.append("    \(s.nanCount) NaN and \(s.infiniteCount) infinite values (left out of range and mean)")
         }
@@ -259,7 +252,8 @@ struct VolumeFacts {
         if let note { members.append(("note", .string(note))) }
         if let s = statistics {
             func value(_ v: Double) -> OrderedJSON { integer && v.rounded() == v && abs(v) < 0x1p63 ? .int(Int(v)) : .number(v) }
-            members.append(("range", s.count > 0 ? .array([value(s.lowest), value(s.highest)]) : .null))
+            let exact = s.integerRange.map { OrderedJSON.array([.int(Int($0.lowerBound)), .int(Int($0.upperBound))]) }
+            members.append(("range", s.count > 0 ? exact ?? .array([value(s.lowest), value(s.highest)]) : .null))
             members.append(("mean", .number(s.count > 0 ? s.mean : nil)))
             members.append(("nan", .int(s.nanCount)))
             members.append(("infinite", .int(s.infiniteCount)))
