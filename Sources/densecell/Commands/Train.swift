@@ -96,17 +96,16 @@ struct Train: ParsableCommand {
     }
 
     /// The image and truth of one side (train or eval), from a study or explicit references.
+    /// The image and truth of one side (train or eval), from a study or explicit references,
+    /// opened as every command opens a study and read whole (training windows sample all of it).
     func read(study: String?, image: String?, labels: String?, side: String, schema: LabelSchema) throws -> (Volume<Float>, Volume<UInt8>) {
-        let imageRef: String, labelsRef: String
-        if let image, let labels { imageRef = image; labelsRef = labels }
-        else if let study { imageRef = image ?? study + ":/image"; labelsRef = labels ?? study + ":/labels/truth" }
-        else { throw UsageError("give --\(side) STUDY.h5 or both --\(side)-image and --\(side)-labels") }
-        let img = try VolumeReader.read(try VolumeReference.parse(imageRef)).asFloat()
-        let lab = try VolumeReader.readLabels(try VolumeReference.parse(labelsRef), classCount: schema.count)
-        guard img.shape == lab.shape else {
-            throw UsageError("\(labelsRef): labels \(lab.shape) do not match the image \(img.shape) of \(imageRef)")
+        guard study != nil || (image != nil && labels != nil) else {
+            throw UsageError("give --\(side) STUDY.h5 or both --\(side)-image and --\(side)-labels")
         }
-        return (img, lab)
+        let opened = try OpenedStudy.open(study: study, image: image, labels: labels.map { [("truth", $0)] } ?? [],
+                                          schema: schema, select: ["truth"])
+        let whole = try opened.slices(0..<opened.shape.z)
+        return (whole.image, whole.labels[0].labels)
     }
 
     func run() throws {
