@@ -1,11 +1,12 @@
 import DenseCellCore
 import Foundation
 
-/// A volume named on the command line: `file.h5:/dataset`, `stack.tif`, or a directory of PNGs.
+/// A volume named on the command line: `file.h5:/dataset`, `stack.tif`, a directory of PNGs, a
+/// Zarr or N5 store (`data.ome.zarr`, `data.zarr/path/to/array`, `data.n5:/volumes/raw/s0`).
 public struct VolumeReference: Hashable, Sendable, CustomStringConvertible {
-    /// The file format, from the path: a directory holds PNG slices, `.tif`/`.tiff` is a TIFF
-    /// stack, anything else HDF5.
-    public enum Kind: Sendable, Equatable { case hdf5(dataset: String?), tiff, pngDirectory }
+    /// The file format, from the path: a directory holding Zarr or N5 metadata is that store, any
+    /// other directory holds PNG slices, `.tif`/`.tiff` is a TIFF stack, anything else HDF5.
+    public enum Kind: Sendable, Equatable { case hdf5(dataset: String?), tiff, pngDirectory, zarr, n5 }
     /// The file or directory, as the user wrote it.
     public var path: String
     /// The HDF5 dataset, normalized to start with `/`, when one was named.
@@ -32,13 +33,24 @@ public struct VolumeReference: Hashable, Sendable, CustomStringConvertible {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: text, isDirectory: &isDir) {
-            if isDir.boolValue { return VolumeReference(path: text, dataset: nil, kind: .pngDirectory) }
+            if isDir.boolValue {
+                switch ChunkedStore.format(ofDirectory: text) {
+                case .zarr: return VolumeReference(path: text, dataset: nil, kind: .zarr)
+                case .n5: return VolumeReference(path: text, dataset: nil, kind: .n5)
+                case nil: return VolumeReference(path: text, dataset: nil, kind: .pngDirectory)
+                }
+            }
             return VolumeReference(path: text, dataset: nil, kind: kindOf(text, dataset: nil))
         }
         for i in text.indices where text[i] == ":" {
             let p = String(text[..<i]), d = String(text[text.index(after: i)...])
-            if fm.fileExists(atPath: p, isDirectory: &isDir), !isDir.boolValue, !d.isEmpty {
-                return VolumeReference(path: p, dataset: d.hasPrefix("/") ? d : "/" + d, kind: .hdf5(dataset: d))
+            guard !d.isEmpty, fm.fileExists(atPath: p, isDirectory: &isDir) else { continue }
+            let dataset = d.hasPrefix("/") ? d : "/" + d
+            if !isDir.boolValue { return VolumeReference(path: p, dataset: dataset, kind: .hdf5(dataset: d)) }
+            switch ChunkedStore.format(ofDirectory: p) {
+            case .zarr: return VolumeReference(path: p, dataset: dataset, kind: .zarr)
+            case .n5: return VolumeReference(path: p, dataset: dataset, kind: .n5)
+            case nil: continue
             }
         }
         // Name the file part in the error, as the user meant it.

@@ -95,6 +95,8 @@ extension VolumeReader {
         switch ref.kind {
         case .tiff: return try TIFFVolume(ref)
         case .pngDirectory: return try PNGVolume(ref)
+        case .zarr: return try ChunkedStore.openVolume(ref, format: .zarr)
+        case .n5: return try ChunkedStore.openVolume(ref, format: .n5)
         case .hdf5:
             let file = try HDF5File(path: ref.path)
             guard let dataset = ref.dataset else {

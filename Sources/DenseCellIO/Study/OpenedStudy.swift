@@ -121,18 +121,18 @@ public final class OpenedStudy {
                             schema: LabelSchema = .platelet, select: [String]? = nil,
                             needsImage: Bool = true) throws(IOError) -> OpenedStudy {
         if let study, !FileManager.default.fileExists(atPath: study) { throw IOError(.missingFile, file: study, "no such file") }
-        let file = try study.map { (p: String) throws(IOError) in try HDF5File(path: p) }
+        let stored = try study.map { (p: String) throws(IOError) in try StoredStudy(p) }
+        let file = stored?.file
         var resolution: [Double]? = nil
         var imageSource: VolumeSource? = nil
         if let image {
             let opened = try openImage(image)
             imageSource = opened.source; resolution = opened.resolutionNM
-        } else if let file {
-            if file.isDataset(StudyFile.imageDataset) {
-                imageSource = try VolumeReader.open(file, StudyFile.imageDataset)
-                resolution = StudyFile.resolution(file, StudyFile.imageDataset)
+        } else if let stored {
+            if let storedImage = stored.image {
+                imageSource = storedImage; resolution = stored.resolutionNM
             } else if needsImage {
-                throw IOError(.missingDataset, file: file.path, dataset: StudyFile.imageDataset, "no such dataset (not a densecell study?)")
+                throw IOError(.missingDataset, file: stored.path, dataset: StudyFile.imageDataset, "no such dataset (not a densecell study?)")
             }
         } else if needsImage {
             throw IOError(.badReference, file: "", "give a study file, or the image with --image")
@@ -141,31 +141,24 @@ public final class OpenedStudy {
         let referenced = try references.map { (r: (name: String, reference: String)) throws(IOError) in
             (name: r.name, ref: try VolumeReference.parse(r.reference))
         }
-        let inStudy = (file.map(StudyFile.labelNames) ?? []).filter { n in !referenced.contains { $0.name == n } }
-        let roles = Dictionary(inStudy.map { n in (n, StudyFile.LabelAttributes(file!, dataset: StudyFile.labelsDataset(n), name: n).role) }
+        let inStudy = (stored?.labelNames ?? []).filter { n in !referenced.contains { $0.name == n } }
+        let roles = Dictionary(inStudy.map { n in (n, stored!.role(n)) }
                                + referenced.map { ($0.name, SourceRole(guessingFrom: $0.name)) }) { first, _ in first }
         let available = SourceRole.ordered(inStudy + referenced.map(\.name)) { roles[$0]! }
 
         let shape: Shape3
         if let imageSource {
             shape = imageSource.shape
-        } else if let first = inStudy.first, let file {
-            shape = try VolumeReader.open(file, StudyFile.labelsDataset(first)).shape
+        } else if let first = inStudy.first, let stored {
+            shape = try stored.openLabels(first, nil).labels.shape
         } else {
             throw IOError(.missingDataset, file: study ?? "", dataset: StudyFile.imageDataset, "no image and no label sources in this study")
         }
         let subject = study ?? image ?? ""
         let opener = { (name: String) throws(IOError) -> StudyLabels in
             let source: StudyLabels
-            if let file, inStudy.contains(name) {
-                let dataset = StudyFile.labelsDataset(name)
-                let labels = try VolumeReader.open(file, dataset)
-                guard labels.shape == shape else {
-                    throw IOError(.badShape, file: file.path, dataset: dataset, "shape \(labels.shape) does not match the image \(shape)")
-                }
-                let attributes = StudyFile.LabelAttributes(file, dataset: dataset, name: name)
-                source = StudyLabels(name: name, role: attributes.role, labels: labels,
-                                     mask: try attributes.openMask(file, matching: shape, of: dataset))
+            if let stored, inStudy.contains(name) {
+                source = try stored.openLabels(name, shape)
             } else if let ref = referenced.first(where: { $0.name == name })?.ref {
                 // The name the user gave says the role; the dataset's own mask still applies.
                 var opened = try StudyLabels.open(ref, name: name)
@@ -184,8 +177,7 @@ public final class OpenedStudy {
         var opened: [StudyLabels] = []
         for name in select ?? available where !opened.contains(where: { $0.name == name }) { opened.append(try opener(name)) }
 
-        let probabilityNames = (file?.datasetNames() ?? []).filter { $0.hasPrefix(StudyFile.probabilitiesGroup) }
-            .map { String($0.dropFirst(StudyFile.probabilitiesGroup.count)) }
+        let probabilityNames = stored?.probabilityNames ?? []
         return OpenedStudy(path: study, image: imageSource, resolutionNM: resolution?.count == 3 ? resolution : nil, schema: schema,
                            labels: opened, available: available, probabilityNames: probabilityNames, file: file, shape: shape,
                            opener: opener)
@@ -267,5 +259,70 @@ public final class OpenedStudy {
                                        mask: try s.readMask(box)))
         }
         return Study(image: try image.readImage(box), resolutionNM: resolutionNM, labels: sources, schema: schema)
+    }
+}
+
+/// What a study file or store holds, before any source is opened: an HDF5 study (`/image`,
+/// `/labels/*` with their attributes, `/probabilities/*`) or an OME-Zarr / N5 store (the image's
+/// multiscale and its `labels/` group).
+private struct StoredStudy {
+    let path: String
+    let file: HDF5File?
+    let image: VolumeSource?
+    let resolutionNM: [Double]?
+    /// Label sources, in file order.
+    let labelNames: [String]
+    let probabilityNames: [String]
+    let role: (String) -> SourceRole
+    /// A label source with its mask; checked against `shape` when one is given.
+    let openLabels: (String, Shape3?) throws(IOError) -> StudyLabels
+
+    init(_ path: String) throws(IOError) {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if isDirectory.boolValue {
+            guard let format = ChunkedStore.format(ofDirectory: path) else {
+                throw IOError(.badReference, file: path, "a directory that is neither an OME-Zarr nor an N5 store cannot be a study")
+            }
+            let store = try ChunkedStore.openStudy(path, format: format)
+            file = nil
+            image = store.image.source; resolutionNM = store.image.resolutionNM
+            labelNames = store.labels.map(\.name); probabilityNames = []
+            let labels = store.labels
+            role = { name in labels.first { $0.name == name }?.role ?? SourceRole(guessingFrom: name) }
+            openLabels = { (name: String, shape: Shape3?) throws(IOError) -> StudyLabels in
+                guard let label = labels.first(where: { $0.name == name }) else { preconditionFailure("no label image \(name)") }
+                let source = try label.source()
+                if let shape, source.shape != shape {
+                    throw IOError(.badShape, file: path, dataset: source.reference.dataset,
+                                  "shape \(source.shape) does not match the image \(shape)")
+                }
+                return StudyLabels(name: name, role: label.role ?? SourceRole(guessingFrom: name), labels: source)
+            }
+            return
+        }
+        let file = try HDF5File(path: path)
+        self.file = file
+        if file.isDataset(StudyFile.imageDataset) {
+            image = try VolumeReader.open(file, StudyFile.imageDataset)
+            resolutionNM = StudyFile.resolution(file, StudyFile.imageDataset)
+        } else {
+            image = nil; resolutionNM = nil
+        }
+        labelNames = StudyFile.labelNames(file)
+        probabilityNames = file.datasetNames().filter { $0.hasPrefix(StudyFile.probabilitiesGroup) }
+            .map { String($0.dropFirst(StudyFile.probabilitiesGroup.count)) }
+        role = { name in StudyFile.LabelAttributes(file, dataset: StudyFile.labelsDataset(name), name: name).role }
+        openLabels = { (name: String, shape: Shape3?) throws(IOError) -> StudyLabels in
+            let dataset = StudyFile.labelsDataset(name)
+            let labels = try VolumeReader.open(file, dataset)
+            if let shape, labels.shape != shape {
+                throw IOError(.badShape, file: file.path, dataset: dataset, "shape \(labels.shape) does not match the image \(shape)")
+            }
+            let attributes = StudyFile.LabelAttributes(file, dataset: dataset, name: name)
+            return StudyLabels(name: name, role: attributes.role, labels: labels,
+                               mask: try attributes.openMask(file, matching: labels.shape, of: dataset))
+        }
     }
 }

@@ -69,9 +69,29 @@ struct Info: ParsableCommand {
                 showValues(facts)
                 files.append(.object([("path", .string(ref.path)), ("format", .string(ref.kind == .tiff ? "tiff" : "png")),
                                       ("datasets", .array([facts.json]))]))
+            case .zarr, .n5:
+                files.append(try describeStore(ref, schema: schema))
             }
         }
         if json { print(OrderedJSON.object([("files", .array(files))]).text) }
+    }
+
+    /// A Zarr or N5 store: the array named, or the image and its label images.
+    func describeStore(_ ref: VolumeReference, schema: LabelSchema) throws -> OrderedJSON {
+        let volumes = try VolumeReader.storeVolumes(ref)
+        let format = ref.kind == .n5 ? "n5" : "zarr"
+        if !json { print("\(ref.path)  (\(format), \(volumes.count) volume\(volumes.count == 1 ? "" : "s"))") }
+        var datasets: [OrderedJSON] = []
+        for v in volumes {
+            let storage = v.source.storage + (v.levels > 1 ? ", \(v.levels) levels" : "")
+            var facts = VolumeFacts(name: v.name, dims: nil, readAs: StreamingStatistics.binnedShape(v.source.shape, binning),
+                                    dtype: binning == nil || labels || v.isLabels ? v.source.typeName : "float32", storage: storage)
+            showHeader(facts)
+            try addValues(&facts, v.source, isLabels: labels || v.isLabels, schema: schema)
+            showValues(facts)
+            datasets.append(facts.json)
+        }
+        return .object([("path", .string(ref.path)), ("format", .string(format)), ("datasets", .array(datasets))])
     }
 
     /// Shape, type and storage are printed first: they are known without reading the data.
