@@ -104,4 +104,35 @@ final class ReviewLoopTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("somebody-else"), "\(error)")
         }
     }
+
+    func testTakingTheEnsembleWhereItHasNoLabelsIsRefused() throws {
+        let s = TestStudies.session(cols: 120, rows: 40)
+        let log = dir + "/test.review.jsonl"
+        try s.loadReview(path: log, reviewer: "ana")
+        s.send(.toggleRegionMode)
+        waitForQueue(s)
+        s.send(.nextDisagreement)
+        let region = try XCTUnwrap(s.state.regionQueue?.current)
+        s.send(.decide(.ensemble))
+        XCTAssertNil(s.state.regionQueue?.decided[region.id], "nothing is decided without ensemble labels")
+        XCTAssertEqual(s.state.regionQueue?.current?.id, region.id, "the queue stays on the region")
+        XCTAssertTrue(s.frame().text.contains("no ensemble labels"), s.frame().text)
+        let records = FileManager.default.fileExists(atPath: log) ? try ReviewLog.read(path: log).records : []
+        XCTAssertTrue(records.isEmpty, "no decision is recorded")
+    }
+
+    func testResettingTheConsensusKeepsOneVolume() throws {
+        let s = TestStudies.session(cols: 120, rows: 40)
+        let log = dir + "/test.review.jsonl"
+        try s.loadReview(path: log, reviewer: "ana")
+        s.send(.toggleRegionMode)
+        waitForQueue(s)
+        s.send(.nextDisagreement)
+        s.send(.decide(.b))
+        s.settle()
+        let volumes = s.data.volumeCount
+        // A new queue of the pair with decisions rebuilds the consensus from the log.
+        for _ in 0..<3 { s.data.resetConsensus(base: 0) }
+        XCTAssertEqual(s.data.volumeCount, volumes, "a reset replaces the consensus volume")
+    }
 }

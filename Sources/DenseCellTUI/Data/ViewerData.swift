@@ -193,6 +193,9 @@ public final class ViewerData: @unchecked Sendable {
         return volumes.count - 1
     }
 
+    /// Volumes in the table (image, sources, masks, derived sources).
+    var volumeCount: Int { volumeLock.lock(); defer { volumeLock.unlock() }; return volumes.count }
+
     private func volume(_ i: Int) -> VolumeEntry { volumeLock.lock(); defer { volumeLock.unlock() }; return volumes[i] }
 
     /// The reader of a source's labels or mask.
