@@ -73,9 +73,9 @@ final class InferenceJobTests: XCTestCase {
         let mask = try XCTUnwrap(s.data.ensembleVolumes?.mask)
         XCTAssertEqual(mask.data.reduce(0) { $0 + Int($1) }, roi.shape.count, "exactly the region is marked done")
         // Metrics of the pair with the partial ensemble count only the finished region.
-        let e = try XCTUnwrap(s.data.sourceIndex("ensemble"))
+        let e = try XCTUnwrap(s.data.sources.index(of: "ensemble"))
         s.settle()
-        XCTAssertEqual(s.data.confusion(0, e, z: nil)?.total, roi.shape.count)
+        XCTAssertEqual(s.data.statistics.confusion(0, e, z: nil)?.total, roi.shape.count)
     }
 
     func testCancelKeepsFinishedTilesAndReportsIt() throws {

@@ -88,7 +88,7 @@ final class LayoutAndNavigationTests: XCTestCase {
     func testReduceIsPure() {
         let s = TestStudies.session()
         let before = s.state
-        let a = reduce(before, .nextSlice), b = reduce(before, .nextSlice)
+        let a = reduce(before, .nextSlice).state, b = reduce(before, .nextSlice).state
         XCTAssertEqual(a, b)
         XCTAssertEqual(before.z, 0)
         XCTAssertNotEqual(a, before)
@@ -102,8 +102,8 @@ final class LayoutAndNavigationTests: XCTestCase {
             .toggleDisagreementMap, .cycleMetricsTab, .toggleMetricsScope, .click(row: 5, col: 7),
             .scroll(-3), .toggleHelp, .zoomOut, .resize(cols: 100, rows: 30), .goToSlice(4), .notice("x"),
         ]
-        let first = script.reduce(before, reduce)
-        let second = script.reduce(before, reduce)
+        let first = script.reduce(before) { reduce($0, $1).state }
+        let second = script.reduce(before) { reduce($0, $1).state }
         XCTAssertEqual(first, second)
         XCTAssertEqual(first.center.y, second.center.y); XCTAssertEqual(first.center.x, second.center.x)
         XCTAssertEqual(before, TestStudies.session().state, "reduce never changes the state it is given")

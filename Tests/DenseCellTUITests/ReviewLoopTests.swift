@@ -84,11 +84,11 @@ final class ReviewLoopTests: XCTestCase {
 
     func testKeysInThePromptAreText() {
         var state = TestStudies.session().state
-        state = reduce(state, .startFlag)
+        state = reduce(state, .startFlag).state
         XCTAssertEqual(KeyMap.action(for: .char("q"), in: state), .promptInput("q"))
         XCTAssertEqual(KeyMap.action(for: .enter, in: state), .promptSubmit)
         XCTAssertEqual(KeyMap.action(for: .escape, in: state), .promptCancel)
-        state = reduce(state, .promptCancel)
+        state = reduce(state, .promptCancel).state
         XCTAssertEqual(KeyMap.action(for: .char("q"), in: state), .quit)
         XCTAssertEqual(KeyMap.action(for: .char("b"), in: state), .decide(.b))
     }
@@ -130,9 +130,9 @@ final class ReviewLoopTests: XCTestCase {
         s.send(.nextDisagreement)
         s.send(.decide(.b))
         s.settle()
-        let volumes = s.data.volumeCount
+        let volumes = s.data.planes.volumes.count
         // A new queue of the pair with decisions rebuilds the consensus from the log.
-        for _ in 0..<3 { s.data.resetConsensus(base: 0) }
-        XCTAssertEqual(s.data.volumeCount, volumes, "a reset replaces the consensus volume")
+        for _ in 0..<3 { s.data.derived.resetConsensus(base: 0) }
+        XCTAssertEqual(s.data.planes.volumes.count, volumes, "a reset replaces the consensus volume")
     }
 }

@@ -15,6 +15,8 @@ public enum Action: Equatable, Sendable {
     case toggleMetricsScope
     case nextDisagreement, previousDisagreement
     case setRanking(DisagreementRanking)
+    /// The next or previous slice of the ranking held (after `n`/`N` brought it up to date).
+    case stepRanking(forward: Bool)
     case runInference(JobKind)
     case cancelJob
     case exportView
@@ -48,7 +50,6 @@ public enum Action: Equatable, Sendable {
     case addSource(String)
     case jobStarted(JobStatus)
     case jobProgress(voxelsDone: Int, voxelsTotal: Int, elapsedSeconds: Double)
-    case jobCancelling
     case jobEnded(message: String)
     case notice(String?)
     case status(String?)
