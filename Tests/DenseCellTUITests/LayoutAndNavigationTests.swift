@@ -85,6 +85,26 @@ final class LayoutAndNavigationTests: XCTestCase {
         s.send(KeyMap.action(for: .wheelUp)); XCTAssertEqual(s.state.z, 0)
     }
 
+    /// What an action needs from outside the state comes back as effects; the state alone
+    /// decides whether there are any.
+    func testActionsThatNeedTheWorldReturnEffects() {
+        let state = TestStudies.session().state
+        XCTAssertEqual(reduce(state, .nextSlice).effects, [])
+        XCTAssertEqual(reduce(state, .nextDisagreement).effects, [.rankSlices(forward: true)])
+        XCTAssertEqual(reduce(state, .runInference(.wholeVolume)).effects, [.startInference(.wholeVolume)])
+        XCTAssertEqual(reduce(state, .exportView).effects, [.exportView])
+        let noJob = reduce(state, .cancelJob)
+        XCTAssertEqual(noJob.effects, [])
+        XCTAssertEqual(noJob.state.notice, "no job running")
+        XCTAssertEqual(reduce(state, .toggleRegionMode).effects, [.findRegions(state.pair)])
+        XCTAssertEqual(reduce(state, .decide(.a)).effects, [], "no region to decide outside the queue")
+        XCTAssertEqual(reduce(state, .toggleReviewList).effects, [.showReviewList])
+        let prompt = reduce(reduce(state, .startFlag).state, .promptInput("x")).state
+        let submitted = reduce(prompt, .promptSubmit)
+        XCTAssertNil(submitted.state.prompt)
+        XCTAssertEqual(submitted.effects, [.recordFlag(prompt.prompt!)])
+    }
+
     func testReduceIsPure() {
         let s = TestStudies.session()
         let before = s.state

@@ -135,4 +135,24 @@ final class ReviewLoopTests: XCTestCase {
         for _ in 0..<3 { s.data.derived.resetConsensus(base: 0) }
         XCTAssertEqual(s.data.planes.volumes.count, volumes, "a reset replaces the consensus volume")
     }
+
+    func testTakingTheEnsembleWhereItCoversTheRegionIsRecorded() throws {
+        let study = TestStudies.make()
+        let s = TestStudies.session(study, cols: 120, rows: 40)
+        try s.loadReview(path: dir + "/test.review.jsonl", reviewer: "ana")
+        // The ensemble says what annotator-2 says, everywhere.
+        try s.data.derived.insertEnsemble(study.labels[2].labels, at: Box3(shape: study.image.shape))
+        s.send(.toggleRegionMode)
+        waitForQueue(s)
+        s.send(.nextDisagreement)
+        let region = try XCTUnwrap(s.state.regionQueue?.current)
+        s.send(.decide(.ensemble))
+        XCTAssertEqual(s.state.regionQueue?.decided[region.id], .ensemble)
+        s.settle()
+        let consensus = try XCTUnwrap(s.data.sourceVolumes.first { $0.name == ViewerSession.consensusName })
+        let truth = study.labels[0].labels, ensemble = study.labels[2].labels
+        for i in 0..<truth.data.count where consensus.labels.data[i] != truth.data[i] {
+            XCTAssertEqual(consensus.labels.data[i], ensemble.data[i])
+        }
+    }
 }

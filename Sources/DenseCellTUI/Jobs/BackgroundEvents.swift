@@ -48,11 +48,12 @@ final class BackgroundEvents: @unchecked Sendable {
         condition.lock()
         // Redraw requests pile up while the key thread draws: one is enough.
         if case .dataChanged = event, case .dataChanged? = events.last {} else { events.append(event) }
+        // Written before waiters run, so whoever wakes finds the descriptor readable; a full
+        // pipe is readable already.
+        var byte: UInt8 = 1
+        if wakeWriter >= 0 { _ = write(wakeWriter, &byte, 1) }
         condition.broadcast()
         condition.unlock()
-        var byte: UInt8 = 1
-        // A full pipe is readable already.
-        if wakeWriter >= 0 { _ = write(wakeWriter, &byte, 1) }
     }
 
     var isEmpty: Bool { condition.lock(); defer { condition.unlock() }; return events.isEmpty }
