@@ -379,7 +379,7 @@ public final class ViewerSession {
 
     /// Applies what background work reported; returns whether anything changed.
     @discardableResult
-    public func processJobEvents() -> Bool {
+    public func applyBackgroundEvents() -> Bool {
         let pending = events.drain()
         guard !pending.isEmpty else { return false }
         for event in pending {
@@ -431,9 +431,9 @@ public final class ViewerSession {
     func waitForJob(timeout: TimeInterval = 60) {
         let deadline = Date().addingTimeInterval(timeout)
         while job != nil && Date() < deadline {
-            if !processJobEvents() { events.wait(atMost: deadline.timeIntervalSinceNow) }
+            if !applyBackgroundEvents() { events.wait(atMost: deadline.timeIntervalSinceNow) }
         }
-        processJobEvents()
+        applyBackgroundEvents()
     }
 
     /// Waits until background work reports something (at once if a report waits) or `seconds` pass.
@@ -451,7 +451,7 @@ public final class ViewerSession {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             _ = prepareFrame()
-            processJobEvents()
+            applyBackgroundEvents()
             // Asking again after the last arrival finds nothing new to read: settled.
             if backgroundIdle {
                 _ = prepareFrame()
@@ -459,7 +459,7 @@ public final class ViewerSession {
             }
             events.wait(atMost: deadline.timeIntervalSinceNow)
         }
-        processJobEvents()
+        applyBackgroundEvents()
         data.passReported()
     }
 

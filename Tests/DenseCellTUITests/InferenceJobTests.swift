@@ -86,7 +86,7 @@ final class InferenceJobTests: XCTestCase {
         // Wait for a few tiles, then cancel with `c`.
         let deadline = Date().addingTimeInterval(10)
         while (s.data.ensembleVolumes?.mask?.data.reduce(0) { $0 + Int($1) } ?? 0) < 3 * 256 && Date() < deadline {
-            s.processJobEvents(); Thread.sleep(forTimeInterval: 0.01)
+            s.applyBackgroundEvents(); Thread.sleep(forTimeInterval: 0.01)
         }
         s.send(KeyMap.action(for: .char("c"))!)
         XCTAssertEqual(s.state.job?.cancelling, true)
@@ -107,7 +107,7 @@ final class InferenceJobTests: XCTestCase {
         let s = TestStudies.session(study, provider: FakeProvider(answer: answer(study), delay: 0.01))
         s.send(.runInference(.wholeVolume))
         let deadline = Date().addingTimeInterval(10)
-        while (s.state.job?.voxelsDone ?? 0) == 0 && Date() < deadline { s.processJobEvents(); Thread.sleep(forTimeInterval: 0.01) }
+        while (s.state.job?.voxelsDone ?? 0) == 0 && Date() < deadline { s.applyBackgroundEvents(); Thread.sleep(forTimeInterval: 0.01) }
         let footer = s.frame().text(row: 23)
         XCTAssertTrue(footer.contains("ensemble (whole volume)"), footer)
         XCTAssertTrue(footer.contains("%"))
@@ -141,7 +141,7 @@ final class ExportKeyTests: XCTestCase {
         s.send(KeyMap.action(for: .char("e"))!)
         let expected = dir + "/platelet-z003-image+truth+annotator-1.png"
         s.flushExports()
-        s.processJobEvents()
+        s.applyBackgroundEvents()
         XCTAssertTrue(s.frame().contains("wrote"), s.frame().text(row: 23))
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: expected))
         XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])

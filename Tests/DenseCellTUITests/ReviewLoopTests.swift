@@ -16,7 +16,7 @@ final class ReviewLoopTests: XCTestCase {
     /// Waits for the background region search to report.
     func waitForQueue(_ s: ViewerSession) {
         let deadline = Date().addingTimeInterval(10)
-        while s.state.regionQueue == nil && Date() < deadline { s.processJobEvents(); Thread.sleep(forTimeInterval: 0.01) }
+        while s.state.regionQueue == nil && Date() < deadline { s.applyBackgroundEvents(); Thread.sleep(forTimeInterval: 0.01) }
     }
 
     func testDecisionsAdvanceUndoRestoresAndConsensusFollows() throws {

@@ -36,7 +36,7 @@ public struct FrameMeasurement {
                 let frame = session.prepareFrame()
                 _ = session.render(frame)
                 _ = images.update(state: session.state, data: frame)
-                session.processJobEvents()
+                session.applyBackgroundEvents()
                 if data.planes.screenPlanesRead && !images.holdsBack { break }
                 // Woken by the planes arriving; a pane held back for its interval comes back soon.
                 session.waitForBackground(atMost: images.holdsBack ? 0.05 : 1)
@@ -60,11 +60,11 @@ public struct FrameMeasurement {
         session.send(.goToSlice(0))
         drawUntilShown()
         while data.statistics.passProgress != nil {
-            session.processJobEvents()
+            session.applyBackgroundEvents()
             // The pass reports as it counts, and once more when done.
             session.waitForBackground(atMost: 1)
         }
-        session.processJobEvents()
+        session.applyBackgroundEvents()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         report(String(format: "volume metrics ready %.1f s after start; peak resident %d MB", seconds(since: started), usage.ru_maxrss / 1024))

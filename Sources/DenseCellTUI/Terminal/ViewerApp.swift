@@ -24,7 +24,7 @@ public enum ViewerApp {
         var dirty = true
         while !session.state.quitRequested && !screen.signalled {
             // Panes holding back new results are sent once their interval has passed.
-            if session.processJobEvents() || images.holdsBack { dirty = true }
+            if session.applyBackgroundEvents() || images.holdsBack { dirty = true }
             if dirty {
                 let frame = session.prepareFrame()
                 let grid = session.render(frame)
