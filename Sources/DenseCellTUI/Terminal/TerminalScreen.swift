@@ -22,7 +22,7 @@ final class TerminalScreen {
     private var previousGeneration: [UInt32] = []
     private var size = (cols: 0, rows: 0)
     private var frame = 0
-    private var pairs: ColorPairs!
+    private let pairs: ColorPairs
     private var open = true
     private(set) var cellsDrawnLastFrame = 0
     private var clearBeforeNextDraw = false
