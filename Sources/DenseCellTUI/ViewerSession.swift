@@ -23,10 +23,7 @@ public final class ViewerSession {
     /// Consensus patches being made off the key thread, and the consensus they belong to.
     private var consensusJobs = 0
     private var consensusGeneration = 0
-    private var review = ReviewState()
-    private var reviewPath: String?
-    private var reviewLog: ReviewLog?
-    private var reviewer = "unknown"
+    private let reviews = ReviewRecorder()
     /// Regions smaller than this are left out of the queue (as `densecell regions` does by default).
     static let regionMinVoxels = 20
     static let consensusName = SourceTable.consensusName
@@ -109,18 +106,11 @@ public final class ViewerSession {
     /// Replays the review log (decisions and flags) and records new items into it.
     /// - Throws: `IOError` for a log of another study or a malformed line before the last.
     public func loadReview(path: String, reviewer: String) throws(IOError) {
-        let contents = try ReviewLog.read(path: path, shape: data.shape)
-        for r in contents.records {
-            if let pair = r.pair, !pair.allSatisfy({ data.sources.index(of: $0) != nil || $0 == SourceTable.ensembleName }) {
-                throw IOError(.badReference, file: path,
-                              "names the source \(pair.first { data.sources.index(of: $0) == nil }!), which this study does not have: a log of another study")
-            }
+        let sources = data.sources
+        let remark = try reviews.load(path: path, reviewer: reviewer, shape: data.shape) { name in
+            sources.index(of: name) != nil || name == SourceTable.ensembleName
         }
-        review = ReviewState(records: contents.records)
-        reviewPath = path
-        self.reviewer = reviewer
-        if let warning = contents.warning { send(.notice(warning)) }
-        else if !review.items.isEmpty { send(.notice("review log: \(review.items.count) items replayed (F lists them)")) }
+        if let remark { send(.notice(remark)) }
     }
 
     // MARK: Actions and their effects
@@ -196,19 +186,11 @@ public final class ViewerSession {
 
     private func pairNames(_ p: SourcePair) -> (String, String) { (state.sources[p.a], state.sources[p.b]) }
 
-    /// Appends a record to the log, opening it on first use; a failure is reported, not fatal.
+    /// Appends a record to the log; a failure is told in the footer, not fatal.
     private func record(_ r: ReviewRecord) -> Bool {
-        guard let path = reviewPath else {
-            send(.notice("no review log: decisions are not recorded")); return false
-        }
-        do {
-            if reviewLog == nil { reviewLog = try ReviewLog(path: path) }
-            try reviewLog?.append(r)
-        } catch {
-            send(.notice("review log not written: \(error)")); return false
-        }
-        review.apply(r)
-        return true
+        guard let failure = reviews.append(r) else { return true }
+        send(.notice(failure))
+        return false
     }
 
     /// Records a decision on the current region (`reduce` made sure there is one).
@@ -219,7 +201,7 @@ public final class ViewerSession {
         if take == .ensemble && (data.sources.index(of: SourceTable.ensembleName) == nil || !data.derived.ensembleCovers(region.box)) {
             send(.notice("no ensemble labels for region \(region.id) yet: i/I run the ensemble")); return
         }
-        let r = ReviewRecord(reviewer: reviewer, kind: .decision, shape: data.shape,
+        let r = ReviewRecord(reviewer: reviews.reviewer, kind: .decision, shape: data.shape,
                              at: (state.z, state.cursor.y, state.cursor.x), pair: names, region: region, take: take)
         guard record(r) else { return }
         updateConsensus(q.pair, regions: [region])
@@ -237,11 +219,11 @@ public final class ViewerSession {
     private func undo() {
         guard let q = state.regionQueue else { send(.notice("nothing to undo")); return }
         let names = pairNames(q.pair)
-        guard let last = review.items.last(where: { $0.kind == .decision && $0.pair == [names.0, names.1] }),
+        guard let last = reviews.review.items.last(where: { $0.kind == .decision && $0.pair == [names.0, names.1] }),
               let id = last.region?.id else {
             send(.notice("no decision to undo")); return
         }
-        let r = ReviewRecord(reviewer: reviewer, kind: .undo, shape: data.shape, at: (state.z, state.cursor.y, state.cursor.x),
+        let r = ReviewRecord(reviewer: reviews.reviewer, kind: .undo, shape: data.shape, at: (state.z, state.cursor.y, state.cursor.x),
                              pair: names, target: last.id)
         guard record(r) else { return }
         if id >= 1, id <= q.regions.count { updateConsensus(q.pair, regions: [q.regions[id - 1]]) }
@@ -252,23 +234,12 @@ public final class ViewerSession {
     private func recordFlag(_ prompt: NotePrompt) {
         let note = prompt.text.trimmingCharacters(in: .whitespaces)
         let region = state.regionMode ? state.regionQueue?.current : nil
-        let r = ReviewRecord(reviewer: reviewer, kind: .flag, shape: data.shape, at: (prompt.at[0], prompt.at[1], prompt.at[2]),
+        let r = ReviewRecord(reviewer: reviews.reviewer, kind: .flag, shape: data.shape, at: (prompt.at[0], prompt.at[1], prompt.at[2]),
                              pair: state.hasPair ? pairNames(state.pair) : nil, region: region, note: note.isEmpty ? nil : note)
         if record(r) { send(.notice("flagged (\(prompt.at.map(String.init).joined(separator: ","))): \(note)")) }
     }
 
-    private func showReviewList() {
-        let items = review.items.reversed().map { r -> ReviewListItem in
-            let place = "z \(r.at[0]) (\(r.at[1]),\(r.at[2]))"
-            let what: String
-            switch r.kind {
-            case .decision: what = "region \(r.region?.id ?? 0): \(r.take?.rawValue ?? "?") · \(r.pair?.joined(separator: " vs ") ?? "")"
-            default: what = "flag: \(r.note ?? "")" + (review.resolved.contains(r.id) ? " (resolved)" : "")
-            }
-            return ReviewListItem(id: r.id, summary: "\(what) · \(place) · \(r.reviewer)", at: r.at, regionID: r.kind == .decision ? r.region?.id : nil)
-        }
-        send(.setReviewList(ReviewList(items: Array(items))))
-    }
+    private func showReviewList() { send(.setReviewList(ReviewList(items: reviews.listItems))) }
 
     /// The live consensus source: A with every decided region taken from the chosen source.
     /// Regions are disjoint, so a decision changes only its own region's voxels: `regions` nil
@@ -278,7 +249,7 @@ public final class ViewerSession {
         guard let q = state.regionQueue, q.pair == pair, let ia = data.sources.index(of: state.sources[pair.a]),
               let ib = data.sources.index(of: state.sources[pair.b]) else { return }
         let a = data.sources[ia], b = data.sources[ib]
-        let decisions = review.decisions(pair: pairNames(pair))
+        let decisions = reviews.review.decisions(pair: pairNames(pair))
         if data.sources.index(of: Self.consensusName) == nil || only == nil {
             data.derived.resetConsensus(base: ia)
             consensusGeneration += 1
@@ -409,7 +380,7 @@ public final class ViewerSession {
                 guard pair.a < state.sources.count, pair.b < state.sources.count else { break }
                 var decided: [Int: ReviewRecord.Take] = [:]
                 var stale = 0
-                for (id, r) in review.decisions(pair: pairNames(pair)) {
+                for (id, r) in reviews.review.decisions(pair: pairNames(pair)) {
                     if id >= 1, id <= regions.count, r.region?.matches(regions[id - 1]) == true, let take = r.take { decided[id] = take }
                     else { stale += 1 }
                 }
