@@ -7,9 +7,9 @@ import Foundation
 /// back as events, applied on the key thread. The terminal loop and the tests drive the viewer
 /// through this.
 public final class ViewerSession {
-    /// What the viewer shows now; it changes through actions (`send(_:)`, job events, review loading).
+    /// What the viewer shows now; it changes only through actions (`send(_:)`).
     public private(set) var state: ViewState
-    /// The volumes behind the view, with the ensemble results as they arrive.
+    /// The study behind the view: its sources, planes, statistics and derived sources.
     public let data: ViewerData
     let renderer = Renderer()
     private let provider: SegmentationProvider?

@@ -1,6 +1,7 @@
 import DenseCellCore
 
-/// Everything that can happen to the view: keys and mouse map to these, and so do job events.
+/// Everything that can happen to the view: keys and mouse map to these, and so do the results of
+/// effects and background events.
 public enum Action: Equatable, Sendable {
     case nextSlice, previousSlice, pageDown, pageUp, firstSlice, lastSlice
     case goToSlice(Int)
