@@ -57,7 +57,7 @@ public final class ViewerSession {
 
     public static let noModels = "no models loaded: ensemble inference is off (--models DIR to enable)"
 
-    convenience init(image: VolumeSource, sources list: [StudyReaders.Source], schema: LabelSchema, resolutionNM: [Double]?,
+    convenience init(image: VolumeSource, sources list: [StudyReaders.LabelReaders], schema: LabelSchema, resolutionNM: [Double]?,
                      fileName: String, provider: SegmentationProvider?, cachePath: String?, cacheBytes: Int, studyPath: String?,
                      exportDirectory: String, withoutModels: String) throws(IOError) {
         try self.init(readers: StudyReaders(image: image, schema: schema, resolutionNM: resolutionNM, sources: list),

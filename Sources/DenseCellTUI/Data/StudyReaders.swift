@@ -5,14 +5,15 @@ import DenseCellIO
 /// mask), reference first. The one place the viewer takes a study's readers from: `StudySlices`
 /// (a study on disk, opened by the command) or a `Study` in memory (tests, the demo).
 struct StudyReaders: @unchecked Sendable {
-    typealias Source = (name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource?)
+    /// The readers of one label source.
+    typealias LabelReaders = (name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource?)
     var image: VolumeSource
     var schema: LabelSchema
     var resolutionNM: [Double]?
-    var sources: [Source]
+    var sources: [LabelReaders]
 
     /// Orders the sources: truth, then annotators, then algorithms (stable within a role).
-    init(image: VolumeSource, schema: LabelSchema, resolutionNM: [Double]?, sources: [Source]) {
+    init(image: VolumeSource, schema: LabelSchema, resolutionNM: [Double]?, sources: [LabelReaders]) {
         self.image = image
         self.schema = schema
         self.resolutionNM = resolutionNM
