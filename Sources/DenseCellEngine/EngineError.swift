@@ -17,17 +17,8 @@ public struct EngineError: DenseCellError, Equatable, Sendable {
     ///   - message: one line for the user.
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
 
-    /// The engine's cancellation is Core's: `catch EngineError.cancelled` still matches it.
-    @available(*, deprecated, message: "catch is CancelledError (Core): the one cancellation error")
-    public static var cancelled: CancelledError { CancelledError() }
-
     /// Bad models and bad input are the user's (2); library failures end a run with 1.
     public var exitStatus: ExitStatus { kind == .badModel || kind == .badInput ? .badInput : .failure }
     /// The message shown to the user.
     public var description: String { message }
-}
-
-extension CancelledError {
-    /// Lets the former pattern `catch EngineError.cancelled` match the one cancellation error.
-    public static func ~= (pattern: CancelledError, value: any Error) -> Bool { value is CancelledError }
 }

@@ -2,19 +2,20 @@ import DenseCellCore
 import DenseCellIO
 import Foundation
 
-/// Holds the state and the data, runs the effects of actions (jobs, rankings, cache writes)
-/// and applies job results. The terminal loop and the tests drive the viewer through this.
+/// Holds the state and the data: every action goes through the pure `reduce`, whose effects
+/// (jobs, rankings, the review log, figures) are run here; what background work reports comes
+/// back as events, applied on the key thread. The terminal loop and the tests drive the viewer
+/// through this.
 public final class ViewerSession {
-    /// What the viewer shows now; it changes through actions (`send(_:)`, job events, review loading).
+    /// What the viewer shows now; it changes only through actions (`send(_:)`).
     public private(set) var state: ViewState
-    /// The volumes behind the view, with the ensemble results as they arrive.
+    /// The study behind the view: its sources, planes, statistics and derived sources.
     public let data: ViewerData
     let renderer = Renderer()
     private let provider: SegmentationProvider?
     private let studyPath: String
-    private let resolutionNM: [Double]?
     private let exportDirectory: String
-    private let events = JobEventQueue()
+    private let events = BackgroundEvents()
     private var job: InferenceJob?
     private let exports = DispatchGroup()
     private var regionSearches = 0
@@ -22,13 +23,10 @@ public final class ViewerSession {
     /// Consensus patches being made off the key thread, and the consensus they belong to.
     private var consensusJobs = 0
     private var consensusGeneration = 0
-    private var review = ReviewState()
-    private var reviewPath: String?
-    private var reviewLog: ReviewLog?
-    private var reviewer = "unknown"
+    private let reviews = ReviewRecorder()
     /// Regions smaller than this are left out of the queue (as `densecell regions` does by default).
     static let regionMinVoxels = 20
-    static let consensusName = ViewerData.consensusName
+    static let consensusName = SourceTable.consensusName
 
     /// A session over a study held in memory (small studies built in code).
     /// - Parameters: as `init(slices:fileName:provider:cachePath:cacheBytes:studyPath:exportDirectory:withoutModels:)`.
@@ -36,19 +34,13 @@ public final class ViewerSession {
     public convenience init(study: Study, fileName: String, provider: SegmentationProvider?, cachePath: String?,
                             cacheBytes: Int = 512 << 20, studyPath: String? = nil, exportDirectory: String = ".",
                             withoutModels: String = ViewerSession.noModels) throws(IOError) {
-        let image = MemoryVolume(.float32(study.image), name: fileName + ":/image")
-        let sources = study.labels.map { s in
-            (name: s.name, role: s.role, labels: MemoryVolume(.uint8(s.labels), name: "\(fileName):/labels/\(s.name)") as VolumeSource,
-             mask: s.mask.map { MemoryVolume(.uint8($0), name: "\(fileName):/masks/\(s.name)") as VolumeSource })
-        }
-        try self.init(image: image, sources: sources, schema: study.schema, resolutionNM: study.resolutionNM, fileName: fileName,
-                      provider: provider, cachePath: cachePath, cacheBytes: cacheBytes, studyPath: studyPath,
-                      exportDirectory: exportDirectory, withoutModels: withoutModels)
+        try self.init(readers: StudyReaders(study, fileName: fileName), fileName: fileName, provider: provider, cachePath: cachePath,
+                      cacheBytes: cacheBytes, studyPath: studyPath, exportDirectory: exportDirectory, withoutModels: withoutModels)
     }
 
     /// A session over a study on disk, read on demand.
     /// - Parameters:
-    ///   - slices: the study's readers (image, sources, masks).
+    ///   - study: the opened study (image, sources, masks).
     ///   - fileName: shown in the header.
     ///   - provider: the ensemble for `i`/`I`, or nil when no models were given.
     ///   - cachePath: the viewer cache file, or nil for a temporary one.
@@ -56,25 +48,27 @@ public final class ViewerSession {
     ///   - exportDirectory: where `e` writes PNG figures.
     ///   - withoutModels: the footer's remark when there is no provider.
     /// - Throws: `IOError` when the image cannot be read or no viewer cache can be made.
-    public convenience init(slices: OpenedStudy, fileName: String, provider: SegmentationProvider?, cachePath: String?,
+    public convenience init(study: OpenedStudy, fileName: String, provider: SegmentationProvider?, cachePath: String?,
                             cacheBytes: Int = 512 << 20, studyPath: String? = nil, exportDirectory: String = ".",
                             withoutModels: String = ViewerSession.noModels) throws(IOError) {
-        try self.init(image: slices.image!, sources: slices.labels.map { ($0.name, $0.role, $0.labels, $0.mask) }, schema: slices.schema,
-                      resolutionNM: slices.resolutionNM, fileName: fileName, provider: provider, cachePath: cachePath,
+        try self.init(readers: StudyReaders(study), fileName: fileName, provider: provider, cachePath: cachePath,
                       cacheBytes: cacheBytes, studyPath: studyPath, exportDirectory: exportDirectory, withoutModels: withoutModels)
     }
 
     public static let noModels = "no models loaded: ensemble inference is off (--models DIR to enable)"
 
-    init(image: VolumeSource, sources list: [(name: String, role: SourceRole, labels: VolumeSource, mask: VolumeSource?)],
-         schema: LabelSchema, resolutionNM: [Double]?, fileName: String, provider: SegmentationProvider?, cachePath: String?,
+    convenience init(image: VolumeSource, sources list: [StudyReaders.LabelReaders], schema: LabelSchema, resolutionNM: [Double]?,
+                     fileName: String, provider: SegmentationProvider?, cachePath: String?, cacheBytes: Int, studyPath: String?,
+                     exportDirectory: String, withoutModels: String) throws(IOError) {
+        try self.init(readers: StudyReaders(image: image, schema: schema, resolutionNM: resolutionNM, sources: list),
+                      fileName: fileName, provider: provider, cachePath: cachePath, cacheBytes: cacheBytes, studyPath: studyPath,
+                      exportDirectory: exportDirectory, withoutModels: withoutModels)
+    }
+
+    init(readers: StudyReaders, fileName: String, provider: SegmentationProvider?, cachePath: String?,
          cacheBytes: Int, studyPath: String?, exportDirectory: String, withoutModels: String) throws(IOError) {
         self.studyPath = studyPath ?? fileName
         self.exportDirectory = exportDirectory
-        self.resolutionNM = resolutionNM
-        // The reference first: truth, then annotators, then algorithms (stable within a role).
-        let rank: [SourceRole: Int] = [.truth: 0, .annotator: 1, .algorithm: 2]
-        let ordered = list.enumerated().sorted { (rank[$0.element.role]!, $0.offset) < (rank[$1.element.role]!, $1.offset) }.map(\.element)
         var cacheFile: ViewerCacheFile?
         var cacheRemark: String?
         if let cachePath {
@@ -86,17 +80,16 @@ public final class ViewerSession {
             }
         }
         let events = self.events
-        data = try ViewerData(image: image, sources: ordered, schema: schema, cacheFile: cacheFile, cacheBytes: cacheBytes,
-                              ensembleKey: provider?.cacheKey, changed: { events.post(.dataChanged) },
-                              noticed: { events.post(.notice($0)) })
+        data = try ViewerData(readers: readers, cacheFile: cacheFile, cacheBytes: cacheBytes, ensembleKey: provider?.cacheKey,
+                              changed: { events.post(.dataChanged) }, noticed: { events.post(.notice($0)) })
         self.provider = provider
-        state = ViewState(fileName: fileName, shape: image.shape, classNames: schema.names, sources: data.sources.map(\.name))
-        if let cacheRemark { state = reduce(state, .notice(cacheRemark)) }
-        if data.sourceIndex(ViewerData.ensembleName) != nil {
-            let done = data.ensemble.voxelsDone
-            state = reduce(state, .notice("ensemble results from the cache: \(done * 100 / max(1, image.shape.count))% of the volume"))
+        state = ViewState(fileName: fileName, shape: data.shape, classNames: data.schema.names, sources: data.sources.list.map(\.name))
+        if let cacheRemark { send(.notice(cacheRemark)) }
+        if data.sources.index(of: SourceTable.ensembleName) != nil {
+            let done = data.derived.ensemble.voxelsDone
+            send(.notice("ensemble results from the cache: \(done * 100 / max(1, data.shape.count))% of the volume"))
         }
-        state = reduce(state, .status(provider.map { "ensemble: \($0.summary) (i/I to run)" } ?? withoutModels))
+        send(.status(provider.map { "ensemble: \($0.summary) (i/I to run)" } ?? withoutModels))
     }
 
     /// Stops background work and closes the viewer cache (a temporary one is removed).
@@ -107,21 +100,56 @@ public final class ViewerSession {
 
     var isJobRunning: Bool { job != nil }
 
+    /// Becomes readable when background work reports: the terminal loop waits on it with its input.
+    var wakeDescriptor: Int32 { events.wakeDescriptor }
+
     /// Replays the review log (decisions and flags) and records new items into it.
     /// - Throws: `IOError` for a log of another study or a malformed line before the last.
     public func loadReview(path: String, reviewer: String) throws(IOError) {
-        let contents = try ReviewLog.read(path: path, shape: data.shape)
-        for r in contents.records {
-            if let pair = r.pair, !pair.allSatisfy({ data.sourceIndex($0) != nil || $0 == ViewerData.ensembleName }) {
-                throw IOError(.badReference, file: path,
-                              "names the source \(pair.first { data.sourceIndex($0) == nil }!), which this study does not have: a log of another study")
-            }
+        let sources = data.sources
+        let remark = try reviews.load(path: path, reviewer: reviewer, shape: data.shape) { name in
+            sources.index(of: name) != nil || name == SourceTable.ensembleName
         }
-        review = ReviewState(records: contents.records)
-        reviewPath = path
-        self.reviewer = reviewer
-        if let warning = contents.warning { state = reduce(state, .notice(warning)) }
-        else if !review.items.isEmpty { state = reduce(state, .notice("review log: \(review.items.count) items replayed (F lists them)")) }
+        if let remark { send(.notice(remark)) }
+    }
+
+    // MARK: Actions and their effects
+
+    /// Applies an action: the next state from `reduce`, then what it asks for.
+    public func send(_ action: Action) {
+        let (next, effects) = reduce(state, action)
+        state = next
+        for effect in effects { run(effect) }
+    }
+
+    /// Runs one effect; what it finds comes back as actions (at once) or events (from other threads).
+    private func run(_ effect: Effect) {
+        switch effect {
+        case .rankSlices(let forward): rankSlices(forward: forward)
+        case .startInference(let kind): startJob(kind)
+        case .cancelInference: job?.cancel()
+        case .findRegions(let pair): startRegionSearch(pair)
+        case .recordDecision(let take): decide(take)
+        case .undoDecision: undo()
+        case .recordFlag(let prompt): recordFlag(prompt)
+        case .showReviewList: showReviewList()
+        case .exportView: exportView()
+        }
+    }
+
+    /// Brings the ranking of the compared pair up to date (from the pass's counts), then steps.
+    private func rankSlices(forward: Bool) {
+        var partial: String?
+        if let a = data.sources.index(of: state.sources[state.pair.a]), let b = data.sources.index(of: state.sources[state.pair.b]),
+           state.ranking?.pair != state.pair || state.ranking?.revision != data.sources.revision || !rankingComplete {
+            var (r, complete) = data.statistics.ranking(SourcePair(a: a, b: b))
+            r.pair = state.pair
+            rankingComplete = complete
+            send(.setRanking(r))
+            if !complete, let p = data.statistics.passProgress { partial = "ranking from the \(p.done) of \(p.total) slices counted so far" }
+        }
+        send(.stepRanking(forward: forward))
+        if let partial { send(.notice(partial)) }
     }
 
     /// The rule regions are found with.
@@ -129,16 +157,15 @@ public final class ViewerSession {
         DisagreementRule(classes: data.schema.count, organelles: data.organelles)
     }
 
-    /// Finds the regions of the compared pair off the key-handling thread, in one streaming pass
-    /// over the two sources.
-    private func startRegionSearch() {
-        guard state.hasPair, let ia = data.sourceIndex(state.sources[state.pair.a]),
-              let ib = data.sourceIndex(state.sources[state.pair.b]) else { return }
-        let a = data.sources[ia], b = data.sources[ib], pair = state.pair, rule = regionRule
+    /// Finds the regions of a pair off the key-handling thread, in one streaming pass over the
+    /// two sources.
+    private func startRegionSearch(_ pair: SourcePair) {
+        guard let ia = data.sources.index(of: state.sources[pair.a]), let ib = data.sources.index(of: state.sources[pair.b]) else { return }
+        let a = data.sources[ia], b = data.sources[ib], rule = regionRule
         let readers = [a.labels, b.labels].map(data.reader), masks = [a.mask, b.mask].compactMap { $0 }.map(data.reader)
         let events = self.events, shape = data.shape, classes = data.schema.count
         regionSearches += 1
-        state = reduce(state, .notice("finding the regions where \(a.name) and \(b.name) disagree…"))
+        send(.notice("finding the regions where \(a.name) and \(b.name) disagree…"))
         DispatchQueue.global(qos: .userInitiated).async {
             do {
                 var finder = DisagreementRegionFinder(shape: shape, rule: rule, minVoxels: ViewerSession.regionMinVoxels)
@@ -147,40 +174,32 @@ public final class ViewerSession {
                 try pass.run { slab in
                     finder.add(a: slab.labels(readers[0]), b: slab.labels(readers[1]), masks: slab.masks(masks), z0: slab.z.lowerBound)
                 }
-                events.post(.regions(pair, finder.finish()))
+                events.post(.regionsFound(pair, finder.finish()))
             } catch {
                 events.post(.notice("regions not found: \(error)"))
-                events.post(.regions(pair, []))
+                events.post(.regionsFound(pair, []))
             }
         }
     }
 
     private func pairNames(_ p: SourcePair) -> (String, String) { (state.sources[p.a], state.sources[p.b]) }
 
-    /// Appends a record to the log, opening it on first use; a failure is reported, not fatal.
+    /// Appends a record to the log; a failure is told in the footer, not fatal.
     private func record(_ r: ReviewRecord) -> Bool {
-        guard let path = reviewPath else {
-            state = reduce(state, .notice("no review log: decisions are not recorded")); return false
-        }
-        do {
-            if reviewLog == nil { reviewLog = try ReviewLog(path: path) }
-            try reviewLog!.append(r)
-        } catch {
-            state = reduce(state, .notice("review log not written: \(error)")); return false
-        }
-        review.apply(r)
-        return true
+        guard let failure = reviews.append(r) else { return true }
+        send(.notice(failure))
+        return false
     }
 
+    /// Records a decision on the current region (`reduce` made sure there is one).
     private func decide(_ take: ReviewRecord.Take) {
-        guard state.regionMode, let q = state.regionQueue, let region = q.current else {
-            state = reduce(state, .decide(take)); return
-        }
+        guard let q = state.regionQueue, let region = q.current else { return }
         let names = pairNames(q.pair)
-        if take == .ensemble && data.ensemble == nil {
-            state = reduce(state, .notice("no ensemble labels yet: i runs the ensemble on the visible region")); return
+        // Taking the ensemble's labels needs them on every voxel of the region.
+        if take == .ensemble && (data.sources.index(of: SourceTable.ensembleName) == nil || !data.derived.ensembleCovers(region.box)) {
+            send(.notice("no ensemble labels for region \(region.id) yet: i/I run the ensemble")); return
         }
-        let r = ReviewRecord(reviewer: reviewer, kind: .decision, shape: data.shape,
+        let r = ReviewRecord(reviewer: reviews.reviewer, kind: .decision, shape: data.shape,
                              at: (state.z, state.cursor.y, state.cursor.x), pair: names, region: region, take: take)
         guard record(r) else { return }
         updateConsensus(q.pair, regions: [region])
@@ -191,62 +210,49 @@ public final class ViewerSession {
         case .ensemble: chosen = "took the ensemble"
         case .neither: chosen = "left to an expert"
         }
-        state = reduce(state, .decisionRecorded(regionID: region.id, take: take,
-                                                summary: "region \(region.id): \(chosen) (\(q.decided.count + (q.decided[region.id] == nil ? 1 : 0))/\(q.regions.count) decided)"))
+        send(.decisionRecorded(regionID: region.id, take: take,
+                               summary: "region \(region.id): \(chosen) (\(q.decided.count + (q.decided[region.id] == nil ? 1 : 0))/\(q.regions.count) decided)"))
     }
 
     private func undo() {
-        guard let q = state.regionQueue else { state = reduce(state, .notice("nothing to undo")); return }
+        guard let q = state.regionQueue else { send(.notice("nothing to undo")); return }
         let names = pairNames(q.pair)
-        guard let last = review.items.last(where: { $0.kind == .decision && $0.pair == [names.0, names.1] }),
+        guard let last = reviews.review.items.last(where: { $0.kind == .decision && $0.pair == [names.0, names.1] }),
               let id = last.region?.id else {
-            state = reduce(state, .notice("no decision to undo")); return
+            send(.notice("no decision to undo")); return
         }
-        let r = ReviewRecord(reviewer: reviewer, kind: .undo, shape: data.shape, at: (state.z, state.cursor.y, state.cursor.x),
+        let r = ReviewRecord(reviewer: reviews.reviewer, kind: .undo, shape: data.shape, at: (state.z, state.cursor.y, state.cursor.x),
                              pair: names, target: last.id)
         guard record(r) else { return }
         if id >= 1, id <= q.regions.count { updateConsensus(q.pair, regions: [q.regions[id - 1]]) }
-        state = reduce(state, .decisionUndone(regionID: id))
+        send(.decisionUndone(regionID: id))
     }
 
-    private func submitFlag() {
-        guard let prompt = state.prompt else { return }
+    /// Records a flag typed on the prompt (which `reduce` has closed).
+    private func recordFlag(_ prompt: NotePrompt) {
         let note = prompt.text.trimmingCharacters(in: .whitespaces)
         let region = state.regionMode ? state.regionQueue?.current : nil
-        let r = ReviewRecord(reviewer: reviewer, kind: .flag, shape: data.shape, at: (prompt.at[0], prompt.at[1], prompt.at[2]),
+        let r = ReviewRecord(reviewer: reviews.reviewer, kind: .flag, shape: data.shape, at: (prompt.at[0], prompt.at[1], prompt.at[2]),
                              pair: state.hasPair ? pairNames(state.pair) : nil, region: region, note: note.isEmpty ? nil : note)
-        let saved = record(r)
-        state = reduce(state, .promptSubmit)
-        if saved { state = reduce(state, .notice("flagged (\(prompt.at.map(String.init).joined(separator: ","))): \(note)")) }
+        if record(r) { send(.notice("flagged (\(prompt.at.map(String.init).joined(separator: ","))): \(note)")) }
     }
 
-    private func showReviewList() {
-        let items = review.items.reversed().map { r -> ReviewListItem in
-            let place = "z \(r.at[0]) (\(r.at[1]),\(r.at[2]))"
-            let what: String
-            switch r.kind {
-            case .decision: what = "region \(r.region?.id ?? 0): \(r.take?.rawValue ?? "?") · \(r.pair?.joined(separator: " vs ") ?? "")"
-            default: what = "flag: \(r.note ?? "")" + (review.resolved.contains(r.id) ? " (resolved)" : "")
-            }
-            return ReviewListItem(id: r.id, summary: "\(what) · \(place) · \(r.reviewer)", at: r.at, regionID: r.kind == .decision ? r.region?.id : nil)
-        }
-        state = reduce(state, .setReviewList(ReviewList(items: Array(items))))
-    }
+    private func showReviewList() { send(.setReviewList(ReviewList(items: reviews.listItems))) }
 
     /// The live consensus source: A with every decided region taken from the chosen source.
     /// Regions are disjoint, so a decision changes only its own region's voxels: `regions` nil
     /// rebuilds from every decision of the log, otherwise only those regions are redone. The
     /// regions' boxes are read and their patches made off the key thread.
     private func updateConsensus(_ pair: SourcePair, regions only: [DisagreementRegion]? = nil) {
-        guard let q = state.regionQueue, q.pair == pair, let ia = data.sourceIndex(state.sources[pair.a]),
-              let ib = data.sourceIndex(state.sources[pair.b]) else { return }
+        guard let q = state.regionQueue, q.pair == pair, let ia = data.sources.index(of: state.sources[pair.a]),
+              let ib = data.sources.index(of: state.sources[pair.b]) else { return }
         let a = data.sources[ia], b = data.sources[ib]
-        let decisions = review.decisions(pair: pairNames(pair))
-        if data.sourceIndex(Self.consensusName) == nil || only == nil {
-            data.resetConsensus(base: ia)
+        let decisions = reviews.review.decisions(pair: pairNames(pair))
+        if data.sources.index(of: Self.consensusName) == nil || only == nil {
+            data.derived.resetConsensus(base: ia)
             consensusGeneration += 1
         }
-        if !state.sources.contains(Self.consensusName) { state = reduce(state, .addSource(Self.consensusName)) }
+        if !state.sources.contains(Self.consensusName) { send(.addSource(Self.consensusName)) }
         let redo = only ?? q.regions.filter { decisions[$0.id] != nil }
         // What each region takes: nil keeps A's labels there.
         var work: [(DisagreementRegion, VolumeSource?)] = []
@@ -256,7 +262,7 @@ public final class ViewerSession {
                 switch r.take ?? .neither {
                 case .a, .neither: chosen = nil
                 case .b: chosen = data.reader(b.labels)
-                case .ensemble: chosen = data.sourceIndex(ViewerData.ensembleName).map { data.reader(data.sources[$0].labels) }
+                case .ensemble: chosen = data.sources.index(of: SourceTable.ensembleName).map { data.reader(data.sources[$0].labels) }
                 }
             }
             work.append((region, chosen))
@@ -284,76 +290,28 @@ public final class ViewerSession {
         }
     }
 
-    /// Applies an action, running what it asks for outside the pure reducer first.
-    public func send(_ action: Action) {
-        switch action {
-        case .nextDisagreement, .previousDisagreement:
-            if state.hasPair, let a = data.sourceIndex(state.sources[state.pair.a]), let b = data.sourceIndex(state.sources[state.pair.b]),
-               state.ranking?.pair != state.pair || state.ranking?.revision != data.revision || !rankingComplete {
-                var (r, complete) = data.ranking(SourcePair(a: a, b: b))
-                r.pair = state.pair
-                rankingComplete = complete
-                state = reduce(state, .setRanking(r))
-                if !complete, let p = data.passProgress {
-                    state = reduce(state, action)
-                    state = reduce(state, .notice("ranking from the \(p.done) of \(p.total) slices counted so far"))
-                    return
-                }
-            }
-        case .runInference(let kind):
-            startJob(kind)
-            return
-        case .toggleRegionMode:
-            state = reduce(state, action)
-            if state.regionMode, state.regionQueue?.pair != state.pair { startRegionSearch() }
-            return
-        case .decide(let take):
-            decide(take)
-            return
-        case .undoDecision:
-            undo()
-            return
-        case .promptSubmit:
-            submitFlag()
-            return
-        case .toggleReviewList:
-            if state.reviewList == nil { showReviewList(); return }
-        case .exportView:
-            exportView()
-            return
-        case .cancelJob:
-            guard let job else { state = reduce(state, .notice("no job running")); return }
-            job.cancel()
-            state = reduce(state, .jobCancelling)
-            return
-        case .quit:
-            job?.cancel()
-        default: break
-        }
-        state = reduce(state, action)
-    }
-
     private func startJob(_ kind: JobKind) {
         guard let provider else {
-            state = reduce(state, .notice("no models loaded: start with --models DIR to run the ensemble"))
+            send(.notice("no models loaded: start with --models DIR to run the ensemble"))
             return
         }
-        guard job == nil else { state = reduce(state, .notice("a job is already running (c cancels it)")); return }
+        guard job == nil else { send(.notice("a job is already running (c cancels it)")); return }
         let roi: Box3
         switch kind {
         case .wholeVolume: roi = Box3(shape: data.shape)
         case .visibleRegion:
-            guard let v = Layout(state).visibleRegion(state) else { state = reduce(state, .notice("nothing visible")); return }
+            guard let v = Layout(state).visibleRegion(state) else { send(.notice("nothing visible")); return }
             roi = Box3(z: state.z..<(state.z + 1), y: v.y, x: v.x)
         }
-        if data.ensembleCovers(roi) {
-            state = reduce(state, .notice("ensemble already computed for the \(kind.title) (cached)"))
+        if data.derived.ensembleCovers(roi) {
+            send(.notice("ensemble already computed for the \(kind.title) (cached)"))
             return
         }
-        let job = InferenceJob(kind: kind, roi: roi, image: data.image, normalization: data.normalization.map { ($0.mean, $0.std) },
-                               store: data.ensemble, provider: provider, events: events)
+        let job = InferenceJob(kind: kind, roi: roi, image: data.opened.image,
+                               normalization: data.statistics.normalization.map { ($0.mean, $0.std) },
+                               store: data.derived.ensemble, provider: provider, events: events)
         self.job = job
-        state = reduce(state, .jobStarted(JobStatus(kind: kind, voxelsTotal: roi.shape.count)))
+        send(.jobStarted(JobStatus(kind: kind, voxelsTotal: roi.shape.count)))
         job.start()
     }
 
@@ -361,18 +319,17 @@ public final class ViewerSession {
     /// and rendered off the key thread at full resolution.
     private func exportView() {
         let layout = Layout(state)
-        guard let region = layout.visibleRegion(state) else { state = reduce(state, .notice("nothing visible to export")); return }
+        guard let region = layout.visibleRegion(state) else { send(.notice("nothing visible to export")); return }
         let panes = layout.panes.map { $0.kind.figurePane(state) }
+        let window = data.statistics.window
         let options = FigureOptions(alpha: state.alpha, roiY: region.y, roiX: region.x, hiddenClasses: state.hiddenClasses,
-                                    grayWindow: data.displayRange)
-        let z = state.z, readers = data.sourceReaders, depth = data.shape.z, studyPath = self.studyPath
+                                    grayWindow: (window.lo, window.hi))
+        let z = state.z, readers = data.currentReaders, depth = data.shape.z, studyPath = self.studyPath
         let directory = exportDirectory, events = self.events
-        let resolution = resolutionNM
-        state = reduce(state, .notice("exporting z \(z)…"))
+        send(.notice("exporting z \(z)…"))
         DispatchQueue.global(qos: .userInitiated).async(group: exports) {
             do {
-                var slice = try readers.sliceStudy(z: z)
-                slice.resolutionNM = resolution
+                let slice = try readers.sliceStudy(z: z)
                 var o = options
                 o.heading = FigureExport.defaultHeading(studyPath: studyPath, study: slice, z: z, options: o, sliceCount: depth)
                 let path = try FigureExport.export(study: slice, studyPath: studyPath, z: z, panes: panes, options: o,
@@ -387,9 +344,11 @@ public final class ViewerSession {
     /// Waits until figure exports have been written (tests, quitting).
     func flushExports() { exports.wait() }
 
-    /// Applies what background jobs reported; returns whether anything changed.
+    // MARK: What background work reported
+
+    /// Applies what background work reported; returns whether anything changed.
     @discardableResult
-    public func processJobEvents() -> Bool {
+    public func applyBackgroundEvents() -> Bool {
         let pending = events.drain()
         guard !pending.isEmpty else { return false }
         for event in pending {
@@ -397,7 +356,7 @@ public final class ViewerSession {
             case .progress(let done, let total, let tile):
                 if let tile { applyTile(tile) }
                 let elapsed = job.map { Date().timeIntervalSince($0.started) } ?? 0
-                state = reduce(state, .jobProgress(voxelsDone: done, voxelsTotal: total, elapsedSeconds: elapsed))
+                send(.jobProgress(voxelsDone: done, voxelsTotal: total, elapsedSeconds: elapsed))
             case .finished(let roi, let cancelled, let error):
                 let elapsed = job.map { Date().timeIntervalSince($0.started) } ?? 0
                 job = nil
@@ -405,35 +364,35 @@ public final class ViewerSession {
                 if let error { message = "ensemble failed: \(error)" }
                 else if cancelled { message = "ensemble cancelled; finished tiles kept" }
                 else { message = String(format: "ensemble done: %@ voxels in %.1f s", "\(roi.shape.count)", elapsed) }
-                state = reduce(state, .jobEnded(message: message))
+                send(.jobEnded(message: message))
             case .notice(let text):
-                state = reduce(state, .notice(text))
+                send(.notice(text))
             case .dataChanged:
                 data.passReported()
             case .consensusPatches(let generation, let patches):
                 consensusJobs -= 1
                 guard generation == consensusGeneration else { break }
-                for (id, patch, box) in patches { data.patchConsensus(id, patch, box: box) }
-            case .regions(let pair, let regions):
+                for (id, patch, box) in patches { data.derived.patchConsensus(id, patch, box: box) }
+            case .regionsFound(let pair, let regions):
                 regionSearches -= 1
                 guard pair.a < state.sources.count, pair.b < state.sources.count else { break }
                 var decided: [Int: ReviewRecord.Take] = [:]
                 var stale = 0
-                for (id, r) in review.decisions(pair: pairNames(pair)) {
+                for (id, r) in reviews.review.decisions(pair: pairNames(pair)) {
                     if id >= 1, id <= regions.count, r.region?.matches(regions[id - 1]) == true, let take = r.take { decided[id] = take }
                     else { stale += 1 }
                 }
-                state = reduce(state, .setRegionQueue(RegionQueue(pair: pair, regions: regions, decided: decided)))
+                send(.setRegionQueue(RegionQueue(pair: pair, regions: regions, decided: decided)))
                 if !decided.isEmpty { updateConsensus(pair) }
-                if stale > 0 { state = reduce(state, .notice("\(stale) decisions of the log name regions this study no longer has; not applied")) }
+                if stale > 0 { send(.notice("\(stale) decisions of the log name regions this study no longer has; not applied")) }
             }
         }
         return true
     }
 
     private func applyTile(_ box: Box3) {
-        if data.ensembleWritten(box) || !state.sources.contains(ViewerData.ensembleName) {
-            state = reduce(state, .addSource(ViewerData.ensembleName))
+        if data.derived.ensembleWritten(box) || !state.sources.contains(SourceTable.ensembleName) {
+            send(.addSource(SourceTable.ensembleName))
         }
     }
 
@@ -441,9 +400,18 @@ public final class ViewerSession {
     func waitForJob(timeout: TimeInterval = 60) {
         let deadline = Date().addingTimeInterval(timeout)
         while job != nil && Date() < deadline {
-            if !processJobEvents() { Thread.sleep(forTimeInterval: 0.005) }
+            if !applyBackgroundEvents() { events.wait(atMost: deadline.timeIntervalSinceNow) }
         }
-        processJobEvents()
+        applyBackgroundEvents()
+    }
+
+    /// Waits until background work reports something (at once if a report waits) or `seconds` pass.
+    func waitForBackground(atMost seconds: Double) { events.wait(atMost: seconds) }
+
+    /// Whether nothing is read, counted, searched or computed in the background, and nothing
+    /// reported waits to be applied.
+    private var backgroundIdle: Bool {
+        data.planes.idle && data.statistics.passIdle && job == nil && regionSearches == 0 && consensusJobs == 0 && events.isEmpty
     }
 
     /// Waits until every plane asked for is read, the background pass has counted everything,
@@ -451,28 +419,36 @@ public final class ViewerSession {
     public func settle(timeout: TimeInterval = 30) {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            _ = frame()
-            processJobEvents()
-            if data.planesIdle && data.passIdle && job == nil && regionSearches == 0 && consensusJobs == 0 && events.isEmpty {
-                _ = frame()
-                if data.planesIdle { break }
+            _ = prepareFrame()
+            applyBackgroundEvents()
+            // Asking again after the last arrival finds nothing new to read: settled.
+            if backgroundIdle {
+                _ = prepareFrame()
+                if data.planes.idle { break }
             }
-            Thread.sleep(forTimeInterval: 0.002)
+            events.wait(atMost: deadline.timeIntervalSinceNow)
         }
-        processJobEvents()
+        applyBackgroundEvents()
         data.passReported()
     }
 
-    /// Draws the current state into a screen grid: what the terminal shows, and what tests and `--measure-frames` inspect.
-    public func frame() -> ScreenGrid {
-        let grid = renderer.render(state, data: data)
-        // Every pane's planes, also those an image protocol draws instead of the grid.
-        let layout = Layout(state)
-        for pane in layout.panes {
-            _ = data.planesAvailable(z: state.z, level: data.level(forZoom: layout.zoom(state), kind: pane.kind),
-                                     names: pane.kind.figurePane(state).sourceNames)
-        }
-        data.requestPlanes(around: state.z)
-        return grid
+    // MARK: Frames
+
+    /// The request step before drawing: asks the plane store for the planes the current state
+    /// draws (reading those not at hand and the neighbouring slices in the background, pinning
+    /// the frame's), and returns what the frame is drawn from.
+    public func prepareFrame() -> FrameData {
+        let planes = data.planes
+        let request = FrameRequest(state, sources: data.sources) { planes.level(forZoom: $0, kind: $1) }
+        data.statistics.pass.prioritize(state.z)
+        return FrameData(planes: planes.prepare(request, window: data.statistics.window), sources: data.sources.list,
+                         schema: data.schema, shape: data.shape, levels: planes.pyramid.levels, window: data.statistics.window,
+                         revision: data.sources.revision, statistics: data.statistics, ensemble: data.derived.ensemble)
     }
+
+    /// Draws a prepared frame into a screen grid.
+    public func render(_ frame: FrameData) -> ScreenGrid { renderer.render(state, data: frame) }
+
+    /// Prepares and draws the current state: what the terminal shows, and what tests and `--measure-frames` inspect.
+    public func frame() -> ScreenGrid { render(prepareFrame()) }
 }

@@ -68,27 +68,27 @@ final class GraphicsTests: XCTestCase {
         let s = pixelSession(.sixel)
         let sender = PaneImageSender(mode: .sixel)
         let panes = Layout(s.state).panes
-        var u = sender.update(state: s.state, data: s.data)
+        var u = sender.update(state: s.state, data: s.prepareFrame())
         XCTAssertTrue(u.clearScreen, "the first frame starts from a clear screen")
         XCTAssertEqual(placements(u.bytes), panes.map { "\($0.pixels.row + 1);\($0.pixels.col + 1)" })
         XCTAssertTrue(s.frame().text(row: panes[0].pixels.row).trimmingCharacters(in: .whitespaces).isEmpty,
                       "the text screen leaves the pane blank for the image")
-        u = sender.update(state: s.state, data: s.data)
+        u = sender.update(state: s.state, data: s.prepareFrame())
         XCTAssertEqual(u.bytes, [], "nothing changed, nothing sent")
         s.send(.cycleMetricsTab)
-        XCTAssertEqual(sender.update(state: s.state, data: s.data).bytes, [], "the metrics tab is text")
+        XCTAssertEqual(sender.update(state: s.state, data: s.prepareFrame()).bytes, [], "the metrics tab is text")
         // Hiding a class changes the label panes, not the image.
         s.send(.toggleClass(2))
-        u = sender.update(state: s.state, data: s.data)
+        u = sender.update(state: s.state, data: s.prepareFrame())
         XCTAssertFalse(u.clearScreen)
         XCTAssertEqual(placements(u.bytes).count, panes.count - 1)
         XCTAssertFalse(placements(u.bytes).contains("\(panes[0].pixels.row + 1);\(panes[0].pixels.col + 1)"))
         s.send(.nextSlice)
         s.settle()
-        XCTAssertEqual(placements(sender.update(state: s.state, data: s.data).bytes).count, panes.count)
+        XCTAssertEqual(placements(sender.update(state: s.state, data: s.prepareFrame()).bytes).count, panes.count)
         // A new layout (the disagreement map adds a pane) wipes the screen and sends every pane.
         s.send(.toggleDisagreementMap)
-        u = sender.update(state: s.state, data: s.data)
+        u = sender.update(state: s.state, data: s.prepareFrame())
         XCTAssertTrue(u.clearScreen)
         XCTAssertEqual(placements(u.bytes).count, Layout(s.state).panes.count)
         XCTAssertEqual(sender.bytesLastFrame, u.bytes.count)
@@ -99,7 +99,7 @@ final class GraphicsTests: XCTestCase {
         for (mode, start) in expected {
             let s = pixelSession(mode)
             let pane = Layout(s.state).panes[0]
-            let bytes = PaneImageSender(mode: mode).update(state: s.state, data: s.data).bytes
+            let bytes = PaneImageSender(mode: mode).update(state: s.state, data: s.prepareFrame()).bytes
             let out = String(decoding: bytes, as: UTF8.self)
             XCTAssertTrue(out.contains("H" + start), "\(mode)")
             // Sixel and iTerm2 cover the pane from its origin; kitty the cells the slice shows in.
@@ -112,16 +112,16 @@ final class GraphicsTests: XCTestCase {
         }
         // Half blocks send nothing.
         let s = TestStudies.session(cols: 120, rows: 40)
-        XCTAssertEqual(PaneImageSender(mode: .blocks).update(state: s.state, data: s.data).bytes, [])
+        XCTAssertEqual(PaneImageSender(mode: .blocks).update(state: s.state, data: s.prepareFrame()).bytes, [])
     }
 
     /// Stores a first ensemble tile (class 2, the top-left 16×16 of slice 0), shows the ensemble
     /// source and waits for its planes; returns the tile for more.
     func firstEnsembleTile(_ s: ViewerSession) throws -> Volume<UInt8> {
         let tile = Volume<UInt8>(shape: Shape3(1, 16, 16), repeating: 2)
-        try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
+        try s.data.derived.insertEnsemble(tile, at: Box3(z: 0..<1, y: 0..<16, x: 0..<16))
         s.settle()
-        s.send(.addSource(ViewerData.ensembleName))
+        s.send(.addSource(SourceTable.ensembleName))
         s.settle()
         return tile
     }
@@ -131,23 +131,23 @@ final class GraphicsTests: XCTestCase {
         var now = 0.0
         let sender = PaneImageSender(mode: .sixel, clock: { now })
         let tile = try firstEnsembleTile(s)
-        _ = sender.update(state: s.state, data: s.data)
+        _ = sender.update(state: s.state, data: s.prepareFrame())
         now += 1
         let showing = Layout(s.state).panes.filter { pane in
-            if case .source(let i) = pane.kind { return s.state.sources[i] == ViewerData.ensembleName }
+            if case .source(let i) = pane.kind { return s.state.sources[i] == SourceTable.ensembleName }
             return false
         }
         XCTAssertEqual(showing.count, 1, "the ensemble has a pane at 160×40")
-        try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: 16..<32, x: 0..<16))
+        try s.data.derived.insertEnsemble(tile, at: Box3(z: 0..<1, y: 16..<32, x: 0..<16))
         s.settle()
-        let u = sender.update(state: s.state, data: s.data)
+        let u = sender.update(state: s.state, data: s.prepareFrame())
         XCTAssertEqual(placements(u.bytes), showing.map { "\($0.pixels.row + 1);\($0.pixels.col + 1)" })
     }
 
     func testHelpOverlayTakesImagesAwayAndBringsThemBack() {
         let s = pixelSession(.kitty)
         let sender = PaneImageSender(mode: .kitty)
-        let first = sender.update(state: s.state, data: s.data)
+        let first = sender.update(state: s.state, data: s.prepareFrame())
         XCTAssertTrue(String(decoding: first.bytes, as: UTF8.self).hasPrefix("\u{1B}_Ga=d,d=A,q=2\u{1B}\\"), "kitty: old images deleted")
         // Kitty images cover the cells the slice shows in, inside their panes.
         let panes = Layout(s.state).panes
@@ -161,14 +161,14 @@ final class GraphicsTests: XCTestCase {
         let box = Renderer.helpBox(s.state)
         let covered = panes.indices.filter { panes[$0].pixels.intersection(box).width > 0 && panes[$0].pixels.intersection(box).height > 0 }
         XCTAssertFalse(covered.isEmpty)
-        let open = String(decoding: sender.update(state: s.state, data: s.data).bytes, as: UTF8.self)
+        let open = String(decoding: sender.update(state: s.state, data: s.prepareFrame()).bytes, as: UTF8.self)
         for i in covered {
             let rc = placed[i].split(separator: ";")
             XCTAssertTrue(open.contains("\u{1B}_Ga=d,d=P,x=\(rc[1]),y=\(rc[0]),q=2\u{1B}\\"), "the image of pane \(i) deleted")
         }
         XCTAssertFalse(open.contains("\u{1B}7"), "no image drawn over the help")
         s.send(.toggleHelp)
-        let closed = sender.update(state: s.state, data: s.data).bytes
+        let closed = sender.update(state: s.state, data: s.prepareFrame()).bytes
         XCTAssertEqual(Set(placements(closed)), Set(covered.map { placed[$0] }), "restored")
     }
 
@@ -176,7 +176,7 @@ final class GraphicsTests: XCTestCase {
         let s = pixelSession(.sixel)
         let layout = Layout(s.state)
         let pane = layout.panes[1]   // truth over the image
-        let image = PaneImage.render(pane, layout: layout, state: s.state, data: s.data)
+        let image = PaneImage.render(pane, layout: layout, state: s.state, data: s.prepareFrame())
         let size = layout.pixelSize(s.state, pane: pane)
         XCTAssertEqual(image.width, size.width); XCTAssertEqual(image.height, size.height)
         XCTAssertEqual(size.width, pane.pixels.width * 10)
@@ -185,7 +185,7 @@ final class GraphicsTests: XCTestCase {
         let w = Int((64 * zoom).rounded()), h = Int((48 * zoom).rounded())
         let x0 = Int(((Double(size.width) - 64 * zoom) / 2).rounded()), y0 = Int(((Double(size.height) - 48 * zoom) / 2).rounded())
         let export = try PanelRaster.render(.labels("truth"), study: s.data.wholeStudy, z: 0, y: 0..<48, x: 0..<64,
-                                            window: s.data.displayRange, alpha: s.state.alpha).resampled(width: w, height: h)
+                                            window: (s.data.statistics.window.lo, s.data.statistics.window.hi), alpha: s.state.alpha).resampled(width: w, height: h)
         let cx = Int(32.5 * zoom), cy = Int(24.5 * zoom)   // the cursor mark, slice-relative
         var differing = 0
         for y in 0..<h { for x in 0..<w where (abs(x - cx) > 8 || abs(y - cy) > 8) && image[x0 + x, y0 + y] != export[x, y] { differing += 1 } }
@@ -259,29 +259,29 @@ final class GraphicsTests: XCTestCase {
         var now = 100.0
         let sender = PaneImageSender(mode: .sixel, clock: { now })
         let tile = try firstEnsembleTile(s)
-        XCTAssertFalse(placements(sender.update(state: s.state, data: s.data).bytes).isEmpty)
+        XCTAssertFalse(placements(sender.update(state: s.state, data: s.prepareFrame()).bytes).isEmpty)
         XCTAssertFalse(sender.holdsBack)
         // Ten tiles within 0.2 s: none re-sends the ensemble pane.
         for i in 1...10 {
             now += 0.02
-            try s.data.insertEnsemble(tile, at: Box3(z: 0..<1, y: (16 * (i / 4))..<(16 * (i / 4) + 16), x: (16 * (i % 4))..<(16 * (i % 4) + 16)))
+            try s.data.derived.insertEnsemble(tile, at: Box3(z: 0..<1, y: (16 * (i / 4))..<(16 * (i / 4) + 16), x: (16 * (i % 4))..<(16 * (i % 4) + 16)))
             s.settle()
-            let sentNow = sender.update(state: s.state, data: s.data).bytes; XCTAssertEqual(placements(sentNow), [], "tile \(i)")
+            let sentNow = sender.update(state: s.state, data: s.prepareFrame()).bytes; XCTAssertEqual(placements(sentNow), [], "tile \(i)")
             XCTAssertTrue(sender.holdsBack, "the viewer is told to come back")
         }
         // The interval over, the pane goes out once with every tile so far.
         now += PaneImageSender.resultInterval
-        let late = sender.update(state: s.state, data: s.data)
+        let late = sender.update(state: s.state, data: s.prepareFrame())
         XCTAssertEqual(placements(late.bytes).count, 1)
         XCTAssertFalse(sender.holdsBack)
-        XCTAssertEqual(sender.update(state: s.state, data: s.data).bytes, [], "nothing new")
+        XCTAssertEqual(sender.update(state: s.state, data: s.prepareFrame()).bytes, [], "nothing new")
         // A slice change right after is not held back: every pane is sent.
         now += 0.01
-        try s.data.insertEnsemble(tile, at: Box3(z: 1..<2, y: 0..<16, x: 0..<16))
+        try s.data.derived.insertEnsemble(tile, at: Box3(z: 1..<2, y: 0..<16, x: 0..<16))
         s.settle()
         s.send(.nextSlice)
         s.settle()
-        XCTAssertEqual(placements(sender.update(state: s.state, data: s.data).bytes).count, Layout(s.state).panes.count)
+        XCTAssertEqual(placements(sender.update(state: s.state, data: s.prepareFrame()).bytes).count, Layout(s.state).panes.count)
         XCTAssertFalse(sender.holdsBack)
     }
 
@@ -291,7 +291,7 @@ final class GraphicsTests: XCTestCase {
         let s = pixelSession(.sixel)
         let layout = Layout(s.state)
         let pane = layout.panes[1]   // truth over the image: grays and blended class colors
-        let canvas = PaneImage.render(pane, layout: layout, state: s.state, data: s.data)
+        let canvas = PaneImage.render(pane, layout: layout, state: s.state, data: s.prepareFrame())
         let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas))
         XCTAssertLessThanOrEqual(palette.count / 3, 256)
         XCTAssertEqual(indices.count, canvas.width * canvas.height)
@@ -328,7 +328,7 @@ final class GraphicsTests: XCTestCase {
         let s = pixelSession(.sixel)
         let layout = Layout(s.state)
         let pane = layout.panes[1]
-        let full = PaneImage.render(pane, layout: layout, state: s.state, data: s.data)
+        let full = PaneImage.render(pane, layout: layout, state: s.state, data: s.prepareFrame())
         let size = PixelEncoder.imageSize(.sixel, cols: pane.pixels.width, rows: pane.pixels.height, cell: s.state.cellPixels)
         let canvas = PaneImage.cropped(full, to: PixelRect(x: 0, y: 0, width: size.width, height: size.height))
         let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas))

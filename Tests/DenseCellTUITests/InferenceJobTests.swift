@@ -73,9 +73,9 @@ final class InferenceJobTests: XCTestCase {
         let mask = try XCTUnwrap(s.data.ensembleVolumes?.mask)
         XCTAssertEqual(mask.data.reduce(0) { $0 + Int($1) }, roi.shape.count, "exactly the region is marked done")
         // Metrics of the pair with the partial ensemble count only the finished region.
-        let e = try XCTUnwrap(s.data.sourceIndex("ensemble"))
+        let e = try XCTUnwrap(s.data.sources.index(of: "ensemble"))
         s.settle()
-        XCTAssertEqual(s.data.confusion(0, e, z: nil)?.total, roi.shape.count)
+        XCTAssertEqual(s.data.statistics.confusion(0, e, z: nil)?.total, roi.shape.count)
     }
 
     func testCancelKeepsFinishedTilesAndReportsIt() throws {
@@ -86,7 +86,7 @@ final class InferenceJobTests: XCTestCase {
         // Wait for a few tiles, then cancel with `c`.
         let deadline = Date().addingTimeInterval(10)
         while (s.data.ensembleVolumes?.mask?.data.reduce(0) { $0 + Int($1) } ?? 0) < 3 * 256 && Date() < deadline {
-            s.processJobEvents(); Thread.sleep(forTimeInterval: 0.01)
+            s.applyBackgroundEvents(); Thread.sleep(forTimeInterval: 0.01)
         }
         s.send(KeyMap.action(for: .char("c"))!)
         XCTAssertEqual(s.state.job?.cancelling, true)
@@ -107,7 +107,7 @@ final class InferenceJobTests: XCTestCase {
         let s = TestStudies.session(study, provider: FakeProvider(answer: answer(study), delay: 0.01))
         s.send(.runInference(.wholeVolume))
         let deadline = Date().addingTimeInterval(10)
-        while (s.state.job?.voxelsDone ?? 0) == 0 && Date() < deadline { s.processJobEvents(); Thread.sleep(forTimeInterval: 0.01) }
+        while (s.state.job?.voxelsDone ?? 0) == 0 && Date() < deadline { s.applyBackgroundEvents(); Thread.sleep(forTimeInterval: 0.01) }
         let footer = s.frame().text(row: 23)
         XCTAssertTrue(footer.contains("ensemble (whole volume)"), footer)
         XCTAssertTrue(footer.contains("%"))
@@ -141,7 +141,7 @@ final class ExportKeyTests: XCTestCase {
         s.send(KeyMap.action(for: .char("e"))!)
         let expected = dir + "/platelet-z003-image+truth+annotator-1.png"
         s.flushExports()
-        s.processJobEvents()
+        s.applyBackgroundEvents()
         XCTAssertTrue(s.frame().contains("wrote"), s.frame().text(row: 23))
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: expected))
         XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])

@@ -85,10 +85,30 @@ final class LayoutAndNavigationTests: XCTestCase {
         s.send(KeyMap.action(for: .wheelUp)); XCTAssertEqual(s.state.z, 0)
     }
 
+    /// What an action needs from outside the state comes back as effects; the state alone
+    /// decides whether there are any.
+    func testActionsThatNeedTheWorldReturnEffects() {
+        let state = TestStudies.session().state
+        XCTAssertEqual(reduce(state, .nextSlice).effects, [])
+        XCTAssertEqual(reduce(state, .nextDisagreement).effects, [.rankSlices(forward: true)])
+        XCTAssertEqual(reduce(state, .runInference(.wholeVolume)).effects, [.startInference(.wholeVolume)])
+        XCTAssertEqual(reduce(state, .exportView).effects, [.exportView])
+        let noJob = reduce(state, .cancelJob)
+        XCTAssertEqual(noJob.effects, [])
+        XCTAssertEqual(noJob.state.notice, "no job running")
+        XCTAssertEqual(reduce(state, .toggleRegionMode).effects, [.findRegions(state.pair)])
+        XCTAssertEqual(reduce(state, .decide(.a)).effects, [], "no region to decide outside the queue")
+        XCTAssertEqual(reduce(state, .toggleReviewList).effects, [.showReviewList])
+        let prompt = reduce(reduce(state, .startFlag).state, .promptInput("x")).state
+        let submitted = reduce(prompt, .promptSubmit)
+        XCTAssertNil(submitted.state.prompt)
+        XCTAssertEqual(submitted.effects, [.recordFlag(prompt.prompt!)])
+    }
+
     func testReduceIsPure() {
         let s = TestStudies.session()
         let before = s.state
-        let a = reduce(before, .nextSlice), b = reduce(before, .nextSlice)
+        let a = reduce(before, .nextSlice).state, b = reduce(before, .nextSlice).state
         XCTAssertEqual(a, b)
         XCTAssertEqual(before.z, 0)
         XCTAssertNotEqual(a, before)
@@ -102,8 +122,8 @@ final class LayoutAndNavigationTests: XCTestCase {
             .toggleDisagreementMap, .cycleMetricsTab, .toggleMetricsScope, .click(row: 5, col: 7),
             .scroll(-3), .toggleHelp, .zoomOut, .resize(cols: 100, rows: 30), .goToSlice(4), .notice("x"),
         ]
-        let first = script.reduce(before, reduce)
-        let second = script.reduce(before, reduce)
+        let first = script.reduce(before) { reduce($0, $1).state }
+        let second = script.reduce(before) { reduce($0, $1).state }
         XCTAssertEqual(first, second)
         XCTAssertEqual(first.center.y, second.center.y); XCTAssertEqual(first.center.x, second.center.x)
         XCTAssertEqual(before, TestStudies.session().state, "reduce never changes the state it is given")

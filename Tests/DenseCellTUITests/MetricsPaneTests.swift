@@ -103,7 +103,7 @@ final class MetricsPaneTests: XCTestCase {
         XCTAssertEqual(s.state.metricsTab, .small)
         XCTAssertGreaterThan(Layout(s.state).panes[0].pixels.height, rowsBefore)
         s.settle()
-        let c = s.data.confusion(0, 1, z: 6)!
+        let c = s.data.statistics.confusion(0, 1, z: 6)!
         XCTAssertTrue(s.frame().contains("truth vs annotator-1: MIoU(org) \(fmt(c.miou(over: [2, 3, 4, 5, 6])))"))
         s.send(.cycleMetricsTab)
         XCTAssertEqual(s.state.metricsTab, .confusion, "m cycles through the tabs")

@@ -45,11 +45,11 @@ final class OutOfCoreViewerTests: XCTestCase {
         let (s, image, labels) = try session(cacheBytes: 512 << 20)
         defer { s.close() }
         let volumes = [image] + labels
-        XCTAssertGreaterThan(s.data.level(forZoom: Layout(s.state).zoom(s.state)), 0, "fit to the pane, 300×300 slices are drawn from the pyramid")
+        XCTAssertGreaterThan(s.data.planes.level(forZoom: Layout(s.state).zoom(s.state)), 0, "fit to the pane, 300×300 slices are drawn from the pyramid")
         // Zoomed in, every pane draws full-resolution planes, which come from the volumes
         // (zoomed out, levels come from the pyramid in the viewer cache once the pass made them).
         for _ in 0..<8 { s.send(.zoomIn) }
-        XCTAssertEqual(s.data.level(forZoom: Layout(s.state).zoom(s.state)), 0)
+        XCTAssertEqual(s.data.planes.level(forZoom: Layout(s.state).zoom(s.state)), 0)
         s.settle()
         var seen: Set<[Int]> = []        // (volume, z) read by the plane loader so far
         for z in 0..<shape.z {
@@ -85,15 +85,15 @@ final class OutOfCoreViewerTests: XCTestCase {
             XCTAssertEqual(times, Array(repeating: 1, count: shape.z), volume.reference.description + " \(volume.threads)")
         }
         // The counts it made are the metrics of the whole volumes.
-        XCTAssertEqual(s.data.confusion(0, 1, z: nil), Metrics.confusion(truth: study.labels[0].labels, prediction: study.labels[1].labels, classes: 7))
-        XCTAssertEqual(s.data.confusion(1, 2, z: 5), Metrics.confusion(truth: study.labels[1].labels, prediction: study.labels[2].labels,
+        XCTAssertEqual(s.data.statistics.confusion(0, 1, z: nil), Metrics.confusion(truth: study.labels[0].labels, prediction: study.labels[1].labels, classes: 7))
+        XCTAssertEqual(s.data.statistics.confusion(1, 2, z: 5), Metrics.confusion(truth: study.labels[1].labels, prediction: study.labels[2].labels,
                                                                       classes: 7, z: 5..<6))
-        XCTAssertEqual(s.data.fractions(2, z: nil).map { $0.map { $0 ?? -1 } },
+        XCTAssertEqual(s.data.statistics.fractions(2, z: nil).map { $0.map { $0 ?? -1 } },
                        Metrics.volumeFractions(study.labels[2].labels, schema: .platelet).map { $0 ?? -1 })
         // And the gray window is the whole image's.
-        XCTAssertTrue(s.data.displayRangeIsExact)
-        XCTAssertEqual(s.data.displayRange.lo, Overlay.displayRange(study.image).lo)
-        XCTAssertEqual(s.data.displayRange.hi, Overlay.displayRange(study.image).hi)
+        XCTAssertTrue(s.data.statistics.window.exact)
+        XCTAssertEqual(s.data.statistics.window.lo, Overlay.displayRange(study.image).lo)
+        XCTAssertEqual(s.data.statistics.window.hi, Overlay.displayRange(study.image).hi)
     }
 
     func testMemoryStaysBoundedSteppingThroughEverySliceAtFullResolution() throws {
@@ -101,15 +101,15 @@ final class OutOfCoreViewerTests: XCTestCase {
         let (s, _, _) = try session(cacheBytes: bound)
         defer { s.close() }
         for _ in 0..<8 { s.send(.zoomIn) }
-        XCTAssertEqual(s.data.level(forZoom: Layout(s.state).zoom(s.state)), 0)
+        XCTAssertEqual(s.data.planes.level(forZoom: Layout(s.state).zoom(s.state)), 0)
         for z in 0..<shape.z {
             if z > 0 { s.send(.nextSlice) }
             s.settle()
-            XCTAssertLessThanOrEqual(s.data.cache.bytes, bound, "slice \(z)")
+            XCTAssertLessThanOrEqual(s.data.planes.cache.bytes, bound, "slice \(z)")
             // The slice on screen is drawn, not waiting for its planes.
             XCTAssertFalse(s.frame().contains("reading z"), "slice \(z)")
         }
-        XCTAssertGreaterThan(s.data.cache.evictions, 0, "older slices made room")
+        XCTAssertGreaterThan(s.data.planes.cache.evictions, 0, "older slices made room")
     }
 }
 
@@ -125,7 +125,7 @@ final class ViewerCacheTests: XCTestCase {
 
     func open(_ path: String) throws -> ViewerSession {
         let slices = try OpenedStudy.open(study: path, schema: .platelet, select: ["truth", "annotator-1", "annotator-2"])
-        let s = try ViewerSession(slices: slices, fileName: "s.h5", provider: nil, cachePath: ViewerCacheFile.path(forStudy: path))
+        let s = try ViewerSession(study: slices, fileName: "s.h5", provider: nil, cachePath: ViewerCacheFile.path(forStudy: path))
         openingNotice = s.state.notice
         s.send(.resize(cols: 120, rows: 40))
         return s
@@ -136,14 +136,14 @@ final class ViewerCacheTests: XCTestCase {
         var study = TestStudies.make(shape: Shape3(6, 160, 160))
         try StudyFile.write(study, path: path)
         func check(_ s: ViewerSession, _ study: Study, file: StaticString = #filePath, line: UInt = #line) {
-            XCTAssertEqual(s.data.confusion(0, 2, z: nil), Metrics.confusion(truth: study.labels[0].labels, prediction: study.labels[2].labels, classes: 7),
+            XCTAssertEqual(s.data.statistics.confusion(0, 2, z: nil), Metrics.confusion(truth: study.labels[0].labels, prediction: study.labels[2].labels, classes: 7),
                            file: file, line: line)
-            XCTAssertEqual(s.data.displayRange.lo, Overlay.displayRange(study.image).lo, file: file, line: line)
+            XCTAssertEqual(s.data.statistics.window.lo, Overlay.displayRange(study.image).lo, file: file, line: line)
         }
 
         // First visit: the pass counts everything and keeps it (and the pyramid) in the cache.
         var s = try open(path)
-        XCTAssertNotNil(s.data.passProgress, "counted in the background")
+        XCTAssertNotNil(s.data.statistics.passProgress, "counted in the background")
         s.settle()
         check(s, study)
         s.close()
@@ -151,8 +151,8 @@ final class ViewerCacheTests: XCTestCase {
 
         // Second visit: counts, window and pyramid come from the cache at once.
         s = try open(path)
-        XCTAssertNil(s.data.passProgress, "nothing left to count")
-        XCTAssertTrue(s.data.displayRangeIsExact)
+        XCTAssertNil(s.data.statistics.passProgress, "nothing left to count")
+        XCTAssertTrue(s.data.statistics.window.exact)
         check(s, study)
         s.close()
 
@@ -161,7 +161,7 @@ final class ViewerCacheTests: XCTestCase {
         Thread.sleep(forTimeInterval: 1.1)          // a new modification time
         try StudyFile.write(study, path: path)
         s = try open(path)
-        XCTAssertNotNil(s.data.passProgress, "stale counts are not used")
+        XCTAssertNotNil(s.data.statistics.passProgress, "stale counts are not used")
         s.settle()
         check(s, study)
         s.close()

@@ -57,7 +57,7 @@ final class PaneRenderingTests: XCTestCase {
     }
 
     func gray(_ s: ViewerSession, _ z: Int, _ p: PixelPoint) -> UInt8 {
-        let r = s.data.displayRange
+        let r = (lo: s.data.statistics.window.lo, hi: s.data.statistics.window.hi)
         return Overlay.gray(s.data.imageVolume[z, p.y, p.x], lo: r.lo, hi: r.hi)
     }
 
@@ -180,7 +180,7 @@ final class DisagreementZoomTests: XCTestCase {
         XCTAssertLessThan(layout.zoom(s.state), 0.25)
         let pane = layout.panes.first { if case .disagreement = $0.kind { true } else { false } }!.pixels
         let grid = s.frame()
-        let extra = Overlay.disagreementPixel(gray: Overlay.gray(128, lo: s.data.displayRange.lo, hi: s.data.displayRange.hi),
+        let extra = Overlay.disagreementPixel(gray: Overlay.gray(128, lo: s.data.statistics.window.lo, hi: s.data.statistics.window.hi),
                                               a: 1, b: 2, organelles: Set(LabelSchema.platelet.organelles))
         // Blocks with a line are tinted towards the "only in B" blue; the others stay gray.
         var marked = 0, total = 0

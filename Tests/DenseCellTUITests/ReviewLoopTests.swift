@@ -16,7 +16,7 @@ final class ReviewLoopTests: XCTestCase {
     /// Waits for the background region search to report.
     func waitForQueue(_ s: ViewerSession) {
         let deadline = Date().addingTimeInterval(10)
-        while s.state.regionQueue == nil && Date() < deadline { s.processJobEvents(); Thread.sleep(forTimeInterval: 0.01) }
+        while s.state.regionQueue == nil && Date() < deadline { s.applyBackgroundEvents(); Thread.sleep(forTimeInterval: 0.01) }
     }
 
     func testDecisionsAdvanceUndoRestoresAndConsensusFollows() throws {
@@ -84,11 +84,11 @@ final class ReviewLoopTests: XCTestCase {
 
     func testKeysInThePromptAreText() {
         var state = TestStudies.session().state
-        state = reduce(state, .startFlag)
+        state = reduce(state, .startFlag).state
         XCTAssertEqual(KeyMap.action(for: .char("q"), in: state), .promptInput("q"))
         XCTAssertEqual(KeyMap.action(for: .enter, in: state), .promptSubmit)
         XCTAssertEqual(KeyMap.action(for: .escape, in: state), .promptCancel)
-        state = reduce(state, .promptCancel)
+        state = reduce(state, .promptCancel).state
         XCTAssertEqual(KeyMap.action(for: .char("q"), in: state), .quit)
         XCTAssertEqual(KeyMap.action(for: .char("b"), in: state), .decide(.b))
     }
@@ -102,6 +102,57 @@ final class ReviewLoopTests: XCTestCase {
                                                        pair: ("truth", "somebody-else")))
         XCTAssertThrowsError(try TestStudies.session().loadReview(path: names, reviewer: "ana")) { error in
             XCTAssertTrue("\(error)".contains("somebody-else"), "\(error)")
+        }
+    }
+
+    func testTakingTheEnsembleWhereItHasNoLabelsIsRefused() throws {
+        let s = TestStudies.session(cols: 120, rows: 40)
+        let log = dir + "/test.review.jsonl"
+        try s.loadReview(path: log, reviewer: "ana")
+        s.send(.toggleRegionMode)
+        waitForQueue(s)
+        s.send(.nextDisagreement)
+        let region = try XCTUnwrap(s.state.regionQueue?.current)
+        s.send(.decide(.ensemble))
+        XCTAssertNil(s.state.regionQueue?.decided[region.id], "nothing is decided without ensemble labels")
+        XCTAssertEqual(s.state.regionQueue?.current?.id, region.id, "the queue stays on the region")
+        XCTAssertTrue(s.frame().text.contains("no ensemble labels"), s.frame().text)
+        let records = FileManager.default.fileExists(atPath: log) ? try ReviewLog.read(path: log).records : []
+        XCTAssertTrue(records.isEmpty, "no decision is recorded")
+    }
+
+    func testResettingTheConsensusKeepsOneVolume() throws {
+        let s = TestStudies.session(cols: 120, rows: 40)
+        let log = dir + "/test.review.jsonl"
+        try s.loadReview(path: log, reviewer: "ana")
+        s.send(.toggleRegionMode)
+        waitForQueue(s)
+        s.send(.nextDisagreement)
+        s.send(.decide(.b))
+        s.settle()
+        let volumes = s.data.planes.volumes.count
+        // A new queue of the pair with decisions rebuilds the consensus from the log.
+        for _ in 0..<3 { s.data.derived.resetConsensus(base: 0) }
+        XCTAssertEqual(s.data.planes.volumes.count, volumes, "a reset replaces the consensus volume")
+    }
+
+    func testTakingTheEnsembleWhereItCoversTheRegionIsRecorded() throws {
+        let study = TestStudies.make()
+        let s = TestStudies.session(study, cols: 120, rows: 40)
+        try s.loadReview(path: dir + "/test.review.jsonl", reviewer: "ana")
+        // The ensemble says what annotator-2 says, everywhere.
+        try s.data.derived.insertEnsemble(study.labels[2].labels, at: Box3(shape: study.image.shape))
+        s.send(.toggleRegionMode)
+        waitForQueue(s)
+        s.send(.nextDisagreement)
+        let region = try XCTUnwrap(s.state.regionQueue?.current)
+        s.send(.decide(.ensemble))
+        XCTAssertEqual(s.state.regionQueue?.decided[region.id], .ensemble)
+        s.settle()
+        let consensus = try XCTUnwrap(s.data.sourceVolumes.first { $0.name == ViewerSession.consensusName })
+        let truth = study.labels[0].labels, ensemble = study.labels[2].labels
+        for i in 0..<truth.data.count where consensus.labels.data[i] != truth.data[i] {
+            XCTAssertEqual(consensus.labels.data[i], ensemble.data[i])
         }
     }
 }

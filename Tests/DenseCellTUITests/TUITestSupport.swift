@@ -71,7 +71,7 @@ final class FakeProvider: SegmentationProvider, @unchecked Sendable {
         for z in roi.z {
             for y in stride(from: roi.y.lowerBound, to: roi.y.upperBound, by: 16) {
                 for x in stride(from: roi.x.lowerBound, to: roi.x.upperBound, by: 16) {
-                    if cancellation.isCancelled { throw SegmentationCancelled() }
+                    try cancellation.throwIfCancelled()
                     if delay > 0 { Thread.sleep(forTimeInterval: delay) }
                     let box = Box3(z: z..<(z + 1), y: y..<min(y + 16, roi.y.upperBound), x: x..<min(x + 16, roi.x.upperBound))
                     done += box.shape.count
@@ -86,18 +86,18 @@ final class FakeProvider: SegmentationProvider, @unchecked Sendable {
 /// Whole volumes read back through the viewer's readers (test studies are small), to check
 /// what the panes and metrics show against.
 extension ViewerData {
-    var imageVolume: Volume<Float> { try! image.readImage(image.bounds) }
+    var imageVolume: Volume<Float> { try! opened.image.readImage(opened.image.bounds) }
 
     /// Every source (labels and mask) as a whole volume, in the viewer's order.
     var sourceVolumes: [LabelSource] {
-        sources.map { s in
-            LabelSource(name: s.name, role: s.role, labels: try! reader(s.labels).readLabels(image.bounds, classCount: schema.count),
-                        mask: s.mask.map { try! reader($0).readMask(image.bounds) })
+        sources.list.map { s in
+            LabelSource(name: s.name, role: s.role, labels: try! reader(s.labels).readLabels(opened.image.bounds, classCount: schema.count),
+                        mask: s.mask.map { try! reader($0).readMask(opened.image.bounds) })
         }
     }
 
     /// The ensemble source's labels and done mask, or nil before any result.
-    var ensembleVolumes: LabelSource? { sourceVolumes.first { $0.name == ViewerData.ensembleName } }
+    var ensembleVolumes: LabelSource? { sourceVolumes.first { $0.name == SourceTable.ensembleName } }
 
     /// The whole study as the viewer holds it (image and every source).
     var wholeStudy: Study { Study(image: imageVolume, labels: sourceVolumes, schema: schema) }

@@ -3,6 +3,18 @@ import DenseCellEngine
 import DenseCellIO
 import Foundation
 
+/// A label source as the background pass counts it.
+struct CountedSource: @unchecked Sendable {
+    var name: String
+    var labels: VolumeSource
+    var mask: VolumeSource?
+    /// Whether its statistics may be kept in the cache file (sources on disk, not computed ones).
+    var cacheable: Bool
+    /// Slices where its mask is 0 everywhere (nothing computed yet): their counts are zero
+    /// without reading anything.
+    var unlabeled: (@Sendable (Int) -> Bool)? = nil
+}
+
 /// The viewer's one background streaming pass (docs/ARCHITECTURE.md, "Viewer"): slab by slab it
 /// counts every slice's confusion matrix for every pair of sources and every source's class
 /// histogram (the volume metrics, pairwise MIoU, fractions and the disagreement ranking are sums
@@ -12,19 +24,9 @@ import Foundation
 /// It never blocks the key thread: queries answer from what is counted so far (nil when a slice
 /// is not), `prioritize` moves the slice on screen to the front, and a source that changes (the
 /// ensemble, the live consensus) has only its changed slices counted again.
+///
+/// One condition (`lock`) guards everything below it: the pass's thread waits on it for work.
 final class BackgroundPass: @unchecked Sendable {
-    /// A label source as the pass reads it.
-    struct Source: @unchecked Sendable {
-        var name: String
-        var labels: VolumeSource
-        var mask: VolumeSource?
-        /// Whether its statistics may be kept in the cache file (sources on disk, not computed ones).
-        var cacheable: Bool
-        /// Slices where its mask is 0 everywhere (nothing computed yet): their counts are zero
-        /// without reading anything.
-        var unlabeled: (@Sendable (Int) -> Bool)? = nil
-    }
-
     /// Called on the pass's thread once per slab (with the image slab the first time through):
     /// the pyramid and the window and normalization samples are made there.
     typealias SlabHook = (_ z: Range<Int>, _ image: Volume<Float>?, _ labels: [String: Volume<UInt8>], _ masks: [String: Volume<UInt8>]) -> Void
@@ -33,7 +35,7 @@ final class BackgroundPass: @unchecked Sendable {
     let classes: Int
     private let image: VolumeSource
     private let lock = NSCondition()
-    private var sources: [Source] = []
+    private var sources: [CountedSource] = []
     /// Per slice: confusion of each pair (names in list order, first = rows) and histograms.
     private var confusions: [[PairNames: ConfusionMatrix]]
     private var histograms: [[String: [Int]]]
@@ -48,16 +50,12 @@ final class BackgroundPass: @unchecked Sendable {
     private let inline: Bool
     private let hook: SlabHook?
     private let changed: @Sendable () -> Void
-    /// Whether planes on screen are being read (the pass then pauses between reads).
-    var screenWaits: @Sendable () -> Bool = { false }
+    /// Waits while planes on screen are being read (the pass pauses between its reads).
+    private let waitForScreen: @Sendable () -> Void
     private let failed: @Sendable (String) -> Void
     /// Why the pass stopped, when a source could not be read.
-    private(set) var failure: String? {
-        get { failureLock.lock(); defer { failureLock.unlock() }; return storedFailure }
-        set { failureLock.lock(); storedFailure = newValue; failureLock.unlock() }
-    }
+    var failure: String? { lock.lock(); defer { lock.unlock() }; return storedFailure }
     private var storedFailure: String?
-    private let failureLock = NSLock()
     /// Changes of sources' labels (numbered), so counts read before a change of those slices are not kept.
     private var changes: [(stamp: Int, name: String, z: Range<Int>)] = []
     private var stamp = 0
@@ -67,9 +65,12 @@ final class BackgroundPass: @unchecked Sendable {
     /// - Parameters:
     ///   - imageSeen: whether the first pass's image work is already done (from the cache).
     ///   - slabBytes: what one step reads at most (all sources together).
+    ///   - waitForScreen: returns once the planes the screen waits for are read.
     ///   - changed: told (throttled) as slices are counted.
     init(image: VolumeSource, classes: Int, imageSeen: Bool, inline: Bool = false, slabBytes: Int = 64 << 20, hook: SlabHook?,
+         waitForScreen: @escaping @Sendable () -> Void = {},
          changed: @escaping @Sendable () -> Void, failed: @escaping @Sendable (String) -> Void) {
+        self.waitForScreen = waitForScreen
         self.image = image
         self.inline = inline
         shape = image.shape
@@ -86,7 +87,7 @@ final class BackgroundPass: @unchecked Sendable {
     // MARK: What is counted
 
     /// Sets the sources to count (the view's list); new pairs are counted in the background.
-    func setSources(_ list: [Source]) {
+    func setSources(_ list: [CountedSource]) {
         lock.lock()
         sources = list
         countUnlabeled(0..<shape.z)
@@ -197,13 +198,13 @@ final class BackgroundPass: @unchecked Sendable {
     }
 
     /// Whether slice z has every count of `list` (caller holds the lock).
-    private func complete(z: Int, among list: [Source]) -> Bool {
+    private func complete(z: Int, among list: [CountedSource]) -> Bool {
         let m = missing(z: z, among: list)
         return m.pairs.isEmpty && m.sources.isEmpty
     }
 
     /// What slice z still lacks among `list` (caller holds the lock).
-    private func missing(z: Int, among list: [Source]) -> (pairs: [PairNames], sources: [String]) {
+    private func missing(z: Int, among list: [CountedSource]) -> (pairs: [PairNames], sources: [String]) {
         var pairs: [PairNames] = [], names: [String] = []
         for (i, s) in list.enumerated() {
             if histograms[z][s.name] == nil { names.append(s.name) }
@@ -247,7 +248,7 @@ final class BackgroundPass: @unchecked Sendable {
     /// One step of the pass: a slab, the sources it reads and what each slice lacks.
     private struct Work {
         var range: Range<Int>
-        var list: [Source]
+        var list: [CountedSource]
         var stamp: Int
         var withImage: Bool
         var wanted: [Int: (pairs: [PairNames], sources: [String])]
@@ -281,12 +282,6 @@ final class BackgroundPass: @unchecked Sendable {
         return Work(range: first..<end, list: sources, stamp: stamp, withImage: withImage, wanted: wanted)
     }
 
-    /// Waits while the screen waits for planes: the disk, HDF5's lock and the cores go to what is shown.
-    private func yieldToScreen() {
-        var waited = 0
-        while screenWaits() && waited < 2000 { usleep(1000); waited += 1 }
-    }
-
     /// Reads and counts one slab; false when a source cannot be read (the pass then stops).
     @discardableResult
     private func count(_ work: Work) -> Bool {
@@ -297,17 +292,17 @@ final class BackgroundPass: @unchecked Sendable {
             let names = Set(work.wanted.values.flatMap { $0.pairs.flatMap { [$0.a, $0.b] } + $0.sources })
             var labels: [String: Volume<UInt8>] = [:], masks: [String: Volume<UInt8>] = [:]
             for s in work.list where names.contains(s.name) || work.withImage {
-                yieldToScreen()
+                waitForScreen()
                 labels[s.name] = try s.labels.readLabels(box, classCount: classes)
-                if let m = s.mask { yieldToScreen(); masks[s.name] = try m.readMask(box) }
+                if let m = s.mask { waitForScreen(); masks[s.name] = try m.readMask(box) }
             }
-            yieldToScreen()
+            waitForScreen()
             let imageSlab = work.withImage ? try image.readImage(box) : nil
-            yieldToScreen()
+            waitForScreen()
             hook?(range, imageSlab, labels, masks)
             var counted: [Int: ([PairNames: ConfusionMatrix], [String: [Int]])] = [:]
             for z in range {
-                yieldToScreen()
+                waitForScreen()
                 var c: [PairNames: ConfusionMatrix] = [:], h: [String: [Int]] = [:]
                 let local = (z - range.lowerBound)..<(z - range.lowerBound + 1)
                 for key in work.wanted[z]!.pairs {
@@ -342,7 +337,7 @@ final class BackgroundPass: @unchecked Sendable {
             lock.lock()
             stopped = true
             busy = false
-            failure = "\(error)"
+            storedFailure = "\(error)"
             lock.unlock()
             failed("volume statistics stopped: \(error)")
             return false

@@ -16,7 +16,7 @@ struct Plane: @unchecked Sendable {
     }
 }
 
-/// Which plane: a volume of the viewer (its index in `ViewerData`'s volume table), a slice, a level.
+/// Which plane: a volume (its number in `VolumeTable`, or `PlaneStore.grayVolume`), a slice, a level.
 struct PlaneKey: Hashable, Sendable {
     var volume: Int
     var z: Int

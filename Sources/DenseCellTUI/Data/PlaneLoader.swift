@@ -3,6 +3,8 @@ import Foundation
 /// Reads planes off the key thread: what the screen needs first, then the neighbours of the
 /// current slice. Each `want` replaces the previous wishes, so a fast scroll does not leave a
 /// queue of slices nobody looks at any more; a plane being read is finished, though.
+/// One condition guards the queues: the loader's thread waits on it for work, the background
+/// pass for the screen's reads to finish.
 final class PlaneLoader: @unchecked Sendable {
     private let cache: PlaneCache
     private let read: @Sendable (PlaneKey) throws -> Plane
@@ -48,7 +50,7 @@ final class PlaneLoader: @unchecked Sendable {
             thread = t
             t.start()
         }
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
 
@@ -67,8 +69,16 @@ final class PlaneLoader: @unchecked Sendable {
     /// Whether reading `key` failed (the pane says so instead of waiting forever).
     func hasFailed(_ key: PlaneKey) -> Bool { condition.lock(); defer { condition.unlock() }; return failed.contains(key) }
 
+    /// Waits while planes the screen needs are queued or being read, at most `seconds`.
+    func waitWhileScreenReads(atMost seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        while (!needed.isEmpty || (busy && !busyReadingAhead)) && !stopped && condition.wait(until: deadline) {}
+        condition.unlock()
+    }
+
     func stop() {
-        condition.lock(); stopped = true; condition.signal(); condition.unlock()
+        condition.lock(); stopped = true; condition.broadcast(); condition.unlock()
     }
 
     private func run() {
@@ -99,6 +109,7 @@ final class PlaneLoader: @unchecked Sendable {
             busy = false
             if failure != nil { failed.insert(key) }
             if !kept { dropped.insert(key) }
+            condition.broadcast()
             condition.unlock()
             loaded(key, failure)
         }

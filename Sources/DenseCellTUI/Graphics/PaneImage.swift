@@ -18,12 +18,12 @@ enum PaneImage {
     static let surround = PaneRenderer.outside.rgb
 
     /// - Returns: the raster of `pane`, `Layout.pixelSize` large.
-    static func render(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData) -> RGBCanvas {
+    static func render(_ pane: PaneLayout, layout: Layout, state: ViewState, data: FrameData) -> RGBCanvas {
         renderWithSlice(pane, layout: layout, state: state, data: data).canvas
     }
 
     /// - Returns: the raster of `pane` and the part of it the slice covers (nil when none).
-    static func renderWithSlice(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData) -> (canvas: RGBCanvas, slice: PixelRect?) {
+    static func renderWithSlice(_ pane: PaneLayout, layout: Layout, state: ViewState, data: FrameData) -> (canvas: RGBCanvas, slice: PixelRect?) {
         let size = layout.pixelSize(state, pane: pane)
         var canvas = RGBCanvas(width: max(1, size.width), height: max(1, size.height), fill: surround)
         let zoom = layout.zoom(state), o = layout.origin(state, pane: pane)

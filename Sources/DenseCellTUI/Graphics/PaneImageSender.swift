@@ -49,7 +49,7 @@ public final class PaneImageSender {
 
     /// - Returns: whether the text screen must be cleared before it is drawn (sixel and iTerm2
     ///   images vanish only with the text under them), and the bytes to write after it is drawn.
-    public func update(state: ViewState, data: ViewerData) -> (clearScreen: Bool, bytes: [UInt8]) {
+    public func update(state: ViewState, data: FrameData) -> (clearScreen: Bool, bytes: [UInt8]) {
         guard mode.isPixels, state.graphics == mode else { return (false, []) }
         let layout = Layout(state)
         let panes = layout.tooSmall ? [] : layout.panes
@@ -83,10 +83,10 @@ public final class PaneImageSender {
             let content = Content(kind: pane.kind, sources: image ? [] : state.sources, z: state.z, zoom: layout.zoom(state),
                                   originY: o.y, originX: o.x, cursor: state.cursor, alpha: overlay ? state.alpha : 0,
                                   hidden: overlay ? state.hiddenClasses : [],
-                                  revision: names.contains(where: ViewerData.derivedSources.contains) ? data.revision : 0,
+                                  revision: names.contains(where: SourceTable.derivedNames.contains) ? data.revision : 0,
                                   cell: state.cellPixels, outline: ReviewOverlay.outlinedRegion(state)?.box,
                                   ready: data.planesAvailable(z: state.z, level: data.level(forZoom: layout.zoom(state), kind: pane.kind), names: names),
-                                  windowLo: data.displayRange.lo, windowHi: data.displayRange.hi)
+                                  windowLo: data.window.lo, windowHi: data.window.hi)
             // A pane whose planes are still being read keeps what it shows until they arrive.
             if !content.ready { holdsBack = true; continue }
             if let old = shown[rect] {
@@ -111,7 +111,7 @@ public final class PaneImageSender {
     /// paints over the last; kitty images, deleted before they are replaced, cover only the
     /// cells the slice shows in, as kitty has no run-length coding of the surround.
     /// - Returns: the bytes, and the cells the image covers.
-    static func image(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData, mode: GraphicsMode) -> (bytes: [UInt8], cells: Rect) {
+    static func image(_ pane: PaneLayout, layout: Layout, state: ViewState, data: FrameData, mode: GraphicsMode) -> (bytes: [UInt8], cells: Rect) {
         let rect = pane.pixels, cell = state.cellPixels
         let (canvas, slice) = PaneImage.renderWithSlice(pane, layout: layout, state: state, data: data)
         var cells = rect

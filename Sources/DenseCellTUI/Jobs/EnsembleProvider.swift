@@ -29,25 +29,17 @@ public final class EnsembleProvider: SegmentationProvider, @unchecked Sendable {
     /// `SegmentationProvider.segment(_:roi:normalization:cancellation:progress:)`.
     public func segment(_ image: VolumeSource, roi: Box3, normalization: (mean: Float, std: Float)?, cancellation: CancelToken,
                         progress: @escaping @Sendable (Int, Int, SegmentationTile?) -> Void) throws {
-        let token = CancelToken()
-        if cancellation.isCancelled { throw SegmentationCancelled() }
+        try cancellation.throwIfCancelled()
         let plane = roi.y.count * roi.x.count
-        do {
-            let norm = try normalization.map { InputNormalization(mean: $0.mean, std: $0.std) }
-                ?? InputNormalization.of(image, cancel: cancellation)
-            try ensemble.segmentStreaming(
-                volume: image.shape, normalization: norm, roi: roi, options: options, wantProbabilities: false, cancel: token,
-                read: { z in try image.readImage(image.slab(z)) },
-                emit: { slab in
-                    let box = Box3(z: slab.z, y: roi.y, x: roi.x)
-                    progress((slab.z.upperBound - roi.z.lowerBound) * plane, roi.shape.count, SegmentationTile(box: box, labels: slab.labels))
-                },
-                progress: { p in
-                    if cancellation.isCancelled { token.cancel() }
-                    progress(p.voxelsDone, p.voxelsTotal, nil)
-                })
-        } catch EngineError.cancelled {
-            throw SegmentationCancelled()
-        }
+        let norm = try normalization.map { InputNormalization(mean: $0.mean, std: $0.std) }
+            ?? InputNormalization.of(image, cancel: cancellation)
+        try ensemble.segmentStreaming(
+            volume: image.shape, normalization: norm, roi: roi, options: options, wantProbabilities: false, cancel: cancellation,
+            read: { z in try image.readImage(image.slab(z)) },
+            emit: { slab in
+                let box = Box3(z: slab.z, y: roi.y, x: roi.x)
+                progress((slab.z.upperBound - roi.z.lowerBound) * plane, roi.shape.count, SegmentationTile(box: box, labels: slab.labels))
+            },
+            progress: { p in progress(p.voxelsDone, p.voxelsTotal, nil) })
     }
 }

@@ -12,12 +12,6 @@ public struct SegmentationTile: Sendable {
     public init(box: Box3, labels: Volume<UInt8>) { self.box = box; self.labels = labels }
 }
 
-/// Thrown by providers when the cancellation flag stopped them.
-public struct SegmentationCancelled: Error {
-    /// The error providers throw when cancelled.
-    public init() {}
-}
-
 /// What the viewer needs from an ensemble: labels for a region, tile by tile.
 public protocol SegmentationProvider: AnyObject, Sendable {
     /// Identifies the models (their checksums), so cached results are reused only for them.
@@ -26,7 +20,7 @@ public protocol SegmentationProvider: AnyObject, Sendable {
     var summary: String { get }
     /// Segments `roi` of the image on the calling thread, reading it slab by slab. Reports
     /// progress with the tiles as they become final (together they cover `roi`) and checks
-    /// `cancellation` between tiles (throwing when set).
+    /// `cancellation` between tiles (throwing `CancelledError` when set).
     /// - Parameter normalization: the whole image's mean and deviation, when already known
     ///   (else the provider finds them in one pass over the image).
     func segment(_ image: VolumeSource, roi: Box3, normalization: (mean: Float, std: Float)?, cancellation: CancelToken,

@@ -5,7 +5,7 @@ import DenseCellCore
 /// current slice or the whole volume.
 struct MetricsPane {
     let state: ViewState
-    let data: ViewerData
+    let data: FrameData
     let rect: Rect
 
     var scopeZ: Int? { state.metricsScope == .slice ? state.z : nil }
@@ -118,7 +118,7 @@ struct MetricsPane {
         guard state.hasPair, let a = dataIndex(state.pair.a), let b = dataIndex(state.pair.b) else {
             grid.put(" one label source: nothing to compare", row: r.row, col: r.col, fg: .dim); return
         }
-        guard let m = data.confusion(a, b, z: scopeZ) else { drawCounting(r, &grid); return }
+        guard let m = data.statistics.confusion(a, b, z: scopeZ) else { drawCounting(r, &grid); return }
         let n = data.schema.count
         let text = " \(name(state.pair.a)) vs \(name(state.pair.b)): MIoU(org) \(Format.ratio(m.miou(over: data.schema.organelles)))"
             + " · MIoU(all) \(Format.ratio(m.miou(over: Array(0..<n)))) · \(m.total) voxels"
@@ -129,9 +129,9 @@ struct MetricsPane {
     private func drawCounting(_ r: Rect, _ grid: inout ScreenGrid) {
         guard r.height > 0 else { return }
         let text: String
-        if let failure = data.passFailure { text = " not counted: \(failure)" }
+        if let failure = data.statistics.passFailure { text = " not counted: \(failure)" }
         else if let z = scopeZ { text = " counting slice \(z)…" } else {
-            let p = data.passProgress ?? (done: data.shape.z, total: data.shape.z)
+            let p = data.statistics.passProgress ?? (done: data.shape.z, total: data.shape.z)
             text = " counting the volume: \(p.done) of \(p.total) slices (\(p.done * 100 / max(1, p.total))%) · v shows this slice"
         }
         grid.put(String(text.prefix(r.width)), row: r.row, col: r.col, fg: .dim)
@@ -151,7 +151,7 @@ struct MetricsPane {
         guard state.hasPair, let a = dataIndex(state.pair.a), let b = dataIndex(state.pair.b) else {
             grid.put(" one label source: nothing to compare", row: r.row, col: r.col, fg: .dim); return
         }
-        guard let m = data.confusion(a, b, z: scopeZ) else { drawCounting(r, &grid); return }
+        guard let m = data.statistics.confusion(a, b, z: scopeZ) else { drawCounting(r, &grid); return }
         let n = data.schema.count
         let nameWidth = min(20, max(8, r.width / 5))
         let colWidth = max(5, min(11, (r.width - nameWidth - 1) / n))
@@ -180,7 +180,7 @@ struct MetricsPane {
     /// Two N×N matrices side by side (one above the other when narrow).
     private func drawPairwise(_ r: Rect, _ grid: inout ScreenGrid) {
         let indices = state.sources.indices.compactMap { dataIndex($0) }
-        guard let p = data.pairwise(z: scopeZ) else { drawCounting(r, &grid); return }
+        guard let p = data.statistics.pairwise(z: scopeZ) else { drawCounting(r, &grid); return }
         let n = indices.count
         let half = (r.width - 2) / 2
         let nameWidth = min(16, max(9, half / (n + 2)))   // "MIoU(org)" fits
@@ -223,7 +223,7 @@ struct MetricsPane {
         for o in others {
             col = grid.put(Format.header(name(o), colWidth), row: r.row, col: col,
                            fg: o == state.pair.b ? .warning : .terminalDefault, attrs: .bold)
-            guard let m = dataIndex(o).map({ data.confusion(a, $0, z: scopeZ) }) ?? ConfusionMatrix(classes: n) else {
+            guard let m = dataIndex(o).map({ data.statistics.confusion(a, $0, z: scopeZ) }) ?? ConfusionMatrix(classes: n) else {
                 drawCounting(Rect(row: r.row + 1, col: r.col, width: r.width, height: r.height - 1), &grid); return
             }
             matrices.append(m)
@@ -253,7 +253,7 @@ struct MetricsPane {
         var fractions: [[Double?]] = []
         for i in indices {
             col = grid.put(Format.header(name(i), colWidth), row: r.row, col: col, attrs: .bold)
-            guard let f = dataIndex(i).map({ data.fractions($0, z: scopeZ) }) ?? [] else {
+            guard let f = dataIndex(i).map({ data.statistics.fractions($0, z: scopeZ) }) ?? [] else {
                 drawCounting(Rect(row: r.row + 1, col: r.col, width: r.width, height: r.height - 1), &grid); return
             }
             fractions.append(f)

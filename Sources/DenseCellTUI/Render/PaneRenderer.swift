@@ -58,7 +58,7 @@ final class PaneRenderer {
         }
     }
 
-    func draw(_ pane: PaneLayout, layout: Layout, state: ViewState, data: ViewerData, grid: inout ScreenGrid) {
+    func draw(_ pane: PaneLayout, layout: Layout, state: ViewState, data: FrameData, grid: inout ScreenGrid) {
         let rect = pane.pixels
         guard rect.width > 0, rect.height > 0 else { return }
         let schema = data.schema

@@ -8,7 +8,7 @@ final class Renderer {
 
     init() {}
 
-    func render(_ state: ViewState, data: ViewerData) -> ScreenGrid {
+    func render(_ state: ViewState, data: FrameData) -> ScreenGrid {
         let cols = state.terminal.cols, rows = state.terminal.rows
         grid.reset(width: cols, height: rows)
         let layout = Layout(state)
@@ -39,12 +39,12 @@ final class Renderer {
 
     // MARK: Header: file, z, zoom, cursor and what every source says there.
 
-    private func classLabel(_ c: Int, data: ViewerData, short: Bool) -> String {
+    private func classLabel(_ c: Int, data: FrameData, short: Bool) -> String {
         guard c < data.schema.count else { return "?\(c)" }
         return short ? Format.shortName(data.schema.classes[c].name) : data.schema.classes[c].name
     }
 
-    private func drawHeader(_ r: Rect, state: ViewState, data: ViewerData) {
+    private func drawHeader(_ r: Rect, state: ViewState, data: FrameData) {
         grid.fill(r, with: Cell(" ", bg: .barBackground))
         let bg = TermColor.barBackground
         let layout = Layout(state)
@@ -80,12 +80,12 @@ final class Renderer {
         }
     }
 
-    private func classColorTerm(_ c: Int, _ data: ViewerData) -> TermColor {
+    private func classColorTerm(_ c: Int, _ data: FrameData) -> TermColor {
         guard c < data.schema.count, let color = data.schema.classes[c].color else { return .white }
         return TermColor(color)
     }
 
-    private func drawTitle(_ pane: PaneLayout, state: ViewState, data: ViewerData) {
+    private func drawTitle(_ pane: PaneLayout, state: ViewState, data: FrameData) {
         let r = pane.title
         switch pane.kind {
         case .image:
@@ -96,7 +96,7 @@ final class Renderer {
                 grid.put(i == state.pair.a ? " A" : " B", row: r.row, col: col, fg: .warning, attrs: .bold)
                 col += 2
             }
-            if state.sources[i] == ViewerData.ensembleName {
+            if state.sources[i] == SourceTable.ensembleName {
                 // How much of this slice the ensemble has covered.
                 let share = data.ensemble.coverage(z: state.z)
                 if share < 1 {
@@ -111,7 +111,7 @@ final class Renderer {
 
     // MARK: Legend: class colors with their toggle keys; disagreement colors when shown.
 
-    private func drawLegend(_ r: Rect, state: ViewState, data: ViewerData) {
+    private func drawLegend(_ r: Rect, state: ViewState, data: FrameData) {
         let schema = data.schema
         let painted = (0..<schema.count).filter { schema.classes[$0].color != nil }
         func width(short: Bool) -> Int {
@@ -152,7 +152,7 @@ final class Renderer {
 
     // MARK: Footer: job progress, then the last notice, then key hints.
 
-    private func drawFooter(_ r: Rect, state: ViewState, data: ViewerData) {
+    private func drawFooter(_ r: Rect, state: ViewState, data: FrameData) {
         grid.fill(r, with: Cell(" ", bg: .barBackground))
         let bg = TermColor.barBackground
         var col = r.col + 1
@@ -167,7 +167,7 @@ final class Renderer {
             col = grid.put(String(repeating: "░", count: barWidth - filled), row: r.row, col: col, fg: .dim, bg: bg)
             col = grid.put(" \(pct)\(eta)  c cancel  ", row: r.row, col: col, fg: .white, bg: bg)
         }
-        if let p = data.passProgress, state.job == nil {
+        if let p = data.statistics.passProgress, state.job == nil {
             // The background pass: volume metrics and the n/N ranking are ready when it is.
             col = grid.put("volume \(p.done * 100 / max(1, p.total))% ", row: r.row, col: col, fg: .dim, bg: bg)
         }

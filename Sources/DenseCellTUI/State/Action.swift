@@ -1,6 +1,7 @@
 import DenseCellCore
 
-/// Everything that can happen to the view: keys and mouse map to these, and so do job events.
+/// Everything that can happen to the view: keys and mouse map to these, and so do the results of
+/// effects and background events.
 public enum Action: Equatable, Sendable {
     case nextSlice, previousSlice, pageDown, pageUp, firstSlice, lastSlice
     case goToSlice(Int)
@@ -15,6 +16,8 @@ public enum Action: Equatable, Sendable {
     case toggleMetricsScope
     case nextDisagreement, previousDisagreement
     case setRanking(DisagreementRanking)
+    /// The next or previous slice of the ranking held (after `n`/`N` brought it up to date).
+    case stepRanking(forward: Bool)
     case runInference(JobKind)
     case cancelJob
     case exportView
@@ -48,7 +51,6 @@ public enum Action: Equatable, Sendable {
     case addSource(String)
     case jobStarted(JobStatus)
     case jobProgress(voxelsDone: Int, voxelsTotal: Int, elapsedSeconds: Double)
-    case jobCancelling
     case jobEnded(message: String)
     case notice(String?)
     case status(String?)

@@ -3,12 +3,14 @@ import DenseCellCore
 /// Zoom steps `+` and `-` move between (screen pixels per image pixel).
 let zoomSteps: [Double] = [1.0 / 16, 1.0 / 12, 1.0 / 8, 1.0 / 6, 1.0 / 4, 1.0 / 3, 1.0 / 2, 2.0 / 3, 1, 1.5, 2, 3, 4, 6, 8, 12, 16]
 
-/// The next state; pure: the same state and action always give the same result.
-func reduce(_ state: ViewState, _ action: Action) -> ViewState {
+/// The next state and what the session must do outside it; pure: the same state and action
+/// always give the same result.
+func reduce(_ state: ViewState, _ action: Action) -> (state: ViewState, effects: [Effect]) {
     var s = state
+    var effects: [Effect] = []
     // A notice answers the key that caused it; the next key clears it.
     switch action {
-    case .jobProgress, .addSource, .setRanking, .notice, .status, .resize, .setRegionQueue, .promptInput, .promptBackspace, .setGraphics: break
+    case .jobProgress, .addSource, .setRanking, .stepRanking, .notice, .status, .resize, .setRegionQueue, .promptInput, .promptBackspace, .setGraphics: break
     default: s.notice = nil
     }
     let lastZ = max(0, s.shape.z - 1)
@@ -87,11 +89,12 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
 
     case .nextDisagreement, .previousDisagreement:
         guard s.hasPair else { s.notice = "disagreement ranking needs two label sources"; break }
+        effects.append(.rankSlices(forward: action == .nextDisagreement))
+    case .stepRanking(let forward):
         guard let ranking = s.ranking, ranking.pair == s.pair else { s.notice = "disagreement ranking not ready"; break }
         guard !ranking.order.isEmpty else {
             s.notice = "\(s.sources[s.pair.a]) and \(s.sources[s.pair.b]) agree on every slice"; break
         }
-        let forward = action == .nextDisagreement
         // Steps through the ranking from where the last n/N left off; the first n goes to the worst slice.
         let rank: Int
         if let r = s.rankPosition, r < ranking.order.count {
@@ -108,9 +111,14 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         s.notice = "rank \(rank + 1)/\(ranking.order.count) by disagreement: \(ranking.counts[s.z]) voxels differ on slice \(s.z)"
     case .setRanking(let r): s.ranking = r
 
-    case .runInference, .cancelJob, .exportView:
-        // The session starts and cancels jobs; the state changes when they report.
-        break
+    // The session starts jobs and writes figures; the state changes when they report.
+    case .runInference(let kind): effects.append(.startInference(kind))
+    case .exportView: effects.append(.exportView)
+    case .cancelJob:
+        guard s.job != nil else { s.notice = "no job running"; break }
+        effects.append(.cancelInference)
+        s.job?.cancelling = true
+        s.notice = "cancelling…"
 
     case .toggleRegionMode:
         guard s.hasPair else { s.notice = "the review queue needs two label sources"; break }
@@ -121,6 +129,7 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
             } else {
                 s.notice = "finding the disagreement regions of \(s.sources[s.pair.a]) vs \(s.sources[s.pair.b])…"
             }
+            if s.regionQueue?.pair != s.pair { effects.append(.findRegions(s.pair)) }
         } else {
             s.notice = "n/N walk slices ranked by disagreement again"
         }
@@ -129,9 +138,10 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         if s.regionMode && q.pair == s.pair {
             s.notice = "review: \(q.regions.count) regions of \(s.sources[q.pair.a]) vs \(s.sources[q.pair.b]), \(q.decided.count) decided · n next"
         }
-    case .decide:
+    case .decide(let take):
         // The session records the decision and answers with decisionRecorded.
         if !s.regionMode || s.regionQueue?.current == nil { s.notice = "no region to decide: r, then n goes to the largest" }
+        else { effects.append(.recordDecision(take)) }
     case .decisionRecorded(let id, let take, let summary):
         guard var q = s.regionQueue else { break }
         q.decided[id] = take
@@ -143,7 +153,7 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
             s.notice = summary + " · every region is decided"
         }
     case .undoDecision:
-        break
+        effects.append(.undoDecision)
     case .decisionUndone(let id):
         guard var q = s.regionQueue else { break }
         q.decided[id] = nil
@@ -157,12 +167,14 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         if (s.prompt?.text.count ?? 0) < 400 { s.prompt?.text.append(c) }
     case .promptBackspace:
         if s.prompt?.text.isEmpty == false { s.prompt?.text.removeLast() }
-    case .promptSubmit, .promptCancel:
-        // On submit the session has written the flag already.
-        if action == .promptCancel { s.notice = "flag cancelled" }
+    case .promptSubmit:
+        if let prompt = s.prompt { effects.append(.recordFlag(prompt)) }
+        s.prompt = nil
+    case .promptCancel:
+        s.notice = "flag cancelled"
         s.prompt = nil
     case .toggleReviewList:
-        if s.reviewList != nil { s.reviewList = nil }
+        if s.reviewList != nil { s.reviewList = nil } else { effects.append(.showReviewList) }
     case .setReviewList(let list):
         s.reviewList = list
         if list?.items.isEmpty == true { s.reviewList = nil; s.notice = "no review items yet (f flags, a/b/E/x decide)" }
@@ -186,7 +198,9 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
         s.notice = item.summary
 
     case .toggleHelp: s.helpVisible.toggle()
-    case .quit: s.quitRequested = true
+    case .quit:
+        s.quitRequested = true
+        if s.job != nil { effects.append(.cancelInference) }
     case .resize(let cols, let rows): s.terminal = (max(1, cols), max(1, rows))
     case .setGraphics(let mode, let cell):
         s.graphics = mode
@@ -206,9 +220,6 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
     case .jobProgress(let done, let total, let elapsed):
         s.job?.voxelsDone = done; s.job?.voxelsTotal = total; s.job?.elapsedSeconds = elapsed
         s.ranking = nil
-    case .jobCancelling:
-        s.job?.cancelling = true
-        s.notice = "cancelling…"
     case .jobEnded(let message):
         s.job = nil
         s.ranking = nil
@@ -216,7 +227,7 @@ func reduce(_ state: ViewState, _ action: Action) -> ViewState {
     case .notice(let text): s.notice = text
     case .status(let text): s.status = text
     }
-    return s
+    return (s, effects)
 }
 
 /// Every unordered pair (a < b) of `n` sources, in reading order.

@@ -22,7 +22,7 @@ final class TerminalScreen {
     private var previousGeneration: [UInt32] = []
     private var size = (cols: 0, rows: 0)
     private var frame = 0
-    private var pairs: ColorPairs!
+    private let pairs: ColorPairs
     private var open = true
     private(set) var cellsDrawnLastFrame = 0
     private var clearBeforeNextDraw = false
@@ -98,6 +98,16 @@ final class TerminalScreen {
     }
 
     deinit { close() }
+
+    /// Waits up to `timeoutMs` for input, or until `wake` becomes readable (or a signal arrives):
+    /// nil then. Keys ncurses holds already (a paste, the rest of an escape sequence, a resize)
+    /// come first.
+    func read(orWakeOn wake: Int32, timeoutMs: Int) -> InputEvent? {
+        if let event = read(timeoutMs: 0) { return event }
+        var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        guard poll(&fds, nfds_t(fds.count), Int32(timeoutMs)) > 0, fds[0].revents != 0 else { return nil }
+        return read(timeoutMs: 0)
+    }
 
     /// Waits up to `timeoutMs` for input.
     func read(timeoutMs: Int) -> InputEvent? {

@@ -24,18 +24,20 @@ public enum ViewerApp {
         var dirty = true
         while !session.state.quitRequested && !screen.signalled {
             // Panes holding back new results are sent once their interval has passed.
-            if session.processJobEvents() || images.holdsBack { dirty = true }
+            if session.applyBackgroundEvents() || images.holdsBack { dirty = true }
             if dirty {
-                let grid = session.frame()
-                let update = images.update(state: session.state, data: session.data)
+                let frame = session.prepareFrame()
+                let grid = session.render(frame)
+                let update = images.update(state: session.state, data: frame)
                 if update.clearScreen { screen.clearBeforeDraw() }
                 screen.draw(grid)
                 screen.writeRaw(update.bytes)
                 dirty = false
             }
-            // Short waits while slices are read (they appear as they arrive) and while a job reports.
-            let wait = !session.data.planesIdle ? 10 : (session.isJobRunning || session.data.passProgress != nil ? 60 : 200)
-            guard let event = screen.read(timeoutMs: wait) else { continue }
+            // Sleeps until a key or background work (planes, counts, jobs) wakes it. A pane held
+            // back comes back after a short while; otherwise the timeout only covers a signal
+            // arriving just before the wait.
+            guard let event = screen.read(orWakeOn: session.wakeDescriptor, timeoutMs: images.holdsBack ? 50 : 500) else { continue }
             dirty = true
             switch event {
             case .resize:

@@ -36,7 +36,7 @@ struct Demo: ParsableCommand {
         let models = DemoModels.paths()
         let study = try OpenedStudy.open(study: studyPath, schema: .platelet)
         let provider = try ViewerInput.provider(models: models, top: nil)
-        let session = try ViewerSession(slices: study, fileName: "phantom.h5", provider: provider,
+        let session = try ViewerSession(study: study, fileName: "phantom.h5", provider: provider,
                                         cachePath: ViewerCacheFile.path(forStudy: studyPath), studyPath: studyPath, exportDirectory: dir,
                                         withoutModels: "no demo models shipped yet (Assets/models/demo is empty): ensemble inference is off")
         defer { session.close() }

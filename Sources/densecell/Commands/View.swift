@@ -91,7 +91,7 @@ struct View: ParsableCommand {
             throw UsageError("view needs a terminal (stdin and stdout must be a terminal)")
         }
         let cachePath = study.map(ViewerCacheFile.path(forStudy:))
-        let session = try ViewerSession(slices: opened, fileName: ((study ?? image!) as NSString).lastPathComponent,
+        let session = try ViewerSession(study: opened, fileName: ((study ?? image!) as NSString).lastPathComponent,
                                         provider: provider, cachePath: cachePath, cacheBytes: cacheMB << 20,
                                         studyPath: study ?? image!, exportDirectory: out)
         defer { session.close() }
@@ -107,8 +107,7 @@ struct View: ParsableCommand {
         if let signal { throw ExitCode(128 + signal) }
     }
 
-    /// Frame build time at a given size, as `bench` would report it, for tuning by hand; with an
-    /// image protocol also the panes' rasters, their encoding and the bytes sent per frame.
+    /// `--measure-frames COLSxROWS`: frame times without a terminal (`FrameMeasurement`).
     func measure(_ session: ViewerSession, size: String, started: UInt64) throws {
         let parts = size.split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2 else { throw UsageError("--measure-frames takes COLSxROWS, e.g. 200x60") }
@@ -116,80 +115,8 @@ struct View: ParsableCommand {
         guard cell.count == 2, cell[0] > 0, cell[1] > 0 else { throw UsageError("--cell-pixels takes WxH, e.g. 10x20") }
         var mode = GraphicsMode.blocks
         if case .fixed(let m) = try graphicsOption.choice() { mode = m }
-        session.send(.resize(cols: parts[0], rows: parts[1]))
-        session.send(.setGraphics(mode, cell: CellSize(width: cell[0], height: cell[1])))
-        let images = PaneImageSender(mode: mode)
-        func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
-        /// Draws until every pane has its planes (what a user sees settle on screen).
-        func drawUntilShown() {
-            repeat {
-                _ = session.frame()
-                _ = images.update(state: session.state, data: session.data)
-                session.processJobEvents()
-                Thread.sleep(forTimeInterval: 0.001)
-            } while !session.data.screenPlanesRead || images.holdsBack
-            _ = session.frame()
-        }
-        // Out of core: the first frame, slices never read before, the background pass.
-        drawUntilShown()
-        print(String(format: "first frame %.2f s after start (%@, %d×%d×%d)", seconds(since: started), mode.rawValue,
-                     session.data.shape.z, session.data.shape.y, session.data.shape.x))
-        var uncached: [Double] = []
-        let depth = session.data.shape.z
-        for k in 0..<5 {
-            let t = DispatchTime.now().uptimeNanoseconds
-            session.send(.goToSlice((depth / 2 + 37 * (k + 1)) % depth))
-            drawUntilShown()
-            uncached.append(seconds(since: t) * 1000)
-        }
-        uncached.sort()
-        print(String(format: "slice not read before: median %.0f ms, max %.0f ms (5 slices)", uncached[2], uncached[4]))
-        session.send(.goToSlice(0))
-        drawUntilShown()
-        while let p = session.data.passProgress {
-            _ = p
-            session.processJobEvents()
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        session.processJobEvents()
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        print(String(format: "volume metrics ready %.1f s after start; peak resident %d MB", seconds(since: started), usage.ru_maxrss / 1024))
-        // Every kind of pane: image, overlays and the disagreement map of the pair.
-        if session.state.hasPair { session.send(.toggleDisagreementMap) }
-        // Warm up once: slice grays, color tables and whole-volume metrics are computed once
-        // and cached; then time frames that change what is drawn.
-        _ = session.frame()
-        _ = images.update(state: session.state, data: session.data)
-        session.send(.toggleMetricsScope); _ = session.frame(); session.send(.toggleMetricsScope)
-        if mode.isPixels {
-            let panes = Layout(session.state).panes.map { "\($0.pixels.width)×\($0.pixels.height) cells" }
-            print("\(mode.rawValue), cells of \(cell[0])×\(cell[1]) pixels, \(panes.count) panes of \(panes.first ?? "")")
-        }
-        func time(_ label: String, _ actions: [Action]) {
-            var times: [Double] = [], bytes: [Int] = [], panesSent = 0
-            for i in 0..<(mode.isPixels ? 20 : 60) {
-                session.send(actions[i % actions.count])
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = session.frame()
-                bytes.append(images.update(state: session.state, data: session.data).bytes.count)
-                panesSent += images.panesSentLastFrame
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-            }
-            times.sort(); bytes.sort()
-            let sent = mode.isPixels ? String(format: "; %@ sent: median %.0f KB, max %.0f KB per frame, %.0f KB per pane", mode.rawValue,
-                                              Double(bytes[bytes.count / 2]) / 1000, Double(bytes.last!) / 1000,
-                                              Double(bytes.reduce(0, +)) / 1000 / Double(max(1, panesSent))) : ""
-            print(String(format: "frame %@ on a %d×%d slice, %@: median %.2f ms, p90 %.2f ms, max %.2f ms (%d frames)%@",
-                         size, session.data.shape.y, session.data.shape.x, label, times[times.count / 2],
-                         times[times.count * 9 / 10], times.last!, times.count, sent))
-        }
-        time("pan and metrics tabs", [.pan(dy: 0, dx: 1), .pan(dy: 0, dx: -1), .cycleMetricsTab, .toggleMetricsScope])
-        time("zoom", [.zoomIn, .zoomOut])
-        time("slice changes", [.nextSlice, .previousSlice])
-        // Slices never shown before: display window and slice metrics computed on the way.
-        let n = session.data.shape.z
-        time("first visits", (0..<n).map { .goToSlice(($0 * 7 + 3) % n) })
+        FrameMeasurement(session: session, cols: parts[0], rows: parts[1], mode: mode, cell: CellSize(width: cell[0], height: cell[1]),
+                         started: started).run { print($0) }
     }
 }
 
