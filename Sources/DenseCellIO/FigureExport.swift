@@ -68,6 +68,16 @@ public enum FigureExport {
         return path
     }
 
+    /// Slices read at a time for figures of `study`: the read budget's slab of the image and every
+    /// label source.
+    ///
+    /// - Throws: `IOError(.tooLarge)` when one slice of them does not fit what a pass may hold.
+    public static func sliceBatch(_ study: OpenedStudy) throws(IOError) -> Int {
+        guard let image = study.image else { preconditionFailure("figures need the study's image") }
+        return try ReadBudget.slabDepth([image] + study.labels.map(\.labels),
+                                        bytesPerVoxel: [image.readBytesPerVoxel + 4] + study.labels.map { $0.labels.readBytesPerVoxel + 2 })
+    }
+
     /// Writes one figure per slice of `slices` (see `export`), reading the study a batch of slices
     /// at a time (memory holds one batch, whatever the volume's size) and drawing and compressing
     /// each batch's slices on every core.
@@ -82,9 +92,7 @@ public enum FigureExport {
     public static func exportSeries(_ study: OpenedStudy, studyPath: String, slices: Range<Int>, panes: [Pane],
                                     options: FigureOptions, heading: String?, titles: Bool, directory: String,
                                     progress: (Int) -> Void = { _ in }) throws -> (paths: [String], error: Error?) {
-        guard let image = study.image else { preconditionFailure("figures need the study's image") }
-        let batch = try ReadBudget.slabDepth([image] + study.labels.map(\.labels),
-                                             bytesPerVoxel: [image.readBytesPerVoxel + 4] + study.labels.map { $0.labels.readBytesPerVoxel + 2 })
+        let batch = try sliceBatch(study)
         let lock = NSLock()
         var written = [String?](repeating: nil, count: slices.count)
         var failure: Error? = nil

@@ -100,6 +100,8 @@ struct Export: ParsableCommand {
         }
         let opened = try openStudy(schema: schema, panes: requested)
         let shape = opened.shape
+        // A slice too large to hold is refused before anything is read.
+        _ = try FigureExport.sliceBatch(opened)
         if let review { return try exportReview(review, study: opened) }
 
         let slices = try parseSlices(z!, count: shape.z)
