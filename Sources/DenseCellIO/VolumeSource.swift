@@ -32,10 +32,16 @@ public protocol VolumeSource: AnyObject {
     func readFloat(_ box: Box3) throws(IOError) -> Volume<Float>
     /// Whether reads come from memory rather than disk (the viewer reads those on its key thread).
     var isInMemory: Bool { get }
+    /// The volume at a coarser level of its file's own multiscale pyramid whose planes are
+    /// `height`×`width` (y and x reduced, z kept), when the file keeps one (OME-Zarr, N5); nil otherwise.
+    func storedLevel(height: Int, width: Int) -> VolumeSource?
 }
 
 extension VolumeSource {
     public func readFloat(_ box: Box3) throws(IOError) -> Volume<Float> { try read(box).asFloat() }
+
+    /// Only multiscale stores keep levels of their own.
+    public func storedLevel(height: Int, width: Int) -> VolumeSource? { nil }
 
     /// Files are on disk unless a reader says otherwise.
     public var isInMemory: Bool { false }

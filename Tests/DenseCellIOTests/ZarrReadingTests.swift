@@ -115,6 +115,19 @@ final class ZarrReadingTests: XCTestCase {
         }
     }
 
+    func testMultiscaleLevelsAreOfferedAtTheirShape() throws {
+        // ome-zarr-py wrote the image's s1 level at half the size in y and x.
+        let image = try open("ome-0.5.ome.zarr")
+        let level = try XCTUnwrap(image.storedLevel(height: 16, width: 20))
+        XCTAssertEqual(level.shape, Shape3(5, 16, 20))
+        XCTAssertEqual(level.reference.dataset, "/s1")
+        XCTAssertNil(image.storedLevel(height: 8, width: 10), "only the levels the file keeps")
+        XCTAssertTrue(try values(level) == values(try open("ome-0.5.ome.zarr:/s1")))
+        let n5 = try open("data.n5/multiscale")
+        XCTAssertEqual(n5.storedLevel(height: 16, width: 20)?.shape, Shape3(5, 16, 20))
+        XCTAssertNil(try open("v2_zstd_u2").storedLevel(height: 16, width: 20), "a plain array has no levels")
+    }
+
     func testBadStoresAreOneLineErrorsNamingTheKey() throws {
         let dir = NSTemporaryDirectory() + "zarr-bad-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }

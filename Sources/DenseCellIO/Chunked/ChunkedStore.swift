@@ -101,8 +101,14 @@ enum ChunkedStore {
             }
             if ome["bioformats2raw.layout"] != nil { return try child("0").image(reference: reference) }
             if format == .n5, (try? child("s0"))?.isArray == true {
-                let levels = (0...).lazy.map { "s\($0)" }.prefix { (try? self.child($0))?.isArray == true }
-                return Image(source: try child("s0").array(reference), resolutionNM: nil, levels: levels.map { prefix + $0 + "/" })
+                let levels = Array((0...).lazy.map { "s\($0)" }.prefix { (try? self.child($0))?.isArray == true })
+                let source = try child("s0").array(VolumeReference(path: reference.path, dataset: "/" + prefix + "s0", kind: reference.kind))
+                source.levelOpeners = levels.dropFirst().map { level in
+                    { () throws -> ChunkedVolume in
+                        try self.child(level).array(VolumeReference(path: reference.path, dataset: "/" + self.prefix + level, kind: reference.kind))
+                    }
+                }
+                return Image(source: source, resolutionNM: nil, levels: levels.map { prefix + $0 + "/" })
             }
             throw IOError(.badReference, file: store.root, dataset: prefix.isEmpty ? nil : "/" + prefix.dropLast(),
                           "a group without an image (no multiscales): name one of its arrays")
@@ -151,8 +157,16 @@ enum ChunkedStore {
             if let map, source.source.arrayShape.count != map.count {
                 throw IOError(.badShape, file: store.root, dataset: key, "\(map.count) axes for an array of rank \(source.source.arrayShape.count)")
             }
+            let paths = datasets.compactMap { $0["path"] as? String }
+            source.levelOpeners = paths.dropFirst().map { path in
+                { () throws -> ChunkedVolume in
+                    let node = try self.child(path)
+                    return try node.array(VolumeReference(path: reference.path, dataset: "/" + node.prefix.dropLast(), kind: reference.kind),
+                                          axisMap: map)
+                }
+            }
             return Image(source: source, resolutionNM: resolution(m, datasets[0], axes: axes),
-                         levels: datasets.compactMap { $0["path"] as? String }.map { prefix + ChunkedStore.prefix($0) })
+                         levels: paths.map { prefix + ChunkedStore.prefix($0) })
         }
 
         /// The finest level's voxel size (z, y, x) in nanometres: its scale (times the multiscale's

@@ -146,6 +146,9 @@ final class ChunkedVolume: VolumeSource, @unchecked Sendable {
     let source: ChunkSource
     /// For each array axis, the volume axis (0 z, 1 y, 2 x) it holds, or nil for a singleton.
     let axisMap: [Int?]
+    /// Opens the store's coarser levels of this volume (its multiscale's other datasets), if any.
+    var levelOpeners: [() throws -> ChunkedVolume] = []
+    private var openedLevels: [ChunkedVolume]? = nil
     /// Chunks read so far (tests count them).
     private(set) var chunksRead = 0
     private let counter = NSLock()
@@ -176,6 +179,14 @@ final class ChunkedVolume: VolumeSource, @unchecked Sendable {
         }
         self.axisMap = map
         shape = Shape3(extent[0], extent[1], extent[2])
+    }
+
+    func storedLevel(height: Int, width: Int) -> VolumeSource? {
+        counter.lock()
+        if openedLevels == nil { openedLevels = levelOpeners.compactMap { try? $0() } }
+        let levels = openedLevels!
+        counter.unlock()
+        return levels.first { $0.shape == Shape3(shape.z, height, width) }
     }
 
     var typeName: String { source.encoding.typeName }

@@ -23,9 +23,15 @@ final class PyramidStore: @unchecked Sendable {
         levels = PlanePyramid.levels(height: shape.y, width: shape.x)
     }
 
-    /// The group of a volume's pyramid, nil for volumes in memory (or planes too small for levels).
+    /// The group of a volume's pyramid, nil for volumes in memory, volumes whose file keeps every
+    /// level itself (an OME-Zarr or N5 multiscale), or planes too small for levels.
     func group(for reader: VolumeSource) -> String? {
         guard !reader.isInMemory, levels > 0 else { return nil }
+        let storesEveryLevel = (1...levels).allSatisfy { level in
+            let size = PlanePyramid.size(height: shape.y, width: shape.x, level: level)
+            return reader.storedLevel(height: size.height, width: size.width) != nil
+        }
+        guard !storesEveryLevel else { return nil }
         return "/pyramid/" + ViewerCacheFile.digest(ViewerCacheFile.identity(of: reader))
     }
 
