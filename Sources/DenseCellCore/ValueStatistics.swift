@@ -44,6 +44,20 @@ public struct ValueStatistics: Sendable, Equatable {
         }
     }
 
+    /// Adds `count` copies of one value (the fill value of a region never written), as adding
+    /// them one by one would.
+    public mutating func add(_ value: Double, count: Int) {
+        guard count > 0 else { return }
+        guard value.isFinite else { if value.isNaN { nanCount += count } else { infiniteCount += count }; return }
+        lowest = min(lowest, value); highest = max(highest, value); sum += value * Double(count); self.count += count
+        if value.rounded() == value, let v = Int64(exactly: value) {
+            integerRange = integerRange.map { min($0.lowerBound, v)...max($0.upperBound, v) }
+        }
+        if countsHistogram {
+            if value >= 0 && value < 256 { histogram[Int(value)] += count } else { outsideHistogram += count }
+        }
+    }
+
     /// Adds integer values in order, keeping their range exactly.
     public mutating func add(integers values: [Int64]) {
         if let lo = values.min(), let hi = values.max() {

@@ -35,6 +35,12 @@ public protocol VolumeSource: AnyObject {
     /// The volume at a coarser level of its file's own multiscale pyramid whose planes are
     /// `height`×`width` (y and x reduced, z kept), when the file keeps one (OME-Zarr, N5); nil otherwise.
     func storedLevel(height: Int, width: Int) -> VolumeSource?
+    /// The y and x extent of the chunks a file stores it in, when they are independent blocks a
+    /// pass may skip (Zarr, N5); nil otherwise.
+    var chunkTile: (y: Int, x: Int)? { get }
+    /// The value every voxel of `box` has because nothing under it was ever written (the fill
+    /// value), found without reading voxels; nil when something was written, or the format cannot tell.
+    func absentValue(_ box: Box3) throws(IOError) -> Double?
 }
 
 extension VolumeSource {
@@ -42,6 +48,9 @@ extension VolumeSource {
 
     /// Only multiscale stores keep levels of their own.
     public func storedLevel(height: Int, width: Int) -> VolumeSource? { nil }
+    /// Only chunked stores (Zarr, N5) skip absent chunks.
+    public var chunkTile: (y: Int, x: Int)? { nil }
+    public func absentValue(_ box: Box3) throws(IOError) -> Double? { nil }
 
     /// Files are on disk unless a reader says otherwise.
     public var isInMemory: Bool { false }

@@ -128,6 +128,33 @@ final class ZarrReadingTests: XCTestCase {
         XCTAssertNil(try open("v2_zstd_u2").storedLevel(height: 16, width: 20), "a plain array has no levels")
     }
 
+    func testSparsePassesCountChunksNeverWrittenWithoutReadingThem() throws {
+        // Two label volumes of 6×600×600 where only a few chunks were written (fill 0 and 1).
+        let a = try open("sparse_labels_a") as! ChunkedVolume, b = try open("sparse_labels_b") as! ChunkedVolume
+        let whole = (a: try a.read(a.bounds).asLabels(classCount: 7), b: try b.read(b.bounds).asLabels(classCount: 7))
+        let written = (a: a.chunksRead, b: b.chunksRead)
+        XCTAssertEqual(written.a, 1 * 2 * 2)   // z 0..<2, y 0..<128, x 64..<192: 1 layer × 2 rows × 2 columns
+        let sources = [StudyLabels(name: "a", role: .truth, labels: a), StudyLabels(name: "b", role: .annotator, labels: b)]
+        // A small budget: many slabs, so most tiles are uniform.
+        let result = try StreamingMetrics.compare(sources, pair: (sources[0], sources[1]), schema: .platelet, slabBytes: 4 << 20)
+        XCTAssertEqual(a.chunksRead - written.a, written.a, "the pass read only the chunks that were written")
+        XCTAssertEqual(b.chunksRead - written.b, written.b)
+        let expected = Metrics.pairwise([LabelSource(name: "a", role: .truth, labels: whole.a),
+                                         LabelSource(name: "b", role: .annotator, labels: whole.b)], schema: .platelet)
+        XCTAssertEqual(result.pairwise.miouAll, expected.miouAll)
+        XCTAssertEqual(result.pairConfusion, Metrics.confusion(truth: whole.a, prediction: whole.b, classes: 7))
+        XCTAssertEqual(result.fractions[1], Metrics.volumeFractions(whole.b, schema: .platelet))
+        let e = try StreamingMetrics.evaluate(truth: sources[0], prediction: sources[1], schema: .platelet, slabBytes: 4 << 20)
+        XCTAssertEqual(e.confusion, Metrics.confusion(truth: whole.a, prediction: whole.b, classes: 7))
+        XCTAssertEqual(e.fractions[0], Metrics.volumeFractions(whole.a, schema: .platelet))
+        // info's statistics the same way: the histogram counts the fill value of the chunks never written.
+        let stats = try StreamingStatistics.of(b, labels: true)
+        var histogram = [Int](repeating: 0, count: 256)
+        for v in whole.b.data { histogram[Int(v)] += 1 }
+        XCTAssertEqual(stats.histogram, histogram)
+        XCTAssertEqual(stats.count, whole.b.data.count)
+    }
+
     func testBadStoresAreOneLineErrorsNamingTheKey() throws {
         let dir = NSTemporaryDirectory() + "zarr-bad-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -189,6 +189,16 @@ final class ChunkedVolume: VolumeSource, @unchecked Sendable {
         return levels.first { $0.shape == Shape3(shape.z, height, width) }
     }
 
+    var chunkTile: (y: Int, x: Int)? {
+        guard let yAxis = axisMap.firstIndex(of: 1), let xAxis = axisMap.firstIndex(of: 2) else { return nil }
+        return (source.chunkShape[yAxis], source.chunkShape[xAxis])
+    }
+
+    func absentValue(_ box: Box3) throws(IOError) -> Double? {
+        for index in chunks(touching: box) where try source.hasChunk(index) { return nil }
+        return source.fillValue
+    }
+
     var typeName: String { source.encoding.typeName }
     var readBytesPerVoxel: Int { source.encoding.readType.byteSize }
     var storage: String { source.storage }

@@ -69,6 +69,16 @@ public struct SlabPass {
     public struct Slab {
         /// The slices it covers.
         public let z: Range<Int>
+        /// The part of the volume it covers: whole planes, or a tile of them in a sparse pass.
+        public let box: Box3
+        /// Set when no source has anything written in `box`: each source's value there (its fill
+        /// value), and nothing was read or materialised.
+        public fileprivate(set) var uniform: [VolumeReference: Double]? = nil
+        /// The value every voxel of `s` has in this slab, when the slab is uniform.
+        public func uniformValue(_ s: VolumeSource) -> Double? { uniform?[s.reference] }
+        /// Whether the slab holds no voxels, only each source's fill value.
+        public var isUniform: Bool { uniform != nil }
+        init(box: Box3) { self.box = box; z = box.z }
         fileprivate var labels: [VolumeReference: Volume<UInt8>] = [:]
         fileprivate var masks: [VolumeReference: Volume<UInt8>] = [:]
         fileprivate var images: [VolumeReference: Volume<Float>] = [:]
@@ -92,6 +102,8 @@ public struct SlabPass {
     public let z: Range<Int>
     /// Slices per slab.
     public let depth: Int
+    /// The y and x extent of a tile in a sparse pass; nil for whole planes.
+    public let tile: (y: Int, x: Int)?
     private let inputs: [(source: VolumeSource, reading: Reading)]
     private let classCount: Int
     private let cancel: CancelToken?
@@ -107,11 +119,15 @@ public struct SlabPass {
     ///   - grain: slabs are made a multiple of this many slices (whole bins when binning).
     ///   - slabBytes: what the slabs of all sources read together may hold (at least one plane is read).
     ///   - cancel: stops the pass between slabs once set.
+    ///   - sparse: for callers that count a uniform slab without its voxels — when every source is
+    ///     chunked alike (Zarr, N5), the pass steps through tiles of whole chunks, and a tile where
+    ///     no source has a chunk written comes as a uniform slab: nothing is read, decompressed or
+    ///     allocated for it.
     /// - Throws: `IOError(.badShape)` when the sources differ in shape, `IOError(.tooLarge)` when
     ///   one plane of them all exceeds what a pass may hold.
     public init(_ inputs: [(source: VolumeSource, reading: Reading)], classCount: Int = 256, extraBytesPerVoxel: Int = 0,
                 z: Range<Int>? = nil, grain: Int = 1, slabBytes: Int = ReadBudget.slabBytes,
-                cancel: CancelToken? = nil) throws(IOError) {
+                cancel: CancelToken? = nil, sparse: Bool = false) throws(IOError) {
         var seen = Set<[AnyHashable]>()
         let distinct = inputs.filter { seen.insert([AnyHashable($0.source.reference), AnyHashable($0.reading)]).inserted }
         guard let first = distinct.first else { preconditionFailure("a slab pass reads at least one source") }
@@ -131,6 +147,20 @@ public struct SlabPass {
             }
         }
         bytes[0] += extraBytesPerVoxel
+        // Tiles of whole chunks, about 512×512 voxels, when every source is chunked alike.
+        let chunkTiles = distinct.map { $0.source.chunkTile }
+        if sparse, let first = chunkTiles.first ?? nil, chunkTiles.allSatisfy({ $0.map { $0 == first } ?? false }),
+           first.y < shape.y || first.x < shape.x {
+            let tile = (y: min(shape.y, first.y * max(1, 512 / first.y)), x: min(shape.x, first.x * max(1, 512 / first.x)))
+            let perPlane = bytes.reduce(0, +) * tile.y * tile.x
+            var depth = min(shape.z, ReadBudget.slabDepth(bytesPerPlane: perPlane, slabBytes: slabBytes))
+            let zGrain = distinct.map(\.source.zGrain).max() ?? 1
+            if zGrain > 1 && depth >= zGrain { depth -= depth % zGrain }
+            self.tile = tile
+            self.depth = depth
+            return
+        }
+        tile = nil
         var depth = try ReadBudget.slabDepth(distinct.map(\.source), bytesPerVoxel: bytes, slabBytes: slabBytes)
         if grain > 1 { depth = max(grain, depth - depth % grain) }
         self.depth = depth
@@ -139,6 +169,20 @@ public struct SlabPass {
     /// The slabs' slice ranges, in z order.
     public var slabs: [Range<Int>] { stride(from: z.lowerBound, to: z.upperBound, by: depth).map { $0..<min(z.upperBound, $0 + depth) } }
 
+    /// The boxes the pass reads, in z order (then y, then x): whole planes, or tiles of them.
+    var boxes: [Box3] {
+        guard let tile else { return slabs.map { Box3(z: $0, y: 0..<shape.y, x: 0..<shape.x) } }
+        var list: [Box3] = []
+        for zs in slabs {
+            for y in stride(from: 0, to: shape.y, by: tile.y) {
+                for x in stride(from: 0, to: shape.x, by: tile.x) {
+                    list.append(Box3(z: zs, y: y..<min(shape.y, y + tile.y), x: x..<min(shape.x, x + tile.x)))
+                }
+            }
+        }
+        return list
+    }
+
     /// Calls `body` with consecutive slabs in z order, reading the next one meanwhile.
     ///
     /// - Parameter progress: called after each slab with the slices done (from `z`'s start) and the total.
@@ -146,10 +190,10 @@ public struct SlabPass {
     /// - Throws: `IOError` from reading, or what `body` throws.
     @discardableResult
     public func run(progress: (Int, Int) -> Void = { _, _ in }, _ body: (Slab) throws(IOError) -> Void) throws(IOError) -> Bool {
-        let ranges = slabs
+        let ranges = boxes
         let pass = self
         final class Pending: @unchecked Sendable { var result: Result<Slab, IOError>? }
-        func start(_ range: Range<Int>) -> (DispatchGroup, Pending) {
+        func start(_ range: Box3) -> (DispatchGroup, Pending) {
             let group = DispatchGroup(), pending = Pending()
             group.enter()
             DispatchQueue.global(qos: .userInitiated).async {
@@ -167,16 +211,30 @@ public struct SlabPass {
             if cancel?.isCancelled == true { next = nil; return false }
             next = k + 1 < ranges.count ? start(ranges[k + 1]) : nil
             try body(try pending.result!.get())
-            progress(range.upperBound - z.lowerBound, z.count)
+            // Tiles count as their share of their slab's slices.
+            let tilesPerSlab = ranges.count / max(1, slabs.count), k1 = k + 1
+            progress(tile == nil ? range.z.upperBound - z.lowerBound
+                     : min(z.count, (k1 / tilesPerSlab) * depth + (k1 % tilesPerSlab) * range.z.count / tilesPerSlab), z.count)
         }
         return cancel?.isCancelled != true
     }
 
-    /// Every source's voxels of slices `z`.
-    func read(_ z: Range<Int>) throws(IOError) -> Slab {
-        var slab = Slab(z: z)
+    /// Every source's voxels of `box`, or a uniform slab when, in a sparse pass, no source has
+    /// anything written there.
+    func read(_ box: Box3) throws(IOError) -> Slab {
+        var slab = Slab(box: box)
+        if tile != nil {
+            var values: [VolumeReference: Double] = [:]
+            for (source, _) in inputs {
+                guard let value = try source.absentValue(box) else { values = [:]; break }
+                values[source.reference] = value
+            }
+            if !values.isEmpty {
+                slab.uniform = values
+                return slab
+            }
+        }
         for (source, reading) in inputs {
-            let box = source.slab(z)
             switch reading {
             case .labels: slab.labels[source.reference] = try source.readLabels(box, classCount: classCount)
             case .mask: slab.masks[source.reference] = try source.readMask(box)

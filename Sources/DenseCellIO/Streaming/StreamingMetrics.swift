@@ -43,12 +43,23 @@ public enum StreamingMetrics {
         let regionMasks = truth.masks + prediction.masks + masks
         let cell = [cellMask].compactMap { $0 }
         let pass = try SlabPass([(truth.labels, .labels), (prediction.labels, .labels)] + (regionMasks + cell).map { ($0, .mask) },
-                                classCount: schema.count, extraBytesPerVoxel: probabilities == nil ? 0 : 4, slabBytes: slabBytes)
+                                classCount: schema.count, extraBytesPerVoxel: probabilities == nil ? 0 : 4, slabBytes: slabBytes,
+                                sparse: probabilities == nil)
         var confusion = ConfusionMatrix(classes: schema.count)
         var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: 2)
         var sweepCounts = [Int](repeating: 0, count: 2 * (thresholds.count + 1))
         let shape = truth.labels.shape
         try pass.run(progress: progress ?? { _, _ in }) { slab throws(IOError) in
+            if slab.isUniform {
+                // Nothing written here: every voxel holds the fill values, counted without reading them.
+                let n = slab.box.shape.count
+                let t = try uniformClass(slab, truth.labels, schema), p = try uniformClass(slab, prediction.labels, schema)
+                if inside(slab, regionMasks) {
+                    confusion[t, p] += n
+                    if inside(slab, cell) { histograms[0][t] += n; histograms[1][p] += n }
+                }
+                return
+            }
             let z = slab.z
             let t = slab.labels(truth.labels), p = slab.labels(prediction.labels)
             let region = slab.masks(regionMasks)
@@ -85,11 +96,29 @@ public enum StreamingMetrics {
         let all = sources + (pair.map { [$0.0, $0.1] } ?? [])
         let cell = [cellMask].compactMap { $0 }
         let pass = try SlabPass(all.map { ($0.labels, .labels) } + (all.flatMap(\.masks) + masks + cell).map { ($0, .mask) },
-                                classCount: schema.count, slabBytes: slabBytes)
+                                classCount: schema.count, slabBytes: slabBytes, sparse: true)
         var confusions = [[ConfusionMatrix?]](repeating: [ConfusionMatrix?](repeating: nil, count: n), count: n)
         var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: n)
         var pairConfusion = pair.map { _ in ConfusionMatrix(classes: schema.count) }
         try pass.run(progress: progress ?? { _, _ in }) { slab throws(IOError) in
+            if slab.isUniform {
+                // Nothing written here: every voxel holds the fill values, counted without reading them.
+                let voxels = slab.box.shape.count
+                let classes = try sources.map { (s: StudyLabels) throws(IOError) in try uniformClass(slab, s.labels, schema) }
+                let own = sources.map { inside(slab, $0.masks + masks) }
+                for i in 0..<n where own[i] {
+                    for j in i..<n where own[j] {
+                        var c = confusions[i][j] ?? ConfusionMatrix(classes: schema.count)
+                        c[classes[i], classes[j]] += voxels
+                        confusions[i][j] = c
+                    }
+                    if inside(slab, cell) { histograms[i][classes[i]] += voxels }
+                }
+                if let (a, b) = pair, inside(slab, a.masks + b.masks + masks) {
+                    pairConfusion![try uniformClass(slab, a.labels, schema), try uniformClass(slab, b.labels, schema)] += voxels
+                }
+                return
+            }
             let labels = sources.map { slab.labels($0.labels) }
             let own = sources.map { slab.masks($0.masks + masks) }
             let cellSlab = slab.masks(cell)
@@ -109,5 +138,22 @@ public enum StreamingMetrics {
         return Comparison(pairwise: Metrics.pairwise(names: sources.map(\.name), confusions: confusions, schema: schema),
                           fractions: histograms.map { Metrics.volumeFractions(histogram: $0, schema: schema) },
                           pairConfusion: pairConfusion)
+    }
+
+    /// The class every voxel of a uniform slab holds in `source` (its fill value).
+    ///
+    /// - Throws: `IOError(.badLabels)` when that value is not a class of the schema.
+    static func uniformClass(_ slab: SlabPass.Slab, _ source: VolumeSource, _ schema: LabelSchema) throws(IOError) -> Int {
+        let value = slab.uniformValue(source)!
+        guard value.rounded() == value, value >= 0, value < Double(schema.count) else {
+            throw IOError(.badLabels, file: source.reference.path, dataset: source.reference.dataset,
+                          "label value \(value) (the fill value of chunks never written) is outside the schema's \(schema.count) classes")
+        }
+        return Int(value)
+    }
+
+    /// Whether a uniform slab lies inside every mask (each mask's fill value is nonzero).
+    static func inside(_ slab: SlabPass.Slab, _ masks: [VolumeSource]) -> Bool {
+        masks.allSatisfy { (slab.uniformValue($0) ?? 0) != 0 }
     }
 }

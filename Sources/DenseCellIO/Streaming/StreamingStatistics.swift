@@ -26,9 +26,11 @@ public enum StreamingStatistics {
         if let f = factors, f.z > 1, shape.z >= f.z { zEnd = shape.z - shape.z % f.z }
         // Per voxel besides the value as read: a double, and a float when binning means.
         let pass = try SlabPass([(source, .stored)], extraBytesPerVoxel: 8 + (factors == nil ? 0 : 4),
-                                z: 0..<zEnd, grain: factors?.z ?? 1)
+                                z: 0..<zEnd, grain: factors?.z ?? 1, sparse: factors == nil)
         var stats = ValueStatistics(histogram: labels)
         try pass.run(progress: progress ?? { _, _ in }) { slab in
+            // A region never written holds the fill value: counted, not read.
+            if let fill = slab.uniformValue(source) { stats.add(fill, count: slab.box.shape.count); return }
             var v = slab.stored(source)
             if let f = factors { v = Binning.bin(v, factors: f, labels: labels) }
             switch v {

@@ -123,3 +123,13 @@ for level, factor in [("s0", 1), ("s1", 2)]:
     store[...] = data.transpose(2, 1, 0)
 with open(f"{OUT}/data.n5/multiscale/attributes.json", "w") as f:
     f.write('{"multiScale": true, "downsamplingFactors": [[1, 1, 1], [2, 2, 1]]}')
+
+# Two sparse label volumes of the platelet schema (fill 0 and 1), most chunks never written: passes
+# must count those chunks without reading them.
+rng = np.random.default_rng(3)
+for name, fill, region in [("sparse_labels_a", 0, (slice(0, 2), slice(0, 128), slice(64, 192))),
+                           ("sparse_labels_b", 1, (slice(0, 4), slice(64, 192), slice(64, 128)))]:
+    a = zarr.create_array(f"{OUT}/{name}", shape=(6, 600, 600), chunks=(2, 64, 64), dtype="uint8", zarr_format=3,
+                          compressors=ZstdCodec(), fill_value=fill)
+    shape = tuple(s.stop - s.start for s in region)
+    a[region] = rng.integers(0, 7, size=shape, dtype=np.uint8)
