@@ -153,8 +153,10 @@ public struct SlabPass {
            first.y < shape.y || first.x < shape.x {
             let tile = (y: min(shape.y, first.y * max(1, 512 / first.y)), x: min(shape.x, first.x * max(1, 512 / first.x)))
             let perPlane = bytes.reduce(0, +) * tile.y * tile.x
-            var depth = min(shape.z, ReadBudget.slabDepth(bytesPerPlane: perPlane, slabBytes: slabBytes))
+            // Tiles one chunk deep (at least 8 slices): a tile where one chunk was written is read
+            // whole, so small tiles keep sparse stores cheap; dense ones still read millions of voxels a step.
             let zGrain = distinct.map(\.source.zGrain).max() ?? 1
+            var depth = min(shape.z, max(zGrain, 8), ReadBudget.slabDepth(bytesPerPlane: perPlane, slabBytes: slabBytes))
             if zGrain > 1 && depth >= zGrain { depth -= depth % zGrain }
             self.tile = tile
             self.depth = depth
@@ -169,11 +171,14 @@ public struct SlabPass {
     /// The slabs' slice ranges, in z order.
     public var slabs: [Range<Int>] { stride(from: z.lowerBound, to: z.upperBound, by: depth).map { $0..<min(z.upperBound, $0 + depth) } }
 
-    /// The boxes the pass reads, in z order (then y, then x): whole planes, or tiles of them.
-    var boxes: [Box3] {
+    /// The boxes the pass reads, in z order (then y, then x): whole planes, or tiles of them —
+    /// a slab no source wrote anything in stays whole, so it costs one step however many tiles it has.
+    func boxes() throws(IOError) -> [Box3] {
         guard let tile else { return slabs.map { Box3(z: $0, y: 0..<shape.y, x: 0..<shape.x) } }
         var list: [Box3] = []
         for zs in slabs {
+            let whole = Box3(z: zs, y: 0..<shape.y, x: 0..<shape.x)
+            if try uniformValues(whole) != nil { list.append(whole); continue }
             for y in stride(from: 0, to: shape.y, by: tile.y) {
                 for x in stride(from: 0, to: shape.x, by: tile.x) {
                     list.append(Box3(z: zs, y: y..<min(shape.y, y + tile.y), x: x..<min(shape.x, x + tile.x)))
@@ -183,6 +188,16 @@ public struct SlabPass {
         return list
     }
 
+    /// Each source's fill value when no source wrote anything in `box`; nil otherwise.
+    func uniformValues(_ box: Box3) throws(IOError) -> [VolumeReference: Double]? {
+        var values: [VolumeReference: Double] = [:]
+        for (source, _) in inputs {
+            guard let value = try source.absentValue(box) else { return nil }
+            values[source.reference] = value
+        }
+        return values
+    }
+
     /// Calls `body` with consecutive slabs in z order, reading the next one meanwhile.
     ///
     /// - Parameter progress: called after each slab with the slices done (from `z`'s start) and the total.
@@ -190,7 +205,7 @@ public struct SlabPass {
     /// - Throws: `IOError` from reading, or what `body` throws.
     @discardableResult
     public func run(progress: (Int, Int) -> Void = { _, _ in }, _ body: (Slab) throws(IOError) -> Void) throws(IOError) -> Bool {
-        let ranges = boxes
+        let ranges = try boxes()
         let pass = self
         final class Pending: @unchecked Sendable { var result: Result<Slab, IOError>? }
         func start(_ range: Box3) -> (DispatchGroup, Pending) {
@@ -211,10 +226,8 @@ public struct SlabPass {
             if cancel?.isCancelled == true { next = nil; return false }
             next = k + 1 < ranges.count ? start(ranges[k + 1]) : nil
             try body(try pending.result!.get())
-            // Tiles count as their share of their slab's slices.
-            let tilesPerSlab = ranges.count / max(1, slabs.count), k1 = k + 1
-            progress(tile == nil ? range.z.upperBound - z.lowerBound
-                     : min(z.count, (k1 / tilesPerSlab) * depth + (k1 % tilesPerSlab) * range.z.count / tilesPerSlab), z.count)
+            // A tile counts once the last tile of its slab is done.
+            if range.y.upperBound == shape.y && range.x.upperBound == shape.x { progress(range.z.upperBound - z.lowerBound, z.count) }
         }
         return cancel?.isCancelled != true
     }
@@ -223,16 +236,9 @@ public struct SlabPass {
     /// anything written there.
     func read(_ box: Box3) throws(IOError) -> Slab {
         var slab = Slab(box: box)
-        if tile != nil {
-            var values: [VolumeReference: Double] = [:]
-            for (source, _) in inputs {
-                guard let value = try source.absentValue(box) else { values = [:]; break }
-                values[source.reference] = value
-            }
-            if !values.isEmpty {
-                slab.uniform = values
-                return slab
-            }
+        if tile != nil, let values = try uniformValues(box) {
+            slab.uniform = values
+            return slab
         }
         for (source, reading) in inputs {
             switch reading {
