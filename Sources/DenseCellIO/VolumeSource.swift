@@ -32,6 +32,9 @@ public protocol VolumeSource: AnyObject {
     func readFloat(_ box: Box3) throws(IOError) -> Volume<Float>
     /// Whether reads come from memory rather than disk (the viewer reads those on its key thread).
     var isInMemory: Bool { get }
+    /// Whether its labels are class indices already (computed by densecell: a live consensus, the
+    /// viewer's ensemble), so the schema's listed values do not apply to them.
+    var holdsClassIndices: Bool { get }
 }
 
 extension VolumeSource {
@@ -40,18 +43,22 @@ extension VolumeSource {
     /// Files are on disk unless a reader says otherwise.
     public var isInMemory: Bool { false }
 
+    /// Files hold labels as users store them.
+    public var holdsClassIndices: Bool { false }
+
     /// The whole volume as a box.
     public var bounds: Box3 { Box3(shape: shape) }
 
     /// The z-slices `z` (all of y and x) as a box.
     public func slab(_ z: Range<Int>) -> Box3 { Box3(z: z, y: 0..<shape.y, x: 0..<shape.x) }
 
-    /// Class labels inside `box`, checked against the schema's class count.
+    /// Class labels inside `box`: stored values turned into classes by `mapping` (the schema's).
     ///
-    /// - Throws: `IOError(.badLabels)` naming the source and the first value outside 0..<classCount.
-    public func readLabels(_ box: Box3, classCount: Int) throws(IOError) -> Volume<UInt8> {
+    /// - Throws: `IOError(.badLabels)` naming the source and the first value outside the schema, or
+    ///   saying it holds instance ids (more distinct values than the schema has classes).
+    public func readLabels(_ box: Box3, mapping: LabelMapping) throws(IOError) -> Volume<UInt8> {
         let v = try read(box)
-        do { return try v.asLabels(classCount: classCount) } catch {
+        do { return try v.asLabels(holdsClassIndices ? LabelMapping(classCount: mapping.classCount) : mapping) } catch {
             throw IOError(.badLabels, file: reference.path, dataset: reference.dataset, error.description)
         }
     }
@@ -128,6 +135,8 @@ final class HDF5Volume: VolumeSource {
     let axisMap: [Int?]
     /// Whether whole planes are read as stored chunks (`planesFromChunks`).
     let planesFromChunksAllowed: Bool
+    /// Labels densecell wrote (marked so in the file) are classes already.
+    let holdsClassIndices: Bool
 
     init(file: HDF5File, dataset name: String, reference: VolumeReference) throws(IOError) {
         self.reference = reference
@@ -152,6 +161,7 @@ final class HDF5Volume: VolumeSource {
         axisMap = VolumeReader.axisMap(dims: info.dims)
         dataset = try HDF5Dataset(file: file, name: info.name)
         planesFromChunksAllowed = Self.planesFromChunksAllowed(info, scalar: scalar, axisMap: axisMap)
+        holdsClassIndices = StudyFile.holdsClassIndices(file, info.name)
     }
 
     var typeName: String { dataset.info.typeName }

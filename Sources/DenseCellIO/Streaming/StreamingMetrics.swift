@@ -43,7 +43,7 @@ public enum StreamingMetrics {
         let regionMasks = truth.masks + prediction.masks + masks
         let cell = [cellMask].compactMap { $0 }
         let pass = try SlabPass([(truth.labels, .labels), (prediction.labels, .labels)] + (regionMasks + cell).map { ($0, .mask) },
-                                classCount: schema.count, extraBytesPerVoxel: probabilities == nil ? 0 : 4, slabBytes: slabBytes)
+                                mapping: schema.mapping, extraBytesPerVoxel: probabilities == nil ? 0 : 4, slabBytes: slabBytes)
         var confusion = ConfusionMatrix(classes: schema.count)
         var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: 2)
         var sweepCounts = [Int](repeating: 0, count: 2 * (thresholds.count + 1))
@@ -85,7 +85,7 @@ public enum StreamingMetrics {
         let all = sources + (pair.map { [$0.0, $0.1] } ?? [])
         let cell = [cellMask].compactMap { $0 }
         let pass = try SlabPass(all.map { ($0.labels, .labels) } + (all.flatMap(\.masks) + masks + cell).map { ($0, .mask) },
-                                classCount: schema.count, slabBytes: slabBytes)
+                                mapping: schema.mapping, slabBytes: slabBytes)
         var confusions = [[ConfusionMatrix?]](repeating: [ConfusionMatrix?](repeating: nil, count: n), count: n)
         var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: n)
         var pairConfusion = pair.map { _ in ConfusionMatrix(classes: schema.count) }
