@@ -39,9 +39,13 @@ public struct LabelMapping: Sendable, Equatable, CustomStringConvertible {
     /// Whether stored values are read as they are (class indices).
     public var isIdentity: Bool { classOfValue == nil }
 
-    /// How many distinct stored values are classes: more distinct values than this in integer
-    /// labels means they are instance ids.
+    /// How many distinct stored values are classes.
     public var valueCount: Int { classOfValue?.count ?? classCount }
+
+    /// Whether integer labels holding `distinct` values are instance ids (neuron or organelle ids)
+    /// rather than classes: more than twice as many values as the schema reads as classes, so
+    /// that a stray value or two (a 0/1/255 mask) is still named as outside the schema.
+    public func holdsInstanceIDs(distinct: Int) -> Bool { distinct > 2 * valueCount }
 
     /// The class a stored value reads as, nil when it is outside the schema.
     public func classOf(_ value: Int64) -> Int? {
@@ -96,8 +100,8 @@ extension LabelSchema {
 extension AnyVolume {
     /// Interprets the volume as class labels through `mapping`.
     ///
-    /// - Throws: `LabelError.instanceIDs` when integer labels hold more distinct values than the
-    ///   mapping has class values, else `.outOfSchema`/`.unlisted` naming the first value outside the
+    /// - Throws: `LabelError.instanceIDs` when integer labels hold instance ids
+    ///   (`LabelMapping.holdsInstanceIDs`), else `.outOfSchema`/`.unlisted` naming the first value outside the
     ///   schema, or `.notLabels` for a float that is not a whole label value.
     public func asLabels(_ mapping: LabelMapping) throws(LabelError) -> Volume<UInt8> {
         if mapping.isIdentity { return try asClassIndices(mapping) }
@@ -158,11 +162,11 @@ extension AnyVolume {
         return Volume(shape: v.shape, data: out)
     }
 
-    /// Why integer labels holding `value` cannot be read: instance ids when they hold more distinct
-    /// values than the schema has class values (counted only now, on the way to the error).
+    /// Why integer labels holding `value` cannot be read: instance ids when they hold many more
+    /// distinct values than the schema has class values (counted only now, on the way to the error).
     private func refusal<I: BinaryInteger>(firstOutside value: I, _ mapping: LabelMapping) -> LabelError {
         let distinct = distinctIntegerCount
-        if let distinct, distinct > mapping.valueCount { return .instanceIDs(distinct: distinct) }
+        if let distinct, mapping.holdsInstanceIDs(distinct: distinct) { return .instanceIDs(distinct: distinct) }
         if mapping.isIdentity { return .outOfSchema(value: Int(value), classCount: mapping.classCount) }
         return .unlisted(value: Int64(value), listed: mapping.classOfValue!.keys.sorted())
     }
@@ -190,7 +194,7 @@ public enum LabelError: Error, CustomStringConvertible, Equatable {
     case outOfSchema(value: Int, classCount: Int)
     /// A value no class of the schema lists, when classes list their values.
     case unlisted(value: Int64, listed: [Int64])
-    /// Integer labels with more distinct values than the schema has classes: instance ids.
+    /// Integer labels with many more distinct values than the schema has classes: instance ids.
     case instanceIDs(distinct: Int)
     /// A float value that is not a whole class index.
     case notLabels(String)
