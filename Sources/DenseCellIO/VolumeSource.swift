@@ -52,13 +52,19 @@ extension VolumeSource {
     /// The z-slices `z` (all of y and x) as a box.
     public func slab(_ z: Range<Int>) -> Box3 { Box3(z: z, y: 0..<shape.y, x: 0..<shape.x) }
 
+    /// The mapping this source's labels are read through: the schema's, or plain class indices for
+    /// labels densecell computed (`holdsClassIndices`).
+    public func labelMapping(_ schemaMapping: LabelMapping) -> LabelMapping {
+        holdsClassIndices ? LabelMapping(classCount: schemaMapping.classCount) : schemaMapping
+    }
+
     /// Class labels inside `box`: stored values turned into classes by `mapping` (the schema's).
     ///
     /// - Throws: `IOError(.badLabels)` naming the source and the first value outside the schema, or
     ///   saying it holds instance ids (more distinct values than the schema has classes).
     public func readLabels(_ box: Box3, mapping: LabelMapping) throws(IOError) -> Volume<UInt8> {
         let v = try read(box)
-        do { return try v.asLabels(holdsClassIndices ? LabelMapping(classCount: mapping.classCount) : mapping) } catch {
+        do { return try v.asLabels(labelMapping(mapping)) } catch {
             throw IOError(.badLabels, file: reference.path, dataset: reference.dataset, error.description)
         }
     }

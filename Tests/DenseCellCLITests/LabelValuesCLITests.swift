@@ -101,6 +101,11 @@ final class LabelValuesCLITests: XCTestCase {
         let user = try CLI.run(["compare", dir + "/user.h5", "--schema", schemas.masks, "--json"])
         XCTAssertEqual(user.status, 0, user.stderr)
         XCTAssertEqual(written.stdout, user.stdout)
+        // info names their values as the classes they are.
+        let info = try CLI.run(["info", dir + "/written.h5:/labels/truth", "--schema", schemas.masks, "--json"])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        let interior = truth.data.filter { $0 == 1 }.count
+        XCTAssertTrue(info.stdout.contains(#"{"class":1,"name":"interior","voxels":\#(interior)}"#), info.stdout)
     }
 
     func writeInstanceIDs() throws -> (int32: String, int64: String, truth: String) {

@@ -172,7 +172,7 @@ struct Info: ParsableCommand {
         // Binned images are means, no longer integers.
         facts.integer = !source.typeName.hasPrefix("float") && (binning == nil || isLabels)
         facts.schema = isLabels ? schema : nil
-        facts.mapping = isLabels ? schema.mapping : nil
+        facts.mapping = isLabels ? source.labelMapping(schema.mapping) : nil
         try statistics(&facts) { () throws(IOError) in
             try StreamingStatistics.of(source, bin: binning, labels: isLabels) { done, _ in bar?.update(done) }
         }
