@@ -172,7 +172,7 @@ extension AnyVolume {
     }
 
     /// How many distinct values integer data hold; nil for floats.
-    public var distinctIntegerCount: Int? {
+    var distinctIntegerCount: Int? {
         func small<I: FixedWidthInteger>(_ data: [I], _ values: Int) -> Int {
             var seen = [Bool](repeating: false, count: values)
             for v in data { seen[Int(v)] = true }

@@ -32,8 +32,8 @@ public protocol VolumeSource: AnyObject {
     func readFloat(_ box: Box3) throws(IOError) -> Volume<Float>
     /// Whether reads come from memory rather than disk (the viewer reads those on its key thread).
     var isInMemory: Bool { get }
-    /// Whether its labels are class indices already (computed by densecell: a live consensus, the
-    /// viewer's ensemble), so the schema's listed values do not apply to them.
+    /// Whether its labels are class indices already (computed by densecell: labels `StudyWriter`
+    /// wrote, a live consensus, the viewer's ensemble), so the schema's listed values do not apply.
     var holdsClassIndices: Bool { get }
 }
 
@@ -61,7 +61,7 @@ extension VolumeSource {
     /// Class labels inside `box`: stored values turned into classes by `mapping` (the schema's).
     ///
     /// - Throws: `IOError(.badLabels)` naming the source and the first value outside the schema, or
-    ///   saying it holds instance ids (more distinct values than the schema has classes).
+    ///   saying it holds instance ids (`LabelMapping.holdsInstanceIDs`).
     public func readLabels(_ box: Box3, mapping: LabelMapping) throws(IOError) -> Volume<UInt8> {
         let v = try read(box)
         do { return try v.asLabels(labelMapping(mapping)) } catch {
