@@ -42,10 +42,11 @@ public struct LabelMapping: Sendable, Equatable, CustomStringConvertible {
     /// How many distinct stored values are classes.
     public var valueCount: Int { classOfValue?.count ?? classCount }
 
-    /// Whether integer labels holding `distinct` values are instance ids (neuron or organelle ids)
-    /// rather than classes: more than twice as many values as the schema reads as classes, so
-    /// that a stray value or two (a 0/1/255 mask) is still named as outside the schema.
-    public func holdsInstanceIDs(distinct: Int) -> Bool { distinct > 2 * valueCount }
+    /// Whether integer labels of `bytesPerValue` bytes holding `distinct` values are instance ids
+    /// (neuron or organelle ids) rather than classes: wider than 8 bits (an 8-bit image given as
+    /// labels by mistake is not called ids) and more than twice as many values as the schema reads
+    /// as classes (a stray value or two, as in a 0/1/255 mask, is still named as outside the schema).
+    public func holdsInstanceIDs(distinct: Int, bytesPerValue: Int) -> Bool { bytesPerValue > 1 && distinct > 2 * valueCount }
 
     /// The class a stored value reads as, nil when it is outside the schema.
     public func classOf(_ value: Int64) -> Int? {
@@ -166,7 +167,9 @@ extension AnyVolume {
     /// distinct values than the schema has class values (counted only now, on the way to the error).
     private func refusal<I: BinaryInteger>(firstOutside value: I, _ mapping: LabelMapping) -> LabelError {
         let distinct = distinctIntegerCount
-        if let distinct, mapping.holdsInstanceIDs(distinct: distinct) { return .instanceIDs(distinct: distinct) }
+        if let distinct, mapping.holdsInstanceIDs(distinct: distinct, bytesPerValue: MemoryLayout<I>.size) {
+            return .instanceIDs(distinct: distinct)
+        }
         if mapping.isIdentity { return .outOfSchema(value: Int(value), classCount: mapping.classCount) }
         return .unlisted(value: Int64(value), listed: mapping.classOfValue!.keys.sorted())
     }

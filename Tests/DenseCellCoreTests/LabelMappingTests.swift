@@ -92,7 +92,14 @@ final class LabelMappingTests: XCTestCase {
         XCTAssertThrowsError(try AnyVolume.int64(many).asLabels(try schema(binary).mapping)) { error in
             XCTAssertEqual("\(error)".prefix(50), "holds instance ids (5,000 distinct values in the s")
         }
-        // A few stray values are still named as outside the schema, not called instance ids.
+        // An 8-bit image given as labels by mistake is not called instance ids, nor are a few stray values.
+        let image = Volume<UInt8>(shape: Shape3(1, 10, 10), data: (0..<100).map { UInt8($0 + 100) })
+        XCTAssertThrowsError(try AnyVolume.uint8(image).asLabels(LabelMapping(classCount: 7))) { error in
+            XCTAssertEqual(error as? LabelError, .outOfSchema(value: 100, classCount: 7))
+        }
+        XCTAssertThrowsError(try AnyVolume.uint16(image.map { UInt16($0) }).asLabels(LabelMapping(classCount: 7))) { error in
+            XCTAssertEqual(error as? LabelError, .instanceIDs(distinct: 100))
+        }
         XCTAssertThrowsError(try AnyVolume.int32(Volume(shape: Shape3(1, 1, 3), data: [0, 9, 9])).asLabels(LabelMapping(classCount: 7))) { error in
             XCTAssertEqual(error as? LabelError, .outOfSchema(value: 9, classCount: 7))
         }

@@ -14,7 +14,7 @@ struct Info: ParsableCommand {
            "read_as":[z,y,x], "dtype":T, "storage":S, "attributes":{..}, "range":[lo,hi]|null, "mean":x,
            "nan":n, "infinite":n, "histogram":[{"class":c,"name":s,"voxels":n}]}]}]}
         ("histogram" for labels only, each entry with the stored "value" too when the schema's classes list values;
-        integer labels holding more than twice as many distinct values as the schema has classes are instance ids and get
+        integer labels wider than 8 bits holding more than twice as many distinct values as the schema has classes are instance ids and get
         "instance_ids":{"distinct_values":n} instead; "note" says why a dataset has no statistics).
 
         Examples:
@@ -173,6 +173,7 @@ struct Info: ParsableCommand {
         facts.integer = !source.typeName.hasPrefix("float") && (binning == nil || isLabels)
         facts.schema = isLabels ? schema : nil
         facts.mapping = isLabels ? source.labelMapping(schema.mapping) : nil
+        facts.bytesPerValue = source.readBytesPerVoxel
         try statistics(&facts) { () throws(IOError) in
             try StreamingStatistics.of(source, bin: binning, labels: isLabels) { done, _ in bar?.update(done) }
         }
@@ -201,6 +202,8 @@ struct VolumeFacts {
     var schema: LabelSchema?
     /// How the labels' stored values become the schema's classes, for labels.
     var mapping: LabelMapping?
+    /// Bytes per value as read (8-bit labels are never taken for instance ids).
+    var bytesPerValue = 1
     /// Why there are no statistics, when there are none.
     var note: String?
     /// The opened volume, while its values are still to be read.
@@ -254,7 +257,8 @@ struct VolumeFacts {
 
     /// The number of distinct values of labels that hold instance ids rather than classes.
     var instanceIDs: Int? {
-        guard integer, let mapping, let distinct = statistics?.distinctValues, mapping.holdsInstanceIDs(distinct: distinct) else { return nil }
+        guard integer, let mapping, let distinct = statistics?.distinctValues,
+              mapping.holdsInstanceIDs(distinct: distinct, bytesPerValue: bytesPerValue) else { return nil }
         return distinct
     }
 
