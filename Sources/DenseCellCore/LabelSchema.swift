@@ -24,14 +24,17 @@ public struct RGB: Hashable, Sendable {
 
 /// Names, colors and the organelle set of the classes a label volume may hold.
 public struct LabelSchema: Hashable, Sendable {
-    /// One class: its name and overlay color.
+    /// One class: its name, overlay color and the stored values it comes from.
     public struct Class: Hashable, Sendable {
         /// The name shown in legends and reports.
         public var name: String
         /// The overlay color; nil means the class is not painted (background).
         public var color: RGB?
-        /// A class with its name and color (nil: not painted).
-        public init(name: String, color: RGB?) { self.name = name; self.color = color }
+        /// The stored label values read as this class (`"values": [255]`); nil when the schema
+        /// lists no values and labels store class indices.
+        public var values: [Int64]?
+        /// A class with its name, color (nil: not painted) and stored values (nil: its index).
+        public init(name: String, color: RGB?, values: [Int64]? = nil) { self.name = name; self.color = color; self.values = values }
     }
     /// The classes, indexed by label value (class 0 is background).
     public var classes: [Class]
@@ -75,8 +78,10 @@ public struct LabelSchema: Hashable, Sendable {
         }
     }
 
-    /// Loads `{"classes":[{"name":..,"color":"#RRGGBB"},..], "organelles":[2,3,..]}`.
-    /// Class 0 is background; a class without a color is not painted.
+    /// Loads `{"classes":[{"name":..,"color":"#RRGGBB","values":[..]},..], "organelles":[2,3,..]}`.
+    /// Class 0 is background; a class without a color is not painted. When classes list `values`,
+    /// every class lists them (an empty list for one the data never holds) and labels are read
+    /// through `LabelMapping` (see docs/ARCHITECTURE.md, "Study file layout").
     public static func load(path: String) throws -> LabelSchema {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError.unreadable(path, "no such file")
@@ -90,8 +95,20 @@ public struct LabelSchema: Hashable, Sendable {
     ///   - source: The name errors give for where the JSON came from.
     /// - Throws: `LoadError.invalid` when the JSON is not a valid schema.
     public static func parse(_ data: Data, source: String = "schema") throws -> LabelSchema {
+        /// A listed value as written: kept as text when it is not a whole number labels can store.
+        struct StoredValue: Decodable {
+            var value: Int64?
+            var text: String
+            init(from decoder: Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if let i = try? c.decode(Int64.self) { value = i; text = String(i) } else {
+                    value = nil
+                    text = (try? c.decode(Double.self)).map { "\($0)" } ?? "(not a number)"
+                }
+            }
+        }
         struct File: Decodable {
-            struct C: Decodable { var name: String; var color: String? }
+            struct C: Decodable { var name: String; var color: String?; var values: [StoredValue]? }
             var classes: [C]
             var organelles: [Int]?
         }
@@ -109,12 +126,42 @@ public struct LabelSchema: Hashable, Sendable {
                 guard let parsed = RGB(hex: hex) else { throw LoadError.invalid(source, "bad color \(hex) for \(c.name)") }
                 color = parsed
             }
-            classes.append(Class(name: c.name, color: color))
+            classes.append(Class(name: c.name, color: color, values: try c.values.map { list throws(LoadError) in
+                try list.map { v throws(LoadError) in
+                    // Labels are read as at most 64-bit integers (uint64 files beyond int64 are refused on read).
+                    guard let value = v.value else {
+                        throw LoadError.invalid(source, "class \(c.name): value \(v.text) is not a whole number from "
+                                                + "\(Int64.min) to \(Int64.max), the range labels are stored in")
+                    }
+                    return value
+                }
+            }))
         }
+        try checkValues(classes, source: source)
         let organelles = file.organelles ?? Array(2..<classes.count)
         guard organelles.allSatisfy({ $0 > 0 && $0 < classes.count }) else {
             throw LoadError.invalid(source, "organelle class index out of range")
         }
         return LabelSchema(classes: classes, organelles: organelles)
+    }
+
+    /// Listed values must say one class each: all classes list them or none does, and no value is
+    /// listed twice.
+    static func checkValues(_ classes: [Class], source: String) throws(LoadError) {
+        guard classes.contains(where: { $0.values != nil }) else { return }
+        if let unlisted = classes.first(where: { $0.values == nil }) {
+            throw LoadError.invalid(source, "class \(unlisted.name) lists no values while other classes do; list the stored "
+                                    + "values of every class (an empty list for a class the data never holds)")
+        }
+        var owner: [Int64: String] = [:]
+        for c in classes {
+            for v in c.values! {
+                if let first = owner[v] {
+                    throw LoadError.invalid(source, first == c.name ? "class \(c.name) lists value \(v) twice"
+                                            : "value \(v) is listed by both \(first) and \(c.name)")
+                }
+                owner[v] = c.name
+            }
+        }
     }
 }

@@ -15,6 +15,8 @@ public struct ValueStatistics: Sendable, Equatable {
     public private(set) var histogram: [Int]
     /// Values outside [0, 256) while counting a histogram.
     public private(set) var outsideHistogram = 0
+    /// The distinct whole values outside [0, 256) while counting a histogram (instance ids go here).
+    private var distinctOutsideHistogram = Set<Int64>()
     let countsHistogram: Bool
 
     /// - Parameter histogram: also count the 0…255 histogram (for labels).
@@ -26,6 +28,12 @@ public struct ValueStatistics: Sendable, Equatable {
     /// The smallest and largest values exactly, when the values were added as integers (doubles
     /// lose integers beyond 2^53).
     public private(set) var integerRange: ClosedRange<Int64>? = nil
+
+    /// How many distinct whole values were counted, when counting a histogram (labels): more than
+    /// the schema has class values means the volume holds instance ids.
+    public var distinctValues: Int? {
+        countsHistogram ? histogram.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } + distinctOutsideHistogram.count : nil
+    }
 
     /// The mean of the finite values, 0 when there are none.
     public var mean: Double { count == 0 ? 0 : sum / Double(count) }
@@ -39,7 +47,7 @@ public struct ValueStatistics: Sendable, Equatable {
             lowest = min(lowest, value); highest = max(highest, value)
             sum += value * Double(n); count += n
             if countsHistogram {
-                if v < 256 { histogram[v] += n } else { outsideHistogram += n }
+                if v < 256 { histogram[v] += n } else { outsideHistogram += n; distinctOutsideHistogram.insert(Int64(v)) }
             }
         }
     }
@@ -63,16 +71,25 @@ public struct ValueStatistics: Sendable, Equatable {
         if let lo = values.min(), let hi = values.max() {
             integerRange = integerRange.map { min($0.lowerBound, lo)...max($0.upperBound, hi) } ?? lo...hi
         }
-        add(values.lazy.map { Double($0) })
+        if countsHistogram {
+            // Exactly, before doubles round ids beyond 2^53.
+            for v in values where v < 0 || v >= 256 { distinctOutsideHistogram.insert(v) }
+        }
+        add(values.lazy.map { Double($0) }, keepingDistinct: false)
     }
 
     /// Adds values in order.
-    public mutating func add<C: Collection>(_ values: C) where C.Element == Double {
+    public mutating func add<C: Collection>(_ values: C) where C.Element == Double { add(values, keepingDistinct: true) }
+
+    private mutating func add<C: Collection>(_ values: C, keepingDistinct: Bool) where C.Element == Double {
         for v in values {
             guard v.isFinite else { if v.isNaN { nanCount += 1 } else { infiniteCount += 1 }; continue }
             lowest = min(lowest, v); highest = max(highest, v); sum += v; count += 1
             if countsHistogram {
-                if v >= 0 && v < 256 { histogram[Int(v)] += 1 } else { outsideHistogram += 1 }
+                if v >= 0 && v < 256 { histogram[Int(v)] += 1 } else {
+                    outsideHistogram += 1
+                    if keepingDistinct && v == v.rounded() && abs(v) < 0x1p63 { distinctOutsideHistogram.insert(Int64(v)) }
+                }
             }
         }
     }

@@ -6,10 +6,16 @@ public final class MemoryVolume: VolumeSource {
     public let reference: VolumeReference
     /// The voxels.
     public let volume: AnyVolume
+    /// Whether its labels are classes already (a `Study`'s labels), not values as users store them.
+    public let holdsClassIndices: Bool
 
-    /// - Parameter name: what errors and `info` call it (no file behind it).
-    public init(_ volume: AnyVolume, name: String) {
+    /// - Parameters:
+    ///   - name: what errors and `info` call it (no file behind it).
+    ///   - holdsClassIndices: the voxels are labels read already (classes), so a schema's listed
+    ///     stored values do not apply to them.
+    public init(_ volume: AnyVolume, name: String, holdsClassIndices: Bool = false) {
         self.volume = volume
+        self.holdsClassIndices = holdsClassIndices
         reference = VolumeReference(path: name, dataset: nil, kind: .hdf5(dataset: nil))
     }
 

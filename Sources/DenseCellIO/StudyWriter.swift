@@ -197,12 +197,18 @@ public final class StudyWriter {
         try f.writeArray(dataset, dims: dims, data: source.labels.data, memoryType: .uint8,
                          chunks: Self.chunks(for: shape), gzip: 1)
         try f.setAttribute(dataset, "role", .string(source.role.rawValue))
+        try markClassIndices(f, dataset)
         if let mask = source.mask {
             let maskName = "/masks/" + source.name
             try f.writeArray(maskName, dims: dims, data: mask.data, memoryType: .uint8, chunks: Self.chunks(for: shape), gzip: 1)
             try f.setAttribute(dataset, "mask", .string(maskName))
         }
         labelNames.append(source.name)
+    }
+
+    /// Labels written here are classes: marked so that a schema listing stored values reads them as they are.
+    private func markClassIndices(_ f: HDF5File, _ dataset: String) throws(IOError) {
+        try f.setAttribute(dataset, StudyFile.labelValuesAttribute.name, .string(StudyFile.labelValuesAttribute.classIndices))
     }
 
     /// Creates an all-zero `/labels/NAME` to be filled with `writeLabels(_:box:_:)`.
@@ -219,6 +225,7 @@ public final class StudyWriter {
         let f = try file()
         try f.createDataset(dataset, dims: dims, fileType: .uint8, chunks: Self.chunks(for: shape))
         try f.setAttribute(dataset, "role", .string(role.rawValue))
+        try markClassIndices(f, dataset)
         if let region, region != Box3(shape: shape) {
             try check(region, region.shape.count, dataset: dataset)
             let maskName = "/masks/" + name

@@ -119,6 +119,15 @@ public final class ViewerCacheFile: @unchecked Sendable {
                                chunks: [chunkDepth, min(shape.y, 256), min(shape.x, 256)], gzip: 1)
     }
 
+    /// Creates (replacing) a uint8 volume of class labels densecell computes (the ensemble's), marked
+    /// so that its readers take the values as classes whatever values the schema lists.
+    ///
+    /// - Throws: `IOError(.writeFailed)`.
+    public func createClassLabelsVolume(_ name: String, shape: Shape3) throws(IOError) {
+        try createVolume(name, shape: shape)
+        try file.setAttribute(name, StudyFile.labelValuesAttribute.name, .string(StudyFile.labelValuesAttribute.classIndices))
+    }
+
     /// Creates (replacing) a float32 volume dataset of `shape`, chunked by planes.
     ///
     /// - Throws: `IOError(.writeFailed)`.

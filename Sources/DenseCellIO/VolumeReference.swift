@@ -82,14 +82,18 @@ public enum VolumeReader {
         return v
     }
 
-    /// Reads labels and checks them against the schema's class count.
+    /// Reads labels through the schema's mapping, then bins them (mode of the classes).
     ///
-    /// - Throws: `IOError(.badLabels)` naming the first value outside 0..<classCount, or the errors of `read`.
-    public static func readLabels(_ ref: VolumeReference, classCount: Int, bin: Shape3? = nil) throws(IOError) -> Volume<UInt8> {
-        let v = try read(ref, bin: bin, labels: true)
-        do { return try v.asLabels(classCount: classCount) } catch {
-            throw IOError(.badLabels, file: ref.path, dataset: ref.dataset, error.description)
+    /// - Throws: `IOError(.badLabels)` naming the first value outside the schema or the instance ids
+    ///   found, or the errors of `read`.
+    public static func readLabels(_ ref: VolumeReference, mapping: LabelMapping, bin: Shape3? = nil) throws(IOError) -> Volume<UInt8> {
+        let source = try open(ref)
+        let labels = try source.readLabels(source.bounds, mapping: mapping)
+        guard let bin, bin != Shape3(1, 1, 1) else { return labels }
+        guard case .uint8(let binned) = Binning.bin(.uint8(labels), factors: bin, labels: true) else {
+            preconditionFailure("binning uint8 labels keeps them uint8")
         }
+        return binned
     }
 
     /// The (z, y, x) shape a dataset of these dims is read as, or nil when it is not a volume.

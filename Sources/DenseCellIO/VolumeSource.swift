@@ -41,6 +41,9 @@ public protocol VolumeSource: AnyObject {
     /// The value every voxel of `box` has because nothing under it was ever written (the fill
     /// value), found without reading voxels; nil when something was written, or the format cannot tell.
     func absentValue(_ box: Box3) throws(IOError) -> Double?
+    /// Whether its labels are class indices already (computed by densecell: labels `StudyWriter`
+    /// wrote, a live consensus, the viewer's ensemble), so the schema's listed values do not apply.
+    var holdsClassIndices: Bool { get }
 }
 
 extension VolumeSource {
@@ -55,18 +58,28 @@ extension VolumeSource {
     /// Files are on disk unless a reader says otherwise.
     public var isInMemory: Bool { false }
 
+    /// Files hold labels as users store them.
+    public var holdsClassIndices: Bool { false }
+
     /// The whole volume as a box.
     public var bounds: Box3 { Box3(shape: shape) }
 
     /// The z-slices `z` (all of y and x) as a box.
     public func slab(_ z: Range<Int>) -> Box3 { Box3(z: z, y: 0..<shape.y, x: 0..<shape.x) }
 
-    /// Class labels inside `box`, checked against the schema's class count.
+    /// The mapping this source's labels are read through: the schema's, or plain class indices for
+    /// labels densecell computed (`holdsClassIndices`).
+    public func labelMapping(_ schemaMapping: LabelMapping) -> LabelMapping {
+        holdsClassIndices ? LabelMapping(classCount: schemaMapping.classCount) : schemaMapping
+    }
+
+    /// Class labels inside `box`: stored values turned into classes by `mapping` (the schema's).
     ///
-    /// - Throws: `IOError(.badLabels)` naming the source and the first value outside 0..<classCount.
-    public func readLabels(_ box: Box3, classCount: Int) throws(IOError) -> Volume<UInt8> {
+    /// - Throws: `IOError(.badLabels)` naming the source and the first value outside the schema, or
+    ///   saying it holds instance ids (`LabelMapping.holdsInstanceIDs`).
+    public func readLabels(_ box: Box3, mapping: LabelMapping) throws(IOError) -> Volume<UInt8> {
         let v = try read(box)
-        do { return try v.asLabels(classCount: classCount) } catch {
+        do { return try v.asLabels(labelMapping(mapping)) } catch {
             throw IOError(.badLabels, file: reference.path, dataset: reference.dataset, error.description)
         }
     }
@@ -143,6 +156,8 @@ final class HDF5Volume: VolumeSource {
     let axisMap: [Int?]
     /// Whether whole planes are read as stored chunks (`planesFromChunks`).
     let planesFromChunksAllowed: Bool
+    /// Labels densecell wrote (marked so in the file) are classes already.
+    let holdsClassIndices: Bool
 
     init(file: HDF5File, dataset name: String, reference: VolumeReference) throws(IOError) {
         self.reference = reference
@@ -167,6 +182,7 @@ final class HDF5Volume: VolumeSource {
         axisMap = VolumeReader.axisMap(dims: info.dims)
         dataset = try HDF5Dataset(file: file, name: info.name)
         planesFromChunksAllowed = Self.planesFromChunksAllowed(info, scalar: scalar, axisMap: axisMap)
+        holdsClassIndices = StudyFile.holdsClassIndices(file, info.name)
     }
 
     var typeName: String { dataset.info.typeName }

@@ -81,7 +81,7 @@ struct ReportStatistics: Sendable {
 
         let labelInputs = needed.map { (sources[$0]!.labels, SlabPass.Reading.labels) }
         let maskInputs = needed.flatMap { sources[$0]!.masks }.map { ($0, SlabPass.Reading.mask) }
-        let pass = try SlabPass(labelInputs + maskInputs + [(image, .stored)], classCount: classes,
+        let pass = try SlabPass(labelInputs + maskInputs + [(image, .stored)], mapping: study.labelMapping,
                                 extraBytesPerVoxel: 4 * probabilities.count, slabBytes: slabBytes)
         progress(0, shape.z)
         try pass.run(progress: progress) { slab throws(IOError) in

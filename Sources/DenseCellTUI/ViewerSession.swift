@@ -163,13 +163,13 @@ public final class ViewerSession {
         guard let ia = data.sources.index(of: state.sources[pair.a]), let ib = data.sources.index(of: state.sources[pair.b]) else { return }
         let a = data.sources[ia], b = data.sources[ib], rule = regionRule
         let readers = [a.labels, b.labels].map(data.reader), masks = [a.mask, b.mask].compactMap { $0 }.map(data.reader)
-        let events = self.events, shape = data.shape, classes = data.schema.count
+        let events = self.events, shape = data.shape, mapping = data.labelMapping
         regionSearches += 1
         send(.notice("finding the regions where \(a.name) and \(b.name) disagree…"))
         DispatchQueue.global(qos: .userInitiated).async {
             do {
                 var finder = DisagreementRegionFinder(shape: shape, rule: rule, minVoxels: ViewerSession.regionMinVoxels)
-                let pass = try SlabPass(readers.map { ($0, .labels) } + masks.map { ($0, .mask) }, classCount: classes,
+                let pass = try SlabPass(readers.map { ($0, .labels) } + masks.map { ($0, .mask) }, mapping: mapping,
                                         extraBytesPerVoxel: DisagreementRegionFinder.bytesPerVoxel)
                 try pass.run { slab in
                     finder.add(a: slab.labels(readers[0]), b: slab.labels(readers[1]), masks: slab.masks(masks), z0: slab.z.lowerBound)
@@ -269,17 +269,17 @@ public final class ViewerSession {
         }
         let readerA = data.reader(a.labels), readerB = data.reader(b.labels)
         let masks = [a.mask, b.mask].compactMap { $0 }.map(data.reader)
-        let rule = regionRule, classes = data.schema.count, events = self.events, generation = consensusGeneration, todo = work
+        let rule = regionRule, mapping = data.labelMapping, events = self.events, generation = consensusGeneration, todo = work
         consensusJobs += 1
         DispatchQueue.global(qos: .userInitiated).async {
             var patches: [(Int, Consensus.Patch?, Box3)] = []
             do {
                 for (region, chosen) in todo {
                     guard let chosen else { patches.append((region.id, nil, region.box)); continue }
-                    let mask = Consensus.regionMask(region, a: try readerA.readLabels(region.box, classCount: classes),
-                                                    b: try readerB.readLabels(region.box, classCount: classes),
+                    let mask = Consensus.regionMask(region, a: try readerA.readLabels(region.box, mapping: mapping),
+                                                    b: try readerB.readLabels(region.box, mapping: mapping),
                                                     masks: try masks.map { try $0.readMask(region.box) }, rule: rule)
-                    patches.append((region.id, .init(box: region.box, mask: mask, labels: try chosen.readLabels(region.box, classCount: classes)),
+                    patches.append((region.id, .init(box: region.box, mask: mask, labels: try chosen.readLabels(region.box, mapping: mapping)),
                                     region.box))
                 }
                 events.post(.consensusPatches(generation: generation, patches))

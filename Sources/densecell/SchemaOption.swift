@@ -3,7 +3,7 @@ import DenseCellCore
 
 /// `--schema FILE.json`, shared by every command that names classes.
 struct SchemaOption: ParsableArguments {
-    @Option(help: "Label schema JSON replacing the platelet classes.")
+    @Option(help: "Label schema JSON replacing the platelet classes; a class may list the stored values it comes from (\"values\": [255]).")
     var schema: String?
 
     /// The schema file's classes, or the paper's platelet schema.

@@ -169,7 +169,7 @@ final class ExportCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(pngs(in: out), ["tifffile-uint8-z001-image+truth.png", "tifffile-uint8-z002-image+truth.png"])
         let png = try PNGImage.read(path: out + "/tifffile-uint8-z001-image+truth.png")
-        let truth = try VolumeReader.readLabels(VolumeReference.parse(fixtures + "/h5py-dtypes.h5:/labels/truth"), classCount: 7)
+        let truth = try VolumeReader.readLabels(VolumeReference.parse(fixtures + "/h5py-dtypes.h5:/labels/truth"), mapping: LabelMapping(classCount: 7))
         let tiff = try VolumeReader.read(VolumeReference.parse(fixtures + "/tifffile-uint8.tif")).asFloat()
         let study = Study(image: tiff, labels: [LabelSource(name: "truth", role: .truth, labels: truth)])
         var o = FigureOptions()

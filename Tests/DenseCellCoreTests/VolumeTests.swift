@@ -29,13 +29,13 @@ final class VolumeTests: XCTestCase {
 
     func testLabelsOutsideSchemaAreRejected() {
         let ok = AnyVolume.int32(Volume(shape: Shape3(1, 1, 3), data: [0, 6, 2]))
-        XCTAssertEqual(try ok.asLabels(classCount: 7).data, [0, 6, 2])
+        XCTAssertEqual(try ok.asLabels(LabelMapping(classCount: 7)).data, [0, 6, 2])
         let bad = AnyVolume.uint8(Volume(shape: Shape3(1, 1, 3), data: [0, 7, 2]))
-        XCTAssertThrowsError(try bad.asLabels(classCount: 7)) { error in
+        XCTAssertThrowsError(try bad.asLabels(LabelMapping(classCount: 7))) { error in
             XCTAssertEqual(error as? LabelError, .outOfSchema(value: 7, classCount: 7))
         }
         let negative = AnyVolume.int32(Volume(shape: Shape3(1, 1, 1), data: [-1]))
-        XCTAssertThrowsError(try negative.asLabels(classCount: 7))
+        XCTAssertThrowsError(try negative.asLabels(LabelMapping(classCount: 7)))
     }
 }
 

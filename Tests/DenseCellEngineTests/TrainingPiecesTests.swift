@@ -11,7 +11,7 @@ final class TrainingPiecesTests: XCTestCase {
 
     func testLossWeightsMatchScipy() throws {
         let file = try HDF5File(path: Self.fixture)
-        let labels = try VolumeReader.readHDF5(file, "/labels").asLabels(classCount: 7)
+        let labels = try VolumeReader.readHDF5(file, "/labels").asLabels(LabelMapping(classCount: 7))
         let expected = try file.readArray("/weights", as: .float32, of: Float.self).data
         let cb = try file.readArray("/class_balancing", as: .float32, of: Float.self).data
         let ours = LossWeights.classBalancing(labels, classes: 7)

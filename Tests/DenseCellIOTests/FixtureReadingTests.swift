@@ -37,7 +37,7 @@ final class FixtureReadingTests: XCTestCase {
     func testInt32AndInt64() throws {
         guard case .int32(let v) = try read("int32_plain") else { return XCTFail("expected int32") }
         forEachVoxel { i, z, y, x in XCTAssertEqual(Int(v.data[i]), base(z, y, x) - 500) }
-        let labels = try VolumeReader.readLabels(try VolumeReference.parse(h5 + ":/int64_labels"), classCount: 7)
+        let labels = try VolumeReader.readLabels(try VolumeReference.parse(h5 + ":/int64_labels"), mapping: LabelMapping(classCount: 7))
         forEachVoxel { i, z, y, x in XCTAssertEqual(Int(labels.data[i]), base(z, y, x) % 7) }
     }
 
@@ -96,7 +96,7 @@ final class FixtureReadingTests: XCTestCase {
         assertIOError(.unsupportedType) { _ = try read("/strings") }
         assertIOError(.badShape) { _ = try read("/vector") }
         assertIOError(.badShape) { _ = try read("/four_d") }
-        assertIOError(.badLabels) { _ = try VolumeReader.readLabels(try VolumeReference.parse(h5 + ":/labels/bad"), classCount: 7) }
+        assertIOError(.badLabels) { _ = try VolumeReader.readLabels(try VolumeReference.parse(h5 + ":/labels/bad"), mapping: LabelMapping(classCount: 7)) }
         do { _ = try read("/labels/nothing") } catch let e as IOError {
             XCTAssertTrue(e.description.hasSuffix("h5py-dtypes.h5:/labels/nothing: no such dataset"), e.description)
         }

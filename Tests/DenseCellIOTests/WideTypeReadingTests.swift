@@ -76,8 +76,17 @@ final class WideTypeReadingTests: XCTestCase {
     }
 
     func testWideLabelsOutsideTheSchemaNameTheValue() throws {
-        XCTAssertThrowsError(try VolumeReader.readLabels(try VolumeReference.parse(h5 + ":/int64"), classCount: 7)) { error in
+        // 24 distinct values fit a 255-class schema's count, so the first value outside it is named.
+        XCTAssertThrowsError(try VolumeReader.readLabels(try VolumeReference.parse(h5 + ":/int64"), mapping: LabelMapping(classCount: 255))) { error in
             XCTAssertTrue("\(error)".contains("label value 2147483648 is outside the schema"), "\(error)")
+        }
+    }
+
+    func testWideLabelsWithMoreValuesThanClassesAreInstanceIDs() throws {
+        XCTAssertThrowsError(try VolumeReader.readLabels(try VolumeReference.parse(h5 + ":/int64"), mapping: LabelMapping(classCount: 7))) { error in
+            XCTAssertEqual((error as? IOError)?.kind, .badLabels)
+            XCTAssertTrue("\(error)".hasSuffix("h5py-wide.h5:/int64: holds instance ids (24 distinct values in the slices read), "
+                                              + "not class labels; give a --schema whose classes list the values they stand for"), "\(error)")
         }
     }
 

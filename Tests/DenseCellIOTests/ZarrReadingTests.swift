@@ -131,7 +131,7 @@ final class ZarrReadingTests: XCTestCase {
     func testSparsePassesCountChunksNeverWrittenWithoutReadingThem() throws {
         // Two label volumes of 6×600×600 where only a few chunks were written (fill 0 and 1).
         let a = try open("sparse_labels_a") as! ChunkedVolume, b = try open("sparse_labels_b") as! ChunkedVolume
-        let whole = (a: try a.read(a.bounds).asLabels(classCount: 7), b: try b.read(b.bounds).asLabels(classCount: 7))
+        let whole = (a: try a.read(a.bounds).asLabels(LabelMapping(classCount: 7)), b: try b.read(b.bounds).asLabels(LabelMapping(classCount: 7)))
         let written = (a: a.chunksRead, b: b.chunksRead)
         XCTAssertEqual(written.a, 1 * 2 * 2)   // z 0..<2, y 0..<128, x 64..<192: 1 layer × 2 rows × 2 columns
         let sources = [StudyLabels(name: "a", role: .truth, labels: a), StudyLabels(name: "b", role: .annotator, labels: b)]

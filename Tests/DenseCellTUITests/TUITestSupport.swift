@@ -91,7 +91,7 @@ extension ViewerData {
     /// Every source (labels and mask) as a whole volume, in the viewer's order.
     var sourceVolumes: [LabelSource] {
         sources.list.map { s in
-            LabelSource(name: s.name, role: s.role, labels: try! reader(s.labels).readLabels(opened.image.bounds, classCount: schema.count),
+            LabelSource(name: s.name, role: s.role, labels: try! reader(s.labels).readLabels(opened.image.bounds, mapping: schema.mapping),
                         mask: s.mask.map { try! reader($0).readMask(opened.image.bounds) })
         }
     }

@@ -35,7 +35,7 @@ public enum ConsensusWriter {
     public static func fromDecisions(_ disagreement: PairDisagreement, regions: [DisagreementRegion], review: ReviewState,
                                      study: OpenedStudy, ensemble: String = "ensemble", out: String, name: String,
                                      progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> (Summary, StudyWriter) {
-        let pair = disagreement.pair, classes = disagreement.rule.classes
+        let pair = disagreement.pair, mapping = disagreement.mapping
         let decisions = review.decisions(pair: pair)
         let byID = Dictionary(uniqueKeysWithValues: regions.map { ($0.id, $0) })
         var ensembleSource: StudyLabels? = nil
@@ -56,7 +56,7 @@ public enum ConsensusWriter {
                 taken = ensembleSource
             case .neither: taken = nil
             }
-            patches.append(.init(box: region.box, mask: mask, labels: try taken?.readLabels(region.box, classCount: classes)))
+            patches.append(.init(box: region.box, mask: mask, labels: try taken?.readLabels(region.box, mapping: mapping)))
             if taken != nil { decided += 1 }
         }
         for region in regions where decisions[region.id] == nil {
@@ -64,7 +64,7 @@ public enum ConsensusWriter {
         }
         var summary = Summary(decidedRegions: decided, totalRegions: regions.count, changedVoxels: 0, undecidedVoxels: 0)
         let a = disagreement.a.labels
-        let writer = try write(reading: [a], classCount: classes, out: out, name: name, progress: progress) { slab in
+        let writer = try write(reading: [a], mapping: mapping, out: out, name: name, progress: progress) { slab in
             var labels = slab.labels(a)
             var undecided = Volume<UInt8>(shape: labels.shape, repeating: 0)
             summary.changedVoxels += Consensus.apply(patches, to: &labels, undecided: &undecided, z0: slab.z.lowerBound)
@@ -80,7 +80,7 @@ public enum ConsensusWriter {
                             progress: ((Int, Int) -> Void)? = nil) throws(IOError) -> (Int, StudyWriter) {
         let sources = try names.map { (n: String) throws(IOError) in try study.source(n).labels }
         var ties = 0
-        let writer = try write(reading: sources, classCount: study.schema.count, out: out, name: name, progress: progress) { slab in
+        let writer = try write(reading: sources, mapping: study.labelMapping, out: out, name: name, progress: progress) { slab in
             let (labels, undecided) = Consensus.vote(sources.map(slab.labels))
             ties += undecided.data.reduce(0) { $0 + Int($1) }
             return (labels, undecided)
@@ -92,11 +92,11 @@ public enum ConsensusWriter {
     /// `/masks/NAME-undecided` through the study writer: a new file appears complete or not at
     /// all; an existing one gets both datasets (replacing earlier ones of the name) when the
     /// returned writer is committed.
-    static func write(reading sources: [VolumeSource], classCount: Int, out: String, name: String,
+    static func write(reading sources: [VolumeSource], mapping: LabelMapping, out: String, name: String,
                       progress: ((Int, Int) -> Void)?,
                       slab make: (SlabPass.Slab) throws(IOError) -> (Volume<UInt8>, Volume<UInt8>)) throws(IOError) -> StudyWriter {
         // Per voxel besides the sources: the labels made and the undecided mask.
-        let pass = try SlabPass(sources.map { ($0, .labels) }, classCount: classCount, extraBytesPerVoxel: 2)
+        let pass = try SlabPass(sources.map { ($0, .labels) }, mapping: mapping, extraBytesPerVoxel: 2)
         let writer = try StudyWriter(path: out, shape: pass.shape, existing: .addTo)
         let maskName = name + "-undecided"
         try writer.createLabels(name, role: .truth)

@@ -10,6 +10,8 @@ public struct PairDisagreement {
     public let b: StudyLabels
     /// Which class disagreements make regions.
     public let rule: DisagreementRule
+    /// How the sources' stored values become classes (the study's).
+    public let mapping: LabelMapping
     /// Regions smaller than this are dropped.
     public let minVoxels: Int
     /// The study's (z, y, x) shape.
@@ -27,6 +29,7 @@ public struct PairDisagreement {
         a = try study.source(pair.0)
         b = try study.source(pair.1)
         rule = DisagreementRule(classes: study.schema.count, organelles: Set(study.schema.organelles), allClasses: allClasses)
+        mapping = study.labelMapping
         self.minVoxels = minVoxels
     }
 
@@ -39,7 +42,7 @@ public struct PairDisagreement {
         var finder = DisagreementRegionFinder(shape: shape, rule: rule, minVoxels: minVoxels)
         let masks = a.masks + b.masks
         let pass = try SlabPass([(a.labels, .labels), (b.labels, .labels)] + masks.map { ($0, .mask) },
-                                classCount: rule.classes,
+                                mapping: mapping,
                                 extraBytesPerVoxel: DisagreementRegionFinder.bytesPerVoxel, cancel: cancel)
         let finished = try pass.run(progress: progress ?? { _, _ in }) { slab in
             finder.add(a: slab.labels(a.labels), b: slab.labels(b.labels), masks: slab.masks(masks), z0: slab.z.lowerBound)
@@ -55,7 +58,7 @@ public struct PairDisagreement {
     /// The voxels of one region (1 inside), shaped like its box.
     public func regionMask(_ region: DisagreementRegion) throws(IOError) -> Volume<UInt8> {
         let masks = [try a.readMask(region.box), try b.readMask(region.box)].compactMap { $0 }
-        return Consensus.regionMask(region, a: try a.readLabels(region.box, classCount: rule.classes),
-                                    b: try b.readLabels(region.box, classCount: rule.classes), masks: masks, rule: rule)
+        return Consensus.regionMask(region, a: try a.readLabels(region.box, mapping: mapping),
+                                    b: try b.readLabels(region.box, mapping: mapping), masks: masks, rule: rule)
     }
 }

@@ -55,7 +55,7 @@ public enum ReadBudget {
 public struct SlabPass {
     /// How a source's voxels are handed over.
     public enum Reading: Hashable, Sendable {
-        /// Class labels, checked against the schema's class count.
+        /// Class labels, read through the schema's mapping.
         case labels
         /// A 0/1 mask (nonzero voxels are inside).
         case mask
@@ -105,14 +105,14 @@ public struct SlabPass {
     /// The y and x extent of a tile in a sparse pass; nil for whole planes.
     public let tile: (y: Int, x: Int)?
     private let inputs: [(source: VolumeSource, reading: Reading)]
-    private let classCount: Int
+    private let mapping: LabelMapping
     private let cancel: CancelToken?
 
     /// A pass reading `inputs` together.
     ///
     /// - Parameters:
     ///   - inputs: the sources and how each is read (repeats are read once).
-    ///   - classCount: labels at or above it are refused as outside the schema.
+    ///   - mapping: how `.labels` sources' values become classes (the schema's); others are refused.
     ///   - extraBytesPerVoxel: what the caller holds per voxel of a slab besides the sources
     ///     (probability channels it reads itself, float copies it makes).
     ///   - z: the slices to cover (default: all).
@@ -125,7 +125,7 @@ public struct SlabPass {
     ///     allocated for it.
     /// - Throws: `IOError(.badShape)` when the sources differ in shape, `IOError(.tooLarge)` when
     ///   one plane of them all exceeds what a pass may hold.
-    public init(_ inputs: [(source: VolumeSource, reading: Reading)], classCount: Int = 256, extraBytesPerVoxel: Int = 0,
+    public init(_ inputs: [(source: VolumeSource, reading: Reading)], mapping: LabelMapping = LabelMapping(classCount: 256), extraBytesPerVoxel: Int = 0,
                 z: Range<Int>? = nil, grain: Int = 1, slabBytes: Int = ReadBudget.slabBytes,
                 cancel: CancelToken? = nil, sparse: Bool = false) throws(IOError) {
         var seen = Set<[AnyHashable]>()
@@ -137,7 +137,7 @@ public struct SlabPass {
         }
         shape = first.source.shape
         self.z = z ?? 0..<shape.z
-        self.inputs = distinct; self.classCount = classCount; self.cancel = cancel
+        self.inputs = distinct; self.mapping = mapping; self.cancel = cancel
         // What a slab holds per voxel of each source: the read type, and what it becomes.
         var bytes = distinct.map { input -> Int in
             switch input.reading {
@@ -242,7 +242,7 @@ public struct SlabPass {
         }
         for (source, reading) in inputs {
             switch reading {
-            case .labels: slab.labels[source.reference] = try source.readLabels(box, classCount: classCount)
+            case .labels: slab.labels[source.reference] = try source.readLabels(box, mapping: mapping)
             case .mask: slab.masks[source.reference] = try source.readMask(box)
             case .image: slab.images[source.reference] = try source.readImage(box)
             case .stored: slab.stored[source.reference] = try source.read(box)

@@ -43,7 +43,7 @@ public enum StreamingMetrics {
         let regionMasks = truth.masks + prediction.masks + masks
         let cell = [cellMask].compactMap { $0 }
         let pass = try SlabPass([(truth.labels, .labels), (prediction.labels, .labels)] + (regionMasks + cell).map { ($0, .mask) },
-                                classCount: schema.count, extraBytesPerVoxel: probabilities == nil ? 0 : 4, slabBytes: slabBytes,
+                                mapping: schema.mapping, extraBytesPerVoxel: probabilities == nil ? 0 : 4, slabBytes: slabBytes,
                                 sparse: probabilities == nil)
         var confusion = ConfusionMatrix(classes: schema.count)
         var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: 2)
@@ -96,7 +96,7 @@ public enum StreamingMetrics {
         let all = sources + (pair.map { [$0.0, $0.1] } ?? [])
         let cell = [cellMask].compactMap { $0 }
         let pass = try SlabPass(all.map { ($0.labels, .labels) } + (all.flatMap(\.masks) + masks + cell).map { ($0, .mask) },
-                                classCount: schema.count, slabBytes: slabBytes, sparse: true)
+                                mapping: schema.mapping, slabBytes: slabBytes, sparse: true)
         var confusions = [[ConfusionMatrix?]](repeating: [ConfusionMatrix?](repeating: nil, count: n), count: n)
         var histograms = [[Int]](repeating: [Int](repeating: 0, count: 256), count: n)
         var pairConfusion = pair.map { _ in ConfusionMatrix(classes: schema.count) }
@@ -145,11 +145,12 @@ public enum StreamingMetrics {
     /// - Throws: `IOError(.badLabels)` when that value is not a class of the schema.
     static func uniformClass(_ slab: SlabPass.Slab, _ source: VolumeSource, _ schema: LabelSchema) throws(IOError) -> Int {
         let value = slab.uniformValue(source)!
-        guard value.rounded() == value, value >= 0, value < Double(schema.count) else {
+        guard value.rounded() == value, let stored = Int64(exactly: value),
+              let label = source.labelMapping(schema.mapping).classOf(stored) else {
             throw IOError(.badLabels, file: source.reference.path, dataset: source.reference.dataset,
-                          "label value \(value) (the fill value of chunks never written) is outside the schema's \(schema.count) classes")
+                          "label value \(value) (the fill value of chunks never written) is outside the schema")
         }
-        return Int(value)
+        return label
     }
 
     /// Whether a uniform slab lies inside every mask (each mask's fill value is nonzero).

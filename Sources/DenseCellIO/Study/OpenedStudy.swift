@@ -37,9 +37,9 @@ public struct StudyLabels {
                            mask: try layout.openMask(file, matching: labels.shape, of: ref.description))
     }
 
-    /// Labels inside `box`, checked against the schema's class count.
-    public func readLabels(_ box: Box3, classCount: Int) throws(IOError) -> Volume<UInt8> {
-        try labels.readLabels(box, classCount: classCount)
+    /// Labels inside `box`, read as classes through the schema's mapping.
+    public func readLabels(_ box: Box3, mapping: LabelMapping) throws(IOError) -> Volume<UInt8> {
+        try labels.readLabels(box, mapping: mapping)
     }
 
     /// The labeled region inside `box` as 0/1, or nil when the source labels everything.
@@ -76,6 +76,8 @@ public final class OpenedStudy {
     public let resolutionNM: [Double]?
     /// Names, colors and organelles of the label classes; labels are checked against it on read.
     public let schema: LabelSchema
+    /// How the sources' stored values become the schema's classes, made once from `schema`.
+    public let labelMapping: LabelMapping
     /// The label sources asked for: in the order asked, or every source ordered by role (truth,
     /// annotators, algorithms, each in file order) when none were named.
     public let labels: [StudyLabels]
@@ -194,7 +196,7 @@ public final class OpenedStudy {
             }
         }
         let names = labels.map(\.name)
-        self.path = nil; self.image = image; self.resolutionNM = resolutionNM; self.schema = schema
+        self.path = nil; self.image = image; self.resolutionNM = resolutionNM; self.schema = schema; labelMapping = schema.mapping
         self.labels = labels; self.available = names; self.probabilityNames = []; self.file = nil; self.shape = image.shape
         self.opener = { (name: String) throws(IOError) -> StudyLabels in
             throw IOError(.missingDataset, file: image.reference.path,
@@ -205,7 +207,8 @@ public final class OpenedStudy {
     private init(path: String?, image: VolumeSource?, resolutionNM: [Double]?, schema: LabelSchema, labels: [StudyLabels],
                  available: [String], probabilityNames: [String], file: HDF5File?, shape: Shape3,
                  opener: @escaping (String) throws(IOError) -> StudyLabels) {
-        self.path = path; self.image = image; self.resolutionNM = resolutionNM; self.schema = schema; self.labels = labels
+        self.path = path; self.image = image; self.resolutionNM = resolutionNM; self.schema = schema; labelMapping = schema.mapping
+        self.labels = labels
         self.available = available; self.probabilityNames = probabilityNames; self.file = file; self.shape = shape; self.opener = opener
     }
 
@@ -255,7 +258,7 @@ public final class OpenedStudy {
         let box = image.slab(z)
         var sources: [LabelSource] = []
         for s in labels {
-            sources.append(LabelSource(name: s.name, role: s.role, labels: try s.readLabels(box, classCount: schema.count),
+            sources.append(LabelSource(name: s.name, role: s.role, labels: try s.readLabels(box, mapping: labelMapping),
                                        mask: try s.readMask(box)))
         }
         return Study(image: try image.readImage(box), resolutionNM: resolutionNM, labels: sources, schema: schema)

@@ -13,6 +13,15 @@ public enum StudyFile {
     /// The group of probability sources.
     static let probabilitiesGroup = "/probabilities/"
 
+    /// The attribute densecell puts on the labels it computes (`values = "class indices"`): their
+    /// values are the schema's classes already, so a schema's listed stored values do not apply.
+    static let labelValuesAttribute = (name: "values", classIndices: "class indices")
+
+    /// Whether a dataset's attribute says it holds class indices (labels densecell wrote).
+    static func holdsClassIndices(_ file: HDF5File, _ dataset: String) -> Bool {
+        file.attribute(dataset, labelValuesAttribute.name)?.stringValue == labelValuesAttribute.classIndices
+    }
+
     /// `/labels/NAME`.
     public static func labelsDataset(_ name: String) -> String { labelsGroup + name }
 

@@ -33,6 +33,8 @@ final class BackgroundPass: @unchecked Sendable {
 
     let shape: Shape3
     let classes: Int
+    /// How the sources' stored values become classes.
+    private let mapping: LabelMapping
     private let image: VolumeSource
     private let lock = NSCondition()
     private var sources: [CountedSource] = []
@@ -67,14 +69,15 @@ final class BackgroundPass: @unchecked Sendable {
     ///   - slabBytes: what one step reads at most (all sources together).
     ///   - waitForScreen: returns once the planes the screen waits for are read.
     ///   - changed: told (throttled) as slices are counted.
-    init(image: VolumeSource, classes: Int, imageSeen: Bool, inline: Bool = false, slabBytes: Int = 64 << 20, hook: SlabHook?,
+    init(image: VolumeSource, mapping: LabelMapping, imageSeen: Bool, inline: Bool = false, slabBytes: Int = 64 << 20, hook: SlabHook?,
          waitForScreen: @escaping @Sendable () -> Void = {},
          changed: @escaping @Sendable () -> Void, failed: @escaping @Sendable (String) -> Void) {
         self.waitForScreen = waitForScreen
         self.image = image
         self.inline = inline
         shape = image.shape
-        self.classes = classes
+        classes = mapping.classCount
+        self.mapping = mapping
         self.slabBytes = slabBytes
         self.hook = hook
         self.changed = changed
@@ -293,7 +296,7 @@ final class BackgroundPass: @unchecked Sendable {
             var labels: [String: Volume<UInt8>] = [:], masks: [String: Volume<UInt8>] = [:]
             for s in work.list where names.contains(s.name) || work.withImage {
                 waitForScreen()
-                labels[s.name] = try s.labels.readLabels(box, classCount: classes)
+                labels[s.name] = try s.labels.readLabels(box, mapping: mapping)
                 if let m = s.mask { waitForScreen(); masks[s.name] = try m.readMask(box) }
             }
             waitForScreen()

@@ -11,15 +11,15 @@ final class DerivedSources {
     private let sources: SourceTable
     private let planes: PlaneStore
     private let statistics: StatisticsStore
-    private let classes: Int
+    private let mapping: LabelMapping
     private let shape: Shape3
 
-    init(ensemble: EnsembleStore, sources: SourceTable, planes: PlaneStore, statistics: StatisticsStore, classes: Int) {
+    init(ensemble: EnsembleStore, sources: SourceTable, planes: PlaneStore, statistics: StatisticsStore, mapping: LabelMapping) {
         self.ensemble = ensemble
         self.sources = sources
         self.planes = planes
         self.statistics = statistics
-        self.classes = classes
+        self.mapping = mapping
         shape = planes.shape
         if ensemble.exists { addEnsembleSource() }
     }
@@ -74,7 +74,7 @@ final class DerivedSources {
     /// puts the new labels under the same volume number.
     func resetConsensus(base a: Int) {
         let base = sources[a]
-        let patched = PatchedLabels(base: planes.volumes[base.labels].reader, classCount: classes, name: SourceTable.consensusName)
+        let patched = PatchedLabels(base: planes.volumes[base.labels].reader, mapping: mapping, name: SourceTable.consensusName)
         consensus = patched
         let labels: Int
         if let i = sources.index(of: SourceTable.consensusName) {

@@ -53,7 +53,7 @@ final class EnsembleStore: @unchecked Sendable {
         // thread asking for coverage never waits on the file.
         writing.lock(); defer { writing.unlock() }
         if readers == nil {
-            try file.createVolume(Self.labelsDataset, shape: shape)
+            try file.createClassLabelsVolume(Self.labelsDataset, shape: shape)
             try file.createVolume(Self.doneDataset, shape: shape)
             try file.setKey("/ensemble", key)
             let made = (try file.volume(Self.labelsDataset), try file.volume(Self.doneDataset))

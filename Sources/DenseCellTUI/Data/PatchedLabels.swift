@@ -8,14 +8,15 @@ import Foundation
 /// its decisions cover.
 final class PatchedLabels: VolumeSource, @unchecked Sendable {
     let base: VolumeSource
-    let classCount: Int
+    /// How the base's stored values become classes; what this reader returns are classes.
+    let mapping: LabelMapping
     let reference: VolumeReference
     private let lock = NSLock()
     private var patches: [Int: Consensus.Patch] = [:]
 
-    init(base: VolumeSource, classCount: Int, name: String) {
+    init(base: VolumeSource, mapping: LabelMapping, name: String) {
         self.base = base
-        self.classCount = classCount
+        self.mapping = mapping
         reference = VolumeReference(path: name, dataset: nil, kind: .hdf5(dataset: nil))
     }
 
@@ -25,6 +26,7 @@ final class PatchedLabels: VolumeSource, @unchecked Sendable {
     var storage: String { "computed" }
     var zGrain: Int { base.zGrain }
     var isInMemory: Bool { base.isInMemory }
+    var holdsClassIndices: Bool { true }
 
     /// Sets (or with nil removes) the patch of region `id`.
     func setPatch(_ id: Int, _ patch: Consensus.Patch?) {
@@ -32,7 +34,7 @@ final class PatchedLabels: VolumeSource, @unchecked Sendable {
     }
 
     func read(_ box: Box3) throws(IOError) -> AnyVolume {
-        var planes = try base.readLabels(slab(box.z), classCount: classCount)
+        var planes = try base.readLabels(slab(box.z), mapping: mapping)
         lock.lock()
         let touching = patches.values.filter { $0.box.z.overlaps(box.z) }
         lock.unlock()

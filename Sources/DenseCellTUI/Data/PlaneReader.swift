@@ -10,13 +10,14 @@ final class PlaneReader: @unchecked Sendable {
     let volumes: VolumeTable
     let pyramid: PyramidStore
     let cache: PlaneCache
-    let classes: Int
+    /// How stored label values become the schema's classes.
+    let mapping: LabelMapping
 
-    init(volumes: VolumeTable, pyramid: PyramidStore, cache: PlaneCache, classes: Int) {
+    init(volumes: VolumeTable, pyramid: PyramidStore, cache: PlaneCache, mapping: LabelMapping) {
         self.volumes = volumes
         self.pyramid = pyramid
         self.cache = cache
-        self.classes = classes
+        self.mapping = mapping
     }
 
     func read(_ key: PlaneKey) throws -> Plane {
@@ -41,7 +42,7 @@ final class PlaneReader: @unchecked Sendable {
         case .image:
             if reader.typeName == "uint8", case .uint8(let b) = try reader.read(box) { p.bytes = b.data }
             else { p.floats = try reader.readImage(box).data }
-        case .labels: p.bytes = try reader.readLabels(box, classCount: classes).data
+        case .labels: p.bytes = try reader.readLabels(box, mapping: mapping).data
         case .mask: p.bytes = try reader.readMask(box).data
         }
         return p

@@ -19,12 +19,12 @@ final class PlaneStore: @unchecked Sendable {
     /// - Parameters:
     ///   - cacheBytes: the bound of decoded planes (`view --cache-mb`).
     ///   - loaded: told on the loader's thread after each plane (with the error when it failed).
-    init(volumes: VolumeTable, pyramid: PyramidStore, classes: Int, cacheBytes: Int, loaded: @escaping @Sendable (Error?) -> Void) {
+    init(volumes: VolumeTable, pyramid: PyramidStore, mapping: LabelMapping, cacheBytes: Int, loaded: @escaping @Sendable (Error?) -> Void) {
         self.volumes = volumes
         self.pyramid = pyramid
         shape = pyramid.shape
         cache = PlaneCache(capacityBytes: cacheBytes)
-        reader = PlaneReader(volumes: volumes, pyramid: pyramid, cache: cache, classes: classes)
+        reader = PlaneReader(volumes: volumes, pyramid: pyramid, cache: cache, mapping: mapping)
         let read = reader.read
         loader = PlaneLoader(cache: cache, read: { try read($0) }, loaded: { _, error in loaded(error) })
     }

@@ -19,9 +19,9 @@ struct SavedStatistics: Codable {
     static let blob = "/statistics"
 
     /// The key naming what the counts derive from, or nil when a volume is in memory (nothing kept).
-    static func key(image: VolumeSource, sources: [(name: String, labels: VolumeSource, mask: VolumeSource?)], classes: Int) -> String? {
+    static func key(image: VolumeSource, sources: [(name: String, labels: VolumeSource, mask: VolumeSource?)], mapping: LabelMapping) -> String? {
         guard !image.isInMemory, sources.allSatisfy({ !$0.labels.isInMemory && !($0.mask?.isInMemory ?? false) }) else { return nil }
-        return ([ViewerCacheFile.identity(of: image), "classes \(classes)"]
+        return ([ViewerCacheFile.identity(of: image), mapping.description]
             + sources.map { "\($0.name)=\(ViewerCacheFile.identity(of: $0.labels)) \($0.mask.map(ViewerCacheFile.identity(of:)) ?? "")" })
             .joined(separator: "\n")
     }

@@ -32,7 +32,7 @@ final class StatisticsStore {
     ///   - window: the window to show until the whole image is seen.
     ///   - inline: every volume is in memory: count at once on the calling thread.
     ///   - waitForScreen: returns once the planes the screen waits for are read.
-    init(image: VolumeSource, sources: SourceTable, volumes: VolumeTable, schema: LabelSchema, file: ViewerCacheFile,
+    init(image: VolumeSource, sources: SourceTable, volumes: VolumeTable, schema: LabelSchema, mapping: LabelMapping, file: ViewerCacheFile,
          pyramid: PyramidStore, key: String?, window: GrayWindow, inline: Bool,
          waitForScreen: @escaping @Sendable () -> Void, changed: @escaping @Sendable () -> Void,
          noticed: @escaping @Sendable (String) -> Void) {
@@ -61,7 +61,7 @@ final class StatisticsStore {
             samples.add(image, z: z)
             if let problem = pyramid.write(slab: z, image: image, labels: labels, masks: masks) { noticed(problem) }
         }
-        pass = BackgroundPass(image: image, classes: schema.count, imageSeen: saved != nil, inline: inline,
+        pass = BackgroundPass(image: image, mapping: mapping, imageSeen: saved != nil, inline: inline,
                               hook: saved == nil ? firstPass : nil, waitForScreen: waitForScreen, changed: changed,
                               failed: noticed)
         if let saved {

@@ -30,7 +30,7 @@ struct StudyReaders: @unchecked Sendable {
         self.init(image: MemoryVolume(.float32(study.image), name: fileName + ":/image"), schema: study.schema,
                   resolutionNM: study.resolutionNM,
                   sources: study.labels.map { s in
-                      (s.name, s.role, MemoryVolume(.uint8(s.labels), name: "\(fileName):/labels/\(s.name)") as VolumeSource,
+                      (s.name, s.role, MemoryVolume(.uint8(s.labels), name: "\(fileName):/labels/\(s.name)", holdsClassIndices: true) as VolumeSource,
                        s.mask.map { MemoryVolume(.uint8($0), name: "\(fileName):/masks/\(s.name)") as VolumeSource })
                   })
     }

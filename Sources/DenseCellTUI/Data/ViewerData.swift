@@ -8,6 +8,8 @@ import Foundation
 /// (`DerivedSources`) — over one viewer cache file. Nothing here holds a whole volume.
 public final class ViewerData: @unchecked Sendable {
     let schema: LabelSchema
+    /// How the sources' stored values become the schema's classes, made once from it.
+    let labelMapping: LabelMapping
     /// The image's shape, which every source shares.
     public let shape: Shape3
     /// The readers the study was opened with.
@@ -32,6 +34,7 @@ public final class ViewerData: @unchecked Sendable {
          changed: @escaping @Sendable () -> Void = {}, noticed: @escaping @Sendable (String) -> Void = { _ in }) throws(IOError) {
         opened = readers
         schema = readers.schema
+        labelMapping = schema.mapping
         let image = readers.image
         shape = image.shape
         if let cacheFile { self.cacheFile = cacheFile; temporaryCache = false } else {
@@ -50,17 +53,17 @@ public final class ViewerData: @unchecked Sendable {
             let mask = s.mask.map { volumes.add(.init(reader: $0, kind: .mask, pyramid: pyramid.group(for: $0))) }
             sources.set(SourceVolumes(name: s.name, role: s.role, labels: labels, mask: mask, derived: false))
         }
-        planes = PlaneStore(volumes: volumes, pyramid: pyramid, classes: schema.count, cacheBytes: cacheBytes) { error in
+        planes = PlaneStore(volumes: volumes, pyramid: pyramid, mapping: labelMapping, cacheBytes: cacheBytes) { error in
             if let error { noticed("cannot read a slice: \(error)") }
             changed()
         }
         let planes = self.planes
         statistics = StatisticsStore(
-            image: image, sources: sources, volumes: volumes, schema: schema, file: file, pyramid: pyramid,
-            key: SavedStatistics.key(image: image, sources: readers.sources.map { ($0.name, $0.labels, $0.mask) }, classes: schema.count),
+            image: image, sources: sources, volumes: volumes, schema: schema, mapping: labelMapping, file: file, pyramid: pyramid,
+            key: SavedStatistics.key(image: image, sources: readers.sources.map { ($0.name, $0.labels, $0.mask) }, mapping: labelMapping),
             window: window, inline: readers.inMemory, waitForScreen: { planes.waitWhileScreenReads(atMost: 2) },
             changed: changed, noticed: noticed)
-        derived = DerivedSources(ensemble: ensemble, sources: sources, planes: planes, statistics: statistics, classes: schema.count)
+        derived = DerivedSources(ensemble: ensemble, sources: sources, planes: planes, statistics: statistics, mapping: labelMapping)
         // Refused here, the temporary cache is removed by deinit.
         try planes.readFirstSlices()
         statistics.pass.setSources(derived.countedSources())

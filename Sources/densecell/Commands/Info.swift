@@ -13,7 +13,9 @@ struct Info: ParsableCommand {
           {"files":[{"path":P, "format":"hdf5"|"tiff"|"png", "datasets":[{"name":N|null, "shape":[..],
            "read_as":[z,y,x], "dtype":T, "storage":S, "attributes":{..}, "range":[lo,hi]|null, "mean":x,
            "nan":n, "infinite":n, "histogram":[{"class":c,"name":s,"voxels":n}]}]}]}
-        ("histogram" for labels only; "note" says why a dataset has no statistics).
+        ("histogram" for labels only, each entry with the stored "value" too when the schema's classes list values;
+        integer labels wider than 8 bits holding more than twice as many distinct values as the schema has classes are instance ids and get
+        "instance_ids":{"distinct_values":n} instead; "note" says why a dataset has no statistics).
 
         Examples:
           densecell info study.h5
@@ -170,6 +172,8 @@ struct Info: ParsableCommand {
         // Binned images are means, no longer integers.
         facts.integer = !source.typeName.hasPrefix("float") && (binning == nil || isLabels)
         facts.schema = isLabels ? schema : nil
+        facts.mapping = isLabels ? source.labelMapping(schema.mapping) : nil
+        facts.bytesPerValue = source.readBytesPerVoxel
         try statistics(&facts) { () throws(IOError) in
             try StreamingStatistics.of(source, bin: binning, labels: isLabels) { done, _ in bar?.update(done) }
         }
@@ -196,6 +200,10 @@ struct VolumeFacts {
     var integer = false
     /// The schema naming the histogram's classes, for labels.
     var schema: LabelSchema?
+    /// How the labels' stored values become the schema's classes, for labels.
+    var mapping: LabelMapping?
+    /// Bytes per value as read (8-bit labels are never taken for instance ids).
+    var bytesPerValue = 1
     /// Why there are no statistics, when there are none.
     var note: String?
     /// The opened volume, while its values are still to be read.
@@ -232,10 +240,13 @@ struct VolumeFacts {
         if s.nanCount + s.infiniteCount > 0 {
             lines.append("    \(s.nanCount) NaN and \(s.infiniteCount) infinite values (left out of range and mean)")
         }
-        if let schema {
+        if let mapping, let distinct = instanceIDs {
+            lines.append("    holds \(NumberText.grouped(distinct)) distinct values (instance ids), not class labels: "
+                         + "the schema reads \(mapping.valueCount) values as classes")
+        } else if let schema, let mapping {
             let total = max(1, s.count + s.nanCount + s.infiniteCount)
             for (c, n) in s.histogram.enumerated() where n > 0 {
-                let name = Self.className(c, schema)
+                let name = Self.className(c, schema, mapping)
                 let pct = String(format: "%6.2f%%", 100 * Double(n) / Double(total))
                 lines.append("    \(String(c).leftPad(3)) \(name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(n).leftPad(12))  \(pct)")
             }
@@ -244,7 +255,17 @@ struct VolumeFacts {
         return lines.joined(separator: "\n")
     }
 
-    static func className(_ c: Int, _ schema: LabelSchema) -> String { c < schema.count ? schema.classes[c].name : "(outside schema)" }
+    /// The number of distinct values of labels that hold instance ids rather than classes.
+    var instanceIDs: Int? {
+        guard integer, let mapping, let distinct = statistics?.distinctValues,
+              mapping.holdsInstanceIDs(distinct: distinct, bytesPerValue: bytesPerValue) else { return nil }
+        return distinct
+    }
+
+    /// The name of the class a stored value reads as.
+    static func className(_ value: Int, _ schema: LabelSchema, _ mapping: LabelMapping) -> String {
+        mapping.classOf(Int64(value)).map { schema.classes[$0].name } ?? "(outside schema)"
+    }
 
     static func attributeText(_ value: AttributeValue) -> String {
         switch value {
@@ -277,9 +298,13 @@ struct VolumeFacts {
             members.append(("mean", .number(s.count > 0 ? s.mean : nil)))
             members.append(("nan", .int(s.nanCount)))
             members.append(("infinite", .int(s.infiniteCount)))
-            if let schema {
-                members.append(("histogram", .array(s.histogram.enumerated().filter { $0.element > 0 }.map { c, n in
-                    .object([("class", .int(c)), ("name", .string(Self.className(c, schema))), ("voxels", .int(n))])
+            if schema != nil, let distinct = instanceIDs {
+                members.append(("instance_ids", .object([("distinct_values", .int(distinct))])))
+            } else if let schema, let mapping {
+                members.append(("histogram", .array(s.histogram.enumerated().filter { $0.element > 0 }.map { v, n in
+                    let value: [(String, OrderedJSON)] = mapping.isIdentity ? [] : [("value", .int(v))]
+                    return .object([("class", mapping.isIdentity ? .int(v) : mapping.classOf(Int64(v)).map { .int($0) } ?? .null)] + value
+                                   + [("name", .string(Self.className(v, schema, mapping))), ("voxels", .int(n))])
                 })))
                 if s.outsideHistogram > 0 { members.append(("outside_0_255", .int(s.outsideHistogram))) }
             }
