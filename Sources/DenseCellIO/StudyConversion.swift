@@ -100,3 +100,72 @@ public enum StudyConversion {
         }
     }
 }
+
+/// Results a command computes through `StudyWriter` (label sources with their masks, other masks,
+/// probabilities) put into an OME-Zarr store: the command's writer adds to an empty hidden HDF5
+/// study beside the store (`scratchStudy`), and `commit` copies what it holds into the store — a
+/// new store gets the image too; an existing one keeps its image and other sources. Nothing
+/// reaches the store before `commit`, and the scratch study is removed either way.
+public final class OMEZarrResults {
+    /// The OME-Zarr store written at `commit`.
+    public let store: String
+    /// The empty HDF5 study the command's `StudyWriter` adds its results to (`existing: .addTo`).
+    public let scratchStudy: String
+    private var finished = false
+
+    /// - Throws: `IOError(.badOutput)` when the store's directory does not exist, `.writeFailed`
+    ///   when the scratch study cannot be created.
+    public init(store: String) throws(IOError) {
+        var p = store
+        while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
+        self.store = p
+        let dir = (p as NSString).deletingLastPathComponent
+        var isDir: ObjCBool = false
+        guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
+            throw IOError(.badOutput, file: p, "directory \(dir) does not exist")
+        }
+        scratchStudy = AtomicFile.temporaryPath(for: p) + ".h5"
+        _ = try HDF5File(path: scratchStudy, mode: .truncate, reportedAs: p)
+    }
+
+    deinit { discard() }
+
+    /// Whether the store exists already (then `commit` needs no image).
+    public var storeExists: Bool { FileManager.default.fileExists(atPath: store) }
+
+    /// Copies the results into the store and puts it in place.
+    ///
+    /// - Parameters:
+    ///   - image: the image and its voxel size, for a new store (ignored when the store exists).
+    ///   - schema: the classes (labels are checked against it; their colors and names are recorded).
+    /// - Throws: `IOError(.badOutput)` for a new store without an image, `IOError` from reading or writing.
+    public func commit(image: (source: VolumeSource, resolutionNM: [Double]?)?, schema: LabelSchema, options: OMEZarrOptions = OMEZarrOptions(),
+                       progress: (String, Int, Int) -> Void = { _, _, _ in }) throws(IOError) {
+        defer { discard() }
+        let results = try OpenedStudy.open(study: scratchStudy, schema: schema, needsImage: false)
+        let writer = try OMEZarrWriter(path: store, shape: results.shape, options: options, existing: .addTo)
+        if !writer.addsToExisting {
+            guard let image else { throw IOError(.badOutput, file: store, "a new OME-Zarr store needs the study's image") }
+            try writer.copyImage(from: image.source, resolutionNM: image.resolutionNM) { progress("image", $0, $1) }
+        }
+        for source in results.labels {
+            try writer.copyLabels(source, schema: schema) { progress("labels \(source.name)", $0, $1) }
+        }
+        let file = try HDF5File(path: scratchStudy, reportedAs: store)
+        let attached = Set(results.labels.compactMap { $0.mask?.reference.dataset })
+        for dataset in file.datasetNames() where dataset.hasPrefix("/masks/") && !attached.contains(dataset) {
+            try writer.copyMask(String(dataset.dropFirst("/masks/".count)), from: try VolumeReader.open(file, dataset))
+        }
+        for name in results.probabilityNames {
+            try writer.copyProbabilities(try results.probabilities(name), schema: schema) { progress("probabilities \(name)", $0, $1) }
+        }
+        try writer.commit()
+    }
+
+    /// Removes the scratch study.
+    public func discard() {
+        guard !finished else { return }
+        finished = true
+        unlink(scratchStudy)
+    }
+}

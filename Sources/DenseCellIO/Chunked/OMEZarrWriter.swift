@@ -30,9 +30,20 @@ public struct OMEZarrOptions: Sendable {
 ///
 /// Everything is written into a hidden scratch directory beside the target; `commit()` renames it
 /// into place (an existing store is renamed aside first and deleted once the new one is in), so
-/// the target is never half-written. A writer dropped without `commit()` deletes its scratch
-/// directory. See docs/ARCHITECTURE.md, "Writing OME-Zarr".
+/// the target is never half-written. Adding to an existing store (`.addTo`) starts the scratch
+/// directory as hard links to the store's files, replaced only where sources are written. A
+/// writer dropped without `commit()` deletes its scratch directory. See docs/ARCHITECTURE.md,
+/// "Writing OME-Zarr".
 public final class OMEZarrWriter {
+    /// What to do when the store exists.
+    public enum ExistingStore: Sendable {
+        /// Replace it with the new store.
+        case replace
+        /// Keep its image and other sources, adding (or replacing) the sources written; its Zarr
+        /// version is kept and its image's shape must be the writer's.
+        case addTo
+    }
+
     /// The store written at `commit()`.
     public let path: String
     /// The (z, y, x) shape of the image and every label image.
@@ -50,14 +61,20 @@ public final class OMEZarrWriter {
     private var probabilityNames: [String] = []
     private var finished = false
     private var resolutionNM: [Double]?
+    /// Label images and probability sources the store had (`.addTo`), listed again at commit.
+    private var existingLabels: [String] = []
+    private var existingProbabilities: [String] = []
+    /// True when adding to an existing store.
+    public let addsToExisting: Bool
 
     /// Prepares a store of `shape` at `path`; the scratch directory is created now.
     ///
     /// - Throws: `IOError(.badOutput)` when the directory of `path` does not exist, something other
     ///   than a Zarr store is at `path`, or the options do not fit (`--shard` not a multiple of the
     ///   chunks, sharding on Zarr v2, levels out of range).
-    public init(path: String, shape: Shape3, options: OMEZarrOptions) throws(IOError) {
-        self.path = path; self.shape = shape; self.options = options
+    public init(path: String, shape: Shape3, options: OMEZarrOptions, existing: ExistingStore = .replace) throws(IOError) {
+        self.path = path; self.shape = shape
+        var options = options
         let dir = (path as NSString).deletingLastPathComponent
         var isDir: ObjCBool = false
         guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
@@ -70,6 +87,16 @@ public final class OMEZarrWriter {
                 throw IOError(.badOutput, file: path, "exists and is not a Zarr store; not replacing it")
             }
         }
+        addsToExisting = existing == .addTo && FileManager.default.fileExists(atPath: path)
+        var existingImage: ChunkedStore.Image? = nil
+        if addsToExisting {
+            options.zarrVersion = FileManager.default.fileExists(atPath: path + "/zarr.json") ? 3 : 2
+            existingImage = try ChunkedStore.openStudy(path, format: .zarr).image
+            guard existingImage!.source.shape == shape else {
+                throw IOError(.badShape, file: path, "the store's image is \(existingImage!.source.shape), not \(shape)")
+            }
+        }
+        self.options = options
         guard options.zarrVersion == 2 || options.zarrVersion == 3 else {
             throw IOError(.badOutput, file: path, "Zarr version \(options.zarrVersion) (2 or 3)")
         }
@@ -97,7 +124,41 @@ public final class OMEZarrWriter {
             throw IOError(.writeFailed, file: path, "cannot create \(scratchPath): \(String(cString: strerror(errno)))")
         }
         node = ZarrNodeWriter(root: scratchPath, version: options.zarrVersion, reportedAs: path)
+        if let existingImage {
+            resolutionNM = existingImage.resolutionNM
+            do throws(IOError) { try linkTree(from: path) } catch { discard(); throw error }
+            let store = DirectoryStore(root: scratchPath)
+            func list(_ prefix: String, _ key: String) -> [String] {
+                guard let node = try? ChunkedStore.Node(store: store, prefix: prefix, format: .zarr) else { return [] }
+                return node.ome[key] as? [String] ?? node.attributes[key] as? [String] ?? []
+            }
+            existingLabels = list("labels/", "labels")
+            existingProbabilities = list("probabilities/", "probabilities")
+        }
     }
+
+    /// Fills the scratch directory with hard links to every file of the store at `source` (copies
+    /// where the file system has no hard links): the store's arrays are kept without copying them.
+    private func linkTree(from source: String) throws(IOError) {
+        guard let walker = FileManager.default.enumerator(atPath: source) else {
+            throw IOError(.writeFailed, file: path, "cannot list the store")
+        }
+        while let item = walker.nextObject() as? String {
+            let from = source + "/" + item, to = scratchPath + "/" + item
+            var st = stat()
+            guard lstat(from, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                if mkdir(to, 0o755) != 0 && errno != EEXIST { throw node.failure(item, "cannot create directory") }
+            } else if link(from, to) != 0 {
+                do { try FileManager.default.copyItem(atPath: from, toPath: to) } catch {
+                    throw IOError(.writeFailed, file: path, dataset: item, "cannot link or copy into the new store")
+                }
+            }
+        }
+    }
+
+    /// Removes what the scratch directory holds at `key` (links to the old store's files included).
+    private func remove(_ key: String) { try? FileManager.default.removeItem(atPath: scratchPath + "/" + key) }
 
     deinit { if !finished { discard() } }
 
@@ -198,6 +259,7 @@ public final class OMEZarrWriter {
     /// - Throws: `IOError(.badShape)` when the image's shape is not the store's; `IOError` from reading or writing.
     public func copyImage(from source: VolumeSource, resolutionNM: [Double]?, progress: (Int, Int) -> Void = { _, _ in }) throws(IOError) {
         precondition(!finished, "OMEZarrWriter used after commit() or discard()")
+        precondition(!addsToExisting, "a store added to keeps its image")
         guard source.shape == shape else {
             throw IOError(.badShape, file: source.reference.path, dataset: source.reference.dataset, "image shape \(source.shape) is not the store's \(shape)")
         }
@@ -257,6 +319,7 @@ public final class OMEZarrWriter {
                           "labels \(source.name) have shape \(source.labels.shape) but the image is \(shape)")
         }
         let prefix = "labels/\(source.name)/"
+        remove(prefix); remove("masks/\(source.name)")
         let arrays = try multiscaleArrays(prefix, type: .uint8)
         var inputs: [(source: VolumeSource, reading: SlabPass.Reading)] = [(source.labels, .labels)]
         var maskArray: ZarrArrayWriter? = nil
@@ -293,6 +356,24 @@ public final class OMEZarrWriter {
         labelNames.append(source.name)
     }
 
+    /// Copies a mask that belongs to no label source (e.g. consensus's undecided voxels) as
+    /// `masks/NAME`, 0/1 uint8.
+    ///
+    /// - Throws: `IOError(.badShape)` when its shape is not the store's; `IOError` from reading or writing.
+    public func copyMask(_ name: String, from source: VolumeSource) throws(IOError) {
+        precondition(!finished, "OMEZarrWriter used after commit() or discard()")
+        guard source.shape == shape else {
+            throw IOError(.badShape, file: source.reference.path, dataset: source.reference.dataset, "mask shape \(source.shape) is not the store's \(shape)")
+        }
+        remove("masks/\(name)")
+        let (c, s) = layout(shape)
+        let array = try ZarrArrayWriter(node: node, prefix: "masks/\(name)/", shape: [shape.z, shape.y, shape.x], chunks: c, shard: s,
+                                        type: .uint8, compression: options.compression, dimensionNames: ["z", "y", "x"])
+        try SlabPass([(source, .mask)], grain: zGrain).run { slab throws(IOError) in
+            try array.write(origin: [slab.z.lowerBound, 0, 0], extent: [slab.z.count, shape.y, shape.x], slab.mask(source).data)
+        }
+    }
+
     // MARK: Probabilities
 
     /// Copies a probability source as `probabilities/NAME`: (classes, z, y, x), float16 when the
@@ -302,6 +383,7 @@ public final class OMEZarrWriter {
     public func copyProbabilities(_ p: StudyProbabilities, schema: LabelSchema, progress: (Int, Int) -> Void = { _, _ in }) throws(IOError) {
         precondition(!finished, "OMEZarrWriter used after commit() or discard()")
         let half = p.dataset.info.typeName == "float16"
+        remove("probabilities/\(p.name)")
         let (c, s) = layout(shape)
         var attributes: [String: Any] = [:]
         if p.classes == schema.count { attributes["classes"] = schema.names }
@@ -332,11 +414,13 @@ public final class OMEZarrWriter {
     ///   and the scratch directory removed).
     public func commit() throws(IOError) {
         precondition(!finished, "OMEZarrWriter committed twice")
-        guard let rootAttributes else { preconditionFailure("an OME-Zarr store needs its image: copyImage before commit") }
+        precondition(rootAttributes != nil || addsToExisting, "an OME-Zarr store needs its image: copyImage before commit")
         do throws(IOError) {
-            try node.group("", attributes: rootAttributes)
-            if !labelNames.isEmpty { try node.group("labels/", attributes: attributes(ome: ["labels": labelNames])) }
-            if !probabilityNames.isEmpty { try node.group("probabilities/", attributes: ["probabilities": probabilityNames]) }
+            if let rootAttributes { try node.group("", attributes: rootAttributes) }
+            let labels = existingLabels + labelNames.filter { !existingLabels.contains($0) }
+            let probabilities = existingProbabilities + probabilityNames.filter { !existingProbabilities.contains($0) }
+            if !labelNames.isEmpty { try node.group("labels/", attributes: attributes(ome: ["labels": labels])) }
+            if !probabilityNames.isEmpty { try node.group("probabilities/", attributes: ["probabilities": probabilities]) }
             if FileManager.default.fileExists(atPath: path) {
                 let dir = (path as NSString).deletingLastPathComponent
                 let old = (dir.isEmpty ? "" : dir + "/") + ".\((path as NSString).lastPathComponent).old-\(getpid())"

@@ -88,8 +88,10 @@ struct ZarrNodeWriter {
         }
     }
 
-    /// Writes `bytes` as the value of `key` (its directory must exist).
+    /// Writes `bytes` as the value of `key` (its directory must exist). A file already there is
+    /// unlinked first: it may be a hard link into the store being added to, which must not change.
     func put(_ key: String, _ bytes: [UInt8]) throws(IOError) {
+        unlink(root + "/" + key)
         let fd = open(root + "/" + key, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw failure(key, "cannot create") }
         defer { close(fd) }
