@@ -110,6 +110,38 @@ final class ConvertCLITests: XCTestCase {
         XCTAssertEqual(level0.shape, opened.shape)
     }
 
+    func testSegmentAndConsensusWriteIntoOMEZarrStores() throws {
+        let study = try phantom("4x48x48")
+        let models = dir + "/m.h5"
+        XCTAssertEqual(try CLI.run(["model", "init", models, "--width", "4", "--seed", "1"]).status, 0)
+        // A new store: the image, the labels with their role, the probabilities.
+        let store = dir + "/seg.ome.zarr"
+        var r = try CLI.run(["segment", study, "--models", models, "--out", store, "--probabilities", "--window", "3x32x32"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var opened = try OpenedStudy.open(study: store)
+        XCTAssertEqual(opened.available, ["ensemble"])
+        XCTAssertEqual(opened.labels.first?.role, .algorithm)
+        XCTAssertEqual(opened.resolutionNM, [50, 20, 20])
+        let source = try OpenedStudy.open(study: study)
+        XCTAssertTrue(try opened.image!.read(opened.image!.bounds).asDouble().data == source.image!.read(source.image!.bounds).asDouble().data)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: store + "/probabilities/ensemble/.zarray"))
+        // An existing store keeps its image and sources and gets the consensus and its undecided mask.
+        let converted = dir + "/study.ome.zarr"
+        XCTAssertEqual(try CLI.run(["convert", study, "--out", converted, "--zarr-version", "3"]).status, 0)
+        r = try CLI.run(["consensus", converted, "--vote", "truth,annotator-1,annotator-2", "--out", converted])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        opened = try OpenedStudy.open(study: converted)
+        XCTAssertEqual(Set(opened.available), ["truth", "annotator-1", "annotator-2", "consensus"])
+        XCTAssertEqual(try opened.source("consensus").role, .truth)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: converted + "/masks/consensus-undecided/zarr.json"))
+        // Its majority is the one the HDF5 study gets.
+        let h5 = dir + "/consensus.h5"
+        XCTAssertEqual(try CLI.run(["consensus", study, "--vote", "truth,annotator-1,annotator-2", "--out", h5]).status, 0)
+        let a = try OpenedStudy.open(study: h5, needsImage: false).source("consensus").labels, b = try opened.source("consensus").labels
+        XCTAssertTrue(try a.read(a.bounds).asDouble().data == b.read(b.bounds).asDouble().data)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }, [])
+    }
+
     func testBadInputIsOneLineExitTwoAndWritesNothing() throws {
         let study = try phantom("4x40x40")
         let folder = dir + "/notes.zarr"
