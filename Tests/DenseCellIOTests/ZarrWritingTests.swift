@@ -185,6 +185,22 @@ final class ZarrWritingTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/notes.txt"))
     }
 
+    func testWhatAKilledWriterLeftIsTidiedAndAStoreSetAsideIsPutBack() throws {
+        let study = try makeStudy()
+        let store = dir + "/out.ome.zarr"
+        try convert(study, to: store, OMEZarrOptions(zarrVersion: 2))
+        // A writer killed between its two renames: the store aside, nothing in place, a scratch directory.
+        let dead = 2_147_483_000   // above any pid_max: no such process
+        XCTAssertEqual(rename(store, dir + "/.out.ome.zarr.old-\(dead)"), 0)
+        try FileManager.default.createDirectory(atPath: dir + "/.out.ome.zarr.partial-\(dead)/0", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: dir + "/.out.ome.zarr.partial-\(dead).h5", contents: Data())
+        let writer = try OMEZarrWriter(path: store, shape: Self.shape, options: OMEZarrOptions(), existing: .addTo)
+        XCTAssertTrue(writer.addsToExisting)
+        writer.discard()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["out.ome.zarr", "study.h5"])
+        try assertSameStudy(study, store, "recovered")
+    }
+
     func testOptionsThatDoNotFitAreRefused() throws {
         let s = Self.shape
         for (options, words) in [(OMEZarrOptions(zarrVersion: 2, shard: Shape3(4, 64, 64)), "Zarr v3"),

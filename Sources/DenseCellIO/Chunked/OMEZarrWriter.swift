@@ -80,6 +80,7 @@ public final class OMEZarrWriter {
         guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
             throw IOError(.badOutput, file: path, "directory \(dir) does not exist")
         }
+        Self.recoverFromKilledWriters(of: path)
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir) {
             // Only a store is replaced: a typo must not delete a folder of other things.
             guard isDir.boolValue, ChunkedStore.format(ofDirectory: path) == .zarr,
@@ -163,6 +164,26 @@ public final class OMEZarrWriter {
     deinit { if !finished { discard() } }
 
     static func roundUp(_ n: Int, _ step: Int) -> Int { (n + step - 1) / step * step }
+
+    /// Tidies what a writer of `path` killed before it finished left beside it: its scratch
+    /// directory (and `OMEZarrResults`' scratch study) is removed, and a store it had renamed aside
+    /// but not yet replaced is put back. Only entries of processes no longer running are touched.
+    static func recoverFromKilledWriters(of path: String) {
+        let dir = (path as NSString).deletingLastPathComponent, base = (path as NSString).lastPathComponent
+        let prefix = dir.isEmpty ? "" : dir + "/"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir) else { return }
+        for name in names {
+            for (marker, isOld) in [(".\(base).partial-", false), (".\(base).old-", true)] where name.hasPrefix(marker) {
+                let digits = name.dropFirst(marker.count).prefix { $0.isNumber }
+                guard let pid = Int32(digits), pid != getpid(), kill(pid, 0) != 0 && errno == ESRCH else { continue }
+                if isOld && !FileManager.default.fileExists(atPath: path) && name.count == marker.count + digits.count {
+                    rename(prefix + name, path)
+                } else {
+                    try? FileManager.default.removeItem(atPath: prefix + name)
+                }
+            }
+        }
+    }
 
     /// The OME-NGFF version written.
     var ngffVersion: String { options.zarrVersion == 2 ? "0.4" : "0.5" }
