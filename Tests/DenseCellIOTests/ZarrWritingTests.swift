@@ -201,6 +201,21 @@ final class ZarrWritingTests: XCTestCase {
         try assertSameStudy(study, store, "recovered")
     }
 
+    func testImagesKeepTheirTypeAndEveryValue() throws {
+        // zarr-python's arrays of every type (ZarrReadingTests' fixtures), each converted as a study's image.
+        let cases = ["v2_dtype_u1": "uint8", "v2_dtype_u2": "uint16", "v2_zstd_be_u2": "uint16", "v2_dtype_i4": "int32",
+                     "v2_dtype_u4": "int64", "v2_dtype_i8": "int64", "v2_dtype_f4": "float32", "v2_dtype_f8": "float64"]
+        for (name, type) in cases {
+            let source = try OpenedStudy.open(study: ZarrReadingTests.root + "/" + name)
+            let store = dir + "/\(name).ome.zarr"
+            try StudyConversion.convert(source, into: try StudyConversion.destination(store, shape: source.shape,
+                                                                                     options: OMEZarrOptions(zarrVersion: 3, levels: 2)))
+            let written = try OpenedStudy.open(study: store).image!
+            XCTAssertEqual(written.typeName, type, name)
+            XCTAssertTrue(try written.read(written.bounds).asDouble().data == source.image!.read(source.image!.bounds).asDouble().data, name)
+        }
+    }
+
     func testOptionsThatDoNotFitAreRefused() throws {
         let s = Self.shape
         for (options, words) in [(OMEZarrOptions(zarrVersion: 2, shard: Shape3(4, 64, 64)), "Zarr v3"),
