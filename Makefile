@@ -22,7 +22,8 @@ deps:
 	else echo "all Debian packages present"; fi
 	@$(VENV)/bin/python -c "import zarr, ome_zarr, numcodecs" 2>/dev/null || { \
 	  echo "creating $(VENV) with zarr, ome-zarr, numcodecs"; \
-	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q zarr ome-zarr numcodecs; }
+	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q zarr ome-zarr numcodecs || { \
+	    rm -rf $(VENV); echo "warning: no $(VENV) (PyPI unreachable?): the zarr-python checks are skipped, and fail under CI"; }; }
 
 ## build: release build of the densecell binary (.build/release/densecell)
 build: deps
