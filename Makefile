@@ -2,13 +2,16 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 DEBIAN_PACKAGES := libncursesw5-dev libpng-dev libhdf5-dev libtiff-dev libdnnl-dev libchafa-dev libglib2.0-dev libsixel-dev tmux hdf5-tools ncurses-term libsixel-bin slurm-wlm munge \
-  liblzf-dev libzstd-dev liblz4-dev libblosc-dev libbz2-dev liblzma-dev zlib1g-dev hdf5-filter-plugin hdf5-filter-plugin-blosc-serial bitshuffle
+  liblzf-dev libzstd-dev liblz4-dev libblosc-dev libbz2-dev liblzma-dev zlib1g-dev hdf5-filter-plugin hdf5-filter-plugin-blosc-serial bitshuffle \
+  python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= densecell-demo
+# zarr-python and ome-zarr-py, which the tests run on what densecell writes (ConvertCLITests).
+VENV := .build/venv
 
 .PHONY: deps build build-debug test demo demo-models clean
 
-## deps: install the Debian packages densecell builds and tests with (only those missing)
+## deps: install the Debian packages densecell builds and tests with (only those missing), and the tests' Python venv
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -17,6 +20,10 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "all Debian packages present"; fi
+	@$(VENV)/bin/python -c "import zarr, ome_zarr, numcodecs" 2>/dev/null || { \
+	  echo "creating $(VENV) with zarr, ome-zarr, numcodecs"; \
+	  python3 -m venv $(VENV) && $(VENV)/bin/pip install -q zarr ome-zarr numcodecs || { \
+	    rm -rf $(VENV); echo "warning: no $(VENV) (PyPI unreachable?): the zarr-python checks are skipped, and fail under CI"; }; }
 
 ## build: release build of the densecell binary (.build/release/densecell)
 build: deps

@@ -76,7 +76,9 @@ unsigned int dc_crc32c(const void *bytes, size_t count) {
 
 size_t dc_encode_bound(size_t source_bytes) {
     size_t z = ZSTD_compressBound(source_bytes), g = compressBound((uLong)source_bytes) + 32;
-    return z > g ? z : g;
+    size_t b = source_bytes + BLOSC_MAX_OVERHEAD;
+    size_t m = z > g ? z : g;
+    return m > b ? m : b;
 }
 
 long long dc_encode_zstd(const void *source, size_t source_bytes, void *target, size_t capacity, int level) {
@@ -94,4 +96,10 @@ long long dc_encode_gzip(const void *source, size_t source_bytes, void *target, 
     long long out = (long long)(capacity - s.avail_out);
     deflateEnd(&s);
     return r == Z_STREAM_END ? out : -1;
+}
+
+long long dc_encode_blosc_zstd(const void *source, size_t source_bytes, void *target, size_t capacity, int level, int typesize) {
+    /* blocksize 0: blosc picks it, as numcodecs does by default. */
+    int r = blosc_compress_ctx(level, BLOSC_SHUFFLE, (size_t)typesize, source_bytes, source, target, capacity, "zstd", 0, 1);
+    return r <= 0 ? -1 : r;
 }

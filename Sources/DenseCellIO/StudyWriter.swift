@@ -160,8 +160,10 @@ public final class StudyWriter {
     ///   - resolutionNM: the voxel size to record, if known.
     ///   - observe: also given every slab read, in z order (e.g. to gather statistics in the same
     ///     pass over the image).
+    ///   - progress: slices copied and the total.
     /// - Throws: `IOError(.badShape)` when the image's shape is not the study's, `IOError` from reading or writing.
-    public func copyImage(from source: VolumeSource, resolutionNM: [Double]?, observe: ((Volume<Float>) -> Void)? = nil) throws(IOError) {
+    public func copyImage(from source: VolumeSource, resolutionNM: [Double]?, observe: ((Volume<Float>) -> Void)? = nil,
+                          progress: (Int, Int) -> Void = { _, _ in }) throws(IOError) {
         guard source.shape == shape else {
             throw IOError(.badShape, file: source.reference.path, dataset: source.reference.dataset,
                           "image shape \(source.shape) is not the study's \(shape)")
@@ -169,7 +171,7 @@ public final class StudyWriter {
         let f = try file()
         let storedType: ScalarType = source.typeName == "uint8" ? .uint8 : .float32
         try f.createDataset("/image", dims: dims, fileType: storedType, chunks: Self.chunks(for: shape))
-        try SlabPass([(source, .image)], extraBytesPerVoxel: storedType.byteSize).run { slab throws(IOError) in
+        try SlabPass([(source, .image)], extraBytesPerVoxel: storedType.byteSize).run(progress: progress) { slab throws(IOError) in
             let v = slab.image(source)
             observe?(v)
             let start = [slab.z.lowerBound, 0, 0], count = [slab.z.count, shape.y, shape.x]

@@ -20,7 +20,7 @@ struct DenseCell: ParsableCommand {
         version: "0.1.0",
         subcommands: [Info.self, PhantomCommand.self, Evaluate.self, Compare.self, Export.self,
                       Segment.self, Merge.self, Bench.self, ModelCommand.self, View.self, Demo.self, Train.self,
-                      Regions.self, Review.self, ConsensusCommand.self, Report.self]
+                      Regions.self, Review.self, ConsensusCommand.self, Report.self, Convert.self]
     )
 
     /// Runs the command and maps every error to one line on stderr and an exit status

@@ -21,5 +21,9 @@ unsigned int dc_crc32c(const void *bytes, size_t count);
 /* Encoders for writing: each returns the bytes written into `target`, or -1. */
 long long dc_encode_zstd(const void *source, size_t source_bytes, void *target, size_t capacity, int level);
 long long dc_encode_gzip(const void *source, size_t source_bytes, void *target, size_t capacity, int level);
+/* blosc with zstd inside, byte shuffle of `typesize`-byte elements, one thread per call (callers
+   encode chunks in parallel themselves). */
+long long dc_encode_blosc_zstd(const void *source, size_t source_bytes, void *target, size_t capacity, int level, int typesize);
+/* Room for the output of any encoder above. */
 size_t dc_encode_bound(size_t source_bytes);
 #endif

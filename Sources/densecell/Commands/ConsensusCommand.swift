@@ -15,11 +15,14 @@ struct ConsensusCommand: ParsableCommand {
         has as it was (labels changed since the review) is refused.
         With --vote A,B,C…: the voxelwise majority of three or more sources; ties are undecided.
         OUT is created atomically; when it exists, the two datasets are added to it at the end
-        (replacing earlier ones of the same name).
+        (replacing earlier ones of the same name). An OUT ending in .zarr is an OME-Zarr store:
+        labels/NAME (role "truth") and masks/NAME-undecided, with the study's image when the
+        store is new.
 
         Examples:
           densecell consensus study.h5 --pair annotator-1,annotator-2 --out consensus.h5
           densecell consensus study.h5 --vote truth,annotator-1,annotator-2 --out vote.h5 --name vote
+          densecell consensus study.h5 --pair annotator-1,annotator-2 --out consensus.ome.zarr
         """
     )
 
@@ -35,7 +38,7 @@ struct ConsensusCommand: ParsableCommand {
     @Option(help: "Review log (default: STUDY.review.jsonl beside the study).")
     var review: String?
 
-    @Option(help: "Output file (HDF5).")
+    @Option(help: "Output file (HDF5), or an OME-Zarr store (.ome.zarr).")
     var out: String
 
     @Option(help: "Name of the consensus labels.")
@@ -54,23 +57,29 @@ struct ConsensusCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (writer, message) = try write()
+        let schema = try schemaOption.load()
+        // An OME-Zarr OUT: the consensus goes to a scratch study first, then into the store.
+        let zarr = StudyConversion.isZarr(out) ? try OMEZarrResults(store: out) : nil
+        let (writer, message) = try write(into: zarr?.scratchStudy ?? out, schema: schema)
         // The study read (possibly `--out` itself) is closed now: the short write into it can open it.
         try writer.commit()
+        if let zarr {
+            let image = zarr.storeExists ? nil : try OpenedStudy.open(study: study, schema: schema, select: [])
+            try zarr.commit(image: image.map { ($0.image!, $0.resolutionNM) }, schema: schema)
+        }
         print(message)
     }
 
-    /// Computes the consensus into an uncommitted writer; every reader of the study is let go on return.
-    func write() throws -> (StudyWriter, String) {
-        let schema = try schemaOption.load()
+    /// Computes the consensus into an uncommitted writer of `path`; every reader of the study is let go on return.
+    func write(into path: String, schema: LabelSchema) throws -> (StudyWriter, String) {
         let opened = try OpenedStudy.open(study: study, schema: schema, select: [], needsImage: false)
         if let vote {
             let names = vote.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard names.count >= 3 else { throw UsageError("--vote \(vote): give three or more sources") }
             let bar = ProgressBar("vote", total: opened.shape.z, unit: "slices")
-            let (ties, writer) = try ConsensusWriter.vote(opened, sources: names, out: out, name: name) { done, _ in bar.update(done) }
+            let (ties, writer) = try ConsensusWriter.vote(opened, sources: names, out: path, name: name) { done, _ in bar.update(done) }
             bar.finish()
-            return (writer, "\(out):/labels/\(name) = majority of \(names.joined(separator: ", ")); \(ties) tied voxels undecided")
+            return (writer, "\(self.out):/labels/\(name) = majority of \(names.joined(separator: ", ")); \(ties) tied voxels undecided")
         }
         let names = try parsePair(pair!)
         let session = try PairDisagreement(opened, pair: names, allClasses: allClasses, minVoxels: minVoxels)
@@ -82,8 +91,8 @@ struct ConsensusCommand: ParsableCommand {
         find.finish()
         let write = ProgressBar("consensus", total: session.shape.z, unit: "slices")
         let (s, writer) = try ConsensusWriter.fromDecisions(session, regions: regions, review: ReviewState(records: contents.records),
-                                                            study: opened, out: out, name: name) { done, _ in write.update(done) }
+                                                            study: opened, out: path, name: name) { done, _ in write.update(done) }
         write.finish()
-        return (writer, "\(out):/labels/\(name): \(s.decidedRegions)/\(s.totalRegions) regions decided, \(s.changedVoxels) voxels changed from \(names.0), \(s.undecidedVoxels) voxels undecided")
+        return (writer, "\(self.out):/labels/\(name): \(s.decidedRegions)/\(s.totalRegions) regions decided, \(s.changedVoxels) voxels changed from \(names.0), \(s.undecidedVoxels) voxels undecided")
     }
 }

@@ -26,6 +26,11 @@ struct Segment: ParsableCommand {
         IMAGE may be a study file (meaning STUDY.h5:/image), FILE.h5:/DATASET, a TIFF stack or a \
         directory of PNG slices.
 
+        An OUT ending in .zarr (result.ome.zarr) is an OME-Zarr store (OME-NGFF 0.4 on Zarr v2): \
+        labels/NAME with the platelet colors and role "algorithm", probabilities/NAME, and for a \
+        new store the image; an existing store keeps its image and other sources. It is written \
+        when computing is done and put in place whole (see `densecell convert`).
+
         On a cluster: --blocks N --block I computes only z-block I of N (cut at window starts, \
         read with the slices its windows need) into a part file OUT; `densecell merge` joins the \
         parts into exactly the study one run would write. --blocks N --slurm DIR writes \
@@ -42,6 +47,7 @@ struct Segment: ParsableCommand {
           densecell segment study.h5 --models models/ --out roi.h5 \\
             --roi 0:5,100:356,0:256 --window 5x128x128
           densecell segment study.h5 --models models/ --out fast.h5 --overlap 0 --precision bf16
+          densecell segment study.h5 --models models/ --out result.ome.zarr
           densecell segment big.h5 --models models/ --out part-1.h5 --blocks 4 --block 1
           densecell segment big.h5 --models models/ --out big.h5 --blocks 16 --slurm jobs/ \\
             --sbatch-args "--partition=norm --time=4:00:00"
@@ -125,10 +131,13 @@ struct Segment: ParsableCommand {
             return try writeSlurmJobs(slurm, blocks: blocks)
         }
         let blockRange = try blocks.map { try job.block(block!, of: $0, volume: volume) }
+        if blockRange != nil && StudyConversion.isZarr(out) { throw UsageError("--out \(out): a part file of --blocks is HDF5 (merge writes the study)") }
+        // An OME-Zarr OUT: the results go to a scratch study first, then into the store.
+        let zarr = StudyConversion.isZarr(out) ? try OMEZarrResults(store: out) : nil
         // A new study, or the datasets added to an existing one; a part file is always new.
         let writer = blockRange != nil
             ? try StudyWriter(path: out, shape: Shape3(blockRange!.count, volume.y, volume.x), existing: .replace)
-            : try StudyWriter(path: out, shape: volume, existing: .addTo)
+            : try StudyWriter(path: zarr?.scratchStudy ?? out, shape: volume, existing: .addTo)
         let voxels = (blockRange?.count ?? box.z.count) * box.y.count * box.x.count
         let bar = ProgressBar("segment", total: voxels, unit: "voxels")
         ScratchCleanup.install(writer.scratchPath)
@@ -156,6 +165,12 @@ struct Segment: ParsableCommand {
         input = nil
         profile?.restart()
         try writer.commit()
+        if let zarr {
+            let imageForStore = zarr.storeExists ? nil : try OpenedStudy.openImage(image)
+            let schema = ensemble.classes <= LabelSchema.platelet.count ? LabelSchema.platelet
+                : LabelSchema(classes: (0..<ensemble.classes).map { .init(name: "class \($0)", color: nil) }, organelles: [])
+            try zarr.commit(image: imageForStore, schema: schema)
+        }
         profile?.add("commit")
         if let profile { FileHandle.standardError.write(Data("densecell profile: \(profile.summary)\n".utf8)) }
         let seconds = Date().timeIntervalSince(start)
