@@ -34,7 +34,7 @@ extension StudyWriter: StudyDestination {
             try createMask(source.name)
             try setAttribute(StudyFile.labelsDataset(source.name), "mask", .string("/masks/" + source.name))
         }
-        try SlabPass(inputs, classCount: schema.count).run(progress: progress) { slab throws(IOError) in
+        try SlabPass(inputs, mapping: schema.mapping).run(progress: progress) { slab throws(IOError) in
             let box = source.labels.slab(slab.z)
             try writeLabels(source.name, box: box, slab.labels(source.labels).data)
             if let mask = source.mask { try writeMask(source.name, box: box, slab.mask(mask).data) }

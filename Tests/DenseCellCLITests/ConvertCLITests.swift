@@ -38,7 +38,7 @@ final class ConvertCLITests: XCTestCase {
         var labels: [String: Any] = [:]
         for source in opened.labels {
             let file = dir + "/\(source.name).raw"
-            _ = FileManager.default.createFile(atPath: file, contents: Data(try source.readLabels(box, classCount: 7).data))
+            _ = FileManager.default.createFile(atPath: file, contents: Data(try source.readLabels(box, mapping: LabelMapping(classCount: 7)).data))
             labels[source.name] = ["file": file, "dtype": "uint8", "role": source.role.rawValue]
         }
         var colors: [String: [Int]] = [:]

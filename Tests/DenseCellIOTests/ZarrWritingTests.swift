@@ -58,7 +58,7 @@ final class ZarrWritingTests: XCTestCase {
         let box = Box3(shape: x.shape)
         XCTAssertTrue(try y.image!.read(box).asDouble().data == x.image!.read(box).asDouble().data, "image: \(message)")
         for (p, q) in zip(x.labels, y.labels) {
-            XCTAssertTrue(try q.readLabels(box, classCount: 7).data == p.readLabels(box, classCount: 7).data, "\(p.name): \(message)")
+            XCTAssertTrue(try q.readLabels(box, mapping: LabelMapping(classCount: 7)).data == p.readLabels(box, mapping: LabelMapping(classCount: 7)).data, "\(p.name): \(message)")
         }
     }
 
@@ -115,7 +115,7 @@ final class ZarrWritingTests: XCTestCase {
         let s = Self.shape
         let source = try OpenedStudy.open(study: study)
         var image = try source.image!.read(source.image!.bounds).asFloat().data
-        var truth = try source.labels.first { $0.name == "truth" }!.readLabels(Box3(shape: s), classCount: 7).data
+        var truth = try source.labels.first { $0.name == "truth" }!.readLabels(Box3(shape: s), mapping: LabelMapping(classCount: 7)).data
         var (h, w) = (s.y, s.x)
         for level in 1..<3 {
             let (oh, ow) = PlanePyramid.size(height: h, width: w, level: 1)
@@ -127,7 +127,7 @@ final class ZarrWritingTests: XCTestCase {
             XCTAssertEqual(storedImage.typeName, "uint8")
             XCTAssertTrue(try storedImage.read(storedImage.bounds).asFloat().data == image.map { $0.rounded() }, "image level \(level)")
             let storedLabels = try VolumeReader.open(try VolumeReference.parse(store + "/labels/truth/\(level)"))
-            XCTAssertTrue(try storedLabels.readLabels(storedLabels.bounds, classCount: 7).data == truth, "labels level \(level)")
+            XCTAssertTrue(try storedLabels.readLabels(storedLabels.bounds, mapping: LabelMapping(classCount: 7)).data == truth, "labels level \(level)")
         }
         // The metadata the reader uses: levels fine to coarse, scale doubling in y and x.
         let node = try ChunkedStore.Node(store: DirectoryStore(root: store), prefix: "", format: .zarr)

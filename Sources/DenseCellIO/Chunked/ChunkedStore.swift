@@ -204,8 +204,11 @@ enum ChunkedStore {
             for name in names {
                 let node = try group.child(name)
                 let role = (node.attributes["role"] as? String).flatMap(SourceRole.init(rawValue:))
+                let classIndices = node.attributes[StudyFile.labelValuesAttribute.name] as? String == StudyFile.labelValuesAttribute.classIndices
                 labels.append((name, role, { () throws(IOError) -> VolumeSource in
-                    try node.image(reference: VolumeReference(path: path, dataset: "/" + node.prefix.dropLast(), kind: reference.kind)).source
+                    let source = try node.image(reference: VolumeReference(path: path, dataset: "/" + node.prefix.dropLast(), kind: reference.kind)).source
+                    (source as? ChunkedVolume)?.holdsClassIndices = classIndices
+                    return source
                 }))
             }
         }

@@ -146,6 +146,8 @@ final class ChunkedVolume: VolumeSource, @unchecked Sendable {
     let source: ChunkSource
     /// For each array axis, the volume axis (0 z, 1 y, 2 x) it holds, or nil for a singleton.
     let axisMap: [Int?]
+    /// Whether the store marks these labels as class indices (labels densecell wrote).
+    var holdsClassIndices = false
     /// Opens the store's coarser levels of this volume (its multiscale's other datasets), if any.
     var levelOpeners: [() throws -> ChunkedVolume] = []
     private var openedLevels: [ChunkedVolume]? = nil

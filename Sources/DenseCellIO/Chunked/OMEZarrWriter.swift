@@ -350,7 +350,7 @@ public final class OMEZarrWriter {
             maskArray = try ZarrArrayWriter(node: node, prefix: "masks/\(source.name)/", shape: [shape.z, shape.y, shape.x], chunks: c, shard: s,
                                             type: .uint8, compression: options.compression, dimensionNames: ["z", "y", "x"])
         }
-        let pass = try SlabPass(inputs, classCount: schema.count, extraBytesPerVoxel: levels > 1 ? 1 : 0, grain: zGrain)
+        let pass = try SlabPass(inputs, mapping: schema.mapping, extraBytesPerVoxel: levels > 1 ? 1 : 0, grain: zGrain)
         try pass.run(progress: progress) { slab throws(IOError) in
             let labels = slab.labels(source.labels), z = slab.z
             let origin = [z.lowerBound, 0, 0]
@@ -370,7 +370,9 @@ public final class OMEZarrWriter {
             "source": ["image": "../../"],
         ]
         if options.zarrVersion == 2 { label["version"] = "0.4" }
-        var other: [String: Any] = ["role": source.role.rawValue]
+        // Like the labels StudyWriter writes: class indices, whatever values a schema lists.
+        var other: [String: Any] = ["role": source.role.rawValue,
+                                    StudyFile.labelValuesAttribute.name: StudyFile.labelValuesAttribute.classIndices]
         if source.mask != nil { other["mask"] = "masks/\(source.name)" }
         try node.group(prefix, attributes: attributes(ome: ["multiscales": multiscales(name: source.name, method: "mode"), "image-label": label],
                                                       other: other))
