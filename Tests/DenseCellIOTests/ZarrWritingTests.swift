@@ -59,6 +59,9 @@ final class ZarrWritingTests: XCTestCase {
         XCTAssertTrue(try y.image!.read(box).asDouble().data == x.image!.read(box).asDouble().data, "image: \(message)")
         for (p, q) in zip(x.labels, y.labels) {
             XCTAssertTrue(try q.readLabels(box, mapping: LabelMapping(classCount: 7)).data == p.readLabels(box, mapping: LabelMapping(classCount: 7)).data, "\(p.name): \(message)")
+            // The labeled region comes along too (`masks/NAME`, named by the label image's `mask`).
+            XCTAssertEqual(q.mask != nil, p.mask != nil, "\(p.name)'s mask: \(message)")
+            if let pm = p.mask, let qm = q.mask { XCTAssertTrue(try qm.readMask(box).data == pm.readMask(box).data, "\(p.name)'s mask: \(message)") }
         }
     }
 

@@ -193,26 +193,45 @@ enum ChunkedStore {
 
     /// An OME-Zarr (or N5) study: the image, its voxel size and every label image under `labels/`
     /// (OME-NGFF's labels group), each opened at its finest level.
-    static func openStudy(_ path: String, format: Format) throws(IOError) -> (image: Image, labels: [(name: String, role: SourceRole?, source: () throws(IOError) -> VolumeSource)]) {
+    static func openStudy(_ path: String, format: Format) throws(IOError) -> (image: Image, labels: [StoredLabels]) {
         let store = DirectoryStore(root: path)
         let reference = VolumeReference(path: path, dataset: nil, kind: format == .zarr ? .zarr : .n5)
         var root = try Node(store: store, prefix: "", format: format)
         if root.ome["bioformats2raw.layout"] != nil, root.ome["multiscales"] == nil { root = try root.child("0") }
         let image = try root.image(reference: reference)
-        var labels: [(name: String, role: SourceRole?, source: () throws(IOError) -> VolumeSource)] = []
+        var labels: [StoredLabels] = []
         if let group = try? root.child("labels"), let names = group.ome["labels"] as? [String] {
             for name in names {
                 let node = try group.child(name)
                 let role = (node.attributes["role"] as? String).flatMap(SourceRole.init(rawValue:))
                 let classIndices = node.attributes[StudyFile.labelValuesAttribute.name] as? String == StudyFile.labelValuesAttribute.classIndices
-                labels.append((name, role, { () throws(IOError) -> VolumeSource in
+                labels.append(StoredLabels(name: name, role: role, source: { () throws(IOError) -> VolumeSource in
                     let source = try node.image(reference: VolumeReference(path: path, dataset: "/" + node.prefix.dropLast(), kind: reference.kind)).source
                     (source as? ChunkedVolume)?.holdsClassIndices = classIndices
                     return source
-                }))
+                }, root: root, maskPath: node.attributes["mask"] as? String))
             }
         }
         return (image, labels)
+    }
+}
+
+/// A label image of an OME-Zarr store: its name, recorded role, and how to open it and its mask.
+struct StoredLabels {
+    var name: String
+    var role: SourceRole?
+    var source: () throws(IOError) -> VolumeSource
+    /// The store's root (the image's group), which `maskPath` starts from.
+    var root: ChunkedStore.Node
+    /// The labeled region, when the label image names one (`mask`: a path from the root).
+    var maskPath: String?
+
+    /// The labeled region, opened, when the label image names one.
+    func openMask() throws(IOError) -> VolumeSource? {
+        guard let maskPath else { return nil }
+        let node = try root.child(maskPath)
+        let reference = VolumeReference(path: root.store.root, dataset: "/" + node.prefix.dropLast(), kind: root.format == .zarr ? .zarr : .n5)
+        return try node.image(reference: reference).source
     }
 }
 

@@ -301,7 +301,12 @@ private struct StoredStudy {
                     throw IOError(.badShape, file: path, dataset: source.reference.dataset,
                                   "shape \(source.shape) does not match the image \(shape)")
                 }
-                return StudyLabels(name: name, role: label.role ?? SourceRole(guessingFrom: name), labels: source)
+                let mask = try label.openMask()
+                if let mask, mask.shape != source.shape {
+                    throw IOError(.badShape, file: path, dataset: mask.reference.dataset,
+                                  "mask shape \(mask.shape) does not match its labels \(source.shape)")
+                }
+                return StudyLabels(name: name, role: label.role ?? SourceRole(guessingFrom: name), labels: source, mask: mask)
             }
             return
         }
