@@ -94,6 +94,12 @@ final class ZarrReadingTests: XCTestCase {
                 XCTAssertTrue(got == got.indices.map { expected(code, $0) }, "\(compression)/\(code)")
             }
         }
+        // A multiscale group without attributes.json of its own (as tensorstore writes N5) is still its s0.
+        let bare = NSTemporaryDirectory() + "n5-bare-\(UUID().uuidString).n5"
+        defer { try? FileManager.default.removeItem(atPath: bare) }
+        try FileManager.default.copyItem(atPath: Self.root + "/data.n5/multiscale", toPath: bare)
+        try FileManager.default.removeItem(atPath: bare + "/attributes.json")
+        XCTAssertTrue(try values(try VolumeReader.open(try VolumeReference.parse(bare))) == (0..<Self.shape.count).map { expected("u1", $0) })
         let multiscale = try open("data.n5/multiscale")
         XCTAssertTrue(try values(multiscale) == (0..<Self.shape.count).map { expected("u1", $0) })
         XCTAssertTrue(multiscale.storage.hasPrefix("n5, blocks 2×16×16, gzip"), multiscale.storage)

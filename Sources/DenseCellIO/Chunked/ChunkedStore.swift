@@ -72,7 +72,8 @@ enum ChunkedStore {
                     }
                 }
             case .n5:
-                guard let attrs = try store.json(prefix + "attributes.json") else {
+                // An N5 group needs no attributes.json of its own (tensorstore writes none): a directory is one.
+                guard let attrs = try store.json(prefix + "attributes.json") ?? (store.isDirectory(prefix) ? [:] : nil) else {
                     throw IOError(.missingDataset, file: store.root, dataset: prefix.isEmpty ? nil : "/" + prefix.dropLast(),
                                   "no N5 group or dataset here")
                 }

@@ -277,7 +277,8 @@ final class BackgroundPass: @unchecked Sendable {
         busy = true
         let withImage = imagePending.contains(first)
         let perPlane = shape.planeCount * (2 * sources.count + (withImage ? 4 : 0))
-        let depth = max(1, min(image.zGrain > 1 ? image.zGrain : 4, slabBytes / max(1, perPlane)))
+        // One chunk layer (or 4 slices) a step, within the read budget: small steps yield to the screen.
+        let depth = min(image.zGrain > 1 ? image.zGrain : 4, ReadBudget.slabDepth(bytesPerPlane: perPlane, slabBytes: slabBytes))
         var end = first + 1
         while end < min(shape.z, first + depth) && needsWork(end) && imagePending.contains(end) == withImage { end += 1 }
         var wanted: [Int: (pairs: [PairNames], sources: [String])] = [:]
