@@ -21,8 +21,9 @@ public struct ReportOptions: Sendable {
     public var pairs: [[String]]
     /// Slices of most disagreement shown per pair.
     public var slices: Int
-    /// Names and colors of the label classes.
-    public var schema: LabelSchema
+    /// Names and colors of the label classes (nil: the study's own — an OME-Zarr store's label
+    /// images may describe them — else the platelet schema).
+    public var schema: LabelSchema?
     /// The review log (nil: `STUDY.review.jsonl` beside the study, when it exists).
     public var reviewLog: String?
     /// The directory the report is written to; an earlier report there is replaced atomically.
@@ -34,7 +35,7 @@ public struct ReportOptions: Sendable {
 
     /// Options with the command's defaults for all but the study and the output directory.
     public init(studyPath: String, sources: [String]? = nil, pairs: [[String]] = [], slices: Int = 3,
-                schema: LabelSchema = .platelet, reviewLog: String? = nil, outputDirectory: String,
+                schema: LabelSchema? = nil, reviewLog: String? = nil, outputDirectory: String,
                 generator: String = "densecell", commandLine: String = "") {
         self.studyPath = studyPath; self.sources = sources; self.pairs = pairs; self.slices = slices
         self.schema = schema; self.reviewLog = reviewLog; self.outputDirectory = outputDirectory
@@ -64,10 +65,10 @@ public enum StudyReport {
         let plan = try makePlan(study, options)
         var log: ReviewSummary? = nil
         if let path = options.reviewLog {
-            log = try ReviewSummary.read(path: path, shape: study.shape, schema: options.schema)
+            log = try ReviewSummary.read(path: path, shape: study.shape, schema: study.schema)
         } else {
             let path = defaultReviewLogPath(studyPath: options.studyPath)
-            if FileManager.default.fileExists(atPath: path) { log = try ReviewSummary.read(path: path, shape: study.shape, schema: options.schema) }
+            if FileManager.default.fileExists(atPath: path) { log = try ReviewSummary.read(path: path, shape: study.shape, schema: study.schema) }
         }
         try ReportDirectory.checkTarget(out)
 

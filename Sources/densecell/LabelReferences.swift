@@ -21,7 +21,7 @@ enum LabelReferences {
 
     /// The study and the `--image` / `--labels` references, opened; with `panes`, only the label
     /// sources they show (in pane order), else all of them by role.
-    static func open(study: String?, image: String?, labels: [String], schema: LabelSchema, panes: [Pane]? = nil) throws -> OpenedStudy {
+    static func open(study: String?, image: String?, labels: [String], schema: LabelSchema?, panes: [Pane]? = nil) throws -> OpenedStudy {
         guard study != nil || image != nil else { throw UsageError("give a study file, or the image with --image") }
         let select = panes.map { panes in
             panes.flatMap(\.sourceNames).reduce(into: [String]()) { names, n in if !names.contains(n) { names.append(n) } }

@@ -7,5 +7,9 @@ struct SchemaOption: ParsableArguments {
     var schema: String?
 
     /// The schema file's classes, or the paper's platelet schema.
-    func load() throws -> LabelSchema { try schema.map(LabelSchema.load(path:)) ?? .platelet }
+    func load() throws -> LabelSchema { try loadIfGiven() ?? .platelet }
+
+    /// The schema file's classes, or nil when none was given (a study may then bring its own:
+    /// an OME-Zarr store's label images name and color their values).
+    func loadIfGiven() throws -> LabelSchema? { try schema.map(LabelSchema.load(path:)) }
 }

@@ -161,6 +161,24 @@ final class ZarrReadingTests: XCTestCase {
         XCTAssertEqual(stats.count, whole.b.data.count)
     }
 
+    func testImageLabelNamesAndColorsMakeTheSchemaWhenNoneIsGiven() throws {
+        // Names from `properties`, colors from `colors`; colors alone make no schema.
+        let schema = try XCTUnwrap(ChunkedStore.labelSchema([
+            ["properties": [["label-value": 1, "name": "membrane"], ["label-value": 2, "name": "nucleus"]],
+             "colors": [["label-value": 2, "rgba": [255, 0, 0, 255]], ["label-value": 1, "rgba": [0, 0, 0, 0]]]],
+            ["properties": [["label-value": 2, "name": "ignored: named already"]]],
+        ]))
+        XCTAssertEqual(schema.names, ["background", "membrane", "nucleus"])
+        XCTAssertNil(schema.classes[1].color, "alpha 0: not painted")
+        XCTAssertEqual(schema.classes[2].color, RGB(255, 0, 0))
+        XCTAssertEqual(schema.organelles, [1, 2])
+        XCTAssertNil(ChunkedStore.labelSchema([["colors": [["label-value": 2, "rgba": [59, 170, 92, 255]]]]]))
+        let platelet = LabelSchema.platelet.names.enumerated().map { ["label-value": $0.offset, "name": $0.element] as [String: Any] }
+        XCTAssertEqual(ChunkedStore.labelSchema([["properties": platelet]]), .platelet)
+        // A store whose label images carry only colors opens with the platelet schema.
+        XCTAssertEqual(try OpenedStudy.open(study: Self.root + "/ome-0.4.ome.zarr").schema, .platelet)
+    }
+
     func testBadStoresAreOneLineErrorsNamingTheKey() throws {
         let dir = NSTemporaryDirectory() + "zarr-bad-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }

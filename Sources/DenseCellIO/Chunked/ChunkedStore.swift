@@ -194,18 +194,20 @@ enum ChunkedStore {
 
     /// An OME-Zarr (or N5) study: the image, its voxel size and every label image under `labels/`
     /// (OME-NGFF's labels group), each opened at its finest level.
-    static func openStudy(_ path: String, format: Format) throws(IOError) -> (image: Image, labels: [StoredLabels]) {
+    static func openStudy(_ path: String, format: Format) throws(IOError) -> (image: Image, labels: [StoredLabels], schema: LabelSchema?) {
         let store = DirectoryStore(root: path)
         let reference = VolumeReference(path: path, dataset: nil, kind: format == .zarr ? .zarr : .n5)
         var root = try Node(store: store, prefix: "", format: format)
         if root.ome["bioformats2raw.layout"] != nil, root.ome["multiscales"] == nil { root = try root.child("0") }
         let image = try root.image(reference: reference)
         var labels: [StoredLabels] = []
+        var described: [[String: Any]] = []
         if let group = try? root.child("labels"), let names = group.ome["labels"] as? [String] {
             for name in names {
                 let node = try group.child(name)
                 let role = (node.attributes["role"] as? String).flatMap(SourceRole.init(rawValue:))
                 let classIndices = node.attributes[StudyFile.labelValuesAttribute.name] as? String == StudyFile.labelValuesAttribute.classIndices
+                if let imageLabel = node.ome["image-label"] as? [String: Any] { described.append(imageLabel) }
                 labels.append(StoredLabels(name: name, role: role, source: { () throws(IOError) -> VolumeSource in
                     let source = try node.image(reference: VolumeReference(path: path, dataset: "/" + node.prefix.dropLast(), kind: reference.kind)).source
                     (source as? ChunkedVolume)?.holdsClassIndices = classIndices
@@ -213,7 +215,32 @@ enum ChunkedStore {
                 }, root: root, maskPath: node.attributes["mask"] as? String))
             }
         }
-        return (image, labels)
+        return (image, labels, labelSchema(described))
+    }
+
+    /// The classes OME-NGFF `image-label` metadata describes: names from `properties`, colors from
+    /// `colors`, by label value (the first label image to describe a value names it). The platelet
+    /// schema when the names are its own (organelles known); nil when no value is named.
+    static func labelSchema(_ imageLabels: [[String: Any]]) -> LabelSchema? {
+        var names: [Int: String] = [:], colors: [Int: RGB?] = [:]
+        for label in imageLabels {
+            for p in label["properties"] as? [[String: Any]] ?? [] {
+                if let v = p["label-value"] as? Int, v >= 0, v < 256, names[v] == nil, let name = p["name"] as? String { names[v] = name }
+            }
+            for c in label["colors"] as? [[String: Any]] ?? [] {
+                guard let v = c["label-value"] as? Int, v >= 0, v < 256, colors[v] == nil, let rgba = c["rgba"] as? [Int], rgba.count >= 3 else { continue }
+                let clamp = { (x: Int) in UInt8(max(0, min(255, x))) }
+                colors[v] = rgba.count > 3 && rgba[3] == 0 ? nil : RGB(clamp(rgba[0]), clamp(rgba[1]), clamp(rgba[2]))
+            }
+        }
+        // Names decide: colors alone (a viewer's choice) do not say which values are classes.
+        guard let top = names.keys.max() else { return nil }
+        let classes = (0...top).map { v in
+            LabelSchema.Class(name: names[v] ?? (v == 0 ? "background" : "label \(v)"), color: colors[v] ?? nil)
+        }
+        if classes.map(\.name) == LabelSchema.platelet.names { return .platelet }
+        // Without a word on which classes are organelles, every labelled class counts.
+        return LabelSchema(classes: classes, organelles: Array(1..<classes.count))
     }
 }
 

@@ -112,7 +112,8 @@ public final class OpenedStudy {
     ///     without a dataset means its `/image`.
     ///   - labels: `(name, reference)` label sources added to the study's (replacing one of the
     ///     same name).
-    ///   - schema: labels are checked against it as they are read.
+    ///   - schema: labels are checked against it as they are read; nil for the schema an OME-Zarr
+    ///     store's label images describe (their `image-label` names and colors), else the platelet schema.
     ///   - select: the label sources opened now, in this order (nil: all of them, by role; [] none —
     ///     `source(_:)` opens any by name later).
     ///   - needsImage: whether a study without an image is refused (else its shape comes from its
@@ -120,10 +121,12 @@ public final class OpenedStudy {
     /// - Throws: `IOError` naming the file and dataset: a missing file or dataset, a source or mask
     ///   whose shape is not the image's, a source that does not exist (naming those that do).
     public static func open(study: String?, image: String? = nil, labels references: [(name: String, reference: String)] = [],
-                            schema: LabelSchema = .platelet, select: [String]? = nil,
+                            schema given: LabelSchema? = nil, select: [String]? = nil,
                             needsImage: Bool = true) throws(IOError) -> OpenedStudy {
         if let study, !FileManager.default.fileExists(atPath: study) { throw IOError(.missingFile, file: study, "no such file") }
         let stored = try study.map { (p: String) throws(IOError) in try StoredStudy(p) }
+        // The schema given, else the one the store's label images describe, else the paper's.
+        let schema = given ?? stored?.schema ?? .platelet
         let file = stored?.file
         var resolution: [Double]? = nil
         var imageSource: VolumeSource? = nil
@@ -279,6 +282,8 @@ private struct StoredStudy {
     let role: (String) -> SourceRole
     /// A label source with its mask; checked against `shape` when one is given.
     let openLabels: (String, Shape3?) throws(IOError) -> StudyLabels
+    /// The classes the store's label images name and color, when they do (OME-Zarr `image-label`).
+    let schema: LabelSchema?
 
     init(_ path: String) throws(IOError) {
         self.path = path
@@ -290,6 +295,7 @@ private struct StoredStudy {
             }
             let store = try ChunkedStore.openStudy(path, format: format)
             file = nil
+            schema = store.schema
             image = store.image.source; resolutionNM = store.image.resolutionNM
             labelNames = store.labels.map(\.name); probabilityNames = []
             let labels = store.labels
@@ -312,6 +318,7 @@ private struct StoredStudy {
         }
         let file = try HDF5File(path: path)
         self.file = file
+        schema = nil
         if file.isDataset(StudyFile.imageDataset) {
             image = try VolumeReader.open(file, StudyFile.imageDataset)
             resolutionNM = StudyFile.resolution(file, StudyFile.imageDataset)

@@ -43,9 +43,10 @@ struct Compare: ParsableCommand {
     @OptionGroup var schemaOption: SchemaOption
 
     func run() throws {
-        let schema = try schemaOption.load()
+
         let names = sources.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        let opened = try OpenedStudy.open(study: study, schema: schema, select: names, needsImage: false)
+        let opened = try OpenedStudy.open(study: study, schema: try schemaOption.loadIfGiven(), select: names, needsImage: false)
+        let schema = opened.schema
         guard !opened.labels.isEmpty else { throw IOError(.missingDataset, file: study, dataset: "/labels", "no label sources in this study") }
         let shape = opened.shape
         let selected = opened.labels

@@ -93,7 +93,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let schema = try schemaOption.load()
+        let schema = try schemaOption.loadIfGiven()
         var requested: [Pane]? = nil
         if let spec = panes {
             do { requested = try Pane.parseList(spec) } catch { throw UsageError("\(subject): \(error.description)") }
@@ -107,7 +107,7 @@ struct Export: ParsableCommand {
         let slices = try parseSlices(z!, count: shape.z)
         var options = FigureOptions(alpha: alpha, scale: scale, paneTitles: titles, legend: legend)
         if let roi { try applyROI(roi, shape: shape, slices: slices, to: &options) }
-        options.hiddenClasses = try parseHidden(hide, schema: schema)
+        options.hiddenClasses = try parseHidden(hide, schema: opened.schema)
         let paneList = requested ?? defaultPanes(opened)
         do {
             // Check the whole request on the first slice before any file is written.
@@ -165,7 +165,7 @@ struct Export: ParsableCommand {
     }
 
     /// The image and the label sources the panes show (all of them for the default panes).
-    func openStudy(schema: LabelSchema, panes: [Pane]?) throws -> OpenedStudy {
+    func openStudy(schema: LabelSchema?, panes: [Pane]?) throws -> OpenedStudy {
         try LabelReferences.open(study: study, image: image, labels: labelReferences, schema: schema, panes: panes)
     }
 

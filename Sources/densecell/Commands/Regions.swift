@@ -51,9 +51,11 @@ struct Regions: ParsableCommand {
     }
 
     func run() throws {
-        let schema = try schemaOption.load()
+
         let names = try parsePair(pair)
-        let review = try PairDisagreement(try OpenedStudy.open(study: study, schema: schema, select: [], needsImage: false),
+        let opened = try OpenedStudy.open(study: study, schema: try schemaOption.loadIfGiven(), select: [], needsImage: false)
+        let schema = opened.schema
+        let review = try PairDisagreement(opened,
                                           pair: names, allClasses: allClasses, minVoxels: minVoxels)
         let bar = ProgressBar("regions", total: review.shape.z, unit: "slices")
         let regions = try review.regions { done, _ in bar.update(done) }

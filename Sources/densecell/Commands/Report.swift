@@ -41,7 +41,7 @@ struct Report: ParsableCommand {
     @OptionGroup var schemaOption: SchemaOption
 
     func run() throws {
-        let schema = try schemaOption.load()
+        let schema = try schemaOption.loadIfGiven()
         let options = ReportOptions(
             studyPath: study,
             sources: sources.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },

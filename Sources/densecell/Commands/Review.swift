@@ -65,8 +65,7 @@ struct Review: ParsableCommand {
     }
 
     func run() throws {
-        let schema = try schemaOption.load()
-        let opened = try OpenedStudy.open(study: study, schema: schema, select: [], needsImage: false)
+        let opened = try OpenedStudy.open(study: study, schema: try schemaOption.loadIfGiven(), select: [], needsImage: false)
         let shape = opened.shape
         let logPath = review ?? ReviewLog.defaultPath(forStudy: study)
         let who = reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown"

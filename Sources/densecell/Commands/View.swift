@@ -84,8 +84,7 @@ struct View: ParsableCommand {
 
     func run() throws {
         let started = DispatchTime.now().uptimeNanoseconds
-        let schema = try schemaOption.load()
-        let opened = try LabelReferences.open(study: study, image: image, labels: labels, schema: schema)
+        let opened = try LabelReferences.open(study: study, image: image, labels: labels, schema: try schemaOption.loadIfGiven())
         let provider = try ViewerInput.provider(models: models, top: top, options: try inference.options())
         if measureFrames == nil && (isatty(0) == 0 || isatty(1) == 0) {
             throw UsageError("view needs a terminal (stdin and stdout must be a terminal)")
