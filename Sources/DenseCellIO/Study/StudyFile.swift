@@ -22,6 +22,9 @@ public enum StudyFile {
         file.attribute(dataset, labelValuesAttribute.name)?.stringValue == labelValuesAttribute.classIndices
     }
 
+    /// The attributes densecell gives a study's datasets (what `info` shows of any HDF5 dataset).
+    public static let attributeNames = ["role", "mask", "resolution_nm", "values"]
+
     /// `/labels/NAME`.
     public static func labelsDataset(_ name: String) -> String { labelsGroup + name }
 

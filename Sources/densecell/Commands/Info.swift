@@ -113,7 +113,7 @@ struct Info: ParsableCommand {
     /// What the dataset's header says: name, extents, type, storage and densecell's attributes.
     func datasetHeader(_ file: HDF5File, _ name: String) throws -> VolumeFacts {
         let info = try file.info(name)
-        let attributes = ["role", "mask", "resolution_nm"].compactMap { key in file.attribute(name, key).map { (key, $0) } }
+        let attributes = StudyFile.attributeNames.compactMap { key in file.attribute(name, key).map { (key, $0) } }
         var facts = VolumeFacts(name: info.name, dims: info.dims, readAs: nil, dtype: info.typeName, storage: "", attributes: attributes)
         guard info.scalarType != nil else {
             facts.storage = nil
