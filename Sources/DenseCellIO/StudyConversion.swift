@@ -113,9 +113,12 @@ public final class OMEZarrResults {
     public let scratchStudy: String
     private var finished = false
 
-    /// - Throws: `IOError(.badOutput)` when the store's directory does not exist, `.writeFailed`
-    ///   when the scratch study cannot be created.
-    public init(store: String) throws(IOError) {
+    /// - Parameter shape: the results' shape: an existing store's image must have it — checked
+    ///   now, before any work, not at the commit.
+    /// - Throws: `IOError(.badOutput)` when the store's directory does not exist or the path is
+    ///   something other than a Zarr store, `.badShape` when an existing store's image is of
+    ///   another shape, `.writeFailed` when the scratch study cannot be created.
+    public init(store: String, shape: Shape3) throws(IOError) {
         var p = store
         while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
         self.store = p
@@ -123,6 +126,13 @@ public final class OMEZarrResults {
         var isDir: ObjCBool = false
         guard dir.isEmpty || (FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue) else {
             throw IOError(.badOutput, file: p, "directory \(dir) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: p) {
+            guard ChunkedStore.format(ofDirectory: p) == .zarr else {
+                throw IOError(.badOutput, file: p, "exists and is not a Zarr store; not replacing it")
+            }
+            let existing = try ChunkedStore.openStudy(p, format: .zarr).image.source.shape
+            guard existing == shape else { throw IOError(.badShape, file: p, "the store's image is \(existing), not \(shape)") }
         }
         scratchStudy = AtomicFile.temporaryPath(for: p) + ".h5"
         _ = try HDF5File(path: scratchStudy, mode: .truncate, reportedAs: p)

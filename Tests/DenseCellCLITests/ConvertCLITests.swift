@@ -22,8 +22,8 @@ final class ConvertCLITests: XCTestCase {
 
     struct MissingVenv: Error, CustomStringConvertible { var description: String }
 
-    func phantom(_ shape: String = "6x70x90") throws -> String {
-        let study = dir + "/study.h5"
+    func phantom(_ shape: String = "6x70x90", name: String = "study.h5") throws -> String {
+        let study = dir + "/" + name
         let r = try CLI.run(["phantom", study, "--shape", shape, "--seed", "5"])
         XCTAssertEqual(r.status, 0, r.stderr)
         return study
@@ -140,6 +140,26 @@ final class ConvertCLITests: XCTestCase {
         let a = try OpenedStudy.open(study: h5, needsImage: false).source("consensus").labels, b = try opened.source("consensus").labels
         XCTAssertTrue(try a.read(a.bounds).asDouble().data == b.read(b.bounds).asDouble().data)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(".") }, [])
+
+        // A label image densecell wrote keeps its "class indices" mark when named by itself, so a
+        // values schema (0/255) does not remap it.
+        let values = dir + "/values.json"
+        try #"{"classes":[{"name":"outside","values":[0]},{"name":"inside","values":[255]}],"organelles":[1]}"#
+            .write(toFile: values, atomically: true, encoding: .utf8)
+        r = try CLI.run(["info", converted + ":/labels/consensus", "--schema", values])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stderr.contains("outside the schema"), r.stderr)
+
+        // A store of another shape is refused before any work, not after it.
+        let small = try phantom("3x32x32", name: "small.h5")
+        r = try CLI.run(["segment", small, "--models", models, "--out", converted, "--window", "3x32x32"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("the store's image is 4×48×48, not 3×32×32"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("segment: "), "refused before segmenting: \(r.stderr)")
+        // A store is not converted onto itself (what a conversion does not carry would be lost).
+        r = try CLI.run(["convert", converted, "--out", converted])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("is the source itself"), r.stderr)
     }
 
     func testBadInputIsOneLineExitTwoAndWritesNothing() throws {

@@ -30,7 +30,13 @@ enum ChunkedStore {
         let store = DirectoryStore(root: ref.path)
         let prefix = ref.dataset.map { Self.prefix($0) } ?? ""
         let node = try Node(store: store, prefix: prefix, format: format)
-        return try node.image(reference: ref).source
+        let source = try node.image(reference: ref).source
+        // Labels densecell wrote say so on their label image (the group, or the level's parent group).
+        let parent = prefix.split(separator: "/").dropLast().joined(separator: "/")
+        let marked = [node.attributes, (try? Node(store: store, prefix: ChunkedStore.prefix(parent), format: format))?.attributes ?? [:]]
+            .contains { $0[StudyFile.labelValuesAttribute.name] as? String == StudyFile.labelValuesAttribute.classIndices }
+        (source as? ChunkedVolume)?.holdsClassIndices = marked
+        return source
     }
 
     /// `/a/b` → `a/b/`, `` → ``.

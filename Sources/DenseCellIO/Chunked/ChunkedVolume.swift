@@ -185,7 +185,10 @@ final class ChunkedVolume: VolumeSource, @unchecked Sendable {
 
     func storedLevel(height: Int, width: Int) -> VolumeSource? {
         counter.lock()
-        if openedLevels == nil { openedLevels = levelOpeners.compactMap { try? $0() } }
+        if openedLevels == nil {
+            openedLevels = levelOpeners.compactMap { try? $0() }
+            for level in openedLevels! { level.holdsClassIndices = holdsClassIndices }
+        }
         let levels = openedLevels!
         counter.unlock()
         return levels.first { $0.shape == Shape3(shape.z, height, width) }

@@ -92,6 +92,11 @@ public final class OMEZarrWriter {
         var existingImage: ChunkedStore.Image? = nil
         if addsToExisting {
             options.zarrVersion = FileManager.default.fileExists(atPath: path + "/zarr.json") ? 3 : 2
+            // Label images go beside the image; a bioformats2raw layout keeps its image under 0/.
+            if let root = try? ChunkedStore.Node(store: DirectoryStore(root: path), prefix: "", format: .zarr),
+               root.ome["bioformats2raw.layout"] != nil {
+                throw IOError(.badOutput, file: path, "a bioformats2raw layout (the image under 0/): write to a new store, or to 0/ itself")
+            }
             existingImage = try ChunkedStore.openStudy(path, format: .zarr).image
             guard existingImage!.source.shape == shape else {
                 throw IOError(.badShape, file: path, "the store's image is \(existingImage!.source.shape), not \(shape)")

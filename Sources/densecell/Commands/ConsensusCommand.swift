@@ -59,7 +59,8 @@ struct ConsensusCommand: ParsableCommand {
     func run() throws {
         let schema = try schemaOption.load()
         // An OME-Zarr OUT: the consensus goes to a scratch study first, then into the store.
-        let zarr = StudyConversion.isZarr(out) ? try OMEZarrResults(store: out) : nil
+        let zarr = StudyConversion.isZarr(out)
+            ? try OMEZarrResults(store: out, shape: OpenedStudy.open(study: study, schema: schema, select: [], needsImage: false).shape) : nil
         let (writer, message) = try write(into: zarr?.scratchStudy ?? out, schema: schema)
         // The study read (possibly `--out` itself) is closed now: the short write into it can open it.
         try writer.commit()

@@ -63,6 +63,10 @@ struct Convert: ParsableCommand {
         let schema = try schemaOption.load()
         // A reference naming one volume is the image; a study file or store is a study.
         let ref = try VolumeReference.parse(source)
+        // A store converted onto itself would lose what a conversion does not carry (probabilities, loose masks).
+        if URL(fileURLWithPath: ref.path).standardizedFileURL.path == URL(fileURLWithPath: out).standardizedFileURL.path {
+            throw UsageError("--out \(out) is the source itself: convert into a new path, then rename")
+        }
         let isVolume: Bool
         switch ref.kind {
         case .tiff, .pngDirectory: isVolume = true

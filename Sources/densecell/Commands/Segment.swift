@@ -133,7 +133,7 @@ struct Segment: ParsableCommand {
         let blockRange = try blocks.map { try job.block(block!, of: $0, volume: volume) }
         if blockRange != nil && StudyConversion.isZarr(out) { throw UsageError("--out \(out): a part file of --blocks is HDF5 (merge writes the study)") }
         // An OME-Zarr OUT: the results go to a scratch study first, then into the store.
-        let zarr = StudyConversion.isZarr(out) ? try OMEZarrResults(store: out) : nil
+        let zarr = StudyConversion.isZarr(out) ? try OMEZarrResults(store: out, shape: volume) : nil
         // A new study, or the datasets added to an existing one; a part file is always new.
         let writer = blockRange != nil
             ? try StudyWriter(path: out, shape: Shape3(blockRange!.count, volume.y, volume.x), existing: .replace)
