@@ -42,6 +42,13 @@ public enum Overlay {
         /// Adds the sampled voxels of `values`, whose first voxel is voxel `first` of the image.
         public mutating func add(_ values: [Float], first: Int) { add(values, first: first) { $0 } }
 
+        /// Adds `count` voxels of one value (a region never written), the first of them voxel `first`.
+        public mutating func add(_ value: Float, first: Int, count: Int) {
+            let firstSampled = (first + stride - 1) / stride * stride
+            guard firstSampled < first + count else { return }
+            samples.append(contentsOf: repeatElement(value, count: (first + count - 1 - firstSampled) / stride + 1))
+        }
+
         /// Adds the sampled voxels of a volume in its stored type (converting only those sampled),
         /// whose first voxel is voxel `first` of the image.
         public mutating func add(_ values: AnyVolume, first: Int) {

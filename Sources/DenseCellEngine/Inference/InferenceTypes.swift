@@ -92,6 +92,11 @@ public struct InputNormalization: Sendable, Equatable {
             for (s, q) in partial { sum += s; sumSquares += q }
             count += values.count
         }
+        /// Adds `count` copies of one value (a region never written: its fill value).
+        public mutating func add(_ value: Float, count n: Int) {
+            let v = Double(value)
+            sum += v * Double(n); sumSquares += v * v * Double(n); count += n
+        }
         /// The normalization of everything added.
         public var result: InputNormalization {
             guard count > 0 else { return InputNormalization(mean: 0, std: 1) }

@@ -135,6 +135,25 @@ protocol ChunkSource: Sendable {
     func hasChunk(_ index: [Int]) throws(IOError) -> Bool
     /// `zarr v3, chunks 1×256×256 in shards 4×1024×1024, zstd` — for `info`.
     var storage: String { get }
+    /// Whether any chunk of the grid block `grid` (a range of positions per axis) was written.
+    func anyChunk(in grid: [ClosedRange<Int>]) throws(IOError) -> Bool
+}
+
+extension ChunkSource {
+    func anyChunk(in grid: [ClosedRange<Int>]) throws(IOError) -> Bool {
+        var index = grid.map(\.lowerBound)
+        while true {
+            if try hasChunk(index) { return true }
+            var a = index.count - 1
+            while a >= 0 {
+                index[a] += 1
+                if index[a] <= grid[a].upperBound { break }
+                index[a] = grid[a].lowerBound
+                a -= 1
+            }
+            if a < 0 { return false }
+        }
+    }
 }
 
 /// A chunked array (Zarr or N5) read as a (z, y, x) volume: a box is read as the chunks it
@@ -200,8 +219,8 @@ final class ChunkedVolume: VolumeSource, @unchecked Sendable {
     }
 
     func absentValue(_ box: Box3) throws(IOError) -> Double? {
-        for index in chunks(touching: box) where try source.hasChunk(index) { return nil }
-        return source.fillValue
+        let grid = zip(axisRanges(box), source.chunkShape).map { r, c in (r.lowerBound / c)...((r.upperBound - 1) / c) }
+        return try source.anyChunk(in: grid) ? nil : source.fillValue
     }
 
     var typeName: String { source.encoding.typeName }

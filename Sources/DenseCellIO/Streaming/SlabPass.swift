@@ -151,7 +151,7 @@ public struct SlabPass {
         let chunkTiles = distinct.map { $0.source.chunkTile }
         if sparse, let first = chunkTiles.first ?? nil, chunkTiles.allSatisfy({ $0.map { $0 == first } ?? false }),
            first.y < shape.y || first.x < shape.x {
-            let tile = (y: min(shape.y, first.y * max(1, 512 / first.y)), x: min(shape.x, first.x * max(1, 512 / first.x)))
+            let tile = Self.tile(chunkTile: first, shape: shape)
             let perPlane = bytes.reduce(0, +) * tile.y * tile.x
             // Tiles one chunk deep (at least 8 slices): a tile where one chunk was written is read
             // whole, so small tiles keep sparse stores cheap; dense ones still read millions of voxels a step.
@@ -166,6 +166,12 @@ public struct SlabPass {
         var depth = try ReadBudget.slabDepth(distinct.map(\.source), bytesPerVoxel: bytes, slabBytes: slabBytes)
         if grain > 1 { depth = max(grain, depth - depth % grain) }
         self.depth = depth
+    }
+
+    /// The tile a sparse pass steps through for chunks of `chunkTile` (y, x): whole chunks, about
+    /// 512×512 voxels, at most the plane.
+    public static func tile(chunkTile: (y: Int, x: Int), shape: Shape3) -> (y: Int, x: Int) {
+        (min(shape.y, chunkTile.y * max(1, 512 / chunkTile.y)), min(shape.x, chunkTile.x * max(1, 512 / chunkTile.x)))
     }
 
     /// The slabs' slice ranges, in z order.

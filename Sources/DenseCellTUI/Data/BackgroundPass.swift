@@ -30,6 +30,9 @@ final class BackgroundPass: @unchecked Sendable {
     /// Called on the pass's thread once per slab (with the image slab the first time through):
     /// the pyramid and the window and normalization samples are made there.
     typealias SlabHook = (_ z: Range<Int>, _ image: Volume<Float>?, _ labels: [String: Volume<UInt8>], _ masks: [String: Volume<UInt8>]) -> Void
+    /// Called instead, tile by tile, when a sparse store is counted by tiles (the first time
+    /// through): the image's voxels of `box`, or nil and its fill value when nothing there was written.
+    typealias TileHook = (_ box: Box3, _ image: Volume<Float>?, _ fill: Float) -> Void
 
     let shape: Shape3
     let classes: Int
@@ -51,6 +54,10 @@ final class BackgroundPass: @unchecked Sendable {
     /// Counting at once on the caller's thread (small studies in memory), not in the background.
     private let inline: Bool
     private let hook: SlabHook?
+    private let tileHook: TileHook?
+    /// Tiles of whole chunks when every volume is a store chunked alike (Zarr, N5) that keeps its
+    /// own pyramid: a tile nothing was written in is counted from its fill values, unread.
+    private let tile: (y: Int, x: Int)?
     private let changed: @Sendable () -> Void
     /// Waits while planes on screen are being read (the pass pauses between its reads).
     private let waitForScreen: @Sendable () -> Void
@@ -70,6 +77,7 @@ final class BackgroundPass: @unchecked Sendable {
     ///   - waitForScreen: returns once the planes the screen waits for are read.
     ///   - changed: told (throttled) as slices are counted.
     init(image: VolumeSource, mapping: LabelMapping, imageSeen: Bool, inline: Bool = false, slabBytes: Int = 64 << 20, hook: SlabHook?,
+         tile: (y: Int, x: Int)? = nil, tileHook: TileHook? = nil,
          waitForScreen: @escaping @Sendable () -> Void = {},
          changed: @escaping @Sendable () -> Void, failed: @escaping @Sendable (String) -> Void) {
         self.waitForScreen = waitForScreen
@@ -80,6 +88,8 @@ final class BackgroundPass: @unchecked Sendable {
         self.mapping = mapping
         self.slabBytes = slabBytes
         self.hook = hook
+        self.tile = tile
+        self.tileHook = tileHook
         self.changed = changed
         self.failed = failed
         confusions = Array(repeating: [:], count: image.shape.z)
@@ -294,6 +304,10 @@ final class BackgroundPass: @unchecked Sendable {
             let box = image.slab(range)
             // Read only the sources some slice of the slab still lacks (all of them the first time).
             let names = Set(work.wanted.values.flatMap { $0.pairs.flatMap { [$0.a, $0.b] } + $0.sources })
+            let read = work.list.filter { names.contains($0.name) || work.withImage }
+            if let tile, read.allSatisfy({ s in s.labels.chunkTile != nil && (s.mask.map { $0.chunkTile != nil } ?? true) }) {
+                return finish(work, counted: try countTiles(work, read: read, tile: tile))
+            }
             var labels: [String: Volume<UInt8>] = [:], masks: [String: Volume<UInt8>] = [:]
             for s in work.list where names.contains(s.name) || work.withImage {
                 waitForScreen()
@@ -320,23 +334,7 @@ final class BackgroundPass: @unchecked Sendable {
                 }
                 counted[z] = (c, h)
             }
-            lock.lock()
-            // Counts of a source that left, or whose slice changed while the slab was read, are stale.
-            let listed = Set(sources.map(\.name))
-            let since = changes.filter { $0.stamp > work.stamp }
-            func fresh(_ name: String, _ z: Int) -> Bool {
-                listed.contains(name) && !since.contains { $0.name == name && $0.z.contains(z) }
-            }
-            for (z, (c, h)) in counted {
-                for (k, m) in c where fresh(k.a, z) && fresh(k.b, z) { confusions[z][k] = m }
-                for (k, v) in h where fresh(k, z) { histograms[z][k] = v }
-                if work.withImage { imagePending.remove(z) }
-            }
-            // The one worker is past every change up to now.
-            changes.removeAll { $0.stamp <= stamp }
-            busy = false
-            lock.unlock()
-            return true
+            return finish(work, counted: counted)
         } catch {
             lock.lock()
             stopped = true
@@ -346,6 +344,108 @@ final class BackgroundPass: @unchecked Sendable {
             failed("volume statistics stopped: \(error)")
             return false
         }
+    }
+
+    /// Keeps what a step counted, unless a source changed meanwhile.
+    private func finish(_ work: Work, counted: [Int: ([PairNames: ConfusionMatrix], [String: [Int]])]) -> Bool {
+        lock.lock()
+        // Counts of a source that left, or whose slice changed while the slab was read, are stale.
+        let listed = Set(sources.map(\.name))
+        let since = changes.filter { $0.stamp > work.stamp }
+        func fresh(_ name: String, _ z: Int) -> Bool {
+            listed.contains(name) && !since.contains { $0.name == name && $0.z.contains(z) }
+        }
+        for (z, (c, h)) in counted {
+            for (k, m) in c where fresh(k.a, z) && fresh(k.b, z) { confusions[z][k] = m }
+            for (k, v) in h where fresh(k, z) { histograms[z][k] = v }
+            if work.withImage { imagePending.remove(z) }
+        }
+        // The one worker is past every change up to now.
+        changes.removeAll { $0.stamp <= stamp }
+        busy = false
+        lock.unlock()
+        return true
+    }
+
+    /// Counts one step of a sparse store tile by tile: a tile where none of `read` (and not the
+    /// image, the first time through) has a chunk written adds its fill values' counts to every
+    /// slice without reading it; the others are read and counted as whole slabs are.
+    private func countTiles(_ work: Work, read: [CountedSource], tile: (y: Int, x: Int)) throws -> [Int: ([PairNames: ConfusionMatrix], [String: [Int]])] {
+        let range = work.range
+        var counted: [Int: ([PairNames: ConfusionMatrix], [String: [Int]])] = [:]
+        for z in range {
+            let wanted = work.wanted[z]!
+            counted[z] = (Dictionary(uniqueKeysWithValues: wanted.pairs.map { ($0, ConfusionMatrix(classes: classes)) }),
+                          Dictionary(uniqueKeysWithValues: wanted.sources.map { ($0, [Int](repeating: 0, count: classes)) }))
+        }
+        func fillClass(_ s: CountedSource, _ value: Double) throws(IOError) -> Int {
+            guard value.rounded() == value, let stored = Int64(exactly: value),
+                  let label = s.labels.labelMapping(mapping).classOf(stored) else {
+                throw IOError(.badLabels, file: s.labels.reference.path, dataset: s.labels.reference.dataset,
+                              "label value \(value) (the fill value of chunks never written) is outside the schema")
+            }
+            return label
+        }
+        // Each source's class and whether it counts there, and the image's fill, when nothing in `box` was written.
+        func uniformValues(_ box: Box3) throws -> (sources: [String: (label: Int, inside: Bool)], image: Double)? {
+            var sources: [String: (label: Int, inside: Bool)] = [:]
+            for s in read {
+                guard let value = try s.labels.absentValue(box) else { return nil }
+                var inside = true
+                if let m = s.mask { guard let v = try m.absentValue(box) else { return nil }; inside = v != 0 }
+                sources[s.name] = (try fillClass(s, value), inside)
+            }
+            guard let imageFill = work.withImage ? try image.absentValue(box) : 0 else { return nil }
+            return (sources, imageFill)
+        }
+        // A slab nothing was written in is one step; the others go tile by tile.
+        let whole = image.slab(range)
+        var boxes: [Box3] = []
+        if try uniformValues(whole) != nil { boxes = [whole] } else {
+            for y in stride(from: 0, to: shape.y, by: tile.y) {
+                for x in stride(from: 0, to: shape.x, by: tile.x) {
+                    boxes.append(Box3(z: range, y: y..<min(shape.y, y + tile.y), x: x..<min(shape.x, x + tile.x)))
+                }
+            }
+        }
+        for box in boxes {
+            if let (uniform, imageFill) = try uniformValues(box) {
+                let area = box.y.count * box.x.count
+                for z in range {
+                    for key in work.wanted[z]!.pairs {
+                        guard let a = uniform[key.a], let b = uniform[key.b], a.inside && b.inside else { continue }
+                        counted[z]!.0[key]![a.label, b.label] += area
+                    }
+                    for name in work.wanted[z]!.sources {
+                        guard let s = uniform[name], s.inside else { continue }
+                        counted[z]!.1[name]![s.label] += area
+                    }
+                }
+                if work.withImage { tileHook?(box, nil, Float(imageFill)) }
+                continue
+            }
+            var labels: [String: Volume<UInt8>] = [:], masks: [String: Volume<UInt8>] = [:]
+            for s in read {
+                waitForScreen()
+                labels[s.name] = try s.labels.readLabels(box, mapping: mapping)
+                if let m = s.mask { masks[s.name] = try m.readMask(box) }
+            }
+            if work.withImage { waitForScreen(); tileHook?(box, try image.readImage(box), 0) }
+            for z in range {
+                let local = (z - range.lowerBound)..<(z - range.lowerBound + 1)
+                for key in work.wanted[z]!.pairs {
+                    guard let la = labels[key.a], let lb = labels[key.b] else { continue }
+                    counted[z]!.0[key] = counted[z]!.0[key]! + Metrics.confusion(truth: la, prediction: lb, classes: classes,
+                                                                                   masks: [masks[key.a], masks[key.b]].compactMap { $0 }, z: local)
+                }
+                for name in work.wanted[z]!.sources {
+                    guard let l = labels[name] else { continue }
+                    let h = Metrics.histogram(l, masks: [masks[name]].compactMap { $0 }, z: local)
+                    for c in 0..<classes { counted[z]!.1[name]![c] += h[c] }
+                }
+            }
+        }
+        return counted
     }
 
     static func transposed(_ m: ConfusionMatrix) -> ConfusionMatrix {

@@ -11,10 +11,30 @@ final class FirstPassSamples: @unchecked Sendable {
     private var window: Overlay.WindowSampler
     private var normalization = InputNormalization.Accumulator()
     private let planeCount: Int
+    private let width: Int
 
     init(shape: Shape3) {
         window = Overlay.WindowSampler(count: shape.count)
         planeCount = shape.planeCount
+        width = shape.x
+    }
+
+    /// Adds one tile of the image (a sparse store is seen tile by tile): `image` holds its voxels,
+    /// or nil with `fill` when nothing of it was written (on the pass's thread).
+    func add(tile box: Box3, image: Volume<Float>?, fill: Float) {
+        var row = 0
+        for z in box.z {
+            for y in box.y {
+                let first = z * planeCount + y * width + box.x.lowerBound
+                if let image {
+                    window.add(Array(image.data[(row * box.x.count)..<((row + 1) * box.x.count)]), first: first)
+                } else {
+                    window.add(fill, first: first, count: box.x.count)
+                }
+                row += 1
+            }
+        }
+        if let image { normalization.add(image.data) } else { normalization.add(fill, count: box.shape.count) }
     }
 
     /// Adds the image slab of slices `z` (on the pass's thread).

@@ -61,9 +61,18 @@ final class StatisticsStore {
             samples.add(image, z: z)
             if let problem = pyramid.write(slab: z, image: image, labels: labels, masks: masks) { noticed(problem) }
         }
+        // A study whose every volume is a store chunked alike that keeps its own pyramid is counted
+        // tile by tile, so chunks never written are not read (a sparse gigavoxel-to-teravoxel store).
+        let tiles = volumes.all.map { $0.entry.reader.chunkTile }
+        var tile: (y: Int, x: Int)? = nil
+        if let first = tiles.first ?? nil, tiles.allSatisfy({ $0.map { $0 == first } ?? false }),
+           volumes.all.allSatisfy({ $0.entry.pyramid == nil }) {
+            tile = SlabPass.tile(chunkTile: first, shape: image.shape)
+        }
+        let firstPassTile: BackgroundPass.TileHook = { box, image, fill in samples.add(tile: box, image: image, fill: fill) }
         pass = BackgroundPass(image: image, mapping: mapping, imageSeen: saved != nil, inline: inline,
-                              hook: saved == nil ? firstPass : nil, waitForScreen: waitForScreen, changed: changed,
-                              failed: noticed)
+                              hook: saved == nil ? firstPass : nil, tile: tile, tileHook: saved == nil ? firstPassTile : nil,
+                              waitForScreen: waitForScreen, changed: changed, failed: noticed)
         if let saved {
             let counts = saved.counts(classes: schema.count)
             pass.restore(confusions: counts.confusions, histograms: counts.histograms)
