@@ -47,6 +47,8 @@ final class BackgroundPass: @unchecked Sendable {
     /// Slices whose image the first pass has not yet seen.
     private var imagePending: Set<Int>
     private var priority: Int?
+    /// Where the next search for a slice to count begins.
+    private var scanFrom = 0
     private var running = false
     private var stopped = false
     private var busy = false
@@ -277,13 +279,16 @@ final class BackgroundPass: @unchecked Sendable {
         while !stopped {
             if let p = priority, p < shape.z, needsWork(p) { first = p; break }
             priority = nil
-            first = (0..<shape.z).first(where: needsWork)
+            // From where the last step began: slices before it are counted unless something changed
+            // there, which the second scan finds (a scan from 0 each step costs z² on deep volumes).
+            first = (scanFrom..<shape.z).first(where: needsWork) ?? (0..<scanFrom).first(where: needsWork)
             if first != nil { break }
             busy = false
             if !wait { return nil }
             lock.wait()
         }
         guard !stopped, let first else { return nil }
+        scanFrom = first
         busy = true
         let withImage = imagePending.contains(first)
         let perPlane = shape.planeCount * (2 * sources.count + (withImage ? 4 : 0))
