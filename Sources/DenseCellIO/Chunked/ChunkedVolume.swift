@@ -141,14 +141,26 @@ protocol ChunkSource: Sendable {
 
 extension ChunkSource {
     func anyChunk(in grid: [ClosedRange<Int>]) throws(IOError) -> Bool {
-        var index = grid.map(\.lowerBound)
+        try GridBlock(grid).contains { (index: [Int]) throws(IOError) in try hasChunk(index) }
+    }
+}
+
+/// A block of grid positions, one range per axis, visited in C order (the last axis fastest).
+struct GridBlock {
+    let ranges: [ClosedRange<Int>]
+    init(_ ranges: [ClosedRange<Int>]) { self.ranges = ranges }
+
+    /// Whether `test` holds for some position (visiting stops at the first).
+    func contains(where test: ([Int]) throws(IOError) -> Bool) throws(IOError) -> Bool {
+        guard !ranges.isEmpty else { return try test([]) }
+        var index = ranges.map(\.lowerBound)
         while true {
-            if try hasChunk(index) { return true }
+            if try test(index) { return true }
             var a = index.count - 1
             while a >= 0 {
                 index[a] += 1
-                if index[a] <= grid[a].upperBound { break }
-                index[a] = grid[a].lowerBound
+                if index[a] <= ranges[a].upperBound { break }
+                index[a] = ranges[a].lowerBound
                 a -= 1
             }
             if a < 0 { return false }

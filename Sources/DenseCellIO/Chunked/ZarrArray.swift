@@ -211,36 +211,22 @@ final class ZarrArray: ChunkSource, @unchecked Sendable {
     /// once (a sparse teravoxel store asks this of millions of chunks).
     func anyChunk(in grid: [ClosedRange<Int>]) throws(IOError) -> Bool {
         guard let sharding else {
-            var index = grid.map(\.lowerBound)
-            while true {
-                if store.size(key(index)) != nil { return true }
-                var a = index.count - 1
-                while a >= 0 { index[a] += 1; if index[a] <= grid[a].upperBound { break }; index[a] = grid[a].lowerBound; a -= 1 }
-                if a < 0 { return false }
-            }
+            return try GridBlock(grid).contains { (index: [Int]) throws(IOError) in store.size(key(index)) != nil }
         }
         let per = sharding.perShard
         let shards = zip(grid, per).map { r, p in (r.lowerBound / p)...(r.upperBound / p) }
-        var shard = shards.map(\.lowerBound)
-        while true {
-            if let entries = try shardIndex(key(shard), sharding) {
-                // The inner positions of this shard inside the block.
-                let inner = (0..<per.count).map { a in
-                    max(grid[a].lowerBound, shard[a] * per[a]) - shard[a] * per[a]...min(grid[a].upperBound, shard[a] * per[a] + per[a] - 1) - shard[a] * per[a]
-                }
-                var i = inner.map(\.lowerBound)
-                while true {
-                    var flat = 0
-                    for a in 0..<per.count { flat = flat * per[a] + i[a] }
-                    if !(entries[2 * flat] == UInt64.max && entries[2 * flat + 1] == UInt64.max) { return true }
-                    var a = i.count - 1
-                    while a >= 0 { i[a] += 1; if i[a] <= inner[a].upperBound { break }; i[a] = inner[a].lowerBound; a -= 1 }
-                    if a < 0 { break }
-                }
+        return try GridBlock(shards).contains { (shard: [Int]) throws(IOError) -> Bool in
+            guard let entries = try shardIndex(key(shard), sharding) else { return false }
+            // The inner positions of this shard inside the block.
+            let inner = (0..<per.count).map { a in
+                let origin = shard[a] * per[a]
+                return (max(grid[a].lowerBound, origin) - origin)...(min(grid[a].upperBound, origin + per[a] - 1) - origin)
             }
-            var a = shard.count - 1
-            while a >= 0 { shard[a] += 1; if shard[a] <= shards[a].upperBound { break }; shard[a] = shards[a].lowerBound; a -= 1 }
-            if a < 0 { return false }
+            return try GridBlock(inner).contains { (i: [Int]) throws(IOError) -> Bool in
+                var flat = 0
+                for a in 0..<per.count { flat = flat * per[a] + i[a] }
+                return !(entries[2 * flat] == UInt64.max && entries[2 * flat + 1] == UInt64.max)
+            }
         }
     }
 
