@@ -32,7 +32,7 @@ extension StudyWriter: StudyDestination {
         if let mask = source.mask {
             inputs.append((mask, .mask))
             try createMask(source.name)
-            try setAttribute(StudyFile.labelsDataset(source.name), "mask", .string("/masks/" + source.name))
+            try setAttribute(StudyFile.labelsDataset(source.name), StudyFile.maskAttribute, .string("/masks/" + source.name))
         }
         try SlabPass(inputs, mapping: schema.mapping).run(progress: progress) { slab throws(IOError) in
             let box = source.labels.slab(slab.z)

@@ -198,12 +198,12 @@ public final class StudyWriter {
         let f = try file()
         try f.writeArray(dataset, dims: dims, data: source.labels.data, memoryType: .uint8,
                          chunks: Self.chunks(for: shape), gzip: 1)
-        try f.setAttribute(dataset, "role", .string(source.role.rawValue))
+        try f.setAttribute(dataset, StudyFile.roleAttribute, .string(source.role.rawValue))
         try markClassIndices(f, dataset)
         if let mask = source.mask {
             let maskName = "/masks/" + source.name
             try f.writeArray(maskName, dims: dims, data: mask.data, memoryType: .uint8, chunks: Self.chunks(for: shape), gzip: 1)
-            try f.setAttribute(dataset, "mask", .string(maskName))
+            try f.setAttribute(dataset, StudyFile.maskAttribute, .string(maskName))
         }
         labelNames.append(source.name)
     }
@@ -226,7 +226,7 @@ public final class StudyWriter {
         let dataset = "/labels/" + name
         let f = try file()
         try f.createDataset(dataset, dims: dims, fileType: .uint8, chunks: Self.chunks(for: shape))
-        try f.setAttribute(dataset, "role", .string(role.rawValue))
+        try f.setAttribute(dataset, StudyFile.roleAttribute, .string(role.rawValue))
         try markClassIndices(f, dataset)
         if let region, region != Box3(shape: shape) {
             try check(region, region.shape.count, dataset: dataset)
@@ -238,7 +238,7 @@ public final class StudyWriter {
                 try f.writeSlab(maskName, start: [z, region.y.lowerBound, region.x.lowerBound],
                                 count: [1, region.y.count, region.x.count], data: ones, memoryType: .uint8)
             }
-            try f.setAttribute(dataset, "mask", .string(maskName))
+            try f.setAttribute(dataset, StudyFile.maskAttribute, .string(maskName))
             try f.setAttribute(dataset, "roi", .ints([region.z.lowerBound, region.z.upperBound, region.y.lowerBound,
                                                       region.y.upperBound, region.x.lowerBound, region.x.upperBound]))
         }

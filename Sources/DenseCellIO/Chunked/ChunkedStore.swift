@@ -211,14 +211,14 @@ enum ChunkedStore {
         if let group = try? root.child("labels"), let names = group.ome["labels"] as? [String] {
             for name in names {
                 let node = try group.child(name)
-                let role = (node.attributes["role"] as? String).flatMap(SourceRole.init(rawValue:))
+                let role = (node.attributes[StudyFile.roleAttribute] as? String).flatMap(SourceRole.init(rawValue:))
                 let classIndices = node.attributes[StudyFile.labelValuesAttribute.name] as? String == StudyFile.labelValuesAttribute.classIndices
                 if let imageLabel = node.ome["image-label"] as? [String: Any] { described.append(imageLabel) }
                 labels.append(StoredLabels(name: name, role: role, source: { () throws(IOError) -> VolumeSource in
                     let source = try node.image(reference: VolumeReference(path: path, dataset: "/" + node.prefix.dropLast(), kind: reference.kind)).source
                     (source as? ChunkedVolume)?.holdsClassIndices = classIndices
                     return source
-                }, root: root, maskPath: node.attributes["mask"] as? String))
+                }, root: root, maskPath: node.attributes[StudyFile.maskAttribute] as? String))
             }
         }
         return (image, labels, labelSchema(described))

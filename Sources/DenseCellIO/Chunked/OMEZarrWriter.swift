@@ -376,9 +376,9 @@ public final class OMEZarrWriter {
         ]
         if options.zarrVersion == 2 { label["version"] = "0.4" }
         // Like the labels StudyWriter writes: class indices, whatever values a schema lists.
-        var other: [String: Any] = ["role": source.role.rawValue,
+        var other: [String: Any] = [StudyFile.roleAttribute: source.role.rawValue,
                                     StudyFile.labelValuesAttribute.name: StudyFile.labelValuesAttribute.classIndices]
-        if source.mask != nil { other["mask"] = "masks/\(source.name)" }
+        if source.mask != nil { other[StudyFile.maskAttribute] = "masks/\(source.name)" }
         try node.group(prefix, attributes: attributes(ome: ["multiscales": multiscales(name: source.name, method: "mode"), "image-label": label],
                                                       other: other))
         labelNames.append(source.name)

@@ -22,8 +22,12 @@ public enum StudyFile {
         file.attribute(dataset, labelValuesAttribute.name)?.stringValue == labelValuesAttribute.classIndices
     }
 
+    /// A label source's role (truth, annotator, algorithm), in HDF5 and OME-Zarr alike.
+    static let roleAttribute = "role"
+    /// The dataset (HDF5) or path from the store's root (OME-Zarr) of a label source's labeled region.
+    static let maskAttribute = "mask"
     /// The attributes densecell gives a study's datasets (what `info` shows of any HDF5 dataset).
-    public static let attributeNames = ["role", "mask", "resolution_nm", "values"]
+    public static let attributeNames = [roleAttribute, maskAttribute, "resolution_nm", "values"]
 
     /// `/labels/NAME`.
     public static func labelsDataset(_ name: String) -> String { labelsGroup + name }
@@ -55,8 +59,8 @@ public enum StudyFile {
         var maskDataset: String?
 
         init(_ file: HDF5File, dataset: String, name: String) {
-            role = file.attribute(dataset, "role")?.stringValue.flatMap(SourceRole.init(rawValue:)) ?? SourceRole(guessingFrom: name)
-            maskDataset = file.attribute(dataset, "mask")?.stringValue.map(HDF5File.normalize)
+            role = file.attribute(dataset, roleAttribute)?.stringValue.flatMap(SourceRole.init(rawValue:)) ?? SourceRole(guessingFrom: name)
+            maskDataset = file.attribute(dataset, maskAttribute)?.stringValue.map(HDF5File.normalize)
         }
 
         /// The mask, opened and checked against the labels' shape.
