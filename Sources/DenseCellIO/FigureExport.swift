@@ -101,8 +101,24 @@ public enum FigureExport {
     ///   after the batch in flight; the figures written before it stay.
     /// - Throws: `FigureError` for a request that does not fit the study, `IOError` from reading or writing.
     public static func exportSeries(_ study: OpenedStudy, studyPath: String, slices: Range<Int>, panes: [Pane],
-                                    options: FigureOptions, heading: String?, titles: Bool, directory: String,
+                                    options: FigureOptions, heading: String?, titles: Bool, directory: String, axis: PlaneAxis = .xy,
                                     progress: (Int) -> Void = { _ in }) throws -> (paths: [String], error: Error?) {
+        if axis != .xy {
+            // An xz or yz plane reads a column of blocks across the whole volume: one plane at a time.
+            var written: [String] = []
+            let depth = axis.depth(study.shape)
+            for i in slices {
+                let plane = try study.plane(axis, at: i)
+                var o = options
+                if titles { o.heading = heading ?? defaultHeading(studyPath: studyPath, study: plane, z: i, options: options, sliceCount: depth, axis: axis) }
+                do {
+                    written.append(try export(study: plane, studyPath: studyPath, z: i, panes: panes, options: o, directory: directory,
+                                              firstSlice: i, sliceCount: depth, axis: axis))
+                } catch { return (written, error) }
+                progress(written.count)
+            }
+            return (written, nil)
+        }
         let batch = try sliceBatch(study)
         let lock = NSLock()
         var written = [String?](repeating: nil, count: slices.count)
