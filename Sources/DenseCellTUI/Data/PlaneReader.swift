@@ -68,22 +68,29 @@ final class PlaneReader: @unchecked Sendable {
     /// Planes `indices` of `axis` of a reader, as the viewer keeps planes: 8-bit images as bytes,
     /// others as floats, labels checked against the schema, masks as 0/1.
     func planes(of reader: VolumeSource, kind: VolumeKind, axis: PlaneAxis, indices: Range<Int>) throws -> [Plane] {
-        let box = axis.box(reader.shape, index: indices.lowerBound, count: indices.count)
+        let band = axis.box(reader.shape, index: indices.lowerBound, count: indices.count)
         let size = axis.size(reader.shape)
-        var bytes: [UInt8]? = nil, floats: [Float]? = nil
-        switch kind {
-        case .image:
-            if reader.typeName == "uint8", case .uint8(let b) = try reader.read(box) { bytes = b.data }
-            else { floats = try reader.readImage(box).data }
-        case .labels: bytes = try reader.readLabels(box, mapping: mapping).data
-        case .mask: bytes = try reader.readMask(box).data
+        var planes = indices.map { _ in Plane(height: size.rows, width: size.columns) }
+        // xz and yz planes are read one layer of blocks in z at a time and put together row by
+        // row (their rows are z): a library's block cache then never holds more than a layer.
+        let step = axis == .xy ? band.z.count : max(1, reader.zGrain)
+        for z0 in stride(from: band.z.lowerBound, to: band.z.upperBound, by: step) {
+            var box = band
+            box.z = z0..<min(band.z.upperBound, z0 + step)
+            var bytes: [UInt8]? = nil, floats: [Float]? = nil
+            switch kind {
+            case .image:
+                if reader.typeName == "uint8", case .uint8(let b) = try reader.read(box) { bytes = b.data }
+                else { floats = try reader.readImage(box).data }
+            case .labels: bytes = try reader.readLabels(box, mapping: mapping).data
+            case .mask: bytes = try reader.readMask(box).data
+            }
+            let whole = indices.count == 1 && axis == .xy
+            for (k, i) in indices.enumerated() {
+                if let b = bytes { planes[k].bytes += whole ? b : axis.extract(b, box: box, index: i) }
+                if let f = floats { planes[k].floats += whole ? f : axis.extract(f, box: box, index: i) }
+            }
         }
-        return indices.map { i in
-            var p = Plane(height: size.rows, width: size.columns)
-            let whole = indices.count == 1
-            if let b = bytes { p.bytes = whole ? b : axis.extract(b, box: box, index: i) }
-            if let f = floats { p.floats = whole ? f : axis.extract(f, box: box, index: i) }
-            return p
-        }
+        return planes
     }
 }
