@@ -6,7 +6,8 @@ import XCTest
 /// The viewer in real terminals (xterm as a VT340 with 256 colour registers, kitty) on Xvfb:
 /// the image pane's slice on the screenshot against `densecell export`'s PNG of the same
 /// slice, scaled to the same size. Skips when the packages are missing, except under CI.
-/// With DENSECELL_SHOTS=DIR the screenshots, crops and export rasters are kept there.
+/// With DENSECELL_SHOTS=DIR the screenshots, crops and export rasters are kept there;
+/// DENSECELL_REAL_TERMINAL_STUDY=PATH shows that study instead of a small phantom.
 final class RealTerminalTests: XCTestCase {
     var dir = ""
     static let surround = RGB(0x12, 0x12, 0x12)   // the viewer's dark surround outside the slice
@@ -14,6 +15,11 @@ final class RealTerminalTests: XCTestCase {
 
     override func setUpWithError() throws {
         dir = CLI.temporaryDirectory()
+        // DENSECELL_REAL_TERMINAL_STUDY: another study with 384×384 slices (the demo's phantom.h5).
+        if let study = ProcessInfo.processInfo.environment["DENSECELL_REAL_TERMINAL_STUDY"] {
+            try FileManager.default.createSymbolicLink(atPath: dir + "/p.h5", withDestinationPath: URL(fileURLWithPath: study).path)
+            return
+        }
         let phantom = try CLI.run(["phantom", dir + "/p.h5", "--shape", "6x\(Self.shape.y)x\(Self.shape.x)", "--seed", "1"])
         XCTAssertEqual(phantom.status, 0, phantom.stderr)
     }
