@@ -10,13 +10,13 @@ struct Train: ParsableCommand {
         discussion: """
         Trains on /image and /labels/truth of the --train study (or --train-image and \
         --train-labels) and evaluates MIoU(all) and MIoU(org) on the held-out --eval study every \
-        --eval-interval steps. Loss (--loss): by default dice-ce, soft Dice over the classes plus \
-        the mean cross-entropy with tempered class weights (∝ 1/√N, at most 10× apart), on the 2D \
-        and 3D heads (c2D = 0.33); Adam at rate 10^-3 with a linear warm-up over a tenth of the \
-        steps (at most 100) and a cosine decay to 5 % at the last step (--decay cosine). \
-        --loss paper is the paper's recipe: class-balancing (∝ 1/N) and edge-preserving weights, \
-        the loss summed over voxels, L2 terms, the rate ×0.75 every 2512 steps (--decay \
-        staircase). --loss ce drops the Dice term. Windows spaced 2×100×100 (scaled with the \
+        --eval-interval steps. Loss (--loss): by default paper, the paper's recipe: \
+        class-balancing (∝ 1/N) and edge-preserving weights, the loss summed over voxels on the \
+        2D and 3D heads (c2D = 0.33), L2 terms, Adam at rate 10^-3 ×0.75 every 2512 steps \
+        (--decay staircase). --loss dice-ce: soft Dice over the classes plus the mean \
+        cross-entropy with tempered class weights (∝ 1/√N, at most 10× apart), no L2 terms, a \
+        linear warm-up over a tenth of the steps (at most 100) and a cosine decay to 5 % at the \
+        last step (--decay cosine); --loss ce drops the Dice term. Windows spaced 2×100×100 (scaled with the \
         window) shuffled each epoch, random reflections, brightness ±12 %, contrast ±20 %, a new \
         elastic deformation every epoch. DENSECELL_PROFILE=1 prints the time of each phase \
         (augment, forward, loss, backward, update, evaluate).
@@ -44,7 +44,7 @@ struct Train: ParsableCommand {
             --width 16 --window 5x128x128 --steps 3000
           densecell train --train train.h5 --eval eval.h5 --out models/ --resume
           densecell report models/evaluation/model-seed1-eval.h5 --out models/report
-          densecell train --train train.h5 --eval eval.h5 --out paper/ --loss paper
+          densecell train --train train.h5 --eval eval.h5 --out dice/ --loss dice-ce
           densecell train --train-image vol.tif --train-labels labels.tif \\
             --eval-image ev.tif --eval-labels evl.tif --out models/ --no-pyramid
           densecell train --train mito.h5 --eval mito-eval.h5 --out models/ \\
@@ -85,8 +85,8 @@ struct Train: ParsableCommand {
     var evalInterval = 250
     @Option(help: "Standard deviation in pixels of the elastic deformation's grid displacements.")
     var elasticSigma = 3.0
-    @Option(help: ArgumentHelp("Data loss: dice-ce (default), ce, or paper (the paper's weighted loss and staircase decay).", valueName: "KIND"))
-    var loss: LossKind = .diceCE
+    @Option(help: ArgumentHelp("Data loss: paper (default: the paper's weighted loss, summed), dice-ce or ce (means, tempered class weights).", valueName: "KIND"))
+    var loss: LossKind = .paper
     @Option(help: ArgumentHelp("Learning-rate schedule: cosine (warm-up, then down to 5 % at the last step) or staircase (×0.75 every 2512 steps). Default: staircase with --loss paper, else cosine.", valueName: "KIND"))
     var decay: LearningRateDecay?
     @Flag(help: "Ablation: train on the 3D head's loss only.")
@@ -134,7 +134,7 @@ struct Train: ParsableCommand {
 
         // The network predicts the schema's classes; MIoU(org) averages over its organelles.
         let arch = architectureOptions.architecture(classes: schema.count)
-        var config = loss == .paper ? TrainingConfig.paper : TrainingConfig()
+        var config = loss == .paper ? TrainingConfig() : TrainingConfig.diceCE
         config.loss.kind = loss
         if let decay { config.decay = decay }
         config.steps = steps
