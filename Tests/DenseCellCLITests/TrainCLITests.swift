@@ -100,13 +100,14 @@ final class TrainCLITests: XCTestCase {
         let r = try CLI.run(["train", "--train", "s.h5", "--eval-image", "s.h5:/image", "--eval-labels", "s.h5:/labels/truth",
                              "--out", "models", "--instances", "2", "--seed", "5", "--width", "4", "--window", "5x32x32",
                              "--steps", "2", "--eval-interval", "3", "--elastic-sigma", "2.5", "--no-conv333", "--no-pyramid",
-                             "--no-multiloss", "--slurm", "jobs", "--sbatch-args", "--time=10"], cwd: dir)
+                             "--loss", "dice-ce", "--decay", "staircase", "--no-multiloss", "--slurm", "jobs", "--sbatch-args", "--time=10"], cwd: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let words = try CLI.execWords(dir + "/jobs/train.sbatch")
         XCTAssertEqual(Array(words.dropFirst()),
                        ["train", "--train=s.h5", "--out=models", "--eval-image=s.h5:/image", "--eval-labels=s.h5:/labels/truth",
                         "--instances=1", "--seed=\"$((SLURM_ARRAY_TASK_ID + 5))\"", "--width=4", "--no-conv333", "--no-pyramid",
-                        "--steps=2", "--window=5x32x32", "--eval-interval=3", "--elastic-sigma=2.5", "--no-multiloss"])
+                        "--steps=2", "--window=5x32x32", "--eval-interval=3", "--elastic-sigma=2.5", "--loss=dice-ce",
+                        "--decay=staircase", "--no-multiloss"])
         let task = try CLI.runJobScript(dir + "/jobs/train.sbatch", task: 1, cwd: dir)
         XCTAssertEqual(task.status, 0, task.stdout)
         let file = try HDF5File(path: "\(dir)/models/model-seed6.h5")
