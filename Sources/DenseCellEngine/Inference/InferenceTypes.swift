@@ -10,7 +10,7 @@ public struct InferenceOptions: Sendable {
     public var overlap: Double = InferenceOptions.defaultOverlap
     /// Test-time augmentation: also run the flips along y, x and both, and average.
     public var tta: Bool = false
-    /// Arithmetic of the convolutions (default `Precision.automatic`: bf16 where the CPU has AMX, else f32).
+    /// Arithmetic of the convolutions (default `Precision.automatic`: bf16 where the CPU runs it natively, else f32).
     public var precision: Precision = .automatic
     /// Options with the defaults of `densecell segment`.
     public init(window: Shape3 = Shape3(5, 256, 256), overlap: Double = InferenceOptions.defaultOverlap, tta: Bool = false,
