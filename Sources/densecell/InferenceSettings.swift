@@ -23,7 +23,7 @@ struct InferenceSettings: ParsableArguments {
 
     /// Engine options for a window and flips, with the precision resolved for this machine.
     /// - Throws: `UsageError` for a precision or overlap outside what is accepted.
-    func options(window: Shape3 = Shape3(5, 256, 256), tta: Bool = false) throws -> InferenceOptions {
+    func options(window: Shape3 = InferenceOptions.defaultWindow, tta: Bool = false) throws -> InferenceOptions {
         let choice = try precisionChoice()
         guard InferenceOptions.isValidOverlap(overlap) else {
             throw UsageError("--overlap \(overlap): expected a fraction from 0 up to (not including) 1, e.g. 0.5")
