@@ -14,6 +14,8 @@ public struct Shape3: Hashable, Sendable, CustomStringConvertible {
     public var count: Int { z * y * x }
     /// Number of voxels in one plane.
     public var planeCount: Int { y * x }
+    /// The extent along axis 0 (z), 1 (y) or 2 (x).
+    public subscript(axis: Int) -> Int { axis == 0 ? z : axis == 1 ? y : x }
     /// `z×y×x`, as shown to users.
     public var description: String { "\(z)×\(y)×\(x)" }
 

@@ -27,25 +27,35 @@ public enum FigureExport {
         return PNGImage(width: canvas.width, height: canvas.height, channels: 3, pixels: canvas.pixels)
     }
 
-    /// The figure's file name (see the naming rule above).
-    public static func fileName(studyPath: String, z: Int, panes: [Pane], sliceCount: Int? = nil) -> String {
+    /// The figure's file name (see the naming rule above); planes other than xy name the plane
+    /// and the coordinate along its normal: `platelet-xz-y1000-image+truth.png`.
+    public static func fileName(studyPath: String, z: Int, panes: [Pane], sliceCount: Int? = nil, axis: PlaneAxis = .xy) -> String {
         let base = ((studyPath as NSString).lastPathComponent as NSString).deletingPathExtension
         let digits = max(3, String(max(0, (sliceCount ?? 0) - 1)).count)
         let index = String(repeating: "0", count: max(0, digits - String(z).count)) + String(z)
-        return "\(base.isEmpty ? "study" : base)-z\(index)-\(panes.map(\.fileNameComponent).joined(separator: "+")).png"
+        let plane = axis == .xy ? "" : "-\(axis.rawValue)"
+        return "\(base.isEmpty ? "study" : base)\(plane)-\(axis.normalName)\(index)-\(panes.map(\.fileNameComponent).joined(separator: "+")).png"
     }
 
-    /// The heading of a figure: file, slice, region and voxel size.
+    /// The heading of a figure: file, slice (or plane), region and voxel size.
     ///
-    /// - Parameter sliceCount: the whole study's slices when `study` holds only some of them.
-    public static func defaultHeading(studyPath: String, study: Study, z: Int, options: FigureOptions, sliceCount: Int? = nil) -> String {
-        var parts = ["\((studyPath as NSString).lastPathComponent)", "z \(z) of \(sliceCount ?? study.shape.z)"]
+    /// - Parameters:
+    ///   - sliceCount: the whole study's slices (planes along the normal) when `study` holds only some of them.
+    ///   - axis: the plane `study` was cut along (its resolution then in the plane's order).
+    public static func defaultHeading(studyPath: String, study: Study, z: Int, options: FigureOptions, sliceCount: Int? = nil,
+                                      axis: PlaneAxis = .xy) -> String {
+        let n = axis.normalName, row = PlaneAxis.axisName(axis.rowAxis), column = PlaneAxis.axisName(axis.columnAxis)
+        var parts = ["\((studyPath as NSString).lastPathComponent)", "\(axis == .xy ? "" : "\(axis.rawValue) plane at ")\(n) \(z) of \(sliceCount ?? study.shape.z)"]
         if options.roiY != nil || options.roiX != nil {
             let y = options.roiY ?? 0..<study.shape.y, x = options.roiX ?? 0..<study.shape.x
-            parts.append("y \(y.lowerBound):\(y.upperBound)  x \(x.lowerBound):\(x.upperBound)")
+            parts.append("\(row) \(y.lowerBound):\(y.upperBound)  \(column) \(x.lowerBound):\(x.upperBound)")
         }
         if let r = study.resolutionNM, r.count == 3 {
-            parts.append(r.map { $0 == $0.rounded() ? String(Int($0)) : String(format: "%g", $0) }.joined(separator: "×") + " nm voxels (z×y×x)")
+            // Back in (z, y, x) order for the reader.
+            var zyx = [0.0, 0, 0]
+            zyx[axis.normal] = r[0]; zyx[axis.rowAxis] = r[1]; zyx[axis.columnAxis] = r[2]
+            parts.append(zyx.map { $0 == $0.rounded() ? String(Int($0)) : String(format: "%g", $0) }.joined(separator: "×") + " nm voxels (z×y×x)")
+            if axis != .xy && r[1] != r[2] { parts.append(String(format: "rows drawn %g× for the voxels' aspect", r[1] / r[2])) }
         }
         if options.scale != 1 { parts.append("scale \(options.scale == options.scale.rounded() ? String(Int(options.scale)) : String(options.scale))") }
         return parts.joined(separator: "  ·  ")
@@ -57,13 +67,14 @@ public enum FigureExport {
     /// - Parameters:
     ///   - firstSlice: the whole study's slice that `study`'s first slice is, when it holds only some.
     ///   - sliceCount: the whole study's slice count then (for the file name's digits).
+    ///   - axis: the plane `study` was cut along (`OpenedStudy.plane`); `z` is then its index along the normal.
     @discardableResult
     public static func export(study: Study, studyPath: String, z: Int, panes: [Pane], options: FigureOptions,
-                              directory: String, firstSlice: Int = 0, sliceCount: Int? = nil) throws -> String {
+                              directory: String, firstSlice: Int = 0, sliceCount: Int? = nil, axis: PlaneAxis = .xy) throws -> String {
         let image = try render(study: study, z: z - firstSlice, panes: panes, options: options)
         try OutputDirectory.create(directory)
         let path = (directory as NSString).appendingPathComponent(fileName(studyPath: studyPath, z: z, panes: panes,
-                                                                           sliceCount: sliceCount ?? study.shape.z))
+                                                                           sliceCount: sliceCount ?? study.shape.z, axis: axis))
         try image.write(path: path)
         return path
     }
@@ -90,8 +101,24 @@ public enum FigureExport {
     ///   after the batch in flight; the figures written before it stay.
     /// - Throws: `FigureError` for a request that does not fit the study, `IOError` from reading or writing.
     public static func exportSeries(_ study: OpenedStudy, studyPath: String, slices: Range<Int>, panes: [Pane],
-                                    options: FigureOptions, heading: String?, titles: Bool, directory: String,
+                                    options: FigureOptions, heading: String?, titles: Bool, directory: String, axis: PlaneAxis = .xy,
                                     progress: (Int) -> Void = { _ in }) throws -> (paths: [String], error: Error?) {
+        if axis != .xy {
+            // An xz or yz plane reads a column of blocks across the whole volume: one plane at a time.
+            var written: [String] = []
+            let depth = axis.depth(study.shape)
+            for i in slices {
+                let plane = try study.plane(axis, at: i)
+                var o = options
+                if titles { o.heading = heading ?? defaultHeading(studyPath: studyPath, study: plane, z: i, options: options, sliceCount: depth, axis: axis) }
+                do {
+                    written.append(try export(study: plane, studyPath: studyPath, z: i, panes: panes, options: o, directory: directory,
+                                              firstSlice: i, sliceCount: depth, axis: axis))
+                } catch { return (written, error) }
+                progress(written.count)
+            }
+            return (written, nil)
+        }
         let batch = try sliceBatch(study)
         let lock = NSLock()
         var written = [String?](repeating: nil, count: slices.count)

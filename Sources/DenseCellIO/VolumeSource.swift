@@ -38,6 +38,9 @@ public protocol VolumeSource: AnyObject {
     /// The y and x extent of the chunks a file stores it in, when they are independent blocks a
     /// pass may skip (Zarr, N5); nil otherwise.
     var chunkTile: (y: Int, x: Int)? { get }
+    /// The (z, y, x) extent of the blocks it is stored and decoded in (HDF5, Zarr and N5 chunks);
+    /// nil for contiguous data, pages and files. Planes across z read whole columns of them.
+    var blockExtent: Shape3? { get }
     /// The value every voxel of `box` has because nothing under it was ever written (the fill
     /// value), found without reading voxels; nil when something was written, or the format cannot tell.
     func absentValue(_ box: Box3) throws(IOError) -> Double?
@@ -53,6 +56,7 @@ extension VolumeSource {
     public func storedLevel(height: Int, width: Int) -> VolumeSource? { nil }
     /// Only chunked stores (Zarr, N5) skip absent chunks.
     public var chunkTile: (y: Int, x: Int)? { nil }
+    public var blockExtent: Shape3? { nil }
     public func absentValue(_ box: Box3) throws(IOError) -> Double? { nil }
 
     /// Files are on disk unless a reader says otherwise.
@@ -191,6 +195,14 @@ final class HDF5Volume: VolumeSource {
     var zGrain: Int {
         guard let chunks = dataset.info.chunks, let zAxis = axisMap.firstIndex(of: 0) else { return 1 }
         return max(1, chunks[zAxis])
+    }
+    var blockExtent: Shape3? {
+        guard let chunks = dataset.info.chunks else { return nil }
+        let e: [Int] = (0..<3).map { axis -> Int in
+            guard let d = axisMap.firstIndex(where: { $0 == axis }) else { return 1 }
+            return max(1, chunks[d])
+        }
+        return Shape3(e[0], e[1], e[2])
     }
 
     /// The stored hyperslab of `box`.

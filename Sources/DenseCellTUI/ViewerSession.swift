@@ -84,6 +84,7 @@ public final class ViewerSession {
                               changed: { events.post(.dataChanged) }, noticed: { events.post(.notice($0)) })
         self.provider = provider
         state = ViewState(fileName: fileName, shape: data.shape, classNames: data.schema.names, sources: data.sources.list.map(\.name))
+        state.resolution = readers.resolutionNM
         if let cacheRemark { send(.notice(cacheRemark)) }
         if data.sources.index(of: SourceTable.ensembleName) != nil {
             let done = data.derived.ensemble.voxelsDone
@@ -301,7 +302,7 @@ public final class ViewerSession {
         case .wholeVolume: roi = Box3(shape: data.shape)
         case .visibleRegion:
             guard let v = Layout(state).visibleRegion(state) else { send(.notice("nothing visible")); return }
-            roi = Box3(z: state.z..<(state.z + 1), y: v.y, x: v.x)
+            roi = v
         }
         if data.derived.ensembleCovers(roi) {
             send(.notice("ensemble already computed for the \(kind.title) (cached)"))
@@ -320,20 +321,23 @@ public final class ViewerSession {
     private func exportView() {
         let layout = Layout(state)
         guard let region = layout.visibleRegion(state) else { send(.notice("nothing visible to export")); return }
-        let panes = layout.panes.map { $0.kind.figurePane(state) }
+        // The panes of the plane j/k move (with three planes, that plane's pane).
+        let axis = state.plane
+        let panes = layout.panes.filter { $0.axis == axis }.map { $0.kind.figurePane(state) }
         let window = data.statistics.window
-        let options = FigureOptions(alpha: state.alpha, roiY: region.y, roiX: region.x, hiddenClasses: state.hiddenClasses,
+        let visible = axis.ranges(region)
+        let options = FigureOptions(alpha: state.alpha, roiY: visible.rows, roiX: visible.columns, hiddenClasses: state.hiddenClasses,
                                     grayWindow: (window.lo, window.hi))
-        let z = state.z, readers = data.currentReaders, depth = data.shape.z, studyPath = self.studyPath
+        let index = state.index(axis), readers = data.currentReaders, depth = axis.depth(data.shape), studyPath = self.studyPath
         let directory = exportDirectory, events = self.events
-        send(.notice("exporting z \(z)…"))
+        send(.notice("exporting \(axis.normalName) \(index)…"))
         DispatchQueue.global(qos: .userInitiated).async(group: exports) {
             do {
-                let slice = try readers.sliceStudy(z: z)
+                let plane = try readers.planeStudy(axis, at: index)
                 var o = options
-                o.heading = FigureExport.defaultHeading(studyPath: studyPath, study: slice, z: z, options: o, sliceCount: depth)
-                let path = try FigureExport.export(study: slice, studyPath: studyPath, z: z, panes: panes, options: o,
-                                                   directory: directory, firstSlice: z, sliceCount: depth)
+                o.heading = FigureExport.defaultHeading(studyPath: studyPath, study: plane, z: index, options: o, sliceCount: depth, axis: axis)
+                let path = try FigureExport.export(study: plane, studyPath: studyPath, z: index, panes: panes, options: o,
+                                                   directory: directory, firstSlice: index, sliceCount: depth, axis: axis)
                 events.post(.notice("wrote \(path)"))
             } catch {
                 events.post(.notice("export failed: \(error)"))
@@ -439,7 +443,7 @@ public final class ViewerSession {
     /// the frame's), and returns what the frame is drawn from.
     public func prepareFrame() -> FrameData {
         let planes = data.planes
-        let request = FrameRequest(state, sources: data.sources) { planes.level(forZoom: $0, kind: $1) }
+        let request = FrameRequest(state, sources: data.sources) { planes.level(forZoom: $0, kind: $1, axis: $2) }
         data.statistics.pass.prioritize(state.z)
         return FrameData(planes: planes.prepare(request, window: data.statistics.window), sources: data.sources.list,
                          schema: data.schema, shape: data.shape, levels: planes.pyramid.levels, window: data.statistics.window,

@@ -80,7 +80,10 @@ public enum Figure {
         }
         let (ry, rx) = try region(study.shape, options)
         let pw = max(1, Int((Double(rx.count) * options.scale).rounded()))
-        let ph = max(1, Int((Double(ry.count) * options.scale).rounded()))
+        // Rows are drawn at the voxels' aspect (an xz plane of 50 nm slices and 20 nm pixels is
+        // stretched 2.5× down), so a figure shows shapes as they are.
+        let stretch = study.resolutionNM.map { r in r.count == 3 && r[1] > 0 && r[2] > 0 ? r[1] / r[2] : 1 } ?? 1
+        let ph = max(1, Int((Double(ry.count) * options.scale * stretch).rounded()))
         guard pw <= maxPanelSide, ph <= maxPanelSide else {
             throw .badOption("panels would be \(pw)×\(ph) pixels; the limit is \(maxPanelSide) (lower --scale or use --roi)")
         }

@@ -242,6 +242,13 @@ final class ChunkedVolume: VolumeSource, @unchecked Sendable {
         guard let zAxis = axisMap.firstIndex(of: 0) else { return 1 }
         return source.chunkShape[zAxis]
     }
+    var blockExtent: Shape3? {
+        let e: [Int] = (0..<3).map { axis -> Int in
+            guard let d = axisMap.firstIndex(where: { $0 == axis }) else { return 1 }
+            return source.chunkShape[d]
+        }
+        return Shape3(e[0], e[1], e[2])
+    }
 
     /// The grid positions of the chunks `box` touches, in storage order.
     func chunks(touching box: Box3) -> [[Int]] {

@@ -266,6 +266,25 @@ public final class OpenedStudy {
         }
         return Study(image: try image.readImage(box), resolutionNM: resolutionNM, labels: sources, schema: schema)
     }
+
+    /// Plane `index` of `axis` of the image and every source, as a one-slice study of the
+    /// plane's rows × columns (its resolution reordered to match): what figures of xz and yz
+    /// planes are drawn from. An xy plane is slice `index`.
+    public func plane(_ axis: PlaneAxis, at index: Int) throws(IOError) -> Study {
+        if axis == .xy { return try slices(index..<(index + 1)) }
+        guard let image else { preconditionFailure("plane(_:at:) of a study opened without an image") }
+        let box = axis.box(image.shape, index: index)
+        let size = axis.size(image.shape)
+        let shape = Shape3(1, size.rows, size.columns)
+        func flat<T>(_ v: Volume<T>) -> Volume<T> { Volume(shape: shape, data: axis.extract(v.data, box: box, index: index)) }
+        var sources: [LabelSource] = []
+        for s in labels {
+            sources.append(LabelSource(name: s.name, role: s.role, labels: flat(try s.readLabels(box, mapping: labelMapping)),
+                                       mask: try s.readMask(box).map(flat)))
+        }
+        let resolution = resolutionNM.map { r in [r[axis.normal], r[axis.rowAxis], r[axis.columnAxis]] }
+        return Study(image: flat(try image.readImage(box)), resolutionNM: resolution, labels: sources, schema: schema)
+    }
 }
 
 /// What a study file or store holds, before any source is opened: an HDF5 study (`/image`,

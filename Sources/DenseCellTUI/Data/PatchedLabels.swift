@@ -25,6 +25,7 @@ final class PatchedLabels: VolumeSource, @unchecked Sendable {
     var readBytesPerVoxel: Int { 1 }
     var storage: String { "computed" }
     var zGrain: Int { base.zGrain }
+    var blockExtent: Shape3? { base.blockExtent }
     var isInMemory: Bool { base.isInMemory }
     var holdsClassIndices: Bool { true }
 

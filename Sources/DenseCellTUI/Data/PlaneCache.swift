@@ -1,7 +1,8 @@
+import DenseCellCore
 import Foundation
 
-/// One z-slice of one volume at one pyramid level: bytes for labels, masks, grays and uint8
-/// images; floats for other images.
+/// One plane of one volume (an xy slice at one pyramid level, or an xz/yz plane at full
+/// resolution): bytes for labels, masks, grays and uint8 images; floats for other images.
 struct Plane: @unchecked Sendable {
     var height: Int
     var width: Int
@@ -16,11 +17,23 @@ struct Plane: @unchecked Sendable {
     }
 }
 
-/// Which plane: a volume (its number in `VolumeTable`, or `PlaneStore.grayVolume`), a slice, a level.
+/// Which plane: a volume (its number in `VolumeTable`, or `PlaneStore.grayVolume`), the plane's
+/// orientation and index along its normal (z for xy planes), a pyramid level (xy planes only).
 struct PlaneKey: Hashable, Sendable {
     var volume: Int
-    var z: Int
+    var axis: PlaneAxis
+    var index: Int
     var level: Int
+
+    init(volume: Int, axis: PlaneAxis = .xy, index: Int, level: Int = 0) {
+        self.volume = volume; self.axis = axis; self.index = index; self.level = level
+    }
+
+    /// Slice z of a volume at a level.
+    init(volume: Int, z: Int, level: Int) { self.init(volume: volume, axis: .xy, index: z, level: level) }
+
+    /// The same plane of another volume.
+    func of(_ volume: Int) -> PlaneKey { PlaneKey(volume: volume, axis: axis, index: index, level: level) }
 }
 
 /// Decoded planes, least recently used first out, bounded in bytes (`view --cache-mb`). Shared by
@@ -85,13 +98,13 @@ final class PlaneCache: @unchecked Sendable {
         }
     }
 
-    /// Drops slices `z` of a volume (its voxels changed there); reads of it already under way are
-    /// not put back.
+    /// Drops slices `z` of a volume (its voxels changed there), and its xz and yz planes, which
+    /// cross every slice; reads of it already under way are not put back.
     func invalidate(volume: Int, z: Range<Int>) {
         lock.lock()
         epochs[volume, default: 0] += 1
         lock.unlock()
-        remove { $0.volume == volume && z.contains($0.z) }
+        remove { $0.volume == volume && ($0.axis != .xy || z.contains($0.index)) }
     }
 
     /// Drops the planes `matching` selects (a source changed under them).

@@ -7,7 +7,8 @@ import Foundation
 /// pass for the screen's reads to finish.
 final class PlaneLoader: @unchecked Sendable {
     private let cache: PlaneCache
-    private let read: @Sendable (PlaneKey) throws -> Plane
+    /// Reads a plane, and with it the planes the same read decoded (first the one asked for).
+    private let read: @Sendable (PlaneKey) throws -> [(key: PlaneKey, plane: Plane)]
     private let loaded: @Sendable (PlaneKey, Error?) -> Void
     private let condition = NSCondition()
     private var needed: [PlaneKey] = []
@@ -25,7 +26,7 @@ final class PlaneLoader: @unchecked Sendable {
     /// - Parameters:
     ///   - read: how a plane is read (on the loader's thread).
     ///   - loaded: told after each plane (and of a failure, once per plane).
-    init(cache: PlaneCache, read: @escaping @Sendable (PlaneKey) throws -> Plane,
+    init(cache: PlaneCache, read: @escaping @Sendable (PlaneKey) throws -> [(key: PlaneKey, plane: Plane)],
          loaded: @escaping @Sendable (PlaneKey, Error?) -> Void) {
         self.cache = cache
         self.read = read
@@ -96,12 +97,16 @@ final class PlaneLoader: @unchecked Sendable {
             if !cache.contains(key) {
                 let epoch = cache.epoch(key.volume)
                 do {
-                    let plane = try read(key)
-                    if ahead {
-                        kept = cache.bytes + plane.byteCount <= cache.capacity
-                        if kept { cache.put(key, plane, epoch: epoch) }
-                    } else {
-                        cache.put(key, plane, epoch: epoch)
+                    let planes = try read(key)
+                    for (i, (k, plane)) in planes.enumerated() {
+                        // What was read beside the plane asked for is kept like read-ahead: while there is room.
+                        if ahead || i > 0 {
+                            let fits = cache.bytes + plane.byteCount <= cache.capacity
+                            if i == 0 { kept = fits }
+                            if fits && !cache.contains(k) { cache.put(k, plane, epoch: epoch) }
+                        } else {
+                            cache.put(k, plane, epoch: epoch)
+                        }
                     }
                 } catch { failure = error }
             }

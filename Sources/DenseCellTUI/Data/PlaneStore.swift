@@ -25,7 +25,7 @@ final class PlaneStore: @unchecked Sendable {
         shape = pyramid.shape
         cache = PlaneCache(capacityBytes: cacheBytes)
         reader = PlaneReader(volumes: volumes, pyramid: pyramid, cache: cache, mapping: mapping)
-        let read = reader.read
+        let read = reader.readWithNeighbours
         loader = PlaneLoader(cache: cache, read: { try read($0) }, loaded: { _, error in loaded(error) })
     }
 
@@ -34,10 +34,14 @@ final class PlaneStore: @unchecked Sendable {
     /// The pyramid level to draw a pane at `zoom` screen pixels per voxel: the coarsest whose
     /// pixels are still no larger than a screen pixel. Disagreement maps stay at full resolution,
     /// where a one-voxel error is still there to be tinted.
-    func level(forZoom zoom: Double, kind: PaneKind = .image) -> Int { Self.level(forZoom: zoom, kind: kind, levels: pyramid.levels) }
+    func level(forZoom zoom: Double, kind: PaneKind = .image, axis: PlaneAxis = .xy) -> Int {
+        Self.level(forZoom: zoom, kind: kind, axis: axis, levels: pyramid.levels)
+    }
 
-    static func level(forZoom zoom: Double, kind: PaneKind, levels: Int) -> Int {
+    /// xz and yz planes are drawn from level 0: the pyramid halves y and x only.
+    static func level(forZoom zoom: Double, kind: PaneKind, axis: PlaneAxis = .xy, levels: Int) -> Int {
         if case .disagreement = kind { return 0 }
+        if axis != .xy { return 0 }
         guard zoom < 1, levels > 0 else { return 0 }
         return min(levels, Int(log2(1 / zoom) + 1e-9))
     }
@@ -63,10 +67,10 @@ final class PlaneStore: @unchecked Sendable {
         for key in request.panes where key.volume == Self.grayVolume && !cache.contains(key) { pinned.insert(rawImage(key)) }
         cache.pin(pinned)
         var needed: [PlaneKey] = [], soon: [PlaneKey] = []
-        var drawn: [[Int]] = []          // (volume, level) of the panes' planes
+        var drawn: [PlaneKey] = []          // the panes' planes, as volume planes, each once
         for key in request.panes {
             let volumeKey = key.volume == Self.grayVolume ? rawImage(key) : key
-            if !drawn.contains([volumeKey.volume, volumeKey.level]) { drawn.append([volumeKey.volume, volumeKey.level]) }
+            if !drawn.contains(volumeKey) { drawn.append(volumeKey) }
             if key.volume == Self.grayVolume, let gray = cache.get(key) { frame.planes[key] = gray; continue }
             guard let plane = atHand(volumeKey) else {
                 needed.append(volumeKey)
@@ -84,21 +88,25 @@ final class PlaneStore: @unchecked Sendable {
         for key in request.readout {
             if let plane = atHand(key) { frame.planes[key] = plane } else { soon.append(key) }
         }
-        // Read ahead only what fits in the cache beside what is on screen.
-        let z = request.z
+        // Read ahead only what fits in the cache beside what is on screen: the planes next to
+        // each drawn plane along its normal.
         var prefetch: [PlaneKey] = []
-        let perSlice = drawn.reduce(0) { $0 + (cache.peek(PlaneKey(volume: $1[0], z: z, level: $1[1]))?.byteCount ?? 0) }
+        let perStep = drawn.reduce(0) { $0 + (cache.peek($1)?.byteCount ?? 0) }
         var room = cache.capacity - cache.bytes
-        for dz in [1, -1, 2, -2] where z + dz >= 0 && z + dz < shape.z && perSlice > 0 && room >= perSlice {
-            room -= perSlice
-            for d in drawn { prefetch.append(PlaneKey(volume: d[0], z: z + dz, level: d[1])) }
+        for d in [1, -1, 2, -2] where perStep > 0 && room >= perStep {
+            room -= perStep
+            for key in drawn {
+                let i = key.index + d
+                guard i >= 0, i < key.axis.depth(shape) else { continue }
+                prefetch.append(PlaneKey(volume: key.volume, axis: key.axis, index: i, level: key.level))
+            }
         }
         // The cursor readout's full-resolution planes come right after what the panes need.
         loader.want(needed, soon: soon, prefetch: prefetch)
         return frame
     }
 
-    private func rawImage(_ gray: PlaneKey) -> PlaneKey { PlaneKey(volume: VolumeTable.image, z: gray.z, level: gray.level) }
+    private func rawImage(_ gray: PlaneKey) -> PlaneKey { gray.of(VolumeTable.image) }
 
     /// A plane from the cache; volumes in memory (small studies built in code) are read at once.
     private func atHand(_ key: PlaneKey) -> Plane? {

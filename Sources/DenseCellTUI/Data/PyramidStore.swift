@@ -76,7 +76,7 @@ final class PyramidStore: @unchecked Sendable {
         let size = PlanePyramid.size(height: shape.y, width: shape.x, level: key.level)
         let stored = try file.volume("\(group)/\(key.level)")
         var p = Plane(height: size.height, width: size.width)
-        switch try stored.read(Box3(z: key.z..<(key.z + 1), y: 0..<size.height, x: 0..<size.width)) {
+        switch try stored.read(Box3(z: key.index..<(key.index + 1), y: 0..<size.height, x: 0..<size.width)) {
         case .uint8(let b): p.bytes = b.data
         case let other: p.floats = other.asFloat().data
         }

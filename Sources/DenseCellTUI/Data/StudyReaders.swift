@@ -38,9 +38,10 @@ struct StudyReaders: @unchecked Sendable {
     /// Whether every volume is in memory (counted at once, nothing kept in the cache file).
     var inMemory: Bool { image.isInMemory && sources.allSatisfy { $0.labels.isInMemory && ($0.mask?.isInMemory ?? true) } }
 
-    /// The slice (z..<z+1) of the image and every source at full resolution: for figure export.
-    func sliceStudy(z: Int) throws(IOError) -> Study {
+    /// Plane `index` of `axis` of the image and every source at full resolution, as a one-slice
+    /// study: for figure export.
+    func planeStudy(_ axis: PlaneAxis, at index: Int) throws(IOError) -> Study {
         let labels = sources.map { StudyLabels(name: $0.name, role: $0.role, labels: $0.labels, mask: $0.mask) }
-        return try OpenedStudy(image: image, resolutionNM: resolutionNM, schema: schema, labels: labels).slices(z..<(z + 1))
+        return try OpenedStudy(image: image, resolutionNM: resolutionNM, schema: schema, labels: labels).plane(axis, at: index)
     }
 }

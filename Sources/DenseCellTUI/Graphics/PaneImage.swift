@@ -26,33 +26,45 @@ enum PaneImage {
     static func renderWithSlice(_ pane: PaneLayout, layout: Layout, state: ViewState, data: FrameData) -> (canvas: RGBCanvas, slice: PixelRect?) {
         let size = layout.pixelSize(state, pane: pane)
         var canvas = RGBCanvas(width: max(1, size.width), height: max(1, size.height), fill: surround)
-        let zoom = layout.zoom(state), o = layout.origin(state, pane: pane)
+        let axis = pane.axis
+        let zoom = layout.zoom(state), rowZoom = layout.rowZoom(state, axis), o = layout.origin(state, pane: pane)
         // The planes of the pyramid level drawn (level 0 zoomed in), in that level's pixels.
-        let level = data.level(forZoom: zoom, kind: pane.kind)
-        let scale = Double(1 << level), lz = zoom * scale
+        let level = data.level(forZoom: zoom, kind: pane.kind, axis: axis)
+        let scale = Double(1 << level), lz = zoom * scale, lzRow = rowZoom * scale
         let lo = (y: o.y / scale, x: o.x / scale)
         let figure = pane.kind.figurePane(state)
-        guard let study = data.planeStudy(z: state.z, level: level, names: figure.sourceNames) else { return (canvas, nil) }
+        guard let study = data.planeStudy(axis, state.index(axis), level: level, names: figure.sourceNames) else { return (canvas, nil) }
         let shape = study.shape
         // Whole pixels that are at least partly visible, and where their edges land on screen.
         let y0 = max(0, Int(lo.y.rounded(.down))), x0 = max(0, Int(lo.x.rounded(.down)))
-        let y1 = min(shape.y, Int((lo.y + Double(size.height) / lz).rounded(.up)))
+        let y1 = min(shape.y, Int((lo.y + Double(size.height) / lzRow).rounded(.up)))
         let x1 = min(shape.x, Int((lo.x + Double(size.width) / lz).rounded(.up)))
         guard y1 > y0, x1 > x0 else { return (canvas, nil) }
-        let py0 = Int(((Double(y0) - lo.y) * lz).rounded()), py1 = Int(((Double(y1) - lo.y) * lz).rounded())
+        let py0 = Int(((Double(y0) - lo.y) * lzRow).rounded()), py1 = Int(((Double(y1) - lo.y) * lzRow).rounded())
         let px0 = Int(((Double(x0) - lo.x) * lz).rounded()), px1 = Int(((Double(x1) - lo.x) * lz).rounded())
         guard py1 > py0, px1 > px0,
               let raster = try? PanelRaster.render(figure, study: study, z: 0, y: y0..<y1, x: x0..<x1,
                                                    window: (0, 255), alpha: state.alpha, hidden: state.hiddenClasses)
         else { return (canvas, nil) }
         canvas.paste(raster.resampled(width: px1 - px0, height: py1 - py0), x: px0, y: py0)
-        markCursor(&canvas, at: (x: (Double(state.cursor.x) + 0.5 - o.x) * zoom, y: (Double(state.cursor.y) + 0.5 - o.y) * zoom))
-        if let region = ReviewOverlay.outlinedRegion(state) {
+        if state.threePlanes {
+            let cuts = PlaneCuts(axis, state: state, origin: o, zoom: (rowZoom, zoom))
+            if let row = cuts.row, row < canvas.height {
+                for x in 0..<canvas.width { canvas[x, row] = PlaneCuts.tint(canvas[x, row], cuts.rowColor) }
+            }
+            if let column = cuts.column, column < canvas.width {
+                for y in 0..<canvas.height { canvas[column, y] = PlaneCuts.tint(canvas[column, y], cuts.columnColor) }
+            }
+        }
+        let cursor = state.cursor(in: axis)
+        markCursor(&canvas, at: (x: (Double(cursor.x) + 0.5 - o.x) * zoom, y: (Double(cursor.y) + 0.5 - o.y) * rowZoom))
+        if let region = ReviewOverlay.outlinedRegion(state, axis: axis) {
             // The review region's box, one line just outside it.
-            let left = Int(((Double(region.box.x.lowerBound) - o.x) * zoom).rounded(.down)) - 1
-            let right = Int(((Double(region.box.x.upperBound) - o.x) * zoom).rounded(.up))
-            let top = Int(((Double(region.box.y.lowerBound) - o.y) * zoom).rounded(.down)) - 1
-            let bottom = Int(((Double(region.box.y.upperBound) - o.y) * zoom).rounded(.up))
+            let box = axis.ranges(region.box)
+            let left = Int(((Double(box.columns.lowerBound) - o.x) * zoom).rounded(.down)) - 1
+            let right = Int(((Double(box.columns.upperBound) - o.x) * zoom).rounded(.up))
+            let top = Int(((Double(box.rows.lowerBound) - o.y) * rowZoom).rounded(.down)) - 1
+            let bottom = Int(((Double(box.rows.upperBound) - o.y) * rowZoom).rounded(.up))
             let ink = ReviewOverlay.outlineColor.rgb
             func line(_ r: PixelRect) {
                 let x0 = max(0, r.x), y0 = max(0, r.y), x1 = min(canvas.width, r.x + r.width), y1 = min(canvas.height, r.y + r.height)

@@ -27,7 +27,9 @@ public final class PaneImageSender {
 
     /// Everything a pane's pixels depend on.
     struct Content: Hashable {
-        var kind: PaneKind, sources: [String], z: Int, zoom: Double, originY: Double, originX: Double
+        var kind: PaneKind, sources: [String], axis: PlaneAxis, index: Int, zoom: Double, originY: Double, originX: Double
+        /// The cursor's voxel (z, y, x), and whether the other planes' cuts are drawn through it.
+        var voxel: [Int], cuts: Bool
         var cursor: PixelPoint, alpha: Double, hidden: Set<Int>, revision: Int, cell: CellSize
         /// The review region outlined on this slice, if any.
         var outline: Box3?
@@ -80,12 +82,14 @@ public final class PaneImageSender {
             if case .source = pane.kind { overlay = true }
             let image = pane.kind == .image
             let names = pane.kind.figurePane(state).sourceNames
-            let content = Content(kind: pane.kind, sources: image ? [] : state.sources, z: state.z, zoom: layout.zoom(state),
-                                  originY: o.y, originX: o.x, cursor: state.cursor, alpha: overlay ? state.alpha : 0,
+            let index = state.index(pane.axis)
+            let content = Content(kind: pane.kind, sources: image ? [] : state.sources, axis: pane.axis, index: index, zoom: layout.zoom(state),
+                                  originY: o.y, originX: o.x, voxel: [state.z, state.cursor.y, state.cursor.x], cuts: state.threePlanes,
+                                  cursor: state.cursor(in: pane.axis), alpha: overlay ? state.alpha : 0,
                                   hidden: overlay ? state.hiddenClasses : [],
                                   revision: names.contains(where: SourceTable.derivedNames.contains) ? data.revision : 0,
                                   cell: state.cellPixels, outline: ReviewOverlay.outlinedRegion(state)?.box,
-                                  ready: data.planesAvailable(z: state.z, level: data.level(forZoom: layout.zoom(state), kind: pane.kind), names: names),
+                                  ready: data.planesAvailable(pane.axis, index, level: data.level(forZoom: layout.zoom(state), kind: pane.kind, axis: pane.axis), names: names),
                                   windowLo: data.window.lo, windowHi: data.window.hi)
             // A pane whose planes are still being read keeps what it shows until they arrive.
             if !content.ready { holdsBack = true; continue }

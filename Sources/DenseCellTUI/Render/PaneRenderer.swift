@@ -63,24 +63,25 @@ final class PaneRenderer {
         guard rect.width > 0, rect.height > 0 else { return }
         let schema = data.schema
         prepareTables(alpha: state.alpha, hidden: state.hiddenClasses, schema: schema)
-        let zoom = layout.zoom(state)
+        let axis = pane.axis, planeIndex = state.index(axis)
+        let zoom = layout.zoom(state), rowZoom = layout.rowZoom(state, axis)
         let origin = layout.origin(state, pane: pane)
         // Zoomed out, the pyramid level whose pixels are closest to (not smaller than) a screen
         // pixel; sampling then works in that level's pixels.
-        let level = data.level(forZoom: zoom, kind: pane.kind)
+        let level = data.level(forZoom: zoom, kind: pane.kind, axis: axis)
         let scale = Double(1 << level)
-        let levelZoom = zoom * scale
+        let levelZoom = zoom * scale, levelRowZoom = rowZoom * scale
         let levelOrigin = (y: origin.y / scale, x: origin.x / scale)
-        let k = levelZoom >= 1 ? 1 : min(4, Int((1 / levelZoom).rounded(.up)))
+        let k = min(levelZoom, levelRowZoom) >= 1 ? 1 : min(4, Int((1 / min(levelZoom, levelRowZoom)).rounded(.up)))
         let classes = schema.count
         // What to read per sample.
         var mode = 0                       // 0 image, 1 overlay, 2 disagreement
-        var planes: [Plane?] = [data.gray(z: state.z, level: level)]
+        var planes: [Plane?] = [data.gray(axis, planeIndex, level: level)]
         var hasMaskA = false, hasMaskB = false
         func add(_ s: Int) -> Bool {
             let src = data.sources[s]
-            planes.append(data.plane(src.labels, z: state.z, level: level))
-            if let m = src.mask { planes.append(data.plane(m, z: state.z, level: level)) }
+            planes.append(data.plane(src.labels, axis, planeIndex, level: level))
+            if let m = src.mask { planes.append(data.plane(m, axis, planeIndex, level: level)) }
             return src.mask != nil
         }
         switch pane.kind {
@@ -95,12 +96,12 @@ final class PaneRenderer {
             } else { planes.append(nil) }
         }
         guard let gray = planes[0], planes.allSatisfy({ $0 != nil }) else {
-            drawWaiting(rect, z: state.z, failed: data.planeFailed(0, z: state.z, level: level), grid: &grid)
+            drawWaiting(rect, what: "\(axis.normalName) \(planeIndex)", failed: data.planeFailed(0, axis, planeIndex, level: level), grid: &grid)
             return
         }
         let width = gray.width, height = gray.height
         Self.samples(into: &xs, count: rect.width, origin: levelOrigin.x, zoom: levelZoom, k: k, limit: width)
-        Self.samples(into: &ys, count: rect.height * 2, origin: levelOrigin.y, zoom: levelZoom, k: k, limit: height)
+        Self.samples(into: &ys, count: rect.height * 2, origin: levelOrigin.y, zoom: levelRowZoom, k: k, limit: height)
         let g = gray.bytes
         var index = 1
         func next() -> [UInt8] { defer { index += 1 }; return planes[index]!.bytes }
@@ -147,8 +148,8 @@ final class PaneRenderer {
             // errors before cell-boundary ones) with four times the share it covers, so thin
             // errors still show without every shifted cell border painting the whole map.
             @inline(__always) func disagreementBlock(_ py: Int, _ px: Int) -> UInt32 {
-                let y0 = max(0, Int((levelOrigin.y + Double(py) / levelZoom).rounded(.down)))
-                let y1 = min(height, max(y0 + 1, Int((levelOrigin.y + Double(py + 1) / levelZoom).rounded(.down))))
+                let y0 = max(0, Int((levelOrigin.y + Double(py) / levelRowZoom).rounded(.down)))
+                let y1 = min(height, max(y0 + 1, Int((levelOrigin.y + Double(py + 1) / levelRowZoom).rounded(.down))))
                 let x0 = max(0, Int((levelOrigin.x + Double(px) / levelZoom).rounded(.down)))
                 let x1 = min(width, max(x0 + 1, Int((levelOrigin.x + Double(px + 1) / levelZoom).rounded(.down))))
                 var graySum = 0, n = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0
@@ -210,24 +211,49 @@ final class PaneRenderer {
                 }
             }
         }}}}}}}}}}}
-        drawCursor(rect, origin: origin, zoom: zoom, state: state, grid: &grid)
+        if state.threePlanes { drawCuts(rect, pane: pane, origin: origin, state: state, layout: layout, grid: &grid) }
+        drawCursor(rect, origin: origin, zoom: (rowZoom, zoom), cursor: state.cursor(in: axis), grid: &grid)
+    }
+
+    /// With three planes: where the other two planes cut this one, as thin lines through the
+    /// cursor (a row of the plane and a column), tinted so the image stays readable.
+    private func drawCuts(_ rect: Rect, pane: PaneLayout, origin: (y: Double, x: Double), state: ViewState, layout: Layout, grid: inout ScreenGrid) {
+        let cut = PlaneCuts(pane.axis, state: state, origin: origin, zoom: (layout.rowZoom(state, pane.axis), layout.zoom(state)))
+        if let py = cut.row {
+            // A half-block row: tint the top or bottom half of the cells it crosses.
+            let row = rect.row + py / 2
+            if row >= rect.row && row < rect.row + rect.height {
+                for col in rect.col..<(rect.col + rect.width) {
+                    var cell = grid[row, col]
+                    if py % 2 == 0 { cell.fg = PlaneCuts.tint(cell.fg, cut.rowColor) } else { cell.bg = PlaneCuts.tint(cell.bg, cut.rowColor) }
+                    grid[row, col] = cell
+                }
+            }
+        }
+        if let px = cut.column, px >= 0, px < rect.width {
+            for row in rect.row..<(rect.row + rect.height) {
+                var cell = grid[row, rect.col + px]
+                cell.fg = PlaneCuts.tint(cell.fg, cut.columnColor); cell.bg = PlaneCuts.tint(cell.bg, cut.columnColor)
+                grid[row, rect.col + px] = cell
+            }
+        }
     }
 
     /// A pane whose planes are still being read: the dark surround and a short word.
-    private func drawWaiting(_ rect: Rect, z: Int, failed: Bool, grid: inout ScreenGrid) {
+    private func drawWaiting(_ rect: Rect, what: String, failed: Bool, grid: inout ScreenGrid) {
         for row in rect.row..<(rect.row + rect.height) {
             for col in rect.col..<(rect.col + rect.width) { grid[row, col] = Cell(" ", fg: .white, bg: Self.outside) }
         }
-        let text = failed ? "cannot read z \(z)" : "reading z \(z)…"
+        let text = failed ? "cannot read \(what)" : "reading \(what)…"
         let row = rect.row + rect.height / 2
         let col = rect.col + max(0, (rect.width - text.count) / 2)
         grid.put(String(text.prefix(rect.width)), row: row, col: col, fg: failed ? .warning : .dim, bg: Self.outside)
     }
 
     /// Marks the cursor's cell with a `+` in a color that stands out from what is under it.
-    private func drawCursor(_ rect: Rect, origin: (y: Double, x: Double), zoom: Double, state: ViewState, grid: inout ScreenGrid) {
-        let py = Int(((Double(state.cursor.y) + 0.5 - origin.y) * zoom).rounded(.down))
-        let px = Int(((Double(state.cursor.x) + 0.5 - origin.x) * zoom).rounded(.down))
+    private func drawCursor(_ rect: Rect, origin: (y: Double, x: Double), zoom: (row: Double, column: Double), cursor: PixelPoint, grid: inout ScreenGrid) {
+        let py = Int(((Double(cursor.y) + 0.5 - origin.y) * zoom.row).rounded(.down))
+        let px = Int(((Double(cursor.x) + 0.5 - origin.x) * zoom.column).rounded(.down))
         let row = rect.row + py / 2, col = rect.col + px
         guard py >= 0, px >= 0, rect.contains(row: row, col: col) else { return }
         let cell = grid[row, col]

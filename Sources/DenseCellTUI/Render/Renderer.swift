@@ -51,14 +51,24 @@ final class Renderer {
         let zoom = layout.zoom(state)
         let zoomText = zoom >= 1 ? String(format: "%g×", zoom) : "1/\(String(format: "%g", (1 / zoom * 10).rounded() / 10))"
         var col = grid.put(" \(state.fileName) ", row: r.row, col: r.col, fg: .white, bg: bg, attrs: .bold)
-        col = grid.put("z ", row: r.row, col: col, fg: .dim, bg: bg)
-        col = grid.put("\(state.z)/\(state.shape.z)", row: r.row, col: col, fg: .warning, bg: bg, attrs: .bold)
+        let plane = state.plane
+        if plane != .xy || state.threePlanes {
+            col = grid.put(plane.rawValue + " ", row: r.row, col: col, fg: TermColor(PlaneCuts.color(plane)), bg: bg, attrs: .bold)
+        }
+        col = grid.put(plane.normalName + " ", row: r.row, col: col, fg: .dim, bg: bg)
+        col = grid.put("\(state.index(plane))/\(plane.depth(state.shape))", row: r.row, col: col, fg: .warning, bg: bg, attrs: .bold)
+        if plane != .xy || state.threePlanes {
+            // How the side planes are drawn: stretched to the voxels' aspect, or square voxels.
+            let stretch = PlaneAxis.xz.rowStretch(resolution: state.resolution)
+            let aspect = state.resolution == nil ? "  voxels" : stretch == 1 ? "  isotropic" : String(format: "  z×%g", (stretch * 100).rounded() / 100)
+            col = grid.put(aspect, row: r.row, col: col, fg: .dim, bg: bg)
+        }
         col = grid.put("  zoom ", row: r.row, col: col, fg: .dim, bg: bg)
         col = grid.put(zoomText + (state.zoom == nil ? " fit" : ""), row: r.row, col: col, fg: .white, bg: bg)
         col = grid.put("  " + state.graphics.rawValue, row: r.row, col: col, fg: .dim, bg: bg)
         let p = state.cursor
         col = grid.put("  (\(state.z),\(p.y),\(p.x)) ", row: r.row, col: col, fg: .accent, bg: bg)
-        let valueText = data.imageValue(z: state.z, y: p.y, x: p.x).map { value in
+        let valueText = data.imageValue(plane, z: state.z, y: p.y, x: p.x).map { value in
             value == value.rounded() && abs(value) < 1e6 ? "\(Int(value))" : String(format: "%.3g", value)
         } ?? "…"
         col = grid.put(valueText, row: r.row, col: col, fg: .white, bg: bg)
@@ -66,7 +76,7 @@ final class Renderer {
         let remaining = r.width - col
         var items: [(String, String, Int)] = []
         for name in state.sources {
-            guard let s = data.sourceIndex(name), let c = data.label(s, z: state.z, y: p.y, x: p.x) else { continue }
+            guard let s = data.sourceIndex(name), let c = data.label(s, plane, z: state.z, y: p.y, x: p.x) else { continue }
             items.append((name, "", c))
         }
         let long = items.map { " \($0.0) \($0.2 < 0 ? "–" : classLabel($0.2, data: data, short: false))" }.joined()
@@ -86,7 +96,14 @@ final class Renderer {
     }
 
     private func drawTitle(_ pane: PaneLayout, state: ViewState, data: FrameData) {
-        let r = pane.title
+        var r = pane.title
+        if state.threePlanes {
+            // The plane's name in its color (the color of its cut lines in the other panes).
+            let active = pane.axis == state.plane
+            let text = " \(pane.axis.rawValue) \(pane.axis.normalName) \(state.index(pane.axis))\(active ? " j/k" : "")"
+            let end = grid.put(Format.fit(text, r.width), row: r.row, col: r.col, fg: TermColor(PlaneCuts.color(pane.axis)), attrs: active ? [.bold, .underline] : .bold)
+            r = Rect(row: r.row, col: end, width: max(0, r.col + r.width - end), height: 1)
+        }
         switch pane.kind {
         case .image:
             grid.put(Format.fit(" image", r.width), row: r.row, col: r.col, fg: .white, attrs: .bold)

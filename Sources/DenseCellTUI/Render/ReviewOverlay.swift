@@ -5,26 +5,27 @@ import DenseCellCore
 enum ReviewOverlay {
     static let outlineColor = TermColor(0xFF, 0xEB, 0x3B)
 
-    /// The review region to outline on the current slice, if any.
-    static func outlinedRegion(_ state: ViewState) -> DisagreementRegion? {
+    /// The review region to outline in the plane of `axis` through the cursor, if it crosses it.
+    static func outlinedRegion(_ state: ViewState, axis: PlaneAxis = .xy) -> DisagreementRegion? {
         guard state.regionMode, let region = state.regionQueue?.current, state.regionQueue?.pair == state.pair,
-              region.box.z.contains(state.z) else { return nil }
+              axis.ranges(region.box).normal.contains(state.index(axis)) else { return nil }
         return region
     }
 
     /// Outlines the region's bounding box one image pixel outside it, in every half-block image
-    /// pane, on the slices it spans (pixel panes draw it into their raster).
+    /// pane whose plane crosses it (pixel panes draw it into their raster).
     static func drawOutline(_ state: ViewState, layout: Layout, grid: inout ScreenGrid) {
-        guard let region = outlinedRegion(state) else { return }
-        let zoom = layout.zoom(state)
         for pane in layout.panes {
+            guard let region = outlinedRegion(state, axis: pane.axis) else { continue }
+            let box = pane.axis.ranges(region.box)
+            let zoom = layout.zoom(state), rowZoom = layout.rowZoom(state, pane.axis)
             let rect = pane.pixels
             let o = layout.origin(state, pane: pane)
             // Screen pixel rows/columns of the box edges (just outside the box).
-            let top = Int(((Double(region.box.y.lowerBound) - o.y) * zoom).rounded(.down)) - 1
-            let bottom = Int(((Double(region.box.y.upperBound) - o.y) * zoom).rounded(.up))
-            let left = Int(((Double(region.box.x.lowerBound) - o.x) * zoom).rounded(.down)) - 1
-            let right = Int(((Double(region.box.x.upperBound) - o.x) * zoom).rounded(.up))
+            let top = Int(((Double(box.rows.lowerBound) - o.y) * rowZoom).rounded(.down)) - 1
+            let bottom = Int(((Double(box.rows.upperBound) - o.y) * rowZoom).rounded(.up))
+            let left = Int(((Double(box.columns.lowerBound) - o.x) * zoom).rounded(.down)) - 1
+            let right = Int(((Double(box.columns.upperBound) - o.x) * zoom).rounded(.up))
             func mark(_ py: Int, _ px: Int) {
                 guard py >= 0, px >= 0, px < rect.width, py < rect.height * 2 else { return }
                 let row = rect.row + py / 2, col = rect.col + px

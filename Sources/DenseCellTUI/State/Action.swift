@@ -5,6 +5,12 @@ import DenseCellCore
 public enum Action: Equatable, Sendable {
     case nextSlice, previousSlice, pageDown, pageUp, firstSlice, lastSlice
     case goToSlice(Int)
+    /// Moves the cursor to plane `index` along the normal of the plane shown.
+    case goToPlane(Int)
+    /// `o`: every pane shows the next plane (xy → xz → yz).
+    case cyclePlane
+    /// `O`: one source in all three planes.
+    case toggleThreePlanes
     /// Pans by a quarter of the visible extent per step.
     case pan(dy: Int, dx: Int)
     case zoomIn, zoomOut, zoomFit

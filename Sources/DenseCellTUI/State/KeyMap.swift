@@ -57,7 +57,9 @@ enum KeyMap {
         case .char("0"): .zoomFit
         case .tab: .cyclePair
         case .char(let c) where ("1"..."9").contains(c): .toggleClass(Int(String(c))!)
-        case .char("o"): .cycleAlpha
+        case .char("o"): .cyclePlane
+        case .char("O"): .toggleThreePlanes
+        case .char("t"): .cycleAlpha
         case .char("d"): .toggleDisagreementMap
         case .char("m"): .cycleMetricsTab
         case .char("v"): .toggleMetricsScope
@@ -92,13 +94,14 @@ enum KeyMap {
 
     /// The `?` overlay: key, what it does.
     static let help: [(String, String)] = [
-        ("j k  PgDn PgUp", "slice ±1 / ±10 (mouse wheel too)"),
-        ("g / G", "first / last slice"),
+        ("j k  PgDn PgUp", "plane ±1 / ±10 along its normal (wheel too)"),
+        ("g / G", "first / last plane"),
+        ("o  O", "xy → xz → yz planes; three planes of A"),
         ("arrows  + - 0", "pan; zoom in / out, fit"),
         ("click", "move the cursor (readout in the header)"),
         ("Tab", "cycle the compared pair (A, B)"),
         ("1–9", "hide / show a class"),
-        ("o  d", "overlay opacity; disagreement map of A and B"),
+        ("t  d", "overlay opacity; disagreement map of A and B"),
         ("n / N", "next / previous slice by disagreement"),
         ("r", "review: n/N walk the disagreement regions instead"),
         ("a b E  x", "take A's / B's / ensemble's labels; x: an expert's"),

@@ -14,29 +14,44 @@ func reduce(_ state: ViewState, _ action: Action) -> (state: ViewState, effects:
     default: s.notice = nil
     }
     let lastZ = max(0, s.shape.z - 1)
+    // Steps move the cursor along the normal of the plane shown (z for xy planes).
+    let index = s.index(s.plane)
     switch action {
-    case .nextSlice: s.z = min(lastZ, s.z + 1)
-    case .previousSlice: s.z = max(0, s.z - 1)
-    case .pageDown: s.z = min(lastZ, s.z + 10)
-    case .pageUp: s.z = max(0, s.z - 10)
-    case .firstSlice: s.z = 0
-    case .lastSlice: s.z = lastZ
+    case .nextSlice: s.setIndex(index + 1, s.plane)
+    case .previousSlice: s.setIndex(index - 1, s.plane)
+    case .pageDown: s.setIndex(index + 10, s.plane)
+    case .pageUp: s.setIndex(index - 10, s.plane)
+    case .firstSlice: s.setIndex(0, s.plane)
+    case .lastSlice: s.setIndex(s.plane.depth(s.shape) - 1, s.plane)
     case .goToSlice(let z): s.z = min(lastZ, max(0, z))
-    case .scroll(let dz): s.z = min(lastZ, max(0, s.z + dz))
+    case .goToPlane(let i): s.setIndex(i, s.plane)
+    case .scroll(let d): s.setIndex(index + d, s.plane)
+
+    case .cyclePlane:
+        s.plane = s.plane.next
+        if !s.threePlanes { s.zoom = nil }
+        s.notice = planeNotice(s)
+    case .toggleThreePlanes:
+        s.threePlanes.toggle()
+        s.zoom = nil
+        s.notice = s.threePlanes ? "three planes through the cursor; o picks the plane j/k move (now \(s.plane.rawValue))"
+                                 : "every pane shows the \(s.plane.rawValue) plane"
 
     case .pan(let dy, let dx):
         let layout = Layout(s)
         let zoom = layout.zoom(s)
-        if s.zoom == nil { s.zoom = zoom; s.center = (Double(s.shape.y) / 2, Double(s.shape.x) / 2) }
-        let pane = layout.panes[0].pixels
-        let stepY = Double(pane.height * s.cellPixels.height) / zoom / 4, stepX = Double(pane.width * s.cellPixels.width) / zoom / 4
-        s.center.y = min(Double(s.shape.y), max(0, s.center.y + Double(dy) * stepY))
-        s.center.x = min(Double(s.shape.x), max(0, s.center.x + Double(dx) * stepX))
+        if s.zoom == nil { s.zoom = zoom; resetCenter(&s) }
+        guard let active = layout.activePane(s) else { break }
+        let pane = active.pixels, size = s.plane.size(s.shape)
+        let stepY = Double(pane.height * s.cellPixels.height) / layout.rowZoom(s, s.plane) / 4
+        let stepX = Double(pane.width * s.cellPixels.width) / zoom / 4
+        let c = s.center(in: s.plane)
+        s.setCenter((min(Double(size.rows), max(0, c.y + Double(dy) * stepY)), min(Double(size.columns), max(0, c.x + Double(dx) * stepX))), in: s.plane)
 
     case .zoomIn, .zoomOut:
         let layout = Layout(s)
         let current = layout.zoom(s)
-        if s.zoom == nil { s.center = (Double(s.shape.y) / 2, Double(s.shape.x) / 2) }
+        if s.zoom == nil { resetCenter(&s) }
         let next: Double?
         if case .zoomIn = action {
             next = zoomSteps.first { $0 > current * 1.001 }
@@ -49,7 +64,7 @@ func reduce(_ state: ViewState, _ action: Action) -> (state: ViewState, effects:
             if s.zoom == nil && state.zoom == nil { s.notice = "the whole slice is already in view" }
             if case .zoomIn = action, s.zoom != nil, state.zoom == nil {
                 // From fit, zoom towards the cursor: that is what the reader is looking at.
-                s.center = (Double(s.cursor.y) + 0.5, Double(s.cursor.x) + 0.5)
+                s.center = (Double(s.z) + 0.5, Double(s.cursor.y) + 0.5, Double(s.cursor.x) + 0.5)
             }
         } else {
             s.notice = action == .zoomIn ? "already at the largest zoom" : "already at the smallest zoom"
@@ -193,7 +208,7 @@ func reduce(_ state: ViewState, _ action: Action) -> (state: ViewState, effects:
         } else if item.at.count == 3 {
             s.z = min(max(0, item.at[0]), s.shape.z - 1)
             s.cursor = PixelPoint(y: min(max(0, item.at[1]), s.shape.y - 1), x: min(max(0, item.at[2]), s.shape.x - 1))
-            s.center = (Double(s.cursor.y) + 0.5, Double(s.cursor.x) + 0.5)
+            s.center = (Double(s.z) + 0.5, Double(s.cursor.y) + 0.5, Double(s.cursor.x) + 0.5)
         }
         s.notice = item.summary
 
@@ -208,7 +223,11 @@ func reduce(_ state: ViewState, _ action: Action) -> (state: ViewState, effects:
 
     case .click(let row, let col):
         if s.helpVisible { s.helpVisible = false; break }
-        if let p = Layout(s).imagePoint(s, row: row, col: col) { s.cursor = p }
+        if let hit = Layout(s).planePoint(s, row: row, col: col) {
+            s.setCursor(hit.point, in: hit.axis)
+            // With three planes, the plane clicked in is the one j/k move next.
+            if s.threePlanes { s.plane = hit.axis }
+        }
 
     case .addSource(let name):
         if !s.sources.contains(name) {
@@ -263,15 +282,32 @@ func focus(_ s: inout ViewState, on index: Int) {
     let cx = min(max(r.box.x.lowerBound, Int(r.centroid.x)), r.box.x.upperBound - 1)
     s.cursor = PixelPoint(y: cy, x: cx)
     let layout = Layout(s)
-    guard let pane = layout.panes.first else { return }
+    guard let pane = layout.activePane(s) else { return }
     let size = layout.pixelSize(s, pane: pane)
-    let want = min(Double(size.width) * 0.5 / Double(max(8, r.box.x.count)),
-                   Double(size.height) * 0.5 / Double(max(8, r.box.y.count)))
+    // The region's extent in the active plane, rows at the drawn aspect.
+    let extent = s.plane.ranges(r.box)
+    let stretch = s.plane.rowStretch(resolution: s.resolution)
+    let want = min(Double(size.width) * 0.5 / Double(max(8, extent.columns.count)),
+                   Double(size.height) * 0.5 / (Double(max(8, extent.rows.count)) * stretch))
     let step = zoomSteps.last { $0 <= min(want, 8) } ?? zoomSteps[0]
     if step <= layout.fitZoom * 1.001 {
         s.zoom = nil
     } else {
         s.zoom = step
-        s.center = (Double(r.box.y.lowerBound + r.box.y.upperBound) / 2, Double(r.box.x.lowerBound + r.box.x.upperBound) / 2)
+        s.center = (Double(r.box.z.lowerBound + r.box.z.upperBound) / 2, Double(r.box.y.lowerBound + r.box.y.upperBound) / 2,
+                    Double(r.box.x.lowerBound + r.box.x.upperBound) / 2)
     }
+}
+
+/// Centres the panes on the middle of the volume (what a fitting zoom shows).
+func resetCenter(_ s: inout ViewState) {
+    s.center = (Double(s.shape.z) / 2, Double(s.shape.y) / 2, Double(s.shape.x) / 2)
+}
+
+/// The footer's word after `o`: the plane shown, where it cuts, and the aspect it is drawn at.
+func planeNotice(_ s: ViewState) -> String {
+    let stretch = s.plane.rowStretch(resolution: s.resolution)
+    let aspect = s.plane == .xy ? "" : stretch == 1 ? (s.resolution == nil ? ", square voxels (no resolution recorded)" : "")
+        : String(format: ", z drawn %.3g× (voxels %g/%g nm)", stretch, s.resolution![0], s.resolution![s.plane.columnAxis])
+    return "\(s.plane.rawValue) plane at \(s.plane.normalName) \(s.index(s.plane))\(aspect) · j/k step along \(s.plane.normalName)"
 }

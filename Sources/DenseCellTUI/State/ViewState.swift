@@ -1,6 +1,7 @@
 import DenseCellCore
 
-/// An image position in voxel coordinates of the current slice.
+/// A position in a plane: its row (`y`) and column (`x`) in voxels. For an xy plane these are
+/// the volume's y and x; for xz and yz planes the row is z (see `PlaneAxis`).
 public struct PixelPoint: Hashable, Sendable {
     var y: Int, x: Int
     init(y: Int, x: Int) { self.y = y; self.x = x }
@@ -75,12 +76,19 @@ public struct ViewState: Equatable, Sendable {
     var sources: [String]
     var terminal: (cols: Int, rows: Int) = (80, 24)
 
+    /// The cursor's voxel is (z, cursor.y, cursor.x); the planes shown pass through it.
     var z: Int = 0
-    /// Screen pixels per image pixel; nil fits the slice into the panes.
+    /// Screen pixels per image pixel (across columns); nil fits the plane into the panes.
     var zoom: Double? = nil
-    /// Image position at the centre of the panes.
-    var center: (y: Double, x: Double)
+    /// The point at the centre of the panes, in voxels: each plane takes its two axes of it.
+    var center: (z: Double, y: Double, x: Double)
     var cursor: PixelPoint
+    /// The plane every pane shows (`o` cycles it); with `threePlanes`, the plane `j`/`k` move.
+    var plane: PlaneAxis = .xy
+    /// `O`: one source in the three planes side by side, with lines where the others cut.
+    var threePlanes: Bool = false
+    /// Voxel size in nm (z, y, x) when the study records it: planes are drawn at this aspect.
+    var resolution: [Double]? = nil
 
     var pair: SourcePair = SourcePair(a: 0, b: 1)
     var hiddenClasses: Set<Int> = []
@@ -117,9 +125,52 @@ public struct ViewState: Equatable, Sendable {
 
     init(fileName: String, shape: Shape3, classNames: [String], sources: [String]) {
         self.fileName = fileName; self.shape = shape; self.classNames = classNames; self.sources = sources
-        center = (Double(shape.y) / 2, Double(shape.x) / 2)
+        center = (Double(shape.z) / 2, Double(shape.y) / 2, Double(shape.x) / 2)
         cursor = PixelPoint(y: shape.y / 2, x: shape.x / 2)
         pair = SourcePair(a: 0, b: sources.count > 1 ? 1 : 0)
+    }
+
+    /// The cursor's voxel as (z, y, x).
+    var voxel: (z: Int, y: Int, x: Int) { (z, cursor.y, cursor.x) }
+
+    /// The cursor's plane of `axis`: its index along the normal (z for xy planes).
+    func index(_ axis: PlaneAxis) -> Int { [z, cursor.y, cursor.x][axis.normal] }
+
+    /// Moves the cursor along `axis`'s normal to plane `index` (clamped to the volume).
+    mutating func setIndex(_ index: Int, _ axis: PlaneAxis) {
+        let i = min(max(0, index), max(0, axis.depth(shape) - 1))
+        switch axis.normal { case 0: z = i; case 1: cursor.y = i; default: cursor.x = i }
+    }
+
+    /// The cursor in `axis`'s plane (row, column).
+    func cursor(in axis: PlaneAxis) -> PixelPoint {
+        let p = axis.planeCoordinates(z: z, y: cursor.y, x: cursor.x)
+        return PixelPoint(y: p.row, x: p.column)
+    }
+
+    /// Puts the cursor at (row, column) of `axis`'s plane through it.
+    mutating func setCursor(_ p: PixelPoint, in axis: PlaneAxis) {
+        let v = axis.voxel(row: p.y, column: p.x, index: index(axis))
+        z = v.z; cursor = PixelPoint(y: v.y, x: v.x)
+    }
+
+    /// The centre of the panes in `axis`'s plane (row, column).
+    func center(in axis: PlaneAxis) -> (y: Double, x: Double) {
+        let c = [center.z, center.y, center.x]
+        return (c[axis.rowAxis], c[axis.columnAxis])
+    }
+
+    /// Sets the centre of the panes in `axis`'s plane, leaving the normal's coordinate.
+    mutating func setCenter(_ p: (y: Double, x: Double), in axis: PlaneAxis) {
+        var c = [center.z, center.y, center.x]
+        c[axis.rowAxis] = p.y; c[axis.columnAxis] = p.x
+        center = (c[0], c[1], c[2])
+    }
+
+    /// The middle of `axis`'s plane.
+    func middle(_ axis: PlaneAxis) -> (y: Double, x: Double) {
+        let size = axis.size(shape)
+        return (Double(size.rows) / 2, Double(size.columns) / 2)
     }
 
     /// Whether two different sources are compared, as disagreement maps and pairwise metrics need.
@@ -129,6 +180,7 @@ public struct ViewState: Equatable, Sendable {
     public static func == (l: ViewState, r: ViewState) -> Bool {
         l.fileName == r.fileName && l.shape == r.shape && l.classNames == r.classNames && l.sources == r.sources &&
         l.terminal == r.terminal && l.z == r.z && l.zoom == r.zoom && l.center == r.center && l.cursor == r.cursor &&
+        l.plane == r.plane && l.threePlanes == r.threePlanes && l.resolution == r.resolution &&
         l.pair == r.pair && l.hiddenClasses == r.hiddenClasses && l.alphaIndex == r.alphaIndex &&
         l.disagreementMap == r.disagreementMap && l.metricsTab == r.metricsTab && l.metricsScope == r.metricsScope &&
         l.helpVisible == r.helpVisible && l.graphics == r.graphics && l.cellPixels == r.cellPixels && l.job == r.job && l.notice == r.notice && l.status == r.status &&

@@ -99,6 +99,39 @@ public struct FrameMeasurement {
                           cols, rows, data.shape.y, data.shape.x, label, times[times.count / 2],
                           times[times.count * 9 / 10], times.last!, times.count, sent))
         }
+        // Side planes: a plane never read (a column of blocks decoded), one read with it (warm),
+        // then 20 steps along the normal as a reader holding j would make them.
+        for axis in [PlaneAxis.xz, .yz] {
+            while session.state.plane != axis { session.send(.cyclePlane) }
+            let depth = axis.depth(data.shape)
+            let start = depth / 3
+            var t = DispatchTime.now().uptimeNanoseconds
+            session.send(.goToPlane(start))
+            drawUntilShown()
+            let cold = seconds(since: t)
+            t = DispatchTime.now().uptimeNanoseconds
+            session.send(.goToPlane(start + 1))
+            drawUntilShown()
+            let warm = seconds(since: t)
+            t = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<20 { session.send(.nextSlice); drawUntilShown() }
+            let steps = seconds(since: t)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let size = axis.size(data.shape)
+            report(String(format: "%@ plane (%d×%d, %d panes): cold %.0f ms, warm %.1f ms, 20 steps %.2f s; peak resident %d MB",
+                          axis.rawValue, size.rows, size.columns, Layout(session.state).panes.count, cold * 1000, warm * 1000, steps,
+                          usage.ru_maxrss / 1024))
+        }
+        // The three-plane layout through the same cursor.
+        session.send(.toggleThreePlanes)
+        var t = DispatchTime.now().uptimeNanoseconds
+        drawUntilShown()
+        report(String(format: "three planes (xy, xz, yz of %@): %.0f ms to show", session.state.sources.first ?? "image", seconds(since: t) * 1000))
+        session.send(.toggleThreePlanes)
+        while session.state.plane != .xy { session.send(.cyclePlane) }
+        t = DispatchTime.now().uptimeNanoseconds
+        drawUntilShown()
+        _ = t
         time("pan and metrics tabs", [.pan(dy: 0, dx: 1), .pan(dy: 0, dx: -1), .cycleMetricsTab, .toggleMetricsScope])
         time("zoom", [.zoomIn, .zoomOut])
         time("slice changes", [.nextSlice, .previousSlice])

@@ -20,6 +20,12 @@ struct Export: ParsableCommand {
                       blue = organelle only in B, yellow = different organelles,
                       violet = cell vs background; agreement shows the dimmed image
 
+        --plane xz or yz draws the plane through row --y or column --x instead of
+        slices: rows are z, stretched to the voxels' aspect when the study records
+        its resolution (50 nm slices of 20 nm pixels: 2.5 times), and the file names
+        the plane, e.g. platelet-xz-y0192-image+truth.png; --roi is then
+        Z0:Z1,X0:X1 (or Z0:Z1,Y0:Y1) of the plane.
+
         Files are named <study>-z<slice>-<panes>.png: panes joined by '+', a diff as
         diff-A-B, the slice zero-padded to three digits (more for deeper volumes),
         e.g. platelet-z037-image+truth+diff-truth-annotator-1.png. Each file appears
@@ -37,6 +43,8 @@ struct Export: ParsableCommand {
           densecell export --image 50-images.tif --labels truth=50-labels.tif \\
             --z 10:20 --out figures
           densecell export study.h5 --review study.review.jsonl --out review-figures
+          densecell export study.h5 --plane xz --y 192 --out figures
+          densecell export big.h5 --plane yz --x 900:910 --panes image,truth --out figures
         """
     )
 
@@ -51,6 +59,15 @@ struct Export: ParsableCommand {
 
     @Option(help: "Slice Z, or slices Z0:Z1 (half-open, as in Python; Z0: runs to the last slice).")
     var z: String?
+
+    @Option(help: ArgumentHelp("The plane of each figure: xy (slices, the default), xz (at --y) or yz (at --x); rows are z, drawn at the voxels' aspect.", valueName: "xy|xz|yz"))
+    var plane: String = "xy"
+
+    @Option(help: "With --plane xz: the row Y, or rows Y0:Y1, one figure each.")
+    var y: String?
+
+    @Option(help: "With --plane yz: the column X, or columns X0:X1, one figure each.")
+    var x: String?
 
     @Option(help: ArgumentHelp("Write one figure per item of this review log (flags and decisions) instead of --z slices: a crop around the item, its note or decision in the heading.", valueName: "FILE"))
     var review: String?
@@ -87,9 +104,25 @@ struct Export: ParsableCommand {
     /// What the figures are of: the study file, or the image named by --image.
     var subject: String { study ?? image.map { (try? VolumeReference.parse($0).path) ?? $0 } ?? "" }
 
+    /// The plane asked for.
+    var axis: PlaneAxis { PlaneAxis(rawValue: plane) ?? .xy }
+
+    /// The --z, --y or --x text that names the figures' planes.
+    var planeIndices: String? { [z, y, x][axis.normal] }
+
     func validate() throws {
         guard study != nil || image != nil else { throw ValidationError("Give a study file, or the image with --image.") }
-        guard (z == nil) != (review == nil) else { throw ValidationError("Give the slices with --z, or a review log with --review.") }
+        guard let axis = PlaneAxis(rawValue: plane) else { throw ValidationError("--plane must be xy, xz or yz, not \(plane)") }
+        let option = "--\(axis.normalName)"
+        if review != nil {
+            guard z == nil && y == nil && x == nil && axis == .xy else { throw ValidationError("--review makes one figure per review item: leave out --z, --y, --x and --plane.") }
+            return
+        }
+        let others = [("--z", z), ("--y", y), ("--x", x)].enumerated().filter { $0.offset != axis.normal && $0.element.1 != nil }
+        if let extra = others.first { throw ValidationError("\(extra.element.0) does not apply to --plane \(plane) (which takes \(option)).") }
+        guard planeIndices != nil else {
+            throw ValidationError(axis == .xy ? "Give the slices with --z, or a review log with --review." : "--plane \(plane) needs \(option) (which \(axis.rawValue) plane).")
+        }
     }
 
     func run() throws {
@@ -104,14 +137,18 @@ struct Export: ParsableCommand {
         _ = try FigureExport.sliceBatch(opened)
         if let review { return try exportReview(review, study: opened) }
 
-        let slices = try parseSlices(z!, count: shape.z)
+        let axis = self.axis
+        let slices = try parseSlices(planeIndices!, count: axis.depth(shape))
         var options = FigureOptions(alpha: alpha, scale: scale, paneTitles: titles, legend: legend)
-        if let roi { try applyROI(roi, shape: shape, slices: slices, to: &options) }
+        if let roi {
+            if axis == .xy { try applyROI(roi, shape: shape, slices: slices, to: &options) }
+            else { try applyPlaneROI(roi, axis: axis, shape: shape, to: &options) }
+        }
         options.hiddenClasses = try parseHidden(hide, schema: opened.schema)
         let paneList = requested ?? defaultPanes(opened)
         do {
-            // Check the whole request on the first slice before any file is written.
-            _ = try Figure.layout(study: try opened.slices(slices.lowerBound..<(slices.lowerBound + 1)), panes: paneList,
+            // Check the whole request on the first plane before any file is written.
+            _ = try Figure.layout(study: try opened.plane(axis, at: slices.lowerBound), panes: paneList,
                                   options: options, font: BitmapFont.standard())
         } catch let error as FigureError {
             throw UsageError("\(subject): \(error.description)")
@@ -120,9 +157,10 @@ struct Export: ParsableCommand {
         options.grayWindow = try opened.image!.displayRange()
         try OutputDirectory.create(out)
 
-        let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: "slices") : nil
+        let progress = slices.count > 1 ? ProgressBar("export", total: slices.count, unit: axis == .xy ? "slices" : "planes") : nil
         let (written, failure) = try FigureExport.exportSeries(opened, studyPath: subject, slices: slices, panes: paneList,
-                                                               options: options, heading: title, titles: titles, directory: out) {
+                                                               options: options, heading: title, titles: titles, directory: out,
+                                                               axis: axis) {
             progress?.update($0)
         }
         progress?.finish("\(written.count) files in \(out)")
@@ -172,20 +210,37 @@ struct Export: ParsableCommand {
     /// The image, then every label source: truth first, then annotators, then algorithms.
     func defaultPanes(_ study: OpenedStudy) -> [Pane] { [.image] + study.labels.map { .labels($0.name) } }
 
+    /// `--roi R0:R1,C0:C1` of an xz or yz plane: its rows (z) and columns (x, or y).
+    func applyPlaneROI(_ text: String, axis: PlaneAxis, shape: Shape3, to options: inout FigureOptions) throws {
+        let size = axis.size(shape)
+        let parts = text.split(separator: ",").map { $0.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) } }
+        let names = "\(PlaneAxis.axisName(axis.rowAxis).uppercased())0:\(PlaneAxis.axisName(axis.rowAxis).uppercased())1,\(PlaneAxis.axisName(axis.columnAxis).uppercased())0:\(PlaneAxis.axisName(axis.columnAxis).uppercased())1"
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0[0] != nil && $0[1] != nil }),
+              let r0 = parts[0][0], let r1 = parts[0][1], let c0 = parts[1][0], let c1 = parts[1][1],
+              r0 >= 0, r0 < r1, r1 <= size.rows, c0 >= 0, c0 < c1, c1 <= size.columns else {
+            throw UsageError("\(subject): --roi \(text): expected \(names) inside the \(size.rows)×\(size.columns) \(axis.rawValue) plane")
+        }
+        options.roiY = r0..<r1
+        options.roiX = c0..<c1
+    }
+
     /// `Z`, `Z0:Z1`, `Z0:` or `:Z1`, checked against the volume.
     func parseSlices(_ text: String, count: Int) throws -> Range<Int> {
-        let bad = UsageError("\(subject): --z \(text): expected a slice Z or a range Z0:Z1 within 0..<\(count)")
+        let bad = UsageError("\(subject): --\(axis.normalName) \(text): expected a plane \(axis.normalName.uppercased()) or a range \(axis.normalName.uppercased())0:\(axis.normalName.uppercased())1 within 0..<\(count)")
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         switch parts.count {
         case 1:
             guard let z = Int(parts[0]) else { throw bad }
-            guard z >= 0, z < count else { throw UsageError("\(subject): \(FigureError.sliceOutOfRange(z, count: count).description)") }
+            guard z >= 0, z < count else {
+                throw UsageError(axis == .xy ? "\(subject): \(FigureError.sliceOutOfRange(z, count: count).description)"
+                                 : "\(subject): --\(axis.normalName) \(z) is outside the volume's 0..<\(count)")
+            }
             return z..<(z + 1)
         case 2:
             let lo = parts[0].isEmpty ? 0 : Int(parts[0]), hi = parts[1].isEmpty ? count : Int(parts[1])
             guard let lo, let hi else { throw bad }
             guard lo >= 0, hi <= count, lo < hi else {
-                throw UsageError("\(subject): --z \(text) is not a non-empty range within the volume's slices 0..<\(count)")
+                throw UsageError("\(subject): --\(axis.normalName) \(text) is not a non-empty range within the volume's planes 0..<\(count)")
             }
             return lo..<hi
         default:
