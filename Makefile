@@ -1,9 +1,11 @@
 # densecell — the two commands a newcomer needs are `make demo` and `make test`.
 SHELL := /bin/bash
 SWIFT ?= swift
+# xvfb, xterm, kitty, imagemagick, xfonts-base, libgl1-mesa-dri: the viewer checked in real terminals (RealTerminalTests).
 DEBIAN_PACKAGES := libncursesw5-dev libpng-dev libhdf5-dev libtiff-dev libdnnl-dev libchafa-dev libglib2.0-dev libsixel-dev tmux hdf5-tools ncurses-term libsixel-bin slurm-wlm munge \
   liblzf-dev libzstd-dev liblz4-dev libblosc-dev libbz2-dev liblzma-dev zlib1g-dev hdf5-filter-plugin hdf5-filter-plugin-blosc-serial bitshuffle \
-  python3-venv
+  python3-venv \
+  xvfb xterm kitty imagemagick xfonts-base libgl1-mesa-dri
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR ?= densecell-demo
 # zarr-python and ome-zarr-py, which the tests run on what densecell writes (ConvertCLITests).

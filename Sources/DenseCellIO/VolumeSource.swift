@@ -158,7 +158,7 @@ final class HDF5Volume: VolumeSource {
     let scalar: ScalarType
     /// For each stored axis, the volume axis (0 z, 1 y, 2 x) it holds, or nil for a squeezed singleton.
     let axisMap: [Int?]
-    /// Whether whole planes are read as stored chunks (`planesFromChunks`).
+    /// Whether whole planes are read as stored chunks (`boxFromChunks`).
     let planesFromChunksAllowed: Bool
     /// Labels densecell wrote (marked so in the file) are classes already.
     let holdsClassIndices: Bool
@@ -212,38 +212,39 @@ final class HDF5Volume: VolumeSource {
         return (axisMap.map { $0.map { lower[$0] } ?? 0 }, axisMap.map { $0.map { extent[$0] } ?? 1 })
     }
 
-    /// Whether whole planes may be read by `planesFromChunks`: uint8, stored 3-D, chunked and only
+    /// Whether boxes may be read by `boxFromChunks`: uint8, stored 3-D, chunked and only
     /// deflated (shuffle changes nothing for one-byte elements).
     static func planesFromChunksAllowed(_ info: DatasetInfo, scalar: ScalarType, axisMap: [Int?]) -> Bool {
         guard scalar == .uint8, axisMap == [0, 1, 2], let chunks = info.chunks, chunks.count == 3 else { return false }
         return info.filters.last?.hasPrefix("gzip") == true && info.filters.dropLast().allSatisfy { $0 == "shuffle" }
     }
 
-    /// Whole z-planes of a deflated uint8 dataset, read as their stored chunks and inflated on all
-    /// cores, each chunk only as far as the last plane wanted from it: HDF5 would inflate every
-    /// chunk whole, one after another, under its lock (so a new slice of a 2000×2000 study with
-    /// 4-deep chunks costs several times less, and other threads wait on the lock only for the
-    /// raw reads). Nil when any chunk is missing or unusual; the caller then reads through HDF5.
-    func planeFromChunks(_ z: Int) -> [UInt8]? { planesFromChunks(z..<(z + 1)) }
-
-    func planesFromChunks(_ z: Range<Int>) -> [UInt8]? {
-        guard planesFromChunksAllowed, let chunks = dataset.info.chunks, !z.isEmpty else { return nil }
+    /// A box of a deflated uint8 dataset, read as its stored chunks and inflated on all cores,
+    /// each chunk only as far as the last byte wanted from it: HDF5 would inflate every chunk
+    /// whole, one after another, under its lock (so a new slice of a 2000×2000 study with 4-deep
+    /// chunks, or an xz plane crossing a column of chunks, costs several times less, and other
+    /// threads wait on the lock only for the raw reads). Nil when any chunk is missing or
+    /// unusual; the caller then reads through HDF5.
+    func boxFromChunks(_ box: Box3) -> [UInt8]? {
+        guard planesFromChunksAllowed, let chunks = dataset.info.chunks, box.shape.count > 0 else { return nil }
         let (cz, cy, cx) = (chunks[0], chunks[1], chunks[2])
-        let rows = (shape.y + cy - 1) / cy, cols = (shape.x + cx - 1) / cx
-        let plane = shape.planeCount, width = shape.x, slice = cy * cx
-        // Per chunk: its layer, row, column, and the planes wanted from it (within the layer).
-        var pieces: [(layer: Int, r: Int, c: Int, planes: Range<Int>)] = []
-        var layer = z.lowerBound / cz * cz
-        while layer < z.upperBound {
-            let wanted = max(z.lowerBound, layer)..<min(z.upperBound, layer + cz)
-            for r in 0..<rows { for c in 0..<cols { pieces.append((layer, r, c, wanted)) } }
-            layer += cz
+        let slice = cy * cx
+        // Per chunk: its origin and the part of the box inside it.
+        var pieces: [(z0: Int, y0: Int, x0: Int, z: Range<Int>, y: Range<Int>, x: Range<Int>)] = []
+        for z0 in stride(from: box.z.lowerBound / cz * cz, to: box.z.upperBound, by: cz) {
+            for y0 in stride(from: box.y.lowerBound / cy * cy, to: box.y.upperBound, by: cy) {
+                for x0 in stride(from: box.x.lowerBound / cx * cx, to: box.x.upperBound, by: cx) {
+                    pieces.append((z0, y0, x0, max(box.z.lowerBound, z0)..<min(box.z.upperBound, z0 + cz),
+                                   max(box.y.lowerBound, y0)..<min(box.y.upperBound, y0 + cy),
+                                   max(box.x.lowerBound, x0)..<min(box.x.upperBound, x0 + cx)))
+                }
+            }
         }
         var stored: [[UInt8]] = []
         stored.reserveCapacity(pieces.count)
         hdf5Lock.lock()
         for p in pieces {
-            let offset: [hsize_t] = [hsize_t(p.layer), hsize_t(p.r * cy), hsize_t(p.c * cx)]
+            let offset: [hsize_t] = [hsize_t(p.z0), hsize_t(p.y0), hsize_t(p.x0)]
             let bytes = dc_h5_chunk_bytes(dataset.id, offset)
             guard bytes > 0 else { hdf5Lock.unlock(); return nil }
             var buffer = [UInt8](repeating: 0, count: Int(bytes))
@@ -252,30 +253,31 @@ final class HDF5Volume: VolumeSource {
             stored.append(buffer)
         }
         hdf5Lock.unlock()
-        var out = [UInt8](repeating: 0, count: z.count * plane)
+        let out = box.shape
+        var result = [UInt8](repeating: 0, count: out.count)
         let failures = NSLock()
         var failed = false
-        out.withUnsafeMutableBufferPointer { buffer in
+        result.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
             Parallel.forEach(pieces.count) { i in
                 let p = pieces[i]
-                let last = p.planes.upperBound - p.layer        // planes of the chunk to inflate
-                var front = [UInt8](repeating: 0, count: last * slice)
+                // Inflate up to the end of the last row wanted (chunks are stored z, y, x).
+                let front = ((p.z.upperBound - 1 - p.z0) * cy + (p.y.upperBound - p.y0)) * cx
+                var chunk = [UInt8](repeating: 0, count: front)
                 let produced = stored[i].withUnsafeBytes { src in
-                    front.withUnsafeMutableBytes { dst in dc_inflate_front(src.baseAddress, src.count, dst.baseAddress, dst.count) }
+                    chunk.withUnsafeMutableBytes { dst in dc_inflate_front(src.baseAddress, src.count, dst.baseAddress, dst.count) }
                 }
-                guard produced == Int64(front.count) else { failures.lock(); failed = true; failures.unlock(); return }
-                let y0 = p.r * cy, x0 = p.c * cx
-                let h = min(cy, shape.y - y0), w = min(cx, shape.x - x0)
-                front.withUnsafeBufferPointer { f in
-                    for zz in p.planes {
-                        let k = zz - p.layer, target = base + (zz - z.lowerBound) * plane
-                        for y in 0..<h { (target + (y0 + y) * width + x0).update(from: f.baseAddress! + k * slice + y * cx, count: w) }
-                    }
+                guard produced == Int64(front) else { failures.lock(); failed = true; failures.unlock(); return }
+                chunk.withUnsafeBufferPointer { f in
+                    for z in p.z { for y in p.y {
+                        let from = f.baseAddress! + (z - p.z0) * slice + (y - p.y0) * cx + (p.x.lowerBound - p.x0)
+                        let to = base + ((z - box.z.lowerBound) * out.y + (y - box.y.lowerBound)) * out.x + (p.x.lowerBound - box.x.lowerBound)
+                        to.update(from: from, count: p.x.count)
+                    } }
                 }
             }
         }
-        return failed ? nil : out
+        return failed ? nil : result
     }
 
     /// `box` converted to float by HDF5, which refuses values beyond float's range (naming one).
@@ -285,9 +287,7 @@ final class HDF5Volume: VolumeSource {
     }
 
     func read(_ box: Box3) throws(IOError) -> AnyVolume {
-        if box.y == 0..<shape.y && box.x == 0..<shape.x, let planes = planesFromChunks(box.z) {
-            return .uint8(Volume(shape: box.shape, data: planes))
-        }
+        if let voxels = boxFromChunks(box) { return .uint8(Volume(shape: box.shape, data: voxels)) }
         let (start, count) = hyperslab(box)
         let s = box.shape
         switch scalar {

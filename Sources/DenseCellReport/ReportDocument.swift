@@ -9,11 +9,15 @@ struct ReportDocument {
     let plan: ReportPlan
     let stats: ReportStatistics
     let log: ReviewSummary?
+    /// The training logs whose learning curves are drawn (empty: no training section).
+    let trainingLogs: [TrainingLog]
     /// PNG file of each drawn slice, keyed by [pair index, z].
     var sliceFiles: [[Int]: String] = [:]
 
-    init(options: ReportOptions, study: OpenedStudy, plan: ReportPlan, stats: ReportStatistics, log: ReviewSummary?) {
+    init(options: ReportOptions, study: OpenedStudy, plan: ReportPlan, stats: ReportStatistics, log: ReviewSummary?,
+         trainingLogs: [TrainingLog] = []) {
         self.options = options; self.study = study; self.plan = plan; self.stats = stats; self.log = log
+        self.trainingLogs = trainingLogs
     }
 
     var schema: LabelSchema { study.schema }
@@ -113,6 +117,7 @@ struct ReportDocument {
                 references: references)
             out.append(("threshold-sweep.svg", chart.svg()))
         }
+        if !trainingLogs.isEmpty { out += TrainingCurves.charts(trainingLogs) }
         return out
     }
 
@@ -125,7 +130,7 @@ struct ReportDocument {
                                + (options.commandLine.isEmpty ? "" : " " + Markup.text("code", [], options.commandLine)))
         // A line per section keeps the file readable and diffable.
         for section in [studySection(), agreementSection(), fractionSection(), pairSections(), sweepSection(),
-                        sliceSection(), reviewSection(), methodsSection()] {
+                        sliceSection(), reviewSection(), trainingSection(), methodsSection()] {
             body += "\n" + section
         }
         let head = Markup.element("meta", [("charset", "utf-8")])
@@ -367,6 +372,27 @@ struct ReportDocument {
             }
             html += table(["line", "time", "reviewer", "z, y, x", "pair", "note", "status"], rows, caption: "Flags")
         }
+        return Markup.element("section", [], html)
+    }
+
+    func trainingSection() -> String {
+        guard !trainingLogs.isEmpty else { return "" }
+        var html = Markup.text("h2", [("id", "training")], "8 Training")
+        html += Markup.text("p", [], "Learning curves from the training logs: the mean training loss between evaluations and "
+                            + "MIoU(all) and MIoU(org) on the held-out volume at each evaluation. The best checkpoint is the "
+                            + "evaluation of highest MIoU(all).")
+        html += Markup.element("div", [("class", "row")],
+                               figure(TrainingCurves.lossFile, alt: "Training loss against steps", caption: "Training loss.")
+                               + figure(TrainingCurves.miouFile, alt: "Held-out MIoU against steps", caption: "Held-out MIoU."))
+        let rows = trainingLogs.map { log -> String in
+            let best = zip(log.steps, log.miouAll).compactMap { s, m in m.map { (s, $0) } }.max { $0.1 < $1.1 }
+            return Markup.element("tr", [], Markup.text("td", [], log.name)
+                                  + cell(log.steps.last.map { String(Int($0)) } ?? "–")
+                                  + cell(ReportNumber.score(best?.1), ReportNumber.tag("training_best_miou_all", ReportNumber.exact(best?.1), [("log", log.name)]))
+                                  + cell(best.map { String(Int($0.0)) } ?? "–")
+                                  + Markup.text("td", [], log.path))
+        }
+        html += table(["log", "steps", "best MIoU(all)", "at step", "file"], rows, caption: "Training runs")
         return Markup.element("section", [], html)
     }
 

@@ -26,6 +26,9 @@ public struct ReportOptions: Sendable {
     public var schema: LabelSchema?
     /// The review log (nil: `STUDY.review.jsonl` beside the study, when it exists).
     public var reviewLog: String?
+    /// Training logs (CSV) whose learning curves are drawn (nil: those the study names, as the
+    /// evaluation study `densecell train` writes does).
+    public var trainingLogs: [String]?
     /// The directory the report is written to; an earlier report there is replaced atomically.
     public var outputDirectory: String
     /// Who wrote the report and how, for its footer (`densecell 0.1.0`, the command line).
@@ -35,10 +38,10 @@ public struct ReportOptions: Sendable {
 
     /// Options with the command's defaults for all but the study and the output directory.
     public init(studyPath: String, sources: [String]? = nil, pairs: [[String]] = [], slices: Int = 3,
-                schema: LabelSchema? = nil, reviewLog: String? = nil, outputDirectory: String,
+                schema: LabelSchema? = nil, reviewLog: String? = nil, trainingLogs: [String]? = nil, outputDirectory: String,
                 generator: String = "densecell", commandLine: String = "") {
         self.studyPath = studyPath; self.sources = sources; self.pairs = pairs; self.slices = slices
-        self.schema = schema; self.reviewLog = reviewLog; self.outputDirectory = outputDirectory
+        self.schema = schema; self.reviewLog = reviewLog; self.trainingLogs = trainingLogs; self.outputDirectory = outputDirectory
         self.generator = generator; self.commandLine = commandLine
     }
 }
@@ -70,12 +73,16 @@ public enum StudyReport {
             let path = defaultReviewLogPath(studyPath: options.studyPath)
             if FileManager.default.fileExists(atPath: path) { log = try ReviewSummary.read(path: path, shape: study.shape, schema: study.schema) }
         }
+        // Logs the study names but that are gone are left out; logs asked for must be there.
+        let trainingLogs = try options.trainingLogs.map { try $0.map(TrainingLog.read) }
+            ?? TrainingCurves.logPaths(ofStudy: options.studyPath).compactMap { try? TrainingLog.read(path: $0) }
         try ReportDirectory.checkTarget(out)
 
         let temporary = try ReportDirectory.begin(out)
         do {
             let stats = try ReportStatistics.count(study, plan: plan) { progress("counting", $0, $1) }
-            var document = ReportDocument(options: options, study: study, plan: plan, stats: stats, log: log)
+            var document = ReportDocument(options: options, study: study, plan: plan, stats: stats, log: log,
+                                          trainingLogs: trainingLogs)
             let figures = plan.pairs.indices.map { stats.worstSlices(pair: $0, count: plan.slices) }
             let totalFigures = figures.reduce(0) { $0 + $1.count }
             var done = 0

@@ -77,6 +77,53 @@ final class ExportCLITests: XCTestCase {
         XCTAssertEqual(png.pixel(x: mito.swatch.center.x, y: mito.swatch.center.y), [0x3B, 0xAA, 0x5C])
     }
 
+    func testSidePlanesAreDrawnAtTheVoxelsAspectAndMatchTheSlices() throws {
+        let out = dir + "/planes"
+        var r = try CLI.run(["export", studyPath, "--plane", "xz", "--y", "6", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, out + "/cells-xz-y006-image+truth+annotator-1.png\n")
+        r = try CLI.run(["export", studyPath, "--plane", "yz", "--x", "14:16", "--panes", "image,truth", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(pngs(in: out), ["cells-xz-y006-image+truth+annotator-1.png", "cells-yz-x014-image+truth.png", "cells-yz-x015-image+truth.png"])
+        r = try CLI.run(["export", studyPath, "--z", "2", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let xy = try PNGImage.read(path: out + "/cells-z002-image+truth+annotator-1.png")
+        let xyLayout = try layout([.image, .labels("truth"), .labels("annotator-1")], z: 2, options: FigureOptions())
+        // The xz plane at y 6: 4 slices of 50 nm drawn as tall as 10 columns of 20 nm.
+        let opened = try OpenedStudy.open(study: studyPath)
+        let plane = try opened.plane(.xz, at: 6)
+        var o = FigureOptions()
+        o.heading = FigureExport.defaultHeading(studyPath: studyPath, study: plane, z: 6, options: o, sliceCount: 32, axis: .xz)
+        let l = try Figure.layout(study: plane, panes: [.image, .labels("truth"), .labels("annotator-1")], options: o, font: BitmapFont.standard())
+        let xz = try PNGImage.read(path: out + "/cells-xz-y006-image+truth+annotator-1.png")
+        XCTAssertEqual(xz.width, l.width); XCTAssertEqual(xz.height, l.height)
+        XCTAssertEqual(l.panels[0].rect.width, 48); XCTAssertEqual(l.panels[0].rect.height, 10)
+        // Voxel (z 2, y 6, x 14) is row 5 of the xz panels (rows 5.0…7.5 are slice 2) and is drawn
+        // exactly as the slice figure draws it: the same gray, the mitochondrion over it in truth.
+        for (panel, xyPanel) in zip(l.panels, xyLayout.panels) {
+            XCTAssertEqual(xz.pixel(x: panel.rect.x + 14, y: panel.rect.y + 5), xy.pixel(x: xyPanel.rect.x + 14, y: xyPanel.rect.y + 6))
+        }
+        let gray = xz.pixel(x: l.panels[0].rect.x + 14, y: l.panels[0].rect.y + 5)
+        XCTAssertEqual(xz.pixel(x: l.panels[1].rect.x + 14, y: l.panels[1].rect.y + 5), mixed(gray, 0x3BAA5C, 0.5))
+        // The yz plane at x 14: columns are y.
+        let yz = try PNGImage.read(path: out + "/cells-yz-x014-image+truth.png")
+        let yzPlane = try opened.plane(.yz, at: 14)
+        XCTAssertEqual(yzPlane.shape, Shape3(1, 4, 32))
+        XCTAssertEqual(yzPlane.resolutionNM, [20, 50, 20])
+        for z in 0..<4 { for y in 0..<32 { XCTAssertEqual(yzPlane.image[0, z, y], study.image[z, y, 14]) } }
+        var yo = FigureOptions()
+        yo.heading = FigureExport.defaultHeading(studyPath: studyPath, study: yzPlane, z: 14, options: yo, sliceCount: 48, axis: .yz)
+        let yl = try Figure.layout(study: yzPlane, panes: [.image, .labels("truth")], options: yo, font: BitmapFont.standard())
+        XCTAssertEqual(yz.width, yl.width); XCTAssertEqual(yz.height, yl.height)
+        XCTAssertEqual(yz.pixel(x: yl.panels[1].rect.x + 6, y: yl.panels[1].rect.y + 5), xy.pixel(x: xyLayout.panels[1].rect.x + 14, y: xyLayout.panels[1].rect.y + 6))
+        // A plane outside the volume, or the wrong coordinate for the plane, is refused.
+        r = try CLI.run(["export", studyPath, "--plane", "xz", "--y", "32", "--out", out])
+        XCTAssertEqual(r.status, 2); XCTAssertTrue(r.stderr.contains("--y 32 is outside"), r.stderr)
+        r = try CLI.run(["export", studyPath, "--plane", "xz", "--x", "3", "--out", out])
+        XCTAssertNotEqual(r.status, 0); XCTAssertTrue(r.stderr.contains("--x does not apply to --plane xz"), r.stderr)
+        XCTAssertEqual(pngs(in: out).count, 4, "nothing more written")
+    }
+
     func testRangeWritesOneFilePerSliceWithProgress() throws {
         let out = dir + "/range"
         let r = try CLI.run(["export", studyPath, "--z", "1:4", "--panes", "truth,diff:truth/annotator-1", "--out", out])

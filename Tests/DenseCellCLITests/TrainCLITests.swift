@@ -1,6 +1,7 @@
 import XCTest
-import DenseCellIO
+@testable import DenseCellIO
 import Foundation
+import TestSupport
 
 /// End-to-end runs of `densecell train` on small phantoms (the built binary).
 final class TrainCLITests: XCTestCase {
@@ -37,6 +38,60 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(csv.dropFirst().map { $0.split(separator: ",")[0] }, ["2", "4"])
     }
 
+    /// `train` leaves the best checkpoint's predictions on the held-out volume as a study beside
+    /// the models (the same labels `segment` writes with that model file), and `report` of that
+    /// study draws the learning curves with the numbers of the training log.
+    func testEvaluationStudyAndLearningCurves() throws {
+        let dir = CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(try CLI.run(["phantom", "\(dir)/train.h5", "--shape", "6x48x48", "--seed", "1"]).status, 0)
+        XCTAssertEqual(try CLI.run(["phantom", "\(dir)/eval.h5", "--shape", "5x32x32", "--seed", "2"]).status, 0)
+        let r = try CLI.run(["train", "--train", "\(dir)/train.h5", "--eval", "\(dir)/eval.h5", "--out", "\(dir)/models",
+                             "--seed", "3", "--width", "4", "--window", "5x32x32", "--steps", "6", "--eval-interval", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let studyPath = "\(dir)/models/evaluation/model-seed3-eval.h5"
+        let study = try StudyFile.read(path: studyPath)
+        let eval = try StudyFile.read(path: "\(dir)/eval.h5")
+        XCTAssertEqual(study.source(named: "truth")?.labels, eval.source(named: "truth")?.labels)
+        XCTAssertEqual(study.source(named: "truth")?.role, .truth)
+        XCTAssertEqual(study.source(named: "model-seed3")?.role, .algorithm)
+        XCTAssertEqual(study.image.data, eval.image.data)
+        // Not in the models directory itself: `segment --models DIR` takes every .h5 there.
+        let s = try CLI.run(["segment", "\(dir)/eval.h5", "--models", "\(dir)/models", "--out", "\(dir)/seg.h5", "--window", "5x32x32"])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        XCTAssertEqual(try StudyFile.read(path: "\(dir)/seg.h5").source(named: "ensemble")?.labels, study.source(named: "model-seed3")?.labels)
+        let file = try HDF5File(path: studyPath)
+        XCTAssertEqual(file.attribute("/", "training_logs"), .strings(["../model-seed3.csv"]))
+        XCTAssertEqual(try file.info("/probabilities/model-seed3").dims, [7, 5, 32, 32])
+
+        let report = try CLI.run(["report", studyPath, "--out", "\(dir)/report"])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let csv = try String(contentsOfFile: "\(dir)/models/model-seed3.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(csv.map { $0[0] }, ["2", "4", "6"])
+        let miou = try MarkupNode.parse(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/report/training-miou.svg")))
+        let loss = try MarkupNode.parse(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/report/training-loss.svg")))
+        func points(_ svg: MarkupNode, _ metric: String) -> [String: Double] {
+            Dictionary(uniqueKeysWithValues: svg.all.filter { $0.attributes["data-metric"] == metric }
+                .map { ($0.attributes["data-step"]!, Double($0.attributes["data-value"]!)!) })
+        }
+        let all = points(miou, "training_miou_all"), org = points(miou, "training_miou_org"), losses = points(loss, "training_loss")
+        for line in csv {
+            XCTAssertEqual(losses[line[0]]!, Double(line[2])!, accuracy: 1e-9 * abs(Double(line[2])!))
+            XCTAssertEqual(all[line[0]]!, Double(line[4])!, accuracy: 1e-12)
+            if let o = Double(line[5]) { XCTAssertEqual(org[line[0]]!, o, accuracy: 1e-12) }
+        }
+        // Later steps lie further right on the chart.
+        let cx = miou.all.filter { $0.attributes["data-metric"] == "training_miou_all" }.map { Double($0.attributes["cx"]!)! }
+        XCTAssertEqual(cx, cx.sorted())
+        XCTAssertEqual(Set(cx).count, 3)
+        let page = try String(contentsOfFile: "\(dir)/report/index.html", encoding: .utf8)
+        XCTAssertTrue(page.contains("training-loss.svg") && page.contains("training-miou.svg"))
+        // A log given on the command line that does not exist is bad input.
+        let missing = try CLI.run(["report", studyPath, "--training-log", "\(dir)/nope.csv", "--out", "\(dir)/report2"])
+        XCTAssertEqual(missing.status, 2, missing.stderr)
+    }
+
     /// The array task runs `train` with every option given, as parsed, one instance per task.
     func testSlurmTaskTrainsWithEveryOptionGiven() throws {
         let dir = CLI.temporaryDirectory()
@@ -45,13 +100,14 @@ final class TrainCLITests: XCTestCase {
         let r = try CLI.run(["train", "--train", "s.h5", "--eval-image", "s.h5:/image", "--eval-labels", "s.h5:/labels/truth",
                              "--out", "models", "--instances", "2", "--seed", "5", "--width", "4", "--window", "5x32x32",
                              "--steps", "2", "--eval-interval", "3", "--elastic-sigma", "2.5", "--no-conv333", "--no-pyramid",
-                             "--no-multiloss", "--slurm", "jobs", "--sbatch-args", "--time=10"], cwd: dir)
+                             "--loss", "dice-ce", "--decay", "staircase", "--no-multiloss", "--slurm", "jobs", "--sbatch-args", "--time=10"], cwd: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let words = try CLI.execWords(dir + "/jobs/train.sbatch")
         XCTAssertEqual(Array(words.dropFirst()),
                        ["train", "--train=s.h5", "--out=models", "--eval-image=s.h5:/image", "--eval-labels=s.h5:/labels/truth",
                         "--instances=1", "--seed=\"$((SLURM_ARRAY_TASK_ID + 5))\"", "--width=4", "--no-conv333", "--no-pyramid",
-                        "--steps=2", "--window=5x32x32", "--eval-interval=3", "--elastic-sigma=2.5", "--no-multiloss"])
+                        "--steps=2", "--window=5x32x32", "--eval-interval=3", "--elastic-sigma=2.5", "--loss=dice-ce",
+                        "--decay=staircase", "--no-multiloss"])
         let task = try CLI.runJobScript(dir + "/jobs/train.sbatch", task: 1, cwd: dir)
         XCTAssertEqual(task.status, 0, task.stdout)
         let file = try HDF5File(path: "\(dir)/models/model-seed6.h5")

@@ -135,19 +135,25 @@ final class ViewGraphicsTests: XCTestCase {
 
     /// The slice as `densecell export` draws it (no heading, titles or legend: the panel sits
     /// at the 10-pixel margin).
-    func exported(z: Int) throws -> RGBCanvas {
+    /// Overlays at the viewer's first opacity, 0.45.
+    func exported(z: Int, pane: String = "image") throws -> RGBCanvas {
         let out = dir + "/export"
-        let r = try CLI.run(["export", dir + "/p.h5", "--z", "\(z)", "--panes", "image", "--no-titles", "--no-legend", "--title", "", "--out", out])
+        let r = try CLI.run(["export", dir + "/p.h5", "--z", "\(z)", "--panes", pane, "--alpha", "0.45", "--no-titles", "--no-legend",
+                             "--title", "", "--out", out])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let figure = Self.canvas(try PNGImage.read(path: out + "/p-z\(String(format: "%03d", z))-image.png"))
+        let figure = Self.canvas(try PNGImage.read(path: out + "/p-z\(String(format: "%03d", z))-\(pane).png"))
         var panel = RGBCanvas(width: 128, height: 96)
         for y in 0..<96 { for x in 0..<128 { panel[x, y] = figure[10 + x, 10 + y] } }
         return panel
     }
 
-    /// Compares the slice inside a decoded pane image with the export raster at the same size.
-    /// - Returns: the mean and largest channel difference outside the cursor mark.
-    func compare(_ decoded: RGBCanvas, with panel: RGBCanvas, file: StaticString = #filePath, line: UInt = #line) throws -> (mean: Double, max: Int) {
+    /// How a decoded pane's slice differs from the export's: per channel, mean and largest; the
+    /// largest difference of tint (blue or red minus luma); the gray levels each shows.
+    struct Difference { var mean: Double, max: Int, tint: Int, grays: Int, exportGrays: Int }
+
+    /// Compares the slice inside a decoded pane image with the export raster at the same size,
+    /// outside the cursor mark.
+    func compare(_ decoded: RGBCanvas, with panel: RGBCanvas, file: StaticString = #filePath, line: UInt = #line) throws -> Difference {
         // The slice is where the pixels are not the surround; around it the pane is empty.
         func isSurround(_ c: RGB) -> Bool { [c.r, c.g, c.b].allSatisfy { abs(Int($0) - Int(Self.surround)) <= 6 } }
         let columns = (0..<decoded.width).filter { x in (0..<decoded.height).contains { !isSurround(decoded[x, $0]) } }
@@ -165,14 +171,20 @@ final class ViewGraphicsTests: XCTestCase {
         // The cursor's cross at the slice centre is the viewer's own mark, left out.
         let zoom = Double(w) / 128
         let cx = Int(64.5 * zoom), cy = Int(48.5 * zoom)
-        var sum = 0, n = 0, worst = 0
+        var sum = 0, n = 0, worst = 0, tint = 0
+        var grays = Set<UInt8>(), exportGrays = Set<UInt8>()
+        func luma(_ c: RGB) -> Int { (77 * Int(c.r) + 150 * Int(c.g) + 29 * Int(c.b) + 128) >> 8 }
         for y in 0..<h { for x in 0..<w where abs(x - cx) > 8 || abs(y - cy) > 8 {
             let a = decoded[x0 + x, y0 + y], b = expected[x, y]
             for (p, q) in [(a.r, b.r), (a.g, b.g), (a.b, b.b)] {
                 let d = abs(Int(p) - Int(q)); sum += d; n += 1; worst = max(worst, d)
             }
+            let la = luma(a), lb = luma(b)
+            tint = max(tint, abs((Int(a.b) - la) - (Int(b.b) - lb)), abs((Int(a.r) - la) - (Int(b.r) - lb)))
+            if a.r == a.g && a.g == a.b { grays.insert(a.r) }
+            if b.r == b.g && b.g == b.b { exportGrays.insert(b.r) }
         } }
-        return (Double(sum) / Double(n), worst)
+        return Difference(mean: Double(sum) / Double(n), max: worst, tint: tint, grays: grays.count, exportGrays: exportGrays.count)
     }
 
     func testSixelPanesMatchTheExportRaster() throws {
@@ -191,14 +203,25 @@ final class ViewGraphicsTests: XCTestCase {
             let decoded = try decodeSixel(pane.bytes)
             XCTAssertEqual(decoded.width % Self.cell.width, 0, "whole cells wide")
             XCTAssertEqual(decoded.height % 6, 0, "whole sixel bands")
-            let (mean, worst) = try compare(decoded, with: try exported(z: z))
-            print("sixel z \(z): \(decoded.width)×\(decoded.height) pixels, \(pane.bytes.count) bytes, mean difference \(mean), largest \(worst)")
-            // 11 luma steps of 25.5 levels (SixelPalette.levels): uniform quantization errs by a
-            // quarter step (6.4) on average and by about half a step at most, plus the 0–100 %
-            // color rounding.
-            XCTAssertLessThan(mean, 7, "within the 11-step palette's quantization")
-            XCTAssertLessThanOrEqual(worst, 24)
+            let d = try compare(decoded, with: try exported(z: z))
+            print("sixel image z \(z): \(decoded.width)×\(decoded.height) pixels, \(pane.bytes.count) bytes, mean difference \(d.mean), largest \(d.max), \(d.grays) gray levels of the export's \(d.exportGrays)")
+            // 64 levels over the slice's grays (SixelPalette.imageLevels): a step of about 4,
+            // so within 2 on average and a step at most, plus sixel's per-cent colours.
+            XCTAssertGreaterThanOrEqual(d.exportGrays, 100, "the phantom's slice has more grays than the ramp")
+            XCTAssertGreaterThanOrEqual(d.grays, 64, "an image pane keeps 64 gray levels")
+            XCTAssertLessThan(d.mean, 2)
+            XCTAssertLessThanOrEqual(d.max, 6)
+            XCTAssertEqual(d.tint, 0, "gray stays gray")
         }
+        // The truth overlay (the second pane of the first frame): gray × tint in the 256
+        // registers, every class colour in its place.
+        let overlay = try decodeSixel(images[1].bytes)
+        let d = try compare(overlay, with: try exported(z: 0, pane: "truth"))
+        print("sixel truth overlay z 0: \(images[1].bytes.count) bytes, mean difference \(d.mean), largest \(d.max), tint \(d.tint)")
+        // 24 levels over the gray range (SixelPalette.overlayLevels): steps of about 11.
+        XCTAssertLessThan(d.mean, 4)
+        XCTAssertLessThanOrEqual(d.max, 12)
+        XCTAssertLessThanOrEqual(d.tint, 8, "each class keeps its tint (chroma steps of 6, per-cent colours)")
         XCTAssertNotNil(Self.find("sixel", in: out), "the header names the mode")
     }
 
@@ -216,9 +239,10 @@ final class ViewGraphicsTests: XCTestCase {
             let decoded = try Self.decodeKitty(pane.bytes)
             XCTAssertEqual(decoded.width % Self.cell.width, 0)
             XCTAssertEqual(decoded.height % Self.cell.height, 0)
-            let (mean, worst) = try compare(decoded, with: try exported(z: z))
-            print("kitty z \(z): \(decoded.width)×\(decoded.height) pixels, \(pane.bytes.count) bytes, mean difference \(mean), largest \(worst)")
-            XCTAssertEqual(worst, 0, "kitty carries the raster losslessly")
+            let d = try compare(decoded, with: try exported(z: z))
+            print("kitty z \(z): \(decoded.width)×\(decoded.height) pixels, \(pane.bytes.count) bytes, mean difference \(d.mean), largest \(d.max), \(d.grays) gray levels")
+            XCTAssertEqual(d.max, 0, "kitty carries the raster losslessly")
+            XCTAssertEqual(d.grays, d.exportGrays)
         }
         // The old pane is deleted before the new one is placed; all images go when the viewer quits.
         XCTAssertNotNil(Self.find("\u{1B}_Ga=d,d=P,x=\(topLeft.col),y=\(topLeft.row),q=2\u{1B}\\", in: out))

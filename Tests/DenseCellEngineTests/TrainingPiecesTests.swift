@@ -68,6 +68,21 @@ final class TrainingPiecesTests: XCTestCase {
         XCTAssertEqual(sched.rate(at: 5025), 0.5625e-3, accuracy: 1e-12)
     }
 
+    func testCosineScheduleWarmsUpAndDecays() {
+        var base = AdamSchedule()
+        base.decay = .cosine
+        let s = base.over(steps: 500)   // warm-up over 50 steps
+        XCTAssertEqual(s.warmupSteps, 50)
+        XCTAssertEqual(s.rate(at: 0), 1e-3 / 50, accuracy: 1e-15)
+        XCTAssertEqual(s.rate(at: 24), 1e-3 / 2, accuracy: 1e-15)
+        XCTAssertEqual(s.rate(at: 49), 1e-3, accuracy: 1e-15)
+        XCTAssertEqual(s.rate(at: 50), 1e-3, accuracy: 1e-15)
+        // Halfway through the decay: the mean of the top and the floor.
+        XCTAssertEqual(s.rate(at: 50 + 449 / 2), 1e-3 * (0.05 + 0.95 * 0.5 * (1 + cos(Double.pi * 224 / 449))), accuracy: 1e-15)
+        XCTAssertEqual(s.rate(at: 499), 0.05e-3, accuracy: 1e-15)
+        XCTAssertEqual(base.over(steps: 5000).warmupSteps, 100)
+    }
+
     func testTrainingWindows() {
         let s = TrainingWindows(volume: Shape3(10, 500, 450), window: Shape3(5, 300, 300), stride: Shape3(2, 100, 100))
         let corners = s.corners
@@ -99,6 +114,57 @@ final class LossGradientTests: XCTestCase {
             let numeric = (lu - ld) / Double(2 * h)
             XCTAssertEqual(Double(grad[i]), numeric, accuracy: 1e-3 * max(1, abs(numeric)), "logit \(i)")
         }
+    }
+
+    /// Soft Dice, and Dice + weighted-mean cross-entropy as the default loss computes it, against
+    /// central finite differences; labels leave one class absent, as windows often do.
+    func testDiceAndDiceCEGradients() {
+        var rng = SplitMix64(seed: 12)
+        let classes = 4, n = 7
+        let logits = (0..<(classes * n)).map { _ in Float.random(in: -2...2, using: &rng) }
+        let labels = (0..<n).map { _ in UInt8.random(in: 0..<UInt8(classes - 1), using: &rng) }
+        let weights = labels.map { [Float(1), 3, 0.5][Int($0)] }
+        var loss = MultiLoss()
+        loss.kind = .diceCE
+        let losses: [(String, ([Float]) -> (loss: Double, gradient: [Float]))] = [
+            ("dice", { MultiLoss.dice(logits: $0, classes: classes, labels: labels, scale: 0.33) }),
+            ("dice-ce", { loss.headLoss(logits: $0, classes: classes, labels: labels, weights: weights, scale: 0.33) }),
+        ]
+        for (name, f) in losses {
+            let grad = f(logits).gradient
+            for i in logits.indices {
+                let h: Float = 1e-2
+                var up = logits, down = logits
+                up[i] += h; down[i] -= h
+                let numeric = (f(up).loss - f(down).loss) / Double(2 * h)
+                XCTAssertEqual(Double(grad[i]), numeric, accuracy: 2e-3 * max(0.01, abs(numeric)) + 1e-5, "\(name), logit \(i)")
+            }
+        }
+    }
+
+    func testDiceValueByHand() {
+        // Two classes, two voxels labeled 0 and 1, softmax (3/4, 1/4) and (1/4, 3/4):
+        // I = 3/4 and S = 2 for both classes → Dice 0.75 each, loss 0.25.
+        let l = Float(log(3.0))
+        let r = MultiLoss.dice(logits: [l, 0, 0, l], classes: 2, labels: [0, 1])
+        XCTAssertEqual(r.loss, 0.25, accuracy: 1e-5)
+        // The weighted mean: labels 0 and 1 with weights 1 and 3, probabilities of the truth 3/4 each.
+        var ce = MultiLoss(); ce.kind = .crossEntropy
+        XCTAssertEqual(ce.headLoss(logits: [l, 0, 0, l], classes: 2, labels: [0, 1], weights: [1, 3], scale: 1).loss,
+                       -log(0.75), accuracy: 1e-6)
+        // The mean losses carry no L2 terms; the paper's does.
+        var g: [Float] = [0]
+        XCTAssertEqual(ce.regularization([2], group: .encoderDecoder, gradient: &g), 0)
+        XCTAssertEqual(g, [0])
+    }
+
+    func testTemperedClassWeights() {
+        // 100 voxels of class 0, 25 of class 1, 1 of class 2, none of class 3: 1, 2, min(10, √100).
+        let labels = Volume(shape: Shape3(1, 1, 126), data: [UInt8](repeating: 0, count: 100) + [UInt8](repeating: 1, count: 25) + [2])
+        XCTAssertEqual(LossWeights.tempered(labels, classes: 4), [1, 2, 10, 0])
+        XCTAssertEqual(LossWeights.tempered(labels, classes: 4, cap: 5), [1, 2, 5, 0])
+        let w = LossWeights.weights(for: labels, schema: .platelet, kind: .diceCE)
+        XCTAssertEqual(w.data[0], 1); XCTAssertEqual(w.data[100], 2); XCTAssertEqual(w.data[125], 10)
     }
 
     func testLossValueByHand() {

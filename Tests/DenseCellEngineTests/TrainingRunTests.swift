@@ -86,6 +86,7 @@ final class TrainingRunTests: XCTestCase {
         // and the stop at step 10 falls in the middle of the first.
         config.window = Shape3(5, 24, 24); config.stride = Shape3(1, 12, 12)
         config.steps = 24; config.evalInterval = 10; config.seed = 11
+        config.schedule.decay = .staircase   // the cosine follows --steps, which the stopped run had fewer of
         config.schedule.decaySteps = 7   // the rate changes on both sides of the stop
         let arch = Architecture(width: 4)
         func run(_ name: String, steps: [Int]) throws -> (ResumeState, NetworkModel, [String]) {

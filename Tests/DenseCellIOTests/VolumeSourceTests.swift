@@ -198,7 +198,7 @@ final class VolumeSourceTests: XCTestCase {
         XCTAssertTrue(counters[1].reads.isEmpty, "a source not asked for is not read")
     }
 
-    func testWholePlanesReadAsChunksEqualHDF5sOwnReading() throws {
+    func testBoxesReadAsChunksEqualHDF5sOwnReading() throws {
         // Chunks that do not divide the shape (edge chunks), with and without shuffle.
         let shape = Shape3(10, 150, 130)
         var rng = SystemRandomNumberGenerator()
@@ -211,22 +211,38 @@ final class VolumeSourceTests: XCTestCase {
         try file.createDataset("/sparse", dims: [10, 150, 130], fileType: .uint8, chunks: [4, 64, 64], gzip: 1)
         try file.writeSlab("/sparse", start: [0, 0, 0], count: [4, 64, 64], data: [UInt8](repeating: 3, count: 4 * 64 * 64), memoryType: .uint8)
         try file.flush()
+        /// The box's voxels cut out of `data` directly.
+        func expected(_ b: Box3) -> [UInt8] {
+            var out: [UInt8] = []
+            for z in b.z {
+                for y in b.y {
+                    let row: Int = (z * shape.y + y) * shape.x
+                    out += data[(row + b.x.lowerBound)..<(row + b.x.upperBound)]
+                }
+            }
+            return out
+        }
         for name in ["/shuffled", "/plain"] {
             let v = try VolumeReader.open(file, name) as! HDF5Volume
             for z in 0..<shape.z {
-                let direct = try XCTUnwrap(v.planeFromChunks(z), "\(name) z \(z)")
-                XCTAssertEqual(direct, Array(data[(z * shape.planeCount)..<((z + 1) * shape.planeCount)]), "\(name) z \(z)")
-                XCTAssertEqual(uint8(try v.read(v.slab(z..<(z + 1))))?.data, direct)
+                let slab = v.slab(z..<(z + 1))
+                let direct = try XCTUnwrap(v.boxFromChunks(slab), "\(name) z \(z)")
+                XCTAssertEqual(direct, expected(slab), "\(name) z \(z)")
+                // And what HDF5 itself reads of it.
+                let (start, count) = v.hyperslab(slab)
+                XCTAssertEqual(try v.dataset.read(start: start, count: count, as: .uint8, of: UInt8.self), direct)
             }
-            // Slabs across chunk layers, and the whole volume.
-            for range in [0..<10, 2..<7, 5..<6, 3..<9] {
-                XCTAssertEqual(v.planesFromChunks(range), Array(data[(range.lowerBound * shape.planeCount)..<(range.upperBound * shape.planeCount)]),
-                               "\(name) z \(range)")
-            }
+            // Slabs across chunk layers, bands of xz and yz planes, boxes inside and across chunks.
+            let boxes = [0..<10, 2..<7, 5..<6, 3..<9].map { Box3(z: $0, y: 0..<150, x: 0..<130) } + [
+                Box3(z: 0..<10, y: 60..<70, x: 0..<130), Box3(z: 0..<10, y: 149..<150, x: 0..<130),
+                Box3(z: 0..<10, y: 0..<150, x: 47..<49), Box3(z: 3..<4, y: 10..<11, x: 100..<130),
+                Box3(z: 1..<9, y: 33..<117, x: 5..<111),
+            ]
+            for b in boxes { XCTAssertEqual(v.boxFromChunks(b), expected(b), "\(name) \(b)") }
         }
         // Chunks never written are left to HDF5 (its fill value), and the plane still reads.
         let sparse = try VolumeReader.open(file, "/sparse") as! HDF5Volume
-        XCTAssertNil(sparse.planeFromChunks(0))
+        XCTAssertNil(sparse.boxFromChunks(sparse.slab(0..<1)))
         let plane = try XCTUnwrap(uint8(try sparse.read(sparse.slab(0..<1))))
         XCTAssertEqual(plane[0, 10, 10], 3)
         XCTAssertEqual(plane[0, 100, 100], 0)

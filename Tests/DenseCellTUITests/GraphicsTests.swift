@@ -285,38 +285,79 @@ final class GraphicsTests: XCTestCase {
         XCTAssertFalse(sender.holdsBack)
     }
 
-    /// The sixel palette keeps each pixel's tint and its gray within half a luma step, in at
-    /// most 256 colors, the most frequent first.
+    /// The sixel palette keeps each pixel's tint and its gray within a luma step, in at most 256
+    /// colours, the most frequent first, the viewer's marks exactly.
     func testSixelPaletteKeepsTintsAndGrays() throws {
         let s = pixelSession(.sixel)
         let layout = Layout(s.state)
-        let pane = layout.panes[1]   // truth over the image: grays and blended class colors
+        let pane = layout.panes[1]   // truth over the image: grays and blended class colours
         let canvas = PaneImage.render(pane, layout: layout, state: s.state, data: s.prepareFrame())
-        let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas))
+        let levels = SixelPalette.levels(for: pane.kind)
+        XCTAssertEqual(levels, SixelPalette.overlayLevels)
+        let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas, levels: levels))
         XCTAssertLessThanOrEqual(palette.count / 3, 256)
         XCTAssertEqual(indices.count, canvas.width * canvas.height)
         func luma(_ r: Int, _ g: Int, _ b: Int) -> Int { (77 * r + 150 * g + 29 * b + 128) >> 8 }
         var counts = [Int](repeating: 0, count: palette.count / 3)
         for i in indices { counts[Int(i)] += 1 }
-        XCTAssertEqual(counts, counts.sorted(by: >), "the most frequent colors have the short register numbers")
+        XCTAssertEqual(counts, counts.sorted(by: >), "the most frequent colours have the short register numbers")
         // The same raster always gets the same palette (the encoder quantizes it again).
-        let again = try XCTUnwrap(SixelPalette.quantize(canvas))
+        let again = try XCTUnwrap(SixelPalette.quantize(canvas, levels: levels))
         XCTAssertEqual(again.palette, palette); XCTAssertEqual(again.indices, indices)
-        let halfStep = 255 / (SixelPalette.levels - 1) / 2 + 1
+        // A group spans one luma step of the widest ramp (the full gray range at most).
+        let step = 255 / (levels - 1) + 1
         var worst = 0
+        let marks = Set(PaneImage.marks.map { [$0.r, $0.g, $0.b].map(Int.init) })
         for i in 0..<indices.count {
             let p = Int(indices[i])
             let a = (0..<3).map { Int(canvas.pixels[3 * i + $0]) }, b = (0..<3).map { Int(palette[3 * p + $0]) }
+            if marks.contains(a) { XCTAssertEqual(a, b, "a mark is kept exactly"); continue }
             // Same tint: blue and red minus luma agree within the chroma step.
             let la = luma(a[0], a[1], a[2]), lb = luma(b[0], b[1], b[2])
             XCTAssertLessThanOrEqual(abs((a[2] - la) - (b[2] - lb)), SixelPalette.chromaStep, "pixel \(i)")
             XCTAssertLessThanOrEqual(abs((a[0] - la) - (b[0] - lb)), SixelPalette.chromaStep, "pixel \(i)")
             worst = max(worst, abs(la - lb))
         }
-        XCTAssertLessThanOrEqual(worst, 2 * halfStep)
-        // The surround, the most common color, is kept exactly.
-        XCTAssertEqual(Array(palette[(3 * Int(indices[0]))..<(3 * Int(indices[0]) + 3)]),
-                       [PaneImage.surround.r, PaneImage.surround.g, PaneImage.surround.b])
+        XCTAssertLessThanOrEqual(worst, step)
+        // The surround, the most common colour, is kept exactly.
+        XCTAssertEqual(Array(palette[0..<3]), [PaneImage.surround.r, PaneImage.surround.g, PaneImage.surround.b])
+    }
+
+    /// An image pane is a gray ramp of `imageLevels` over the grays it shows: as many levels as
+    /// the slice has, up to 64, each pixel within half a step of its own gray.
+    func testSixelImagePaneKeepsSixtyFourGrayLevels() throws {
+        let study = TestStudies.make(shape: Shape3(2, 96, 128))
+        let s = TestStudies.session(study, cols: 120, rows: 40)
+        s.send(.setGraphics(.sixel, cell: CellSize(width: 10, height: 20)))
+        let layout = Layout(s.state)
+        let pane = layout.panes[0]
+        XCTAssertEqual(pane.kind, .image)
+        let canvas = PaneImage.render(pane, layout: layout, state: s.state, data: s.prepareFrame())
+        let levels = SixelPalette.levels(for: pane.kind)
+        XCTAssertEqual(levels, 64)
+        let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas, levels: levels))
+        let marks = Set(PaneImage.marks.map { [$0.r, $0.g, $0.b] })
+        var grays = Set<UInt8>(), lo = 255, hi = 0, marksShown = Set<[UInt8]>()
+        for i in 0..<(canvas.width * canvas.height) {
+            let c = Array(canvas.pixels[(3 * i)..<(3 * i + 3)])
+            guard !marks.contains(c) else { marksShown.insert(c); continue }
+            XCTAssertTrue(c[0] == c[1] && c[1] == c[2], "the image pane is gray")
+            grays.insert(c[0]); lo = min(lo, Int(c[0])); hi = max(hi, Int(c[0]))
+        }
+        XCTAssertGreaterThan(grays.count, 64, "the test slice has more grays than the ramp")
+        let registers = (0..<(palette.count / 3)).map { Array(palette[(3 * $0)..<(3 * $0 + 3)]) }
+        XCTAssertTrue(registers.allSatisfy { $0[0] == $0[1] && $0[1] == $0[2] }, "a gray ramp")
+        XCTAssertEqual(Set(registers).count, registers.count, "no two registers alike")
+        XCTAssertEqual(registers.count - marksShown.count, 64, "64 levels over \(lo)…\(hi), besides the marks")
+        // Every pixel within a step (its group's width) of its gray, marks exactly.
+        let step = Double(hi - lo) / 63
+        for i in 0..<indices.count {
+            let g = Int(canvas.pixels[3 * i]), q = Int(palette[3 * Int(indices[i])])
+            XCTAssertLessThanOrEqual(Double(abs(g - q)), step + 0.5, "pixel \(i)")
+        }
+        // With fewer registers than levels the step widens: the ramp still fits.
+        let coarse = try XCTUnwrap(SixelPalette.quantize(canvas, levels: 11))
+        XCTAssertLessThanOrEqual(Set((0..<(coarse.palette.count / 3)).map { coarse.palette[3 * $0] }).count, 11 + marks.count)
     }
 
     /// libsixel encodes the pane in the palette it is given: decoded by `sixel2png`, every pixel
@@ -331,8 +372,10 @@ final class GraphicsTests: XCTestCase {
         let full = PaneImage.render(pane, layout: layout, state: s.state, data: s.prepareFrame())
         let size = PixelEncoder.imageSize(.sixel, cols: pane.pixels.width, rows: pane.pixels.height, cell: s.state.cellPixels)
         let canvas = PaneImage.cropped(full, to: PixelRect(x: 0, y: 0, width: size.width, height: size.height))
-        let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas))
-        let bytes = PixelEncoder.encode(canvas, mode: .sixel, cols: pane.pixels.width, rows: pane.pixels.height, cell: s.state.cellPixels)
+        let levels = SixelPalette.levels(for: pane.kind)
+        let (palette, indices) = try XCTUnwrap(SixelPalette.quantize(canvas, levels: levels))
+        let bytes = PixelEncoder.encode(canvas, mode: .sixel, cols: pane.pixels.width, rows: pane.pixels.height, cell: s.state.cellPixels,
+                                        levels: levels)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sixel-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

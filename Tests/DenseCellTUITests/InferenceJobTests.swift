@@ -57,6 +57,27 @@ final class InferenceJobTests: XCTestCase {
         XCTAssertEqual(files, ["study.densecell-cache.h5"])
     }
 
+    func testVisibleRegionOfAnXZPlaneRunsThatPlane() throws {
+        let study = TestStudies.make()
+        let provider = FakeProvider(answer: answer(study))
+        let s = TestStudies.session(study, cols: 120, rows: 40, provider: provider)
+        s.send(.cyclePlane)
+        s.send(.goToPlane(30))
+        s.send(.runInference(.visibleRegion))
+        s.waitForJob()
+        let roi = try XCTUnwrap(provider.calls.first)
+        XCTAssertEqual(roi, Box3(z: 0..<study.shape.z, y: 30..<31, x: 0..<study.shape.x), "the whole xz plane at y 30 is in view")
+        let mask = try XCTUnwrap(s.data.ensembleVolumes?.mask)
+        XCTAssertEqual(mask.data.reduce(0) { $0 + Int($1) }, roi.shape.count, "exactly that plane is marked done")
+        // The ensemble pane of that plane then shows the answer.
+        s.settle()
+        let frame = s.prepareFrame()
+        let e = try XCTUnwrap(frame.sourceIndex("ensemble"))
+        for z in 0..<study.shape.z { for x in stride(from: 0, to: study.shape.x, by: 7) {
+            XCTAssertEqual(frame.label(e, .xz, z: z, y: 30, x: x), Int(answer(study)[z, 30, x]))
+        } }
+    }
+
     func testVisibleRegionRunsOnlyWhatIsShown() throws {
         let study = TestStudies.make()
         let provider = FakeProvider(answer: answer(study))

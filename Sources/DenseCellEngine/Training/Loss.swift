@@ -1,5 +1,17 @@
 import Foundation
 
+/// Which data loss a run trains with (docs/ARCHITECTURE.md, "Training").
+public enum LossKind: String, Sendable, CaseIterable {
+    /// The paper's: cross-entropy summed over voxels with class-balancing (∝ 1/N) and
+    /// edge-preserving weights, and L2 terms.
+    case paper
+    /// Soft Dice over the classes plus the voxel mean of the cross-entropy with tempered class
+    /// weights (∝ 1/√N, at most 10× apart); no L2 terms.
+    case diceCE = "dice-ce"
+    /// The voxel mean of the cross-entropy with tempered class weights alone; no L2 terms.
+    case crossEntropy = "ce"
+}
+
 /// The paper's weighted multi-loss (docs/ARCHITECTURE.md, "Training"), on logits laid out channels-first
 /// (classes, voxels):
 ///
@@ -18,6 +30,8 @@ public struct MultiLoss: Sendable {
     var lambdaP: Float = 1e-9
     /// `--no-multiloss` drops the 2D term.
     public var multiloss = true
+    /// The data loss of each head; `paper` is the formula above.
+    public var kind = LossKind.paper
     /// The paper's coefficients, multi-loss on.
     public init() {}
 
@@ -45,13 +59,81 @@ public struct MultiLoss: Sendable {
         return (loss, grad)
     }
 
+    /// Soft Dice loss `1 − (1/C)·Σ_c (2·Σ_v p_cv·y_cv + ε) / (Σ_v p_cv + Σ_v y_cv + ε)` of the
+    /// softmax p against the one-hot labels y, and its gradient with respect to the logits
+    /// (`scale` multiplies both). ε = 10⁻⁵ as in MONAI's DiceLoss: a class absent from labels
+    /// and prediction scores 1.
+    static func dice(logits: [Float], classes: Int, labels: [UInt8], scale: Float = 1) -> (loss: Double, gradient: [Float]) {
+        let n = labels.count
+        precondition(logits.count == classes * n)
+        let epsilon = 1e-5
+        var p = [Float](repeating: 0, count: logits.count)
+        for v in 0..<n {
+            var top = -Float.infinity
+            for c in 0..<classes { top = max(top, logits[c * n + v]) }
+            var sum: Float = 0
+            for c in 0..<classes { let e = exp(logits[c * n + v] - top); p[c * n + v] = e; sum += e }
+            for c in 0..<classes { p[c * n + v] /= sum }
+        }
+        var intersection = [Double](repeating: 0, count: classes), total = [Double](repeating: 0, count: classes)
+        for c in 0..<classes {
+            var i = 0.0, t = 0.0
+            for v in 0..<n {
+                let q = Double(p[c * n + v])
+                t += q
+                if Int(labels[v]) == c { i += q; t += 1 }
+            }
+            intersection[c] = i; total[c] = t
+        }
+        var loss = 1.0
+        // ∂L/∂p_cv = −(1/C)·(2·y_cv·(S_c + ε) − (2·I_c + ε)) / (S_c + ε)²
+        var a = [Float](repeating: 0, count: classes), b = [Float](repeating: 0, count: classes)
+        for c in 0..<classes {
+            let d = total[c] + epsilon
+            loss -= (2 * intersection[c] + epsilon) / d / Double(classes)
+            a[c] = Float(-2 / d / Double(classes))
+            b[c] = Float((2 * intersection[c] + epsilon) / (d * d) / Double(classes))
+        }
+        // Through the softmax: ∂L/∂z_kv = p_kv·(g_kv − Σ_c p_cv·g_cv).
+        var grad = [Float](repeating: 0, count: logits.count)
+        for v in 0..<n {
+            let label = Int(labels[v])
+            var mean: Float = 0
+            for c in 0..<classes { mean += p[c * n + v] * ((c == label ? a[c] : 0) + b[c]) }
+            for c in 0..<classes {
+                let g = (c == label ? a[c] : 0) + b[c]
+                grad[c * n + v] = scale * p[c * n + v] * (g - mean)
+            }
+        }
+        return (Double(scale) * loss, grad)
+    }
+
+    /// The data loss of one head, `kind` deciding which (`scale` multiplies it and its gradient).
+    func headLoss(logits: [Float], classes: Int, labels: [UInt8], weights: [Float], scale: Float) -> (loss: Double, gradient: [Float]) {
+        switch kind {
+        case .paper:
+            return Self.crossEntropy(logits: logits, classes: classes, labels: labels, weights: weights, scale: scale)
+        case .crossEntropy, .diceCE:
+            // The weighted mean, as PyTorch's cross-entropy with class weights.
+            let weightSum = weights.reduce(0, +)
+            var ce = Self.crossEntropy(logits: logits, classes: classes, labels: labels, weights: weights,
+                                       scale: weightSum > 0 ? scale / weightSum : 0)
+            if kind == .diceCE {
+                let d = Self.dice(logits: logits, classes: classes, labels: labels, scale: scale)
+                ce.loss += d.loss
+                for i in ce.gradient.indices { ce.gradient[i] += d.gradient[i] }
+            }
+            return ce
+        }
+    }
+
     /// Data terms of both heads. `logits2D` is nil when the network has no pyramid (its
     /// output is then the 2D head, weighted 1).
     func dataLoss(logits2D: [Float]?, logits3D: [Float], classes: Int, labels: [UInt8], weights: [Float])
         -> (loss: Double, grad2D: [Float]?, grad3D: [Float]) {
-        let main = Self.crossEntropy(logits: logits3D, classes: classes, labels: labels, weights: weights)
+        let main = headLoss(logits: logits3D, classes: classes, labels: labels, weights: weights, scale: 1)
         guard multiloss, let logits2D else { return (main.loss, nil, main.gradient) }
-        let side = Self.crossEntropy(logits: logits2D, classes: classes, labels: labels, weights: weights, scale: c2D)
+        let side = headLoss(logits: logits2D, classes: classes, labels: labels, weights: weights, scale: c2D)
         return (main.loss + side.loss, side.gradient, main.gradient)
     }
 
@@ -59,7 +141,9 @@ public struct MultiLoss: Sendable {
     enum Group: String, Sendable { case encoderDecoder, pyramid, predictor, unregularized }
 
     func lambda(_ g: Group) -> Float {
-        switch g {
+        // The paper's coefficients are sized for a loss summed over voxels; the mean losses have none.
+        guard kind == .paper else { return 0 }
+        return switch g {
         case .encoderDecoder: lambda2D
         case .pyramid: lambda3D
         case .predictor: lambdaP

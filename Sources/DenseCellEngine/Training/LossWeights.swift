@@ -16,6 +16,24 @@ enum LossWeights {
         return inverse.map { top > 0 ? Float($0 / top) : 0 }
     }
 
+    /// Tempered class weights: ∝ 1/√N_class over the training volume, the most frequent class
+    /// weighted 1 and none more than `cap`; absent classes get 0. Rare classes count more, but not
+    /// so much that predicting them everywhere pays (what W_cb ∝ 1/N does on a thin membrane class).
+    static func tempered(_ labels: Volume<UInt8>, classes: Int, cap: Float = 10) -> [Float] {
+        var counts = [Int](repeating: 0, count: classes)
+        for l in labels.data where Int(l) < classes { counts[Int(l)] += 1 }
+        let top = Double(counts.max() ?? 0)
+        return counts.map { $0 > 0 ? min(cap, Float((top / Double($0)).squareRoot())) : 0 }
+    }
+
+    /// The per-voxel weights a loss trains with: the paper's `W` for `paper`, the tempered class
+    /// weight of each voxel's class otherwise.
+    static func weights(for labels: Volume<UInt8>, schema: LabelSchema, kind: LossKind) -> Volume<Float> {
+        guard kind != .paper else { return weights(for: labels, schema: schema) }
+        let w = tempered(labels, classes: schema.count)
+        return labels.map { Int($0) < w.count ? w[Int($0)] : 0 }
+    }
+
     /// The class sets of the edge-preserving terms (source → target).
     struct Term: Sendable {
         var source: Set<Int>, target: Set<Int>

@@ -48,11 +48,24 @@ public struct TrainingConfig: Sendable {
     var minimumMIoU = 0.3
     /// Epochs a run gets before `minimumMIoU` is checked.
     var minimumMIoUEpochs = 10
-    /// The loss's coefficients and the multi-loss switch.
+    /// The loss's kind, coefficients and the multi-loss switch.
     public var loss = MultiLoss()
     var schedule = AdamSchedule()
-    /// The paper's settings.
+    /// How the learning rate changes over the run.
+    public var decay: LearningRateDecay {
+        get { schedule.decay }
+        set { schedule.decay = newValue }
+    }
+    /// The paper's recipe: its weighted loss and its staircase decay (measured the better one on
+    /// phantoms at equal steps; README, "Training").
     public init() {}
+    /// Dice + cross-entropy with tempered class weights, a warm-up and a cosine decay over the run.
+    public static var diceCE: TrainingConfig {
+        var c = TrainingConfig()
+        c.loss.kind = .diceCE
+        c.schedule.decay = .cosine
+        return c
+    }
 }
 
 /// A line of the training log, written at every evaluation.
@@ -129,6 +142,8 @@ final class Trainer {
     let labels: Volume<UInt8>
     let weights: Volume<Float>
     var adam: [AdamState]
+    /// `config.schedule` over `config.steps`.
+    let schedule: AdamSchedule
 
     /// `evaluate` returns (MIoU all, MIoU org) of the network on held-out data; `checkpoint` is
     /// called with each new best.
@@ -141,6 +156,8 @@ final class Trainer {
     /// from: `position` and `optimizerState` are then those after the evaluated step.
     var saveState: ((Trainer) throws -> Void)?
     var cancel: CancelToken?
+    /// Seconds per phase (augment, forward, loss, backward, update, evaluate) when asked for.
+    var profile: PhaseProfile?
 
     /// Where the run stands: set it before `run()` to continue a run; updated at every evaluation.
     var position: TrainingPosition
@@ -161,8 +178,9 @@ final class Trainer {
         let n = InputNormalization.of(image)
         self.image = image.map { ($0 - n.mean) / n.std }
         self.labels = labels
-        self.weights = LossWeights.weights(for: labels, schema: schema)
+        self.weights = LossWeights.weights(for: labels, schema: schema, kind: config.loss.kind)
         adam = network.parameters.map { AdamState(count: $0.values.count) }
+        schedule = config.schedule.over(steps: config.steps)
         position = TrainingPosition(seed: config.seed)
     }
 
@@ -181,6 +199,7 @@ final class Trainer {
         var resume: (windows: Int, generator: UInt64)? = position.windowsDone > 0 ? (position.windowsDone, position.generator) : nil
         var lossSum = 0.0, lossCount = 0
         let start = Date()
+        profile?.restart()
         while step < config.steps {
             let epochGenerator = rng.state
             let deform = ElasticDeformation(height: s.y, width: s.x, grid: config.elasticGrid, sigma: config.elasticSigma, using: &rng)
@@ -197,6 +216,7 @@ final class Trainer {
                 let window = aug.apply(image: epochImage.extract(box))
                 let target = aug.flip(epochLabels.extract(box))
                 let w = aug.flip(epochWeights.extract(box))
+                profile?.add("augment")
                 let loss = try trainStep(window: window, labels: target.data, weights: w.data, step: step)
                 lossSum += loss
                 lossCount += 1
@@ -205,11 +225,13 @@ final class Trainer {
                 let evalNow = step % config.evalInterval == 0 || step == config.steps
                 if evalNow {
                     var record = TrainingRecord(step: step, epoch: epoch, loss: lossSum / Double(max(1, lossCount)),
-                                                learningRate: config.schedule.rate(at: step - 1), evalMIoUAll: nil, evalMIoUOrg: nil,
+                                                learningRate: schedule.rate(at: step - 1), evalMIoUAll: nil, evalMIoUOrg: nil,
                                                 stepsPerSecond: Double(step - startStep) / max(1e-9, Date().timeIntervalSince(start)))
                     lossSum = 0; lossCount = 0
                     if let evaluate {
+                        profile?.restart()
                         (record.evalMIoUAll, record.evalMIoUOrg) = try evaluate(network)
+                        profile?.add("evaluate")
                         if let m = record.evalMIoUAll, m > (best ?? -1) {
                             best = m
                             try checkpoint?(network, record)
@@ -219,6 +241,7 @@ final class Trainer {
                                                 generator: rng.state, bestMIoUAll: best)
                     try saveState?(self)
                     log?(record)
+                    profile?.add("save")
                 }
                 if step >= config.steps { break }
             }
@@ -233,14 +256,18 @@ final class Trainer {
     /// One forward/backward/update; returns the loss including the L2 terms.
     func trainStep(window: Volume<Float>, labels: [UInt8], weights: [Float], step: Int) throws -> Double {
         let (l2D, l3D) = try network.forwardForTraining(window)
+        profile?.add("forward")
         let data = config.loss.dataLoss(logits2D: l2D, logits3D: l3D, classes: network.classes, labels: labels, weights: weights)
+        profile?.add("loss")
         try network.backward(grad2D: data.grad2D, grad3D: data.grad3D)
+        profile?.add("backward")
         var total = data.loss
         for (i, p) in network.parameters.enumerated() {
             total += config.loss.regularization(p.values, group: p.group, gradient: &p.gradient)
-            adam[i].step(&p.values, gradient: p.gradient, t: step, schedule: config.schedule)
+            adam[i].step(&p.values, gradient: p.gradient, t: step, schedule: schedule)
         }
         network.parametersDidChange()
+        profile?.add("update")
         return total
     }
 }

@@ -22,11 +22,21 @@ public final class TrainingRun {
     public var modelPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).h5") }
     /// One CSV line per evaluation.
     public var logPath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).csv") }
+    /// The held-out volume segmented by the best checkpoint, beside the models: a study with the
+    /// image, `truth` and the model's labels and probabilities, for `view` and `report`. In a
+    /// subdirectory, since `segment --models DIR` takes every `.h5` of DIR for a model.
+    public var evaluationStudyPath: String {
+        (directory as NSString).appendingPathComponent("evaluation/model-seed\(seed)-eval.h5")
+    }
+    /// The name the model's labels and probabilities carry in the evaluation study.
+    public var predictionName: String { "model-seed\(seed)" }
     /// Not `.h5`, so a directory of models given to `segment` does not pick it up.
     var statePath: String { (directory as NSString).appendingPathComponent("model-seed\(seed).resume") }
 
     /// Called after every step: step, loss of that step, and the last evaluation record.
     public var progress: ((Int, Double, TrainingRecord?) -> Void)?
+    /// Seconds per phase of the run (augment, forward, loss, backward, update, evaluate) when set.
+    public var profile: PhaseProfile?
     /// Checked before every step; a cancelled run returns `.cancelled` and keeps its last resume state.
     public var cancel: CancelToken?
 
@@ -92,6 +102,7 @@ public final class TrainingRun {
             trainer.optimizerState = state.adam
         }
         trainer.cancel = cancel
+        trainer.profile = profile
         let seed = seed, window = config.window, schema = schema
         trainer.evaluate = { _ in
             let m = network.model(seed: seed, steps: 0, classNames: classNames)
@@ -111,7 +122,48 @@ public final class TrainingRun {
         var last: TrainingRecord? = nil
         trainer.log = { record in last = record; log.append(record.csv) }
         trainer.stepDone = { [progress] step, loss in progress?(step, loss, last) }
-        return try trainer.run()
+        let outcome = try trainer.run()
+        if outcome != .cancelled, FileManager.default.fileExists(atPath: modelPath) {
+            try writeEvaluationStudy(image: evalImage, truth: evalLabels)
+        }
+        return outcome
+    }
+
+    /// Segments the held-out volume with the best checkpoint and writes `evaluationStudyPath`
+    /// (image, `truth`, the prediction's labels and probabilities; the log and model file named in
+    /// root attributes so `report` finds the learning curves), under a temporary name renamed
+    /// into place.
+    /// - Parameters:
+    ///   - image: the held-out volume.
+    ///   - truth: its labels.
+    ///   - resolutionNM: voxel size (z, y, x) in nm, when known.
+    /// - Throws: `EngineError` when inference fails, `IOError` when the study cannot be written.
+    public func writeEvaluationStudy(image: Volume<Float>, truth: Volume<UInt8>, resolutionNM: [Double]? = nil) throws {
+        let model = try NetworkModel.load(path: modelPath)
+        let ensemble = try Ensemble(models: [model])
+        let w = Shape3(min(config.window.z, image.shape.z), config.window.y, config.window.x)
+        let s = try ensemble.segment(image, options: InferenceOptions(window: w), wantProbabilities: true)
+        try OutputDirectory.create((evaluationStudyPath as NSString).deletingLastPathComponent)
+        let writer = try StudyWriter(path: evaluationStudyPath, shape: image.shape, existing: .replace)
+        do {
+            try writer.writeImage(image, resolutionNM: resolutionNM)
+            try writer.writeLabels(LabelSource(name: "truth", role: .truth, labels: truth))
+            try writer.writeLabels(LabelSource(name: predictionName, role: .algorithm, labels: s.labels))
+            if let p = s.probabilities {
+                try writer.writeProbabilities(ProbabilitySource(name: predictionName, classes: model.architecture.classes,
+                                                                shape: image.shape, data: p))
+            }
+            try writer.setAttribute("/", "generator", .string("densecell train"))
+            try writer.setAttribute("/", "class_names", .strings(schema.names))
+            // Relative to the study, so the directory can be moved whole.
+            try writer.setAttribute("/", "training_logs", .strings(["../" + (logPath as NSString).lastPathComponent]))
+            try writer.setAttribute("/", "model", .string("../" + (modelPath as NSString).lastPathComponent))
+            try writer.setAttribute("/", "model_steps", .ints([model.steps]))
+            try writer.commit()
+        } catch {
+            writer.discard()
+            throw error
+        }
     }
 }
 

@@ -16,6 +16,10 @@ extension PaneKind {
 /// the screen pixels that part covers, on the viewer's dark surround, with the cursor marked.
 enum PaneImage {
     static let surround = PaneRenderer.outside.rgb
+    /// The cursor's two inks, black or white against what is under it.
+    static let cursorInks = (dark: RGB(0, 0, 0), light: RGB(255, 255, 255))
+    /// Colours the viewer draws itself (surround, cursor, review outline): sixel keeps them exactly.
+    static let marks = [surround, cursorInks.dark, cursorInks.light, ReviewOverlay.outlineColor.rgb]
 
     /// - Returns: the raster of `pane`, `Layout.pixelSize` large.
     static func render(_ pane: PaneLayout, layout: Layout, state: ViewState, data: FrameData) -> RGBCanvas {
@@ -86,7 +90,7 @@ enum PaneImage {
         guard cx >= 0, cy >= 0, cx < canvas.width, cy < canvas.height else { return }
         let under = canvas[cx, cy]
         let light = 299 * Int(under.r) + 587 * Int(under.g) + 114 * Int(under.b) > 128_000
-        let ink = light ? RGB(0, 0, 0) : RGB(255, 255, 255)
+        let ink = light ? cursorInks.dark : cursorInks.light
         for d in cursorGap...(cursorGap + cursorArm) {
             canvas.fill(PixelRect(x: cx - d, y: cy, width: 1, height: 1), with: ink)
             canvas.fill(PixelRect(x: cx + d, y: cy, width: 1, height: 1), with: ink)

@@ -126,7 +126,8 @@ public final class PaneImageSender {
         }
         let size = PixelEncoder.imageSize(mode, cols: cells.width, rows: cells.height, cell: cell)
         let part = PixelRect(x: (cells.col - rect.col) * cell.width, y: (cells.row - rect.row) * cell.height, width: size.width, height: size.height)
-        let encoded = PixelEncoder.encode(PaneImage.cropped(canvas, to: part), mode: mode, cols: cells.width, rows: cells.height, cell: cell)
+        let encoded = PixelEncoder.encode(PaneImage.cropped(canvas, to: part), mode: mode, cols: cells.width, rows: cells.height, cell: cell,
+                                          levels: SixelPalette.levels(for: pane.kind))
         guard !encoded.isEmpty else { return ([], cells) }
         return (Array("\u{1B}7\u{1B}[\(cells.row + 1);\(cells.col + 1)H".utf8) + encoded + Array("\u{1B}8".utf8), cells)
     }

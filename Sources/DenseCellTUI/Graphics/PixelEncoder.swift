@@ -2,8 +2,8 @@ import CChafa
 import CSixel
 import DenseCellCore
 
-/// Turns a pane raster into the escape sequence of an image protocol: sixel in the few colors
-/// of `SixelPalette` through libsixel, kitty as zlib-compressed RGB, iTerm2 (and sixel panes
+/// Turns a pane raster into the escape sequence of an image protocol: sixel in the 256 colour
+/// registers of `SixelPalette` through libsixel, kitty as zlib-compressed RGB, iTerm2 (and sixel panes
 /// that need more colors) through libchafa.
 enum PixelEncoder {
     /// The raster size the protocol shows over `cols`×`rows` cells without rescaling: the full
@@ -14,11 +14,13 @@ enum PixelEncoder {
     }
 
     /// The escape sequence drawing `canvas` at the cursor over `cols`×`rows` cells, or nothing
-    /// for half blocks or when it cannot be encoded. `canvas` should be `imageSize`.
-    static func encode(_ canvas: RGBCanvas, mode: GraphicsMode, cols: Int, rows: Int, cell: CellSize) -> [UInt8] {
+    /// for half blocks or when it cannot be encoded. `canvas` should be `imageSize`; `levels`
+    /// are the gray levels sixel keeps (`SixelPalette.levels(for:)`).
+    static func encode(_ canvas: RGBCanvas, mode: GraphicsMode, cols: Int, rows: Int, cell: CellSize,
+                       levels: Int) -> [UInt8] {
         guard mode.isPixels, canvas.width > 0, canvas.height > 0 else { return [] }
         var length = 0
-        if mode == .sixel, let (palette, indices) = SixelPalette.quantize(canvas) {
+        if mode == .sixel, let (palette, indices) = SixelPalette.quantize(canvas, levels: levels) {
             let encoded = indices.withUnsafeBufferPointer { i in
                 palette.withUnsafeBufferPointer { p in
                     dc_sixel_encode(i.baseAddress, Int32(canvas.width), Int32(canvas.height), p.baseAddress, Int32(palette.count / 3), &length)

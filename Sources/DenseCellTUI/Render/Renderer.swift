@@ -199,7 +199,7 @@ final class Renderer {
         // The way to the help and out is always visible, at the right end.
         let always = "? help  q quit "
         let hints = state.regionMode ? ReviewOverlay.reviewHints
-            : "j/k z  ←↑↓→ pan  +/- zoom  Tab pair  d diff  n/N worst  r review  m metrics  v scope  i/I infer  e png"
+            : "j/k \(state.plane.normalName)  o/O planes  ←↑↓→ pan  +/- zoom  Tab pair  d diff  n/N worst  r review  m metrics  v scope  i/I infer  e png"
         let end = r.col + r.width - always.count
         if col < end - 8 {
             grid.put(Format.fit(hints, end - col - 2), row: r.row, col: col, fg: .dim, bg: bg)

@@ -10,10 +10,16 @@ struct Train: ParsableCommand {
         discussion: """
         Trains on /image and /labels/truth of the --train study (or --train-image and \
         --train-labels) and evaluates MIoU(all) and MIoU(org) on the held-out --eval study every \
-        --eval-interval steps. Loss: class-balancing and edge-preserving weights, the 2D and 3D \
-        heads (c2D = 0.33) and L2 terms; Adam (rate 10^-3, ×0.75 every 2512 steps); windows \
-        spaced 2×100×100 (scaled with the window) shuffled each epoch, random reflections, \
-        brightness ±12 %, contrast ±20 %, a new elastic deformation every epoch.
+        --eval-interval steps. Loss (--loss): by default paper, the paper's recipe: \
+        class-balancing (∝ 1/N) and edge-preserving weights, the loss summed over voxels on the \
+        2D and 3D heads (c2D = 0.33), L2 terms, Adam at rate 10^-3 ×0.75 every 2512 steps \
+        (--decay staircase). --loss dice-ce: soft Dice over the classes plus the mean \
+        cross-entropy with tempered class weights (∝ 1/√N, at most 10× apart), no L2 terms, a \
+        linear warm-up over a tenth of the steps (at most 100) and a cosine decay to 5 % at the \
+        last step (--decay cosine); --loss ce drops the Dice term. Windows spaced 2×100×100 (scaled with the \
+        window) shuffled each epoch, random reflections, brightness ±12 %, contrast ±20 %, a new \
+        elastic deformation every epoch. DENSECELL_PROFILE=1 prints the time of each phase \
+        (augment, forward, loss, backward, update, evaluate).
 
         Instances differ only in their seed (--seed, --seed+1, …) and run one after another. \
         Each writes DIR/model-seedS.h5 (the best checkpoint so far, with eval_miou_all, \
@@ -37,6 +43,8 @@ struct Train: ParsableCommand {
           densecell train --train train.h5 --eval eval.h5 --out models/ --instances 3 \\
             --width 16 --window 5x128x128 --steps 3000
           densecell train --train train.h5 --eval eval.h5 --out models/ --resume
+          densecell report models/evaluation/model-seed1-eval.h5 --out models/report
+          densecell train --train train.h5 --eval eval.h5 --out dice/ --loss dice-ce
           densecell train --train-image vol.tif --train-labels labels.tif \\
             --eval-image ev.tif --eval-labels evl.tif --out models/ --no-pyramid
           densecell train --train mito.h5 --eval mito-eval.h5 --out models/ \\
@@ -77,6 +85,10 @@ struct Train: ParsableCommand {
     var evalInterval = 250
     @Option(help: "Standard deviation in pixels of the elastic deformation's grid displacements.")
     var elasticSigma = 3.0
+    @Option(help: ArgumentHelp("Data loss: paper (default: the paper's weighted loss, summed), dice-ce or ce (means, tempered class weights).", valueName: "KIND"))
+    var loss: LossKind = .paper
+    @Option(help: ArgumentHelp("Learning-rate schedule: cosine (warm-up, then down to 5 % at the last step) or staircase (×0.75 every 2512 steps). Default: staircase with --loss paper, else cosine.", valueName: "KIND"))
+    var decay: LearningRateDecay?
     @Flag(help: "Ablation: train on the 3D head's loss only.")
     var noMultiloss = false
     @Flag(help: "Continue each instance from its .resume file when there is one.")
@@ -122,7 +134,9 @@ struct Train: ParsableCommand {
 
         // The network predicts the schema's classes; MIoU(org) averages over its organelles.
         let arch = architectureOptions.architecture(classes: schema.count)
-        var config = TrainingConfig()
+        var config = loss == .paper ? TrainingConfig() : TrainingConfig.diceCE
+        config.loss.kind = loss
+        if let decay { config.decay = decay }
         config.steps = steps
         config.window = w
         // The paper's corner spacing 2×100×100 for 5×300×300 windows: a third of the window in y and x.
@@ -131,7 +145,7 @@ struct Train: ParsableCommand {
         config.elasticSigma = elasticSigma
         config.loss.multiloss = !noMultiloss
         FileHandle.standardError.write(Data(("densecell train: \(instances) instance\(instances == 1 ? "" : "s"), width \(arch.width) " +
-            "(\(arch.parameterCount) parameters), window \(w), \(steps) steps, training volume \(s), evaluation \(evalImage.shape) " +
+            "(\(arch.parameterCount) parameters), window \(w), \(steps) steps, loss \(loss.rawValue), \(config.decay.rawValue) rate, training volume \(s), evaluation \(evalImage.shape) " +
             "in \(PrecisionChoice.auto.explanation)\n").utf8))
 
         var summary: [String] = []
@@ -140,6 +154,7 @@ struct Train: ParsableCommand {
             c.seed = UInt64(seed + i)
             let run = TrainingRun(architecture: arch, seed: seed + i, config: c, directory: out, schema: schema)
             let bar = ProgressBar("seed \(seed + i)", total: steps, unit: "steps")
+            run.profile = PhaseProfile.ifRequested()
             var lossAverage: Double? = nil
             // Training speed between the first and the last step (no setup, the final evaluation excluded).
             var firstStep: (step: Int, time: Date)? = nil, lastStep: (step: Int, time: Date)? = nil
@@ -167,6 +182,7 @@ struct Train: ParsableCommand {
                 speed = String(format: ", %.3g steps/s", rate)
             }
             bar.finish(text + speed)
+            if let p = run.profile { FileHandle.standardError.write(Data("densecell train: seed \(seed + i): \(p.summary)\n".utf8)) }
             summary.append("\(run.modelPath): \(text)\(speed)")
         }
         print(summary.joined(separator: "\n"))
@@ -192,3 +208,6 @@ struct Train: ParsableCommand {
         print("wrote " + written.joined(separator: ", ") + "; submit with: \(written.last!)")
     }
 }
+
+extension LossKind: ExpressibleByArgument {}
+extension LearningRateDecay: ExpressibleByArgument {}

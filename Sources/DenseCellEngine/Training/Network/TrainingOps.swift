@@ -44,13 +44,13 @@ protocol TrainingOp: AnyObject {
     func backward() throws(EngineError)
 }
 
-/// Element loops split in chunks over the cores (no allocation per element).
+/// The element loops between the oneDNN primitives, run on the calling thread: oneDNN's
+/// OpenMP workers keep spinning for a while after each primitive, and a second pool of threads
+/// for these short, memory-bound loops only competes with them for the cores (measured in
+/// docs/ARCHITECTURE.md, "Training").
 enum ParallelLoop {
-    static func chunks(_ n: Int, _ body: (Range<Int>) -> Void) {
-        let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount * 2, n / 32768))
-        if parts == 1 { body(0..<n); return }
-        Parallel.forEach(slabsOf: 0..<n, parts: parts, body)
-    }
+    static func chunks(_ n: Int, _ body: (Range<Int>) -> Void) { body(0..<n) }
+    static func each(_ n: Int, _ body: (Int) -> Void) { for i in 0..<n { body(i) } }
     static func add(_ src: UnsafeMutablePointer<Float>, into dst: UnsafeMutablePointer<Float>, count: Int) {
         chunks(count) { r in for i in r { dst[i] += src[i] } }
     }
@@ -180,7 +180,7 @@ final class ConvolutionOp: TrainingOp {
         // The bias gradient is the sum of the output gradient over voxels, summed here in
         // double precision (cheap next to the convolutions).
         let n = output.shape.count, g = output.g, db = diffBias.floatPointer
-        Parallel.forEach(outChannels) { o in
+        ParallelLoop.each(outChannels) { o in
             var s: Double = 0
             for v in (o * n)..<((o + 1) * n) { s += Double(g[v]) }
             db[o] = Float(s)
@@ -240,7 +240,7 @@ final class TransposedConvolutionOp: TrainingOp {
     private func forEachPair(_ body: (Int, Int) -> Void) {
         let s = input.shape, oc = outChannels
         let plane = s.y * s.x, outPlane = 4 * plane
-        Parallel.forEach(oc * s.z) { task in
+        ParallelLoop.each(oc * s.z) { task in
             let o = task / s.z, z = task % s.z
             for q in 0..<4 {
                 let b = q / 2, c = q % 2
@@ -283,7 +283,7 @@ final class MaxPoolOp: TrainingOp {
         let src = input.v, dst = output.v
         winner.withUnsafeMutableBufferPointer { win in
             let win = win.baseAddress!
-            Parallel.forEach(input.channels * s.z) { cz in
+            ParallelLoop.each(input.channels * s.z) { cz in
                 let inBase = cz * s.y * s.x, outBase = cz * h * w
                 for y in 0..<h { for x in 0..<w {
                     let i0 = inBase + 2 * y * s.x + 2 * x
@@ -302,7 +302,7 @@ final class MaxPoolOp: TrainingOp {
         let gin = input.g, gout = output.g
         winner.withUnsafeBufferPointer { win in
             let win = win.baseAddress!
-            Parallel.forEach(input.channels * s.z) { cz in
+            ParallelLoop.each(input.channels * s.z) { cz in
                 let inBase = cz * s.y * s.x, outBase = cz * h * w
                 for y in 0..<h { for x in 0..<w {
                     let k = Int(win[outBase + y * w + x])
