@@ -10,10 +10,10 @@ protocol DefaultWindow {
     static var help: String { get }
 }
 
-/// Inference (`segment`, `bench`): 5×256×256.
+/// Inference (`segment`, `bench`): `InferenceOptions.defaultWindow`, 5×512×512.
 enum InferenceWindow: DefaultWindow {
-    static let window = "5x256x256"
-    static let help = "Window ZxYxX (y and x multiples of 4)."
+    static let window = { let w = InferenceOptions.defaultWindow; return "\(w.z)x\(w.y)x\(w.x)" }()
+    static let help = "Window ZxYxX (y and x multiples of 4; no wider than the volume is used)."
 }
 
 /// Training (`train`): the paper's 5×300×300.

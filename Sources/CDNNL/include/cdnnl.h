@@ -25,9 +25,11 @@ enum {
 };
 
 /* The instruction set oneDNN's CPU kernels actually use (after DNNL_MAX_CPU_ISA), as the name of
-   dnnl_cpu_isa_t without its prefix ("avx512_core_amx", "avx512_core_bf16", …), and whether it
-   includes AMX tiles (the bf16 matrix units that make bf16 much faster than f32). */
+   dnnl_cpu_isa_t without its prefix ("avx512_core_amx", "avx512_core_bf16", …), whether it has
+   bf16 instructions (AVX512-BF16, also part of AMX: bf16 then runs about 2× f32, not emulated),
+   and whether it includes AMX tiles (the bf16 matrix units that make bf16 much faster still). */
 const char *dc_effective_isa_name(void);
+int dc_effective_isa_has_native_bf16(void);
 int dc_effective_isa_has_amx(void);
 
 /* A CPU engine and an in-order stream on it. */

@@ -14,7 +14,8 @@ public enum PrecisionChoice: String, Sendable, CaseIterable, CustomStringConvert
         }
     }
 
-    /// What was chosen and why, for the line commands print ("bf16 (auto: oneDNN runs avx512_core_amx)").
+    /// What was chosen and why, for the line commands print
+    /// ("bf16 (auto: fastest native precision on avx512_core_bf16 whose labels match f32's …)").
     public var explanation: String {
         switch self {
         case .auto: "\(resolved.rawValue) (auto: \(Precision.automaticReason))"
@@ -33,14 +34,28 @@ extension Precision {
     /// The instruction set oneDNN's kernels use on this machine ("avx512_core_amx", "avx512_core_bf16", …).
     public static var cpuISA: String { String(cString: dc_effective_isa_name()) }
 
-    /// bf16 where oneDNN runs AMX tiles, f32 elsewhere (docs/ARCHITECTURE.md, Performance). With
-    /// AMX, bf16 is several times faster than f32. AVX512-BF16 without AMX (avx512_core_bf16)
-    /// also runs bf16 2–3× faster, but the shipped ensemble's probabilities then differ from f32
-    /// by up to 0.05 on a phantom, far above the 2e-3 that bf16 may cost, so auto stays f32 there.
-    public static let automatic: Precision = dc_effective_isa_has_amx() != 0 ? .bf16 : .f32
+    /// The precisions `auto` may choose, fastest first where the CPU runs them natively. Each one
+    /// but f32 is here because its labels agree with f32's on the shipped ensemble within
+    /// `PrecisionFidelity.autoBar` (pinned by a test on two phantoms; docs/ARCHITECTURE.md,
+    /// Performance): bf16 moves probabilities by up to 0.05 without AMX, yet not the labels.
+    public static let autoCandidates: [Precision] = [.bf16, .f32]
+
+    /// Whether oneDNN runs `precision` with instructions made for it: f32 everywhere, bf16 with
+    /// AVX512-BF16 or AMX (about 2× f32 with AVX512-BF16; elsewhere it would be emulated, slower).
+    public static func runsNatively(_ precision: Precision) -> Bool {
+        switch precision {
+        case .f32: true
+        case .bf16: dc_effective_isa_has_native_bf16() != 0
+        }
+    }
+
+    /// The first of `autoCandidates` this CPU runs natively: bf16 with AVX512-BF16 or AMX, else f32.
+    public static let automatic: Precision = autoCandidates.first(where: runsNatively) ?? .f32
 
     /// Why `automatic` is what it is, in a few words.
     public static var automaticReason: String {
-        dc_effective_isa_has_amx() != 0 ? "oneDNN runs \(cpuISA)" : "oneDNN runs \(cpuISA), no AMX"
+        automatic == .f32
+            ? "oneDNN runs \(cpuISA), no native bf16"
+            : "fastest native precision on \(cpuISA) whose labels match f32's on the shipped ensemble (\(PrecisionFidelity.autoBar))"
     }
 }
