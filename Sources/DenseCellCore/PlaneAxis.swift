@@ -58,6 +58,36 @@ public enum PlaneAxis: String, CaseIterable, Sendable, Hashable {
         return r[rowAxis] / r[columnAxis]
     }
 
+    /// Every plane of a block read as `box` (along the normal, in order), each row by row: one
+    /// pass over the block, which for yz planes (a column of each row) is several times faster
+    /// than cutting the planes one by one.
+    public func planes<T>(_ values: [T], box: Box3) -> [[T]] {
+        let s = box.shape
+        switch self {
+        case .xy:
+            return (0..<s.z).map { Array(values[($0 * s.y * s.x)..<(($0 + 1) * s.y * s.x)]) }
+        case .xz:
+            var out = [[T]](repeating: [], count: s.y)
+            for y in 0..<s.y { out[y].reserveCapacity(s.z * s.x) }
+            for z in 0..<s.z { for y in 0..<s.y { let start = (z * s.y + y) * s.x; out[y] += values[start..<(start + s.x)] } }
+            return out
+        case .yz:
+            // Transposed into one buffer (plane after plane) in a single pass, then cut.
+            let n = s.z * s.y
+            let flat = [T](unsafeUninitializedCapacity: s.x * n) { buffer, count in
+                values.withUnsafeBufferPointer { v in
+                    let out = buffer.baseAddress!, src = v.baseAddress!
+                    for row in 0..<n {
+                        let base = row * s.x
+                        for x in 0..<s.x { (out + x * n + row).initialize(to: src[base + x]) }
+                    }
+                }
+                count = s.x * n
+            }
+            return (0..<s.x).map { Array(flat[($0 * n)..<(($0 + 1) * n)]) }
+        }
+    }
+
     /// Plane `index`'s voxels, row by row, out of a block read as `box` (whose extent along the
     /// normal holds `index`): `values` is the block in (z, y, x) order.
     public func extract<T>(_ values: [T], box: Box3, index: Int) -> [T] {

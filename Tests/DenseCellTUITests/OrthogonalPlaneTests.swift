@@ -53,6 +53,11 @@ final class OrthogonalPlaneTests: XCTestCase {
                     return box.z.contains(z) && box.y.contains(y) && box.x.contains(x)
                 }, box: box, index: index)
                 XCTAssertEqual(plane.count, size.rows * size.columns)
+                let all = axis.planes(values.filter { v in
+                    let z = v / 20, y = v / 5 % 4, x = v % 5
+                    return box.z.contains(z) && box.y.contains(y) && box.x.contains(x)
+                }, box: box)
+                XCTAssertEqual(all[index - axis.ranges(box).normal.lowerBound], plane, "every plane at once, as one by one")
                 for row in 0..<size.rows { for column in 0..<size.columns {
                     let v = axis.voxel(row: row, column: column, index: index)
                     XCTAssertEqual(plane[row * size.columns + column], (v.z * 4 + v.y) * 5 + v.x, "\(axis) \(index) (\(row), \(column))")

@@ -85,11 +85,13 @@ final class PlaneReader: @unchecked Sendable {
             case .labels: bytes = try reader.readLabels(box, mapping: mapping).data
             case .mask: bytes = try reader.readMask(box).data
             }
-            let whole = indices.count == 1 && axis == .xy
-            for (k, i) in indices.enumerated() {
-                if let b = bytes { planes[k].bytes += whole ? b : axis.extract(b, box: box, index: i) }
-                if let f = floats { planes[k].floats += whole ? f : axis.extract(f, box: box, index: i) }
+            if indices.count == 1 && axis == .xy {
+                if let b = bytes { planes[0].bytes = b }
+                if let f = floats { planes[0].floats = f }
+                continue
             }
+            if let b = bytes { for (k, part) in axis.planes(b, box: box).enumerated() { planes[k].bytes += part } }
+            if let f = floats { for (k, part) in axis.planes(f, box: box).enumerated() { planes[k].floats += part } }
         }
         return planes
     }
