@@ -174,7 +174,7 @@ final class LayoutAndNavigationTests: XCTestCase {
         // Find a cell over the truth square (class 2 at y 10..<20, x 10..<22).
         var target: (Int, Int)? = nil
         for r in pane.row..<(pane.row + pane.height) { for c in pane.col..<(pane.col + pane.width) {
-            if let p = layout.imagePoint(s.state, row: r, col: c), (12..<18).contains(p.y), (12..<20).contains(p.x) { target = (r, c) }
+            if let p = layout.planePoint(s.state, row: r, col: c)?.point, (12..<18).contains(p.y), (12..<20).contains(p.x) { target = (r, c) }
         } }
         let (row, col) = try! XCTUnwrap(target)
         s.send(KeyMap.action(for: .click(row: row, col: col)))

@@ -172,7 +172,7 @@ final class OrthogonalPlaneTests: XCTestCase {
         var target: (row: Int, col: Int, point: PixelPoint)? = nil
         for r in pane.pixels.row..<(pane.pixels.row + pane.pixels.height) {
             for c in pane.pixels.col..<(pane.pixels.col + pane.pixels.width) {
-                if let p = layout.imagePoint(s.state, row: r, col: c), p.y == 9 { target = (r, c, p); break }
+                if let p = layout.planePoint(s.state, row: r, col: c)?.point, p.y == 9 { target = (r, c, p); break }
             }
             if target != nil { break }
         }

@@ -3,15 +3,12 @@ import DenseCellCore
 /// The planes one frame draws, named before it is drawn: each pane's planes at its pyramid
 /// level (the image as gray planes), then the full-resolution planes of the cursor readout.
 struct FrameRequest {
-    /// The slice of the cursor (the xy plane through it).
-    var z: Int
     /// The panes' planes, in drawing order, each once.
     var panes: [PlaneKey] = []
     /// Level-0 planes for the header's readout under the cursor (of the plane `j`/`k` move, which holds it).
     var readout: [PlaneKey] = []
 
     init(_ state: ViewState, sources: SourceTable, level: (Double, PaneKind, PlaneAxis) -> Int) {
-        z = state.z
         let layout = Layout(state)
         let zoom = layout.zoom(state)
         func add(_ key: PlaneKey, _ list: inout [PlaneKey]) { if !list.contains(key) { list.append(key) } }

@@ -197,6 +197,4 @@ public struct Layout: Equatable, Sendable {
         return (pane.axis, PixelPoint(y: y, x: x))
     }
 
-    /// The plane position under a screen cell (see `planePoint`).
-    func imagePoint(_ state: ViewState, row: Int, col: Int) -> PixelPoint? { planePoint(state, row: row, col: col)?.point }
 }
